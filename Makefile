@@ -1,0 +1,58 @@
+# h7iap top-level commands. See README.md.
+#   make demo       the main job on the virtual board
+#   make test       every test (host, sanitizers, firmware on the virtual board)
+#   make test-long  long sweeps (power cuts over whole updates, fuzzing)
+#   make bench      figures in virtual time (docs/BENCHMARKS.md)
+#   make build      configure and build both trees, print firmware sizes
+
+BUILD   ?= build
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+HOST    := $(BUILD)/host
+ASAN    := $(BUILD)/asan
+ARM     := $(BUILD)/arm
+FWDIR   := $(abspath $(ARM))
+
+.PHONY: all deps build build-arm build-host build-asan test test-unit test-long demo bench clean
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+$(ARM)/CMakeCache.txt: | deps
+	cmake -S . -B $(ARM) -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake -DCMAKE_BUILD_TYPE=MinSizeRel
+
+$(HOST)/CMakeCache.txt: | deps
+	cmake -S . -B $(HOST) -DH7_FW_DIR=$(FWDIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+$(ASAN)/CMakeCache.txt: | deps
+	cmake -S . -B $(ASAN) -DH7_FW_DIR=$(FWDIR) -DH7_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+
+build-arm: deps $(ARM)/CMakeCache.txt
+	cmake --build $(ARM) -j$(JOBS)
+
+build-host: deps $(HOST)/CMakeCache.txt build-arm
+	cmake --build $(HOST) -j$(JOBS)
+
+build-asan: deps $(ASAN)/CMakeCache.txt build-arm
+	cmake --build $(ASAN) -j$(JOBS)
+
+build: build-arm build-host
+
+# Every test: the host build runs all of them; the sanitizer build reruns the
+# host-only unit tests (label "unit") under ASan+UBSan.
+test: build-host build-asan
+	ctest --test-dir $(HOST) --output-on-failure -j$(JOBS) -LE long
+	ctest --test-dir $(ASAN) --output-on-failure -j$(JOBS) -L unit -LE long
+
+test-long: build-host
+	ctest --test-dir $(HOST) --output-on-failure -j$(JOBS) -L long
+
+demo: build-host
+	./scripts/demo.sh $(HOST)
+
+bench: build-host
+	./bench/run.sh $(HOST)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,149 @@
+/*
+ * h7flash: register-level driver and streaming writer for the STM32H745
+ * embedded flash (2 banks x 8 x 128 KB sectors, 32-byte flash words).
+ *
+ * Contract common to every call:
+ * - Addresses are CPU addresses in 0x08000000..0x081FFFFF. Register set 1
+ *   drives the bank mapped at 0x08000000, set 2 the one at 0x08100000.
+ * - Each operation unlocks the bank if (and only if) it is locked, clears
+ *   every stale SR flag through CCR, re-checks LOCK and PG right before the
+ *   stores, waits for WBNE, QW and BSY to clear with a timeout derived from
+ *   the datasheet maximum, and relocks the bank before returning (keeping
+ *   the first error). Lock state after every call: locked.
+ * - Returns 0 or a negative H7F_E_* code; h7f_strerror() names it.
+ * - Caller-protected sectors (the bootloader's own, bank 1 sectors 0-1 by
+ *   default) are refused with H7F_E_PROTECTED before any register access.
+ */
+#ifndef H7FLASH_H
+#define H7FLASH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "h7flash/regs.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Error codes: negative, one meaning each; errno values where one fits. */
+enum h7f_err {
+    H7F_OK              = 0,
+    H7F_E_INVAL         = -22,   /* bad argument (NULL, misuse of the writer) */
+    H7F_E_ALIGN         = -1001, /* address not 32-byte aligned for the word API */
+    H7F_E_RANGE         = -34,   /* outside 0x08000000..0x081FFFFF */
+    H7F_E_PROTECTED     = -13,   /* sector protected for this caller */
+    H7F_E_NOT_VIRGIN    = -1002, /* target flash word is not erased */
+    H7F_E_TIMEOUT       = -110,  /* operation did not finish in the datasheet max (x2) */
+    H7F_E_LOCKED        = -1003, /* bank stays locked (keys disabled until reset) */
+    H7F_E_VERIFY        = -1004, /* read-back differs from what was written */
+    H7F_E_NOSPC         = -28,   /* writer: more data than the opened length */
+    /* One code per SR error flag (facts 2.6). */
+    H7F_E_WRPERR        = -1017,
+    H7F_E_PGSERR        = -1018,
+    H7F_E_STRBERR       = -1019,
+    H7F_E_INCERR        = -1021,
+    H7F_E_OPERR         = -1022,
+    H7F_E_RDPERR        = -1023,
+    H7F_E_RDSERR        = -1024,
+    H7F_E_SNECCERR      = -1025,
+    H7F_E_DBECCERR      = -1026,
+    H7F_E_CRCRDERR      = -1028,
+    H7F_E_OPTCHANGEERR  = -1030,
+};
+
+const char *h7f_strerror(int err);
+
+/* Driver instance: configuration and the last diagnostic. */
+struct h7f {
+    uint32_t protected_mask;   /* bit (bank-1)*8+sector: refused (default 0x3) */
+    uint32_t psize;            /* FLASH_CR_PSIZE_X8..X64 (default X64) */
+    uint32_t last_sr;          /* raw SR seen with the last error */
+    uint32_t last_addr;        /* address concerned by the last error */
+};
+
+/* Defaults: protect bank 1 sectors 0-1, PSIZE x64. No register access. */
+void h7f_init(struct h7f *f);
+
+/* Program one 32-byte flash word at a 32-byte aligned address. The target
+ * word must be virgin (checked by reading it first). */
+int h7f_program_word(struct h7f *f, uint32_t addr, const void *data32);
+
+/* Erase the 128 KB sector containing addr / a whole bank (1 or 2). */
+int h7f_erase_sector(struct h7f *f, uint32_t addr);
+int h7f_erase_bank(struct h7f *f, unsigned bank);
+
+/* Blank check: 0 when [addr, addr+len) reads all 0xFF; H7F_E_NOT_VIRGIN
+ * with *first_bad (may be NULL) at the first non-0xFF flash word; ECC
+ * errors as their codes. addr, len multiples of 32. */
+int h7f_blank_check(struct h7f *f, uint32_t addr, uint32_t len, uint32_t *first_bad);
+
+/* Read with ECC errors reported as errors (H7F_E_DBECCERR, H7F_E_SNECCERR
+ * with *bad_addr), never as a crash. Any alignment. */
+int h7f_read(struct h7f *f, uint32_t addr, void *out, size_t len, uint32_t *bad_addr);
+
+/* CRC-32 (poly 0x04C11DB7, init 0xFFFFFFFF, reflected, final xor: the
+ * zlib/Ethernet CRC) of [addr, addr+len), computed in software over reads
+ * with ECC checking. */
+int h7f_crc32(struct h7f *f, uint32_t addr, size_t len, uint32_t *crc);
+
+/* Option bytes. */
+struct h7f_options {
+    uint32_t optsr;            /* OPTSR_CUR */
+    uint32_t wpsn[2];          /* WPSN_CUR1/2: bit = 1 not protected */
+    uint32_t boot7, boot4;     /* BOOT7_CUR, BOOT4_CUR */
+    bool swap_bank;            /* OPTCR.SWAP_BANK: mapping in force now */
+};
+int h7f_opt_read(struct h7f *f, struct h7f_options *o);
+/* Set write protection of a bank (mask: bit n = 1 protects sector n). */
+int h7f_opt_set_wrp(struct h7f *f, unsigned bank, uint8_t protect_mask);
+/* Program SWAP_BANK_OPT; takes effect at the next reset. */
+int h7f_opt_set_swap(struct h7f *f, bool swap);
+
+/* ---- streaming writer ------------------------------------------------ */
+
+#define H7F_LEN_UNKNOWN 0xFFFFFFFFu
+
+enum h7f_writer_flags {
+    H7F_WR_ERASE_UPFRONT = 1u << 0,  /* erase every sector of the range at open */
+    H7F_WR_VERIFY_CRC    = 1u << 1,  /* finish(): CRC-32 over the whole range */
+    H7F_WR_NO_ERASE      = 1u << 2,  /* target already erased: blank-check only */
+};
+
+struct h7f_writer_report {
+    uint32_t bytes;            /* bytes accepted from the caller */
+    uint32_t words;            /* flash words programmed */
+    uint32_t sectors_erased;
+    int err;                   /* first error, 0 if none */
+    uint32_t err_addr;         /* address of the first error */
+    uint32_t crc;              /* CRC-32 of the bytes written (as padded? no: as given) */
+};
+
+struct h7f_writer {
+    struct h7f *f;
+    uint32_t start, length, flags;
+    uint32_t next;             /* address of the next byte */
+    uint8_t buf[H7_FLASH_WORD];
+    uint32_t fill;             /* bytes in buf */
+    uint32_t erased_mask;      /* bit (bank-1)*8+sector: erased by this writer */
+    bool open;
+    struct h7f_writer_report rep;
+};
+
+/* Open a write of length bytes (or H7F_LEN_UNKNOWN) at start (32-byte
+ * aligned). Refuses ranges outside the flash or touching protected sectors
+ * before anything is erased. */
+int h7f_writer_open(struct h7f_writer *w, struct h7f *f, uint32_t start,
+                    uint32_t length, uint32_t flags);
+/* Any sizes and alignments, any number of times. */
+int h7f_writer_write(struct h7f_writer *w, const void *buf, size_t n);
+/* Pad the last partial word with 0xFF, program it, verify. */
+int h7f_writer_finish(struct h7f_writer *w);
+const struct h7f_writer_report *h7f_writer_report(const struct h7f_writer *w);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* H7FLASH_H */
