@@ -1,0 +1,225 @@
+/*
+ * AN3155: the STM32 USART bootloader protocol, as spoken by the h7iap
+ * bootloader (server, boot/) and the h7iap host tool (client, tools/).
+ *
+ * Defined once here: command codes, reply bytes, the checksummed frames and
+ * the H7 page numbering used by Extended Erase. Everything in this file is
+ * freestanding (no stdio, no malloc, no errno) so the bootloader links it.
+ *
+ * Wire rules (AN3155 rev 14, section numbers in brackets):
+ *
+ *   sync          host: 0x7F                      target: ACK           [2]
+ *   command       host: cmd, cmd ^ 0xFF           target: ACK | NACK    [3]
+ *   address frame host: a31..24 a23..16 a15..8 a7..0 xor(4 bytes)       [3.4]
+ *   data frame    host: N-1, data[N], xor(N-1, data[N])   1 <= N <= 256 [3.6]
+ *   read length   host: N-1, (N-1) ^ 0xFF                 1 <= N <= 256 [3.4]
+ *   ext. erase    host: M-1 (2 B, big endian), page[M] (2 B BE each),
+ *                       xor(all preceding bytes)          1 <= M        [3.8]
+ *                 or a special code 0xFFFF (mass), 0xFFFE (bank 1),
+ *                       0xFFFD (bank 2) followed by xor of its 2 bytes
+ *   Get           target: ACK, N, version, cmd[N], ACK                   [3.1]
+ *   Get Version   target: ACK, version, 0x00, 0x00, ACK                  [3.2]
+ *   Get ID        target: ACK, 1, PID[15:8], PID[7:0], ACK               [3.3]
+ *   Get Checksum  host: address frame, ACK, length frame (bytes, multiple of
+ *                 4, big endian + xor), ACK; target: ACK when computed, then
+ *                 crc[31:24] .. crc[7:0], xor(4 bytes)                   [3.13]
+ *
+ * All multi-byte values on the wire are big endian (the one exception to the
+ * project's little-endian rule, because AN3155 says so).
+ */
+#ifndef PROTO_AN3155_H
+#define PROTO_AN3155_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Reply bytes and sync. */
+#define AN3155_SYNC 0x7Fu
+#define AN3155_ACK  0x79u
+#define AN3155_NACK 0x1Fu
+#define AN3155_BUSY 0x76u /* no-stretch variants only; we never send it */
+
+/* Command codes [AN3155 table 2]. */
+enum an3155_cmd {
+	AN3155_CMD_GET            = 0x00,
+	AN3155_CMD_GET_VERSION    = 0x01,
+	AN3155_CMD_GET_ID         = 0x02,
+	AN3155_CMD_READ           = 0x11,
+	AN3155_CMD_GO             = 0x21,
+	AN3155_CMD_WRITE          = 0x31,
+	AN3155_CMD_ERASE          = 0x43,
+	AN3155_CMD_EXT_ERASE      = 0x44,
+	AN3155_CMD_SPECIAL        = 0x50,
+	AN3155_CMD_EXT_SPECIAL    = 0x51,
+	AN3155_CMD_WRITE_PROTECT  = 0x63,
+	AN3155_CMD_WRITE_UNPROT   = 0x73,
+	AN3155_CMD_READOUT_PROT   = 0x82,
+	AN3155_CMD_READOUT_UNPROT = 0x92,
+	AN3155_CMD_GET_CHECKSUM   = 0xA1,
+	/*
+	 * h7iap extension, advertised in the Get list when implemented: after
+	 * a NACK the host may ask why. Reply: ACK, reason (enum
+	 * an3155_reason), address[31:24..7:0] the reason refers to, xor of
+	 * the 5 preceding bytes, ACK. The reason is cleared by this command
+	 * and set by every NACK. ST's ROM does not have it; clients must
+	 * look for it in Get before using it.
+	 */
+	AN3155_CMD_H7_GET_REASON  = 0xE0,
+};
+
+/* Why the last command was NACKed (h7iap extension, see above). */
+enum an3155_reason {
+	AN3155_REASON_NONE        = 0x00, /* no NACK since the last query */
+	AN3155_REASON_BAD_CMD     = 0x01, /* unknown command or bad complement */
+	AN3155_REASON_CHECKSUM    = 0x02, /* xor of a frame did not match */
+	AN3155_REASON_ADDRESS     = 0x03, /* address outside the allowed area */
+	AN3155_REASON_LENGTH      = 0x04, /* N out of range or crosses the area end */
+	AN3155_REASON_ALIGN       = 0x05, /* address or length not aligned */
+	AN3155_REASON_NOT_ERASED  = 0x06, /* flash word already programmed */
+	AN3155_REASON_FLASH       = 0x07, /* the flash controller reported an error */
+	AN3155_REASON_PROTECTED   = 0x08, /* write or readout protection */
+	AN3155_REASON_PAGE        = 0x09, /* erase page number not allowed */
+	AN3155_REASON_NO_IMAGE    = 0x0A, /* Go: no valid application image */
+	AN3155_REASON_TIMEOUT     = 0x0B, /* host went silent inside a command */
+};
+
+/* Return codes of the helpers: 0 or one of these (negative). */
+enum an3155_err {
+	AN3155_OK            = 0,
+	AN3155_ERR_XOR       = -1, /* checksum byte does not match */
+	AN3155_ERR_COMPL     = -2, /* second byte is not the complement */
+	AN3155_ERR_LENGTH    = -3, /* count out of range for this frame */
+	AN3155_ERR_ARG       = -4, /* caller passed an impossible value */
+	AN3155_ERR_SPECIAL   = -5, /* ext. erase: reserved special code */
+};
+
+/* Largest payload of one Read or Write Memory command. */
+#define AN3155_MAX_DATA 256u
+/* Largest frame this file builds: data frame = 1 + 256 + 1. */
+#define AN3155_DATA_FRAME_MAX (AN3155_MAX_DATA + 2u)
+#define AN3155_ADDR_FRAME_LEN 5u
+
+/* Bootloader protocol version reported by Get and Get Version (3.1). */
+#define AN3155_VERSION 0x31u
+
+/* Get ID: product ID of the STM32H74x/H75x family (H745 included). */
+#define AN3155_PID_H74X 0x450u
+
+/* Extended Erase special codes (sent instead of M-1). */
+#define AN3155_ERASE_MASS  0xFFFFu
+#define AN3155_ERASE_BANK1 0xFFFEu
+#define AN3155_ERASE_BANK2 0xFFFDu
+/* Codes 0xFFF0..0xFFFC are reserved by AN3155: never a page count. */
+#define AN3155_ERASE_SPECIAL_MIN 0xFFF0u
+
+/*
+ * Flash geometry as AN3155 clients see it on STM32H745 (stm32flash's device
+ * table: 128 KB "pages", i.e. pages are the 128 KB sectors, numbered across
+ * both banks). Page p starts at AN3155_H7_FLASH_BASE + p * 128 KB, so bank 2
+ * sector 0 (0x08100000) is page 8.
+ *
+ *   0x08000000  page 0  bootloader        bank 1 sector 0
+ *   0x08020000  page 1  bootloader data   bank 1 sector 1
+ *   0x08040000  page 2  application ...   bank 1 sectors 2-7
+ *   0x08100000  page 8  ... application   bank 2 sectors 0-7
+ *   0x081FFFFF  end of page 15
+ */
+#define AN3155_H7_FLASH_BASE  0x08000000u
+#define AN3155_H7_FLASH_SIZE  0x00200000u
+#define AN3155_H7_PAGE_SIZE   0x00020000u
+#define AN3155_H7_PAGES       16u
+#define AN3155_H7_APP_START   0x08040000u
+#define AN3155_H7_APP_END     0x08200000u /* exclusive */
+#define AN3155_H7_APP_FIRST_PAGE 2u
+/* Flash word: the programming unit; writes are padded to it. */
+#define AN3155_H7_FLASH_WORD  32u
+
+/* XOR of n bytes, starting from seed (0 for a fresh frame). */
+uint8_t an3155_xor(uint8_t seed, const uint8_t *p, size_t n);
+
+/* Command frame: out = {cmd, ~cmd}. */
+void an3155_cmd_encode(uint8_t cmd, uint8_t out[2]);
+/* Checks in[1] == ~in[0]; stores the command. 0 or AN3155_ERR_COMPL. */
+int an3155_cmd_decode(const uint8_t in[2], uint8_t *cmd);
+
+/* Address frame (also used for Go, Get Checksum length and its reply). */
+void an3155_addr_encode(uint32_t addr, uint8_t out[AN3155_ADDR_FRAME_LEN]);
+/* 0 or AN3155_ERR_XOR. */
+int an3155_addr_decode(const uint8_t in[AN3155_ADDR_FRAME_LEN], uint32_t *addr);
+
+/*
+ * Data frame of Write Memory: out = {n-1, data[n], xor}. n in 1..256.
+ * Returns the frame length (n + 2), or AN3155_ERR_LENGTH.
+ */
+int an3155_data_encode(const uint8_t *data, size_t n, uint8_t *out);
+/*
+ * Check a received data frame split the way a server reads it: nm1 is the
+ * first byte (N-1), data the N bytes, x the last byte. 0 or AN3155_ERR_XOR.
+ */
+int an3155_data_check(uint8_t nm1, const uint8_t *data, uint8_t x);
+
+/* Read Memory length frame: out = {n-1, ~(n-1)}; n in 1..256. */
+int an3155_readlen_encode(size_t n, uint8_t out[2]);
+/* Stores n (1..256). 0 or AN3155_ERR_COMPL. */
+int an3155_readlen_decode(const uint8_t in[2], size_t *n);
+
+/*
+ * Extended Erase, page list. pages[n] with n >= 1 (n <= 0xFFF0). Writes
+ * 2 + 2n + 1 bytes to out (out must hold that many). Returns the length or
+ * AN3155_ERR_LENGTH.
+ */
+int an3155_ext_erase_encode(const uint16_t *pages, size_t n, uint8_t *out);
+/* Extended Erase special code: out = {hi, lo, hi ^ lo}. Returns 3, or
+ * AN3155_ERR_SPECIAL when code is not 0xFFFF/0xFFFE/0xFFFD. */
+int an3155_ext_erase_special_encode(uint16_t code, uint8_t out[3]);
+/*
+ * A server reads the first two bytes (word = big-endian value), then asks
+ * how many more bytes the frame has: 1 for a special code (its xor), 2*(M)+1
+ * for a page list. Returns that count, or AN3155_ERR_SPECIAL for a
+ * reserved code (0xFFF0..0xFFFC).
+ */
+int an3155_ext_erase_rest_len(uint16_t word);
+/*
+ * Decode a complete Extended Erase frame (len bytes). On success either
+ * *special is set to the special code and *count to 0, or *special is 0
+ * and count pages are stored (at most max_pages; more is AN3155_ERR_LENGTH).
+ */
+int an3155_ext_erase_decode(const uint8_t *frame, size_t len,
+			    uint16_t *pages, size_t max_pages, size_t *count,
+			    uint16_t *special);
+
+/*
+ * Get reply body after the first ACK: {n_cmds, version, cmds[n_cmds]}.
+ * (AN3155's N counts the bytes that follow minus one, which is n_cmds.)
+ * Writes 2 + n_cmds bytes and returns that length; the server adds the
+ * ACKs around it.
+ */
+int an3155_get_encode(uint8_t version, const uint8_t *cmds, size_t n_cmds,
+		      uint8_t *out);
+
+/* Get ID reply body after the first ACK: {1, pid_hi, pid_lo}. */
+void an3155_gid_encode(uint16_t pid, uint8_t out[3]);
+/* 0 or AN3155_ERR_LENGTH if the count byte is not 1. */
+int an3155_gid_decode(const uint8_t in[3], uint16_t *pid);
+
+/*
+ * Get Checksum CRC (the STM32 CRC unit's default): polynomial 0x04C11DB7,
+ * init 0xFFFFFFFF, no reflection, no final xor, over 32-bit little-endian
+ * words, MSB first. n must be a multiple of 4 (the rest is ignored).
+ * Start with crc = AN3155_CRC_INIT; calls can be chained.
+ */
+#define AN3155_CRC_INIT 0xFFFFFFFFu
+uint32_t an3155_crc(uint32_t crc, const uint8_t *p, size_t n);
+
+/* Page (128 KB sector across both banks) holding addr; -1 outside flash. */
+int an3155_h7_page_of(uint32_t addr);
+/* Start address of page p (p < AN3155_H7_PAGES). */
+uint32_t an3155_h7_page_addr(unsigned p);
+
+/* Short text for a return code / a NACK reason (never NULL). */
+const char *an3155_strerror(int err);
+const char *an3155_reason_str(uint8_t reason);
+/* Name of a command code ("Write Memory"), "unknown" if not listed. */
+const char *an3155_cmd_name(uint8_t cmd);
+
+#endif /* PROTO_AN3155_H */
