@@ -24,6 +24,12 @@
  *                 4, big endian + xor), ACK; target: ACK when computed, then
  *                 crc[31:24] .. crc[7:0], xor(4 bytes)                   [3.13]
  *
+ * Reset convention (h7iap): Go to AN3155_H7_FLASH_BASE (0x08000000, the
+ * bootloader's own vector table) asks for a system reset. The h7iap
+ * bootloader ACKs the address, then does a system reset (SYSRESETREQ); the
+ * ST ROM bootloader runs user flash from its reset vector, which also
+ * restarts the bootloader. Go to any other address starts the image there.
+ *
  * All multi-byte values on the wire are big endian (the one exception to the
  * project's little-endian rule, because AN3155 says so).
  */
@@ -133,6 +139,8 @@ enum an3155_err {
 #define AN3155_H7_APP_FIRST_PAGE 2u
 /* Flash word: the programming unit; writes are padded to it. */
 #define AN3155_H7_FLASH_WORD  32u
+/* Go target that means "reset" (see the reset convention above). */
+#define AN3155_H7_RESET_ADDR  AN3155_H7_FLASH_BASE
 
 /* XOR of n bytes, starting from seed (0 for a fresh frame). */
 uint8_t an3155_xor(uint8_t seed, const uint8_t *p, size_t n);
