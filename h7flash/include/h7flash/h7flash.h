@@ -70,9 +70,16 @@ void h7f_init(struct h7f *f);
  * word must be virgin (checked by reading it first). */
 int h7f_program_word(struct h7f *f, uint32_t addr, const void *data32);
 
-/* Erase the 128 KB sector containing addr / a whole bank (1 or 2). */
+/* Erase the 128 KB sector containing addr / a whole bank (1 or 2). The
+ * erased range is invalidated in the D-cache. */
 int h7f_erase_sector(struct h7f *f, uint32_t addr);
 int h7f_erase_bank(struct h7f *f, unsigned bank);
+
+/* Erase every sector overlapping [addr, addr+len). The sectors of bank 1
+ * and bank 2 are erased at the same time (the banks are independent); a
+ * bank covered completely gets one bank erase. *erased (may be NULL)
+ * receives the sectors erased, bit (bank-1)*8+sector, also on error. */
+int h7f_erase_range(struct h7f *f, uint32_t addr, uint32_t len, uint32_t *erased);
 
 /* Blank check: 0 when [addr, addr+len) reads all 0xFF; H7F_E_NOT_VIRGIN
  * with *first_bad (may be NULL) at the first non-0xFF flash word; ECC
@@ -117,7 +124,7 @@ struct h7f_writer_report {
     uint32_t sectors_erased;
     int err;                   /* first error, 0 if none */
     uint32_t err_addr;         /* address of the first error */
-    uint32_t crc;              /* CRC-32 of the bytes written (as padded? no: as given) */
+    uint32_t crc;              /* CRC-32 of the bytes given (padding excluded) */
 };
 
 struct h7f_writer {

@@ -1,6 +1,12 @@
 /*
  * h7flash port for the STM32H745 Cortex-M7: volatile accesses, barriers,
  * DWT cycle counter for time, SCB D-cache maintenance by address.
+ *
+ * Everything the driver calls while its own bank is busy is either inline
+ * here (always_inline, so it lands inside the caller's RAM copy) or marked
+ * H7F_RAMFUNC in h7f_port.c. The application's linker script must place
+ * the ".ramfunc" input sections in ITCM (or AXI SRAM) and copy them at
+ * startup, like .data.
  */
 #ifndef H7F_PORT_H
 #define H7F_PORT_H
@@ -8,38 +14,48 @@
 #include <stdint.h>
 
 #define H7F_RAMFUNC __attribute__((section(".ramfunc"), noinline))
+#define H7F_PORT_INLINE static inline __attribute__((always_inline))
 
-/* Core clock in MHz, for h7f_io_now_us(); the startup code sets it. */
+/* Core clock in MHz, for h7f_io_now_us(); the startup code sets it
+ * (default 64: the HSI clock the M7 runs on after reset). */
 extern uint32_t h7f_port_cpu_mhz;
 /* Called in every busy-wait loop; weak default does nothing. The
- * bootloader provides one that refreshes the watchdog. */
+ * bootloader provides one that refreshes the watchdog; it runs while a
+ * bank is busy, so it must live in RAM too (H7F_RAMFUNC). */
 void h7f_port_poll_hook(void);
 
 #define H7F_SCB_CCR        0xE000ED14u
 #define H7F_SCB_CCR_DC     (1u << 16)
+#define H7F_SCB_CCR_BFHFNMIGN (1u << 8)
 #define H7F_SCB_DCIMVAC    0xE000EF5Cu
 #define H7F_SCB_CFSR       0xE000ED28u
 #define H7F_SCB_CFSR_BFSR_MASK 0x0000FF00u
-#define H7F_SCB_CCR_BFHFNMIGN (1u << 8)
+#define H7F_SCB_CFSR_PRECISERR (1u << 9)
+#define H7F_SCB_DEMCR      0xE000EDFCu
+#define H7F_SCB_DEMCR_TRCENA (1u << 24)
+#define H7F_DWT_CTRL       0xE0001000u
+#define H7F_DWT_CTRL_CYCCNTENA (1u << 0)
 #define H7F_DWT_CYCCNT     0xE0001004u
+#define H7F_DWT_LAR        0xE0001FB0u
+#define H7F_DWT_LAR_KEY    0xC5ACCE55u
 
-static inline uint32_t h7f_io_read32(uint32_t addr)
+H7F_PORT_INLINE uint32_t h7f_io_read32(uint32_t addr)
 {
     return *(volatile uint32_t *)addr;
 }
 
-static inline void h7f_io_write32(uint32_t addr, uint32_t v)
+H7F_PORT_INLINE void h7f_io_write32(uint32_t addr, uint32_t v)
 {
     *(volatile uint32_t *)addr = v;
 }
 
-static inline void h7f_io_flash_write32(uint32_t addr, uint32_t v)
+H7F_PORT_INLINE void h7f_io_flash_write32(uint32_t addr, uint32_t v)
 {
     *(volatile uint32_t *)addr = v;
 }
 
-static inline void h7f_io_dsb(void) { __asm volatile("dsb 0xF" ::: "memory"); }
-static inline void h7f_io_isb(void) { __asm volatile("isb 0xF" ::: "memory"); }
+H7F_PORT_INLINE void h7f_io_dsb(void) { __asm volatile("dsb 0xF" ::: "memory"); }
+H7F_PORT_INLINE void h7f_io_isb(void) { __asm volatile("isb 0xF" ::: "memory"); }
 
 /* Read a flash word with bus faults ignored (facts 7.3, Zephyr's method):
  * FAULTMASK set and SCB->CCR.BFHFNMIGN=1 make a double-ECC read return
@@ -49,6 +65,6 @@ int h7f_io_flash_read32(uint32_t addr, uint32_t *v);
 uint32_t h7f_io_now_us(void);
 void h7f_io_dcache_invalidate(uint32_t addr, uint32_t len);
 
-static inline void h7f_io_poll(void) { h7f_port_poll_hook(); }
+H7F_PORT_INLINE void h7f_io_poll(void) { h7f_port_poll_hook(); }
 
 #endif

@@ -1,0 +1,685 @@
+/*
+ * h7flash low-level driver: unlock, program one flash word, erase, blank
+ * check, checked reads, CRC, option bytes. Every hardware rule applied
+ * here is listed with its reason in docs/DRIVER.md; the facts sections
+ * cited are those of ../shared/docs/h7-flash-facts.md.
+ *
+ * Functions marked H7F_RAMFUNC run while their own bank may be busy; on
+ * the target they are linked into RAM so the CPU keeps running (facts 8.4).
+ */
+#include "h7f_internal.h"
+
+/* CR bits the driver owns for one operation. */
+#define CR_OP_MASK (FLASH_CR_PG | FLASH_CR_SER | FLASH_CR_BER | FLASH_CR_PSIZE_Msk | \
+                    FLASH_CR_FW | FLASH_CR_START | FLASH_CR_SNB_Msk)
+
+H7F_INLINE uint32_t rd(unsigned bank, uint32_t off)
+{
+    return h7f_io_read32(H7_FLASH_REG(bank, off));
+}
+
+H7F_INLINE void wr(unsigned bank, uint32_t off, uint32_t v)
+{
+    h7f_io_write32(H7_FLASH_REG(bank, off), v);
+}
+
+H7F_INLINE int note(struct h7f *f, int err, uint32_t sr, uint32_t addr)
+{
+    if (err) {
+        f->last_sr = sr;
+        f->last_addr = addr;
+    }
+    return err;
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+const char *h7f_strerror(int err)
+{
+    switch (err) {
+    case H7F_OK:             return "ok";
+    case H7F_E_INVAL:        return "invalid argument";
+    case H7F_E_ALIGN:        return "address not 32-byte aligned";
+    case H7F_E_RANGE:        return "address outside 0x08000000..0x081fffff";
+    case H7F_E_PROTECTED:    return "sector protected for this caller";
+    case H7F_E_NOT_VIRGIN:   return "target flash word not erased";
+    case H7F_E_TIMEOUT:      return "flash operation timed out";
+    case H7F_E_LOCKED:       return "flash bank stays locked";
+    case H7F_E_VERIFY:       return "read-back differs from data written";
+    case H7F_E_NOSPC:        return "more data than the opened length";
+    case H7F_E_WRPERR:       return "write protection error (WRPERR)";
+    case H7F_E_PGSERR:       return "programming sequence error (PGSERR)";
+    case H7F_E_STRBERR:      return "strobe error (STRBERR)";
+    case H7F_E_INCERR:       return "inconsistency error (INCERR)";
+    case H7F_E_OPERR:        return "write/erase error (OPERR)";
+    case H7F_E_RDPERR:       return "read protection error (RDPERR)";
+    case H7F_E_RDSERR:       return "secure read error (RDSERR)";
+    case H7F_E_SNECCERR:     return "single ECC error corrected (SNECCERR)";
+    case H7F_E_DBECCERR:     return "double ECC error (DBECCERR)";
+    case H7F_E_CRCRDERR:     return "CRC read error (CRCRDERR)";
+    case H7F_E_OPTCHANGEERR: return "option byte change error (OPTCHANGEERR)";
+    default:                 return "unknown error";
+    }
+}
+
+/* The one mapping from hardware flags to error codes. The order picks the
+ * root cause when several flags are set: a pending INCERR turns the
+ * following stores into PGSERR (facts 3.7), so INCERR is reported first. */
+H7F_RAMFUNC int h7f_flags_to_err(uint32_t sr, uint32_t optsr)
+{
+    if (sr & FLASH_SR_WRPERR)   return H7F_E_WRPERR;
+    if (sr & FLASH_SR_INCERR)   return H7F_E_INCERR;
+    if (sr & FLASH_SR_PGSERR)   return H7F_E_PGSERR;
+    if (sr & FLASH_SR_STRBERR)  return H7F_E_STRBERR;
+    if (sr & FLASH_SR_OPERR)    return H7F_E_OPERR;
+    if (sr & FLASH_SR_RDPERR)   return H7F_E_RDPERR;
+    if (sr & FLASH_SR_RDSERR)   return H7F_E_RDSERR;
+    if (sr & FLASH_SR_DBECCERR) return H7F_E_DBECCERR;
+    if (sr & FLASH_SR_SNECCERR) return H7F_E_SNECCERR;
+    if (sr & FLASH_SR_CRCRDERR) return H7F_E_CRCRDERR;
+    if (optsr & FLASH_OPTSR_OPTCHANGEERR) return H7F_E_OPTCHANGEERR;
+    return H7F_OK;
+}
+
+/* ---- argument checks ---------------------------------------------------- */
+
+void h7f_init(struct h7f *f)
+{
+    f->protected_mask = 0x3u;          /* bank 1 sectors 0-1: the bootloader */
+    f->psize = FLASH_CR_PSIZE_X64;
+    f->last_sr = 0;
+    f->last_addr = 0;
+}
+
+H7F_RAMFUNC int h7f_check_range(uint32_t addr, uint32_t len)
+{
+    if (addr < H7_FLASH_BASE || addr > H7_FLASH_END)
+        return H7F_E_RANGE;
+    if (len > H7_FLASH_END - addr + 1u)
+        return H7F_E_RANGE;
+    return H7F_OK;
+}
+
+H7F_RAMFUNC int h7f_check_writable(const struct h7f *f, uint32_t addr, uint32_t len)
+{
+    int err = h7f_check_range(addr, len);
+    if (err || len == 0)
+        return err;
+    uint32_t first = addr & ~(H7_SECTOR_SIZE - 1u);
+    for (uint32_t s = first; s <= addr + (len - 1u); s += H7_SECTOR_SIZE) {
+        if (f->protected_mask & h7f_sector_bit(s))
+            return H7F_E_PROTECTED;
+        if (s >= H7_FLASH_END + 1u - H7_SECTOR_SIZE)
+            break;
+    }
+    return H7F_OK;
+}
+
+/* Hardware write protection (WPSN bit = 0: protected, facts 2.10), checked
+ * before the operation so nothing is queued for a protected sector. */
+H7F_RAMFUNC static int wrp_check(struct h7f *f, uint32_t addr, uint32_t sectors_mask)
+{
+    unsigned bank = h7f_bank_of(addr);
+    uint32_t wpsn = rd(bank, FLASH_WPSN_CUR);
+    if (~wpsn & sectors_mask & FLASH_WPSN_WRPSN_Msk)
+        return note(f, h7f_flags_to_err(FLASH_SR_WRPERR, 0), FLASH_SR_WRPERR, addr);
+    return H7F_OK;
+}
+
+/* ---- the operation sequence (RAM resident) ------------------------------ */
+
+/* Wait until none of mask is set in SRx. Facts 3.2: WBNE, QW and BSY
+ * together say "nothing left in the buffer, the queue or the array". */
+H7F_RAMFUNC static int wait_clear(unsigned bank, uint32_t mask, uint32_t tmo_us, uint32_t *sr_out)
+{
+    uint32_t t0 = h7f_io_now_us();
+    for (;;) {
+        uint32_t sr = rd(bank, FLASH_SR);
+        *sr_out = sr;
+        if (!(sr & mask))
+            return H7F_OK;
+        /* A partial buffer that nothing will complete: do not wait for it. */
+        if ((sr & (FLASH_SR_QW | FLASH_SR_BSY)) == 0 && (sr & H7F_SR_OP_ERRORS))
+            return H7F_OK;
+        if ((uint32_t)(h7f_io_now_us() - t0) > tmo_us)
+            return H7F_E_TIMEOUT;
+        h7f_io_poll();
+    }
+}
+
+/* Facts 2.4: keys only when LOCK=1; a key written to an unlocked bank
+ * disables the bank until reset and raises a bus fault. */
+H7F_RAMFUNC static int unlock(unsigned bank)
+{
+    if (!(rd(bank, FLASH_CR) & FLASH_CR_LOCK))
+        return H7F_OK;
+    wr(bank, FLASH_KEYR, FLASH_KEY1);
+    wr(bank, FLASH_KEYR, FLASH_KEY2);
+    h7f_io_dsb();
+    if (rd(bank, FLASH_CR) & FLASH_CR_LOCK)
+        return H7F_E_LOCKED;
+    return H7F_OK;
+}
+
+/* Start of every program/erase: wait for whatever is queued, unlock if
+ * locked, drop what a halted loader left behind, clear stale flags. */
+H7F_RAMFUNC static int op_begin(struct h7f *f, unsigned bank, uint32_t addr)
+{
+    uint32_t sr;
+    int err = wait_clear(bank, FLASH_SR_QW | FLASH_SR_BSY, H7F_TMO_BANK_US, &sr);
+    if (err)
+        return note(f, err, sr, addr);
+    err = unlock(bank);
+    if (err)
+        return note(f, err, rd(bank, FLASH_SR), addr);
+    /* Facts 3.3, 8.2: a debugger or flash loader may have left PG set with
+     * a partial word in the buffer (WBNE=1), or SER/BER set. Clearing PG
+     * discards the buffer; our first store would otherwise raise INCERR
+     * (other word) or STRBERR (same word). PSIZE may have been rewritten
+     * (OpenOCD's loader uses x8): set ours. */
+    uint32_t cr = rd(bank, FLASH_CR);
+    wr(bank, FLASH_CR, (cr & ~CR_OP_MASK) | (f->psize & FLASH_CR_PSIZE_Msk));
+    /* Facts 8.2.1, 3.7: stale flags (speculative RDSERR, ECC from a memory
+     * view, a pending INCERR that turns every store into PGSERR) are
+     * cleared through CCR; SR itself is read-only (facts 2.6). */
+    wr(bank, FLASH_CCR, FLASH_CCR_CLR_ALL);
+    return H7F_OK;
+}
+
+/* Facts 8.2.2: right before the stores (or START), make sure the bank is
+ * still unlocked and CR still holds what we set: a debugger may have
+ * re-locked it (OpenOCD writes CR = LOCK, clearing PG and PSIZE too) or
+ * cleared PG. Keys only when LOCK reads 1. Ends with DSB+ISB so the CR
+ * write is done before the first store to the array (facts 3.3, 8.6). */
+H7F_RAMFUNC static int op_arm(unsigned bank, uint32_t want)
+{
+    for (unsigned i = 0; i < 3u; i++) {
+        uint32_t cr = rd(bank, FLASH_CR);
+        if (cr & FLASH_CR_LOCK) {
+            int err = unlock(bank);
+            if (err)
+                return err;
+            continue;
+        }
+        if ((cr & CR_OP_MASK) == want) {
+            h7f_io_dsb();
+            h7f_io_isb();
+            return H7F_OK;
+        }
+        wr(bank, FLASH_CR, (cr & ~CR_OP_MASK) | want);
+        h7f_io_dsb();
+        h7f_io_isb();
+    }
+    return H7F_E_LOCKED;
+}
+
+/* End of every operation: clear the request bits, relock (facts 2.4: two
+ * writes, LOCK 0->1 leaves the other bits alone). Keeps the first error. */
+H7F_RAMFUNC static int op_end(unsigned bank, int err)
+{
+    uint32_t cr = rd(bank, FLASH_CR);
+    if (!(cr & FLASH_CR_LOCK)) {
+        cr &= ~(FLASH_CR_PG | FLASH_CR_SER | FLASH_CR_BER | FLASH_CR_SNB_Msk | FLASH_CR_FW);
+        wr(bank, FLASH_CR, cr);
+        wr(bank, FLASH_CR, cr | FLASH_CR_LOCK);
+        h7f_io_dsb();
+    }
+    return err;
+}
+
+/* Wait for the operation just started, then judge it by its own flags. */
+H7F_RAMFUNC static int op_wait(struct h7f *f, unsigned bank, uint32_t addr, uint32_t tmo_us)
+{
+    uint32_t sr;
+    int err = wait_clear(bank, H7F_SR_PENDING, tmo_us, &sr);
+    if (!err)
+        err = h7f_flags_to_err(sr & H7F_SR_OP_ERRORS, 0);
+    return note(f, err, sr, addr);
+}
+
+H7F_INLINE uint32_t load_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+
+H7F_RAMFUNC static int program_raw(struct h7f *f, uint32_t addr, const uint8_t *data)
+{
+    unsigned bank = h7f_bank_of(addr);
+    int err = op_begin(f, bank, addr);
+    if (!err) {
+        err = op_arm(bank, (f->psize & FLASH_CR_PSIZE_Msk) | FLASH_CR_PG);
+        if (!err) {
+            /* Facts 3.1: eight consecutive stores fill the 32-byte buffer;
+             * the word is queued when the last byte arrives. */
+            for (unsigned i = 0; i < H7_FLASH_WORD / 4u; i++)
+                h7f_io_flash_write32(addr + 4u * i, load_le32(data + 4u * i));
+            h7f_io_dsb();
+            h7f_io_isb();
+            err = op_wait(f, bank, addr, H7F_TMO_PROGRAM_US);
+        } else {
+            note(f, err, rd(bank, FLASH_SR), addr);
+        }
+    }
+    return op_end(bank, err);
+}
+
+/* Start a sector (or, with ber, bank) erase and return without waiting. */
+H7F_RAMFUNC static int erase_start(struct h7f *f, unsigned bank, uint32_t addr, bool ber)
+{
+    int err = op_begin(f, bank, addr);
+    if (err)
+        return err;
+    uint32_t want = (f->psize & FLASH_CR_PSIZE_Msk) |
+                    (ber ? FLASH_CR_BER
+                         : FLASH_CR_SER | (h7f_sector_of(addr) << FLASH_CR_SNB_Pos));
+    err = op_arm(bank, want);
+    if (err)
+        return note(f, err, rd(bank, FLASH_SR), addr);
+    /* Facts 4: SER/BER and SNB first, START in a second write. */
+    wr(bank, FLASH_CR, (rd(bank, FLASH_CR) & ~CR_OP_MASK) | want | FLASH_CR_START);
+    h7f_io_dsb();
+    h7f_io_isb();
+    return H7F_OK;
+}
+
+/* One bank's share of an erase_range: sectors next..last (addresses). */
+struct erase_lane {
+    uint32_t next, last, t0;
+    bool pending, busy, used, ber;
+};
+
+H7F_RAMFUNC int h7f_erase_range(struct h7f *f, uint32_t addr, uint32_t len, uint32_t *erased)
+{
+    if (f == NULL)
+        return H7F_E_INVAL;
+    uint32_t dummy = 0;
+    if (erased == NULL)
+        erased = &dummy;
+    if (len == 0)
+        return H7F_OK;
+    int first = h7f_check_writable(f, addr, len);
+    if (first)
+        return note(f, first, 0, addr);
+
+    struct erase_lane lane[2];
+    for (unsigned i = 0; i < 2u; i++) {
+        struct erase_lane *l = &lane[i];
+        uint32_t base = h7f_bank_base(i + 1u), top = base + (H7_BANK_SIZE - 1u);
+        uint32_t lo = addr > base ? addr : base;
+        uint32_t hi = addr + (len - 1u) < top ? addr + (len - 1u) : top;
+        l->pending = lo <= hi;
+        l->busy = l->used = false;
+        l->next = lo & ~(H7_SECTOR_SIZE - 1u);
+        l->last = hi & ~(H7_SECTOR_SIZE - 1u);
+        l->t0 = 0;
+        /* A whole bank: one bank erase is faster than eight sector erases
+         * (facts 6.1: tME 5 s typ against 8 x 1 s at x64). */
+        l->ber = l->pending && l->next == base && l->last == base + 7u * H7_SECTOR_SIZE;
+        if (l->pending) {
+            uint32_t mask = 0;
+            for (uint32_t s = l->next; s <= l->last; s += H7_SECTOR_SIZE)
+                mask |= 1u << h7f_sector_of(s);
+            if (!first)
+                first = wrp_check(f, l->next, mask);
+        }
+    }
+    if (first)
+        return first;
+
+    /* Facts 5.1: the banks are independent, so the two lanes run at the
+     * same time; within a bank the sectors go one after the other. */
+    for (;;) {
+        bool any = false;
+        for (unsigned i = 0; i < 2u; i++) {
+            struct erase_lane *l = &lane[i];
+            if (l->pending && !l->busy && !first) {
+                int err = erase_start(f, i + 1u, l->next, l->ber);
+                l->used = true;
+                if (err) {
+                    first = err;
+                    l->pending = false;
+                } else {
+                    l->busy = true;
+                    l->t0 = h7f_io_now_us();
+                }
+            }
+            any = any || l->busy;
+        }
+        if (!any)
+            break;
+        bool waiting = false;
+        for (unsigned i = 0; i < 2u; i++) {
+            struct erase_lane *l = &lane[i];
+            if (!l->busy)
+                continue;
+            unsigned bank = i + 1u;
+            uint32_t sr = rd(bank, FLASH_SR);
+            uint32_t span = l->ber ? H7_BANK_SIZE : H7_SECTOR_SIZE;
+            if (!(sr & H7F_SR_PENDING)) {
+                int err = note(f, h7f_flags_to_err(sr & H7F_SR_OP_ERRORS, 0), sr, l->next);
+                /* Facts 8.1: the controller does not update the D-cache. */
+                h7f_io_dcache_invalidate(l->next, span);
+                l->busy = false;
+                if (err) {
+                    if (!first)
+                        first = err;
+                    l->pending = false;
+                } else {
+                    for (uint32_t s = l->next; s < l->next + span; s += H7_SECTOR_SIZE)
+                        *erased |= h7f_sector_bit(s);
+                    if (l->ber || l->next == l->last)
+                        l->pending = false;
+                    else
+                        l->next += H7_SECTOR_SIZE;
+                }
+            } else if ((uint32_t)(h7f_io_now_us() - l->t0) >
+                       (l->ber ? H7F_TMO_BANK_US : H7F_TMO_SECTOR_US)) {
+                if (!first)
+                    first = note(f, H7F_E_TIMEOUT, sr, l->next);
+                l->busy = false;
+                l->pending = false;
+            } else {
+                waiting = true;
+            }
+        }
+        if (waiting)
+            h7f_io_poll();
+    }
+    for (unsigned i = 0; i < 2u; i++)
+        if (lane[i].used)
+            first = op_end(i + 1u, first);
+    return first;
+}
+
+/* ---- checked reads ------------------------------------------------------ */
+
+/* Read n 32-bit words from addr (4-aligned, one bank) with ECC checking:
+ * a bus error (double ECC, facts 3.7) or SNECCERR/DBECCERR raised by these
+ * reads is returned with *bad set to the failing flash word. */
+static int read_words(struct h7f *f, uint32_t addr, uint32_t *out, uint32_t n, uint32_t *bad)
+{
+    unsigned bank = h7f_bank_of(addr);
+    wr(bank, FLASH_CCR, FLASH_CCR_CLR_SNECCERR | FLASH_CCR_CLR_DBECCERR);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t a = addr + 4u * i;
+        if (h7f_io_flash_read32(a, &out[i]) != 0) {
+            *bad = a & ~(H7_FLASH_WORD - 1u);
+            return note(f, h7f_flags_to_err(FLASH_SR_DBECCERR, 0), rd(bank, FLASH_SR), *bad);
+        }
+    }
+    uint32_t sr = rd(bank, FLASH_SR);
+    if (sr & H7F_SR_ECC) {
+        uint32_t fa = rd(bank, FLASH_ECC_FA) & FLASH_ECC_FA_FAIL_ECC_ADDR_Msk;
+        *bad = h7f_bank_base(bank) + fa * H7_FLASH_WORD;
+        return note(f, h7f_flags_to_err(sr & H7F_SR_ECC, 0), sr, *bad);
+    }
+    return H7F_OK;
+}
+
+static int check_virgin(struct h7f *f, uint32_t addr)
+{
+    uint32_t w[H7_FLASH_WORD / 4u], bad;
+    int err = read_words(f, addr, w, H7_FLASH_WORD / 4u, &bad);
+    if (err == H7F_E_SNECCERR)
+        return note(f, H7F_E_NOT_VIRGIN, f->last_sr, addr);
+    if (err)
+        return err;
+    for (unsigned i = 0; i < H7_FLASH_WORD / 4u; i++)
+        if (w[i] != 0xFFFFFFFFu)
+            return note(f, H7F_E_NOT_VIRGIN, 0, addr);
+    return H7F_OK;
+}
+
+/* ---- public low-level API ------------------------------------------------ */
+
+int h7f_program_word(struct h7f *f, uint32_t addr, const void *data32)
+{
+    if (f == NULL || data32 == NULL)
+        return H7F_E_INVAL;
+    if (addr & (H7_FLASH_WORD - 1u))
+        return note(f, H7F_E_ALIGN, 0, addr);
+    int err = h7f_check_writable(f, addr, H7_FLASH_WORD);
+    if (!err)
+        err = wrp_check(f, addr, 1u << h7f_sector_of(addr));
+    if (err)
+        return note(f, err, 0, addr);
+
+    /* Facts 8.5: never program a word that is not virgin. Read it past the
+     * D-cache: a line cached as 0xFF before a debugger or the other core
+     * programmed the word would hide it (facts 8.1). */
+    h7f_io_dcache_invalidate(addr, H7_FLASH_WORD);
+    err = check_virgin(f, addr);
+    if (err)
+        return err;
+
+    const uint8_t *data = data32;
+    err = program_raw(f, addr, data);
+    /* Facts 8.1: the controller does not update the D-cache. */
+    h7f_io_dcache_invalidate(addr, H7_FLASH_WORD);
+    if (err)
+        return err;
+
+    uint32_t w[H7_FLASH_WORD / 4u], bad;
+    err = read_words(f, addr, w, H7_FLASH_WORD / 4u, &bad);
+    if (err)
+        return err;
+    for (unsigned i = 0; i < H7_FLASH_WORD / 4u; i++)
+        if (w[i] != load_le32(data + 4u * i))
+            return note(f, H7F_E_VERIFY, 0, addr + 4u * i);
+    return H7F_OK;
+}
+
+int h7f_erase_sector(struct h7f *f, uint32_t addr)
+{
+    if (f == NULL)
+        return H7F_E_INVAL;
+    if (h7f_check_range(addr, 1))
+        return note(f, H7F_E_RANGE, 0, addr);
+    return h7f_erase_range(f, addr & ~(H7_SECTOR_SIZE - 1u), H7_SECTOR_SIZE, NULL);
+}
+
+int h7f_erase_bank(struct h7f *f, unsigned bank)
+{
+    if (f == NULL || (bank != 1u && bank != 2u))
+        return H7F_E_INVAL;
+    return h7f_erase_range(f, h7f_bank_base(bank), H7_BANK_SIZE, NULL);
+}
+
+int h7f_blank_check(struct h7f *f, uint32_t addr, uint32_t len, uint32_t *first_bad)
+{
+    if (f == NULL)
+        return H7F_E_INVAL;
+    if ((addr | len) & (H7_FLASH_WORD - 1u))
+        return note(f, H7F_E_ALIGN, 0, addr);
+    int err = h7f_check_range(addr, len);
+    if (err)
+        return note(f, err, 0, addr);
+    uint32_t dummy;
+    if (first_bad == NULL)
+        first_bad = &dummy;
+    /* Read past the D-cache so ECC errors are seen by the flash. */
+    h7f_io_dcache_invalidate(addr, len);
+    uint32_t w[16];
+    for (uint32_t off = 0; off < len; off += sizeof w) {
+        uint32_t n = len - off < sizeof w ? len - off : (uint32_t)sizeof w;
+        err = read_words(f, addr + off, w, n / 4u, first_bad);
+        if (err)
+            return err;
+        for (uint32_t i = 0; i < n / 4u; i++) {
+            if (w[i] != 0xFFFFFFFFu) {
+                *first_bad = (addr + off + 4u * i) & ~(H7_FLASH_WORD - 1u);
+                return note(f, H7F_E_NOT_VIRGIN, 0, *first_bad);
+            }
+        }
+    }
+    return H7F_OK;
+}
+
+int h7f_read(struct h7f *f, uint32_t addr, void *out, size_t len, uint32_t *bad_addr)
+{
+    if (f == NULL || (out == NULL && len != 0))
+        return H7F_E_INVAL;
+    if (len > UINT32_MAX)
+        return note(f, H7F_E_RANGE, 0, addr);
+    int err = h7f_check_range(addr, (uint32_t)len);
+    if (err)
+        return note(f, err, 0, addr);
+    uint32_t dummy;
+    if (bad_addr == NULL)
+        bad_addr = &dummy;
+    uint8_t *o = out;
+    uint32_t w[16];
+    uint32_t a = addr & ~3u;
+    uint32_t end = addr + (uint32_t)len;        /* may be 0x08200000 */
+    int first = H7F_OK;
+    while (a < end) {
+        /* Chunks never cross a 64-byte boundary, hence never a bank. */
+        uint32_t chunk_end = (a | 63u) + 1u;
+        if (chunk_end > ((end + 3u) & ~3u))
+            chunk_end = (end + 3u) & ~3u;
+        uint32_t n = (chunk_end - a) / 4u;
+        err = read_words(f, a, w, n, bad_addr);
+        if (err == H7F_E_SNECCERR) {
+            /* Corrected data was returned: keep going, report it. */
+            if (!first)
+                first = err;
+        } else if (err) {
+            return err;
+        }
+        for (uint32_t i = 0; i < n * 4u; i++) {
+            uint32_t b = a + i;
+            if (b >= addr && b < end)
+                o[b - addr] = (uint8_t)(w[i / 4u] >> (8u * (i % 4u)));
+        }
+        a = chunk_end;
+    }
+    return first;
+}
+
+uint32_t h7f_crc32_update(uint32_t crc, const void *data, size_t len)
+{
+    /* Reflected 0x04C11DB7 (0xEDB88320), one nibble at a time: a 64-byte
+     * table keeps the driver small. */
+    static const uint32_t tab[16] = {
+        0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu,
+        0x76DC4190u, 0x6B6B51F4u, 0x4DB26158u, 0x5005713Cu,
+        0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu,
+        0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu,
+    };
+    const uint8_t *p = data;
+    crc = ~crc;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        crc = (crc >> 4) ^ tab[crc & 15u];
+        crc = (crc >> 4) ^ tab[crc & 15u];
+    }
+    return ~crc;
+}
+
+int h7f_crc32(struct h7f *f, uint32_t addr, size_t len, uint32_t *crc)
+{
+    if (f == NULL || crc == NULL)
+        return H7F_E_INVAL;
+    if (len > UINT32_MAX || h7f_check_range(addr, (uint32_t)len))
+        return note(f, H7F_E_RANGE, 0, addr);
+    uint8_t buf[64];
+    uint32_t c = 0, bad;
+    int first = H7F_OK;
+    for (size_t off = 0; off < len; off += sizeof buf) {
+        size_t n = len - off < sizeof buf ? len - off : sizeof buf;
+        int err = h7f_read(f, addr + (uint32_t)off, buf, n, &bad);
+        if (err == H7F_E_SNECCERR) {
+            if (!first)
+                first = err;
+        } else if (err) {
+            return err;
+        }
+        c = h7f_crc32_update(c, buf, n);
+    }
+    *crc = c;
+    return first;
+}
+
+/* ---- option bytes (facts 5.3) --------------------------------------------- */
+
+int h7f_opt_read(struct h7f *f, struct h7f_options *o)
+{
+    if (f == NULL || o == NULL)
+        return H7F_E_INVAL;
+    o->optsr = rd(1, FLASH_OPTSR_CUR);
+    o->wpsn[0] = rd(1, FLASH_WPSN_CUR);
+    o->wpsn[1] = rd(2, FLASH_WPSN_CUR);
+    o->boot7 = rd(1, FLASH_BOOT7_CUR);
+    o->boot4 = rd(1, FLASH_BOOT4_CUR);
+    o->swap_bank = (rd(1, FLASH_OPTCR) & FLASH_OPTCR_SWAP_BANK) != 0;
+    return H7F_OK;
+}
+
+/* Read-modify-write one _PRG register and launch the option change. */
+static int opt_change(struct h7f *f, uint32_t prg_reg, uint32_t cur_reg, uint32_t mask,
+                      uint32_t value)
+{
+    uint32_t sr;
+    int err = H7F_OK;
+    /* No option change while either bank has work queued (facts 5.3). */
+    for (unsigned bank = 1; bank <= 2u && !err; bank++)
+        err = note(f, wait_clear(bank, FLASH_SR_QW | FLASH_SR_BSY | FLASH_SR_CRC_BUSY,
+                                 H7F_TMO_BANK_US, &sr), sr, prg_reg);
+    if (err)
+        return err;
+    /* OPTKEYR is one register behind two offsets: keys only when locked. */
+    if (h7f_io_read32(H7_FLASH_R_BASE + FLASH_OPTCR) & FLASH_OPTCR_OPTLOCK) {
+        h7f_io_write32(H7_FLASH_R_BASE + FLASH_OPTKEYR, FLASH_OPT_KEY1);
+        h7f_io_write32(H7_FLASH_R_BASE + FLASH_OPTKEYR, FLASH_OPT_KEY2);
+        h7f_io_dsb();
+        if (h7f_io_read32(H7_FLASH_R_BASE + FLASH_OPTCR) & FLASH_OPTCR_OPTLOCK)
+            return note(f, H7F_E_LOCKED, 0, prg_reg);
+    }
+    uint32_t v = h7f_io_read32(prg_reg);
+    h7f_io_write32(prg_reg, (v & ~mask) | (value & mask));
+    h7f_io_write32(H7_FLASH_R_BASE + FLASH_OPTCCR, FLASH_OPTCCR_CLR_OPTCHANGEERR);
+    uint32_t optcr = h7f_io_read32(H7_FLASH_R_BASE + FLASH_OPTCR);
+    h7f_io_write32(H7_FLASH_R_BASE + FLASH_OPTCR, optcr | FLASH_OPTCR_OPTSTART);
+    h7f_io_dsb();
+
+    uint32_t t0 = h7f_io_now_us(), optsr;
+    for (;;) {
+        optsr = h7f_io_read32(H7_FLASH_R_BASE + FLASH_OPTSR_CUR);
+        if (!(optsr & FLASH_OPTSR_OPT_BUSY))
+            break;
+        if ((uint32_t)(h7f_io_now_us() - t0) > H7F_TMO_OPTION_US) {
+            err = note(f, H7F_E_TIMEOUT, optsr, prg_reg);
+            break;
+        }
+        h7f_io_poll();
+    }
+    if (!err) {
+        err = note(f, h7f_flags_to_err(0, optsr), optsr, prg_reg);
+        if (err)
+            h7f_io_write32(H7_FLASH_R_BASE + FLASH_OPTCCR, FLASH_OPTCCR_CLR_OPTCHANGEERR);
+    }
+    if (!err && (h7f_io_read32(cur_reg) & mask) != (value & mask))
+        err = note(f, H7F_E_VERIFY, h7f_io_read32(cur_reg), cur_reg);
+    optcr = h7f_io_read32(H7_FLASH_R_BASE + FLASH_OPTCR);
+    h7f_io_write32(H7_FLASH_R_BASE + FLASH_OPTCR, optcr | FLASH_OPTCR_OPTLOCK);
+    h7f_io_dsb();
+    return err;
+}
+
+int h7f_opt_set_wrp(struct h7f *f, unsigned bank, uint8_t protect_mask)
+{
+    if (f == NULL || (bank != 1u && bank != 2u))
+        return H7F_E_INVAL;
+    /* WPSN: bit = 0 means protected (facts 2.10). */
+    return opt_change(f, H7_FLASH_REG(bank, FLASH_WPSN_PRG), H7_FLASH_REG(bank, FLASH_WPSN_CUR),
+                      FLASH_WPSN_WRPSN_Msk, (uint32_t)(uint8_t)~protect_mask);
+}
+
+int h7f_opt_set_swap(struct h7f *f, bool swap)
+{
+    if (f == NULL)
+        return H7F_E_INVAL;
+    return opt_change(f, H7_FLASH_R_BASE + FLASH_OPTSR_PRG, H7_FLASH_R_BASE + FLASH_OPTSR_CUR,
+                      FLASH_OPTSR_SWAP_BANK_OPT, swap ? FLASH_OPTSR_SWAP_BANK_OPT : 0u);
+}

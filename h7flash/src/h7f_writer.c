@@ -1,0 +1,163 @@
+/*
+ * h7flash streaming writer: bytes in any chunking become 32-byte flash
+ * words, each programmed (and verified by h7f_program_word) as soon as it
+ * is complete; sectors are erased just before their first word (or all at
+ * open); the last partial word is padded with 0xFF (facts 8.1).
+ */
+#include <string.h>
+
+#include "h7f_internal.h"
+
+static int fail(struct h7f_writer *w, int err, uint32_t addr)
+{
+    if (err && !w->rep.err) {
+        w->rep.err = err;
+        w->rep.err_addr = addr;
+    }
+    return w->rep.err;
+}
+
+/* End of the writable window: start + length, or the end of the flash. */
+static uint32_t limit(const struct h7f_writer *w)
+{
+    if (w->length == H7F_LEN_UNKNOWN)
+        return H7_FLASH_END + 1u;
+    return w->start + w->length;
+}
+
+static unsigned popcount(uint32_t v)
+{
+    unsigned n = 0;
+    for (; v; v &= v - 1u)
+        n++;
+    return n;
+}
+
+/* Program the word in w->buf (complete or padded) at its address. */
+static int flush_word(struct h7f_writer *w)
+{
+    uint32_t addr = w->next - w->fill;
+    int err;
+
+    memset(w->buf + w->fill, 0xFF, H7_FLASH_WORD - w->fill);
+    if (!(w->flags & (H7F_WR_ERASE_UPFRONT | H7F_WR_NO_ERASE)) &&
+        !(w->erased_mask & h7f_sector_bit(addr))) {
+        uint32_t erased = 0;
+        err = h7f_erase_range(w->f, addr, H7_FLASH_WORD, &erased);
+        w->erased_mask |= erased;
+        w->rep.sectors_erased += popcount(erased);
+        if (err)
+            return fail(w, err, w->f->last_addr);
+    }
+    err = h7f_program_word(w->f, addr, w->buf);
+    if (err)
+        return fail(w, err, w->f->last_addr);
+    w->rep.words++;
+    w->fill = 0;
+    return H7F_OK;
+}
+
+int h7f_writer_open(struct h7f_writer *w, struct h7f *f, uint32_t start, uint32_t length,
+                    uint32_t flags)
+{
+    if (w == NULL || f == NULL)
+        return H7F_E_INVAL;
+    memset(w, 0, sizeof *w);
+    w->f = f;
+    w->start = start;
+    w->length = length;
+    w->flags = flags;
+    w->next = start;
+
+    bool unknown = length == H7F_LEN_UNKNOWN;
+    if ((flags & H7F_WR_ERASE_UPFRONT) && (unknown || (flags & H7F_WR_NO_ERASE)))
+        return fail(w, H7F_E_INVAL, start);
+    if (start & (H7_FLASH_WORD - 1u))
+        return fail(w, H7F_E_ALIGN, start);
+    /* With an unknown length only the start is known; later sectors are
+     * checked as they are reached. */
+    int err = h7f_check_writable(f, start, unknown ? 1u : length);
+    if (err)
+        return fail(w, err, start);
+
+    if (!unknown && length != 0) {
+        uint32_t span = (length + (H7_FLASH_WORD - 1u)) & ~(H7_FLASH_WORD - 1u);
+        if (span > H7_FLASH_END - start + 1u)
+            return fail(w, H7F_E_RANGE, start);
+        if (flags & H7F_WR_ERASE_UPFRONT) {
+            uint32_t erased = 0;
+            err = h7f_erase_range(f, start, length, &erased);
+            w->erased_mask = erased;
+            w->rep.sectors_erased = popcount(erased);
+            if (err)
+                return fail(w, err, f->last_addr);
+        } else if (flags & H7F_WR_NO_ERASE) {
+            uint32_t bad = start;
+            err = h7f_blank_check(f, start, span, &bad);
+            if (err)
+                return fail(w, err, bad);
+        }
+    }
+    w->open = true;
+    return H7F_OK;
+}
+
+int h7f_writer_write(struct h7f_writer *w, const void *buf, size_t n)
+{
+    if (w == NULL || !w->open || (buf == NULL && n != 0))
+        return H7F_E_INVAL;
+    if (w->rep.err)
+        return w->rep.err;
+    if (n > limit(w) - w->next)
+        return fail(w, H7F_E_NOSPC, w->next);
+
+    const uint8_t *p = buf;
+    w->rep.crc = h7f_crc32_update(w->rep.crc, p, n);
+    while (n) {
+        uint32_t take = H7_FLASH_WORD - w->fill;
+        if (take > n)
+            take = (uint32_t)n;
+        memcpy(w->buf + w->fill, p, take);
+        w->fill += take;
+        w->next += take;
+        w->rep.bytes += take;
+        p += take;
+        n -= take;
+        if (w->fill == H7_FLASH_WORD) {
+            int err = flush_word(w);
+            if (err)
+                return err;
+        }
+    }
+    return H7F_OK;
+}
+
+int h7f_writer_finish(struct h7f_writer *w)
+{
+    if (w == NULL || !w->open)
+        return H7F_E_INVAL;
+    w->open = false;
+    if (w->rep.err)
+        return w->rep.err;
+    if (w->fill) {
+        /* Facts 8.1: pad the last partial word and program it; a partial
+         * buffer is never committed by the hardware on its own. */
+        int err = flush_word(w);
+        if (err)
+            return err;
+    }
+    if ((w->flags & H7F_WR_VERIFY_CRC) && w->rep.bytes) {
+        uint32_t crc = 0;
+        int err = h7f_crc32(w->f, w->start, w->rep.bytes, &crc);
+        if (err)
+            return fail(w, err, w->f->last_addr);
+        if (crc != w->rep.crc)
+            return fail(w, H7F_E_VERIFY, w->start);
+    }
+    return H7F_OK;
+}
+
+const struct h7f_writer_report *h7f_writer_report(const struct h7f_writer *w)
+{
+    return &w->rep;
+}

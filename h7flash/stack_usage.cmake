@@ -1,0 +1,33 @@
+# Print the stack use of h7flash from the -fstack-usage files (.su) of the
+# target build: every function, largest first, and the maximum.
+# Usage: cmake -DSU_DIR=<object dir> -P stack_usage.cmake
+file(GLOB_RECURSE su_files "${SU_DIR}/*.su")
+set(rows "")
+set(max 0)
+set(max_fn "")
+foreach(f ${su_files})
+  file(STRINGS ${f} lines)
+  foreach(l ${lines})
+    # file:line:col:function<TAB>bytes<TAB>static|dynamic[,bounded]
+    string(REPLACE "\t" ";" cols "${l}")
+    list(GET cols 0 where)
+    list(GET cols 1 bytes)
+    list(GET cols 2 kind)
+    string(REGEX REPLACE "^.*:" "" fn "${where}")
+    string(LENGTH "${bytes}" n)
+    math(EXPR pad "6 - ${n}")
+    string(REPEAT " " ${pad} sp)
+    list(APPEND rows "${sp}${bytes}  ${fn} (${kind})")
+    if(bytes GREATER max)
+      set(max ${bytes})
+      set(max_fn ${fn})
+    endif()
+  endforeach()
+endforeach()
+list(SORT rows ORDER DESCENDING)
+message("h7flash: stack use per function (bytes, -fstack-usage)")
+foreach(r ${rows})
+  message("  ${r}")
+endforeach()
+message("h7flash: max stack frame ${max} bytes (${max_fn}); deepest chain: "
+        "h7f_writer_write > flush_word > h7f_program_word > program_raw > op_begin > wait_clear")
