@@ -1,0 +1,66 @@
+/*
+ * h7iap: firmware images. Raw binary, Intel HEX and ELF32 files are loaded
+ * into a list of segments (address, bytes), sorted and non-overlapping.
+ * The format is detected from the content, never from the file name:
+ *   "\x7fELF"                      ELF: PT_LOAD segments with file bytes,
+ *                                  placed at p_paddr (the load address)
+ *   ':' then a valid HEX record    Intel HEX (types 00, 01, 02, 03, 04, 05)
+ *   anything else                  raw binary at the --address given
+ */
+#ifndef TOOLS_IAP_IMAGE_H
+#define TOOLS_IAP_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum iap_format { IAP_FMT_BIN, IAP_FMT_HEX, IAP_FMT_ELF };
+
+struct iap_seg {
+	uint32_t addr;
+	uint32_t len;
+	uint8_t *data;
+};
+
+struct iap_image {
+	struct iap_seg *segs;
+	size_t n;
+	enum iap_format fmt;
+};
+
+const char *iap_format_name(enum iap_format f);
+enum iap_format iap_detect_format(const uint8_t *buf, size_t len);
+
+/*
+ * Parse buf (len bytes). bin_addr is where a raw binary goes. On success
+ * img holds sorted, merged segments (free with iap_image_free). Errors:
+ * -IAP_EXIT_FILE (malformed, empty, overlapping data) with a message.
+ */
+int iap_image_parse(const uint8_t *buf, size_t len, uint32_t bin_addr,
+		    struct iap_image *img);
+int iap_image_load(const char *path, uint32_t bin_addr, struct iap_image *img);
+void iap_image_free(struct iap_image *img);
+
+/* Total payload bytes, lowest address and end (exclusive, 64-bit). */
+uint64_t iap_image_bytes(const struct iap_image *img);
+uint32_t iap_image_lo(const struct iap_image *img);
+uint64_t iap_image_hi(const struct iap_image *img);
+
+/*
+ * Check that every byte lies in [lo, hi). An image that starts below lo or
+ * at/after hi is -IAP_EXIT_ADDRESS; one that starts inside but runs past hi
+ * is -IAP_EXIT_TOO_LARGE. Messages name the addresses as 0x%08x.
+ */
+int iap_image_check_region(const struct iap_image *img, uint32_t lo, uint32_t hi);
+
+/*
+ * Programming plan: every segment widened to whole flash words (word bytes,
+ * a power of two), the added bytes 0xFF, and segments that then share or
+ * touch a word merged into one. Each flash word appears in exactly one
+ * block, so writing every block once never programs a word twice.
+ */
+int iap_image_pad(const struct iap_image *img, uint32_t word, struct iap_image *out);
+
+/* Bit p set for every 128 KB page (AN3155 H7 numbering) the image touches. */
+uint32_t iap_image_pages(const struct iap_image *img);
+
+#endif

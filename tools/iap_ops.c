@@ -1,0 +1,218 @@
+/* h7iap: erase, write, verify and read with progress. */
+#include "iap_ops.h"
+#include "iap.h"
+#include "iap_progress.h"
+#include "an3155.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int popcount32(uint32_t v)
+{
+	int n = 0;
+	for (; v; v &= v - 1)
+		n++;
+	return n;
+}
+
+int iap_parse_sectors(const char *s, uint32_t *mask)
+{
+	uint32_t m = 0;
+	if (!strcmp(s, "app") || !strcmp(s, "all")) {
+		for (unsigned p = AN3155_H7_APP_FIRST_PAGE; p < AN3155_H7_PAGES; p++)
+			m |= 1u << p;
+		*mask = m;
+		return 0;
+	}
+	const char *p = s;
+	while (*p) {
+		char *end;
+		if (!isdigit((unsigned char)*p))
+			return iap_fail(IAP_EXIT_USAGE,
+					"bad sector list '%s': use 'app' or numbers and ranges like 2,3,8-15", s);
+		unsigned long a = strtoul(p, &end, 10), b = a;
+		p = end;
+		if (*p == '-') {
+			p++;
+			if (!isdigit((unsigned char)*p))
+				return iap_fail(IAP_EXIT_USAGE, "bad sector range in '%s'", s);
+			b = strtoul(p, &end, 10);
+			p = end;
+		}
+		if (*p == ',')
+			p++;
+		else if (*p)
+			return iap_fail(IAP_EXIT_USAGE,
+					"bad sector list '%s': use 'app' or numbers and ranges like 2,3,8-15", s);
+		if (a > b || b >= AN3155_H7_PAGES)
+			return iap_fail(IAP_EXIT_USAGE,
+					"sector %lu does not exist: sectors are 0..15 (128 KB each, bank 2 starts at 8)",
+					b >= AN3155_H7_PAGES ? b : a);
+		if (a < AN3155_H7_APP_FIRST_PAGE)
+			return iap_fail(IAP_EXIT_ADDRESS,
+					"sector %lu (0x%08x) holds the bootloader, outside the application area 0x%08x-0x%08x",
+					a, an3155_h7_page_addr((unsigned)a), AN3155_H7_APP_START,
+					AN3155_H7_APP_END - 1);
+		for (unsigned long i = a; i <= b; i++)
+			m |= 1u << i;
+	}
+	if (!m)
+		return iap_fail(IAP_EXIT_USAGE, "empty sector list");
+	*mask = m;
+	return 0;
+}
+
+int iap_do_erase(struct iap_client *c, uint32_t mask)
+{
+	int n = popcount32(mask), done = 0;
+	char what[96];
+	snprintf(what, sizeof what, "%d sector(s) of 128 KB", n);
+	iap_progress_begin("erase", (uint64_t)n * AN3155_H7_PAGE_SIZE, what);
+	for (unsigned p = 0; p < AN3155_H7_PAGES; p++) {
+		if (!(mask & (1u << p)))
+			continue;
+		uint16_t pg = (uint16_t)p;
+		iap_debug(1, "erasing sector %u at 0x%08x", p, an3155_h7_page_addr(p));
+		int rc = iap_erase_pages(c, &pg, 1);
+		if (rc) {
+			iap_progress_interrupt();
+			return rc;
+		}
+		done++;
+		iap_progress_update((uint64_t)done * AN3155_H7_PAGE_SIZE);
+	}
+	iap_progress_end();
+	return 0;
+}
+
+int iap_do_write(struct iap_client *c, const struct iap_image *padded)
+{
+	uint64_t total = iap_image_bytes(padded), done = 0;
+	char what[96];
+	snprintf(what, sizeof what, "%llu bytes from 0x%08x",
+		 (unsigned long long)total, iap_image_lo(padded));
+	iap_progress_begin("write", total, what);
+	for (size_t i = 0; i < padded->n; i++) {
+		const struct iap_seg *s = &padded->segs[i];
+		for (uint32_t off = 0; off < s->len;) {
+			uint32_t n = s->len - off;
+			if (n > AN3155_MAX_DATA)
+				n = AN3155_MAX_DATA;
+			int rc = iap_write_mem(c, s->addr + off, s->data + off, n);
+			if (rc) {
+				char msg[512];
+				snprintf(msg, sizeof msg, "%s", iap_error());
+				iap_progress_interrupt();
+				/* Never rewrite: the words may already be programmed. */
+				return iap_fail(-rc,
+						"%s; %llu bytes before 0x%08x were written; nothing is rewritten (flash words are programmed once): run 'h7iap flash' again to erase and write the image from the start",
+						msg, (unsigned long long)done, s->addr + off);
+			}
+			off += n;
+			done += n;
+			iap_progress_update(done);
+		}
+	}
+	iap_progress_end();
+	return 0;
+}
+
+static int compare_block(struct iap_client *c, const struct iap_seg *s,
+			 uint64_t *done, uint64_t base_done)
+{
+	uint8_t buf[AN3155_MAX_DATA];
+	for (uint32_t off = 0; off < s->len;) {
+		uint32_t n = s->len - off;
+		if (n > AN3155_MAX_DATA)
+			n = AN3155_MAX_DATA;
+		int rc = iap_read_mem(c, s->addr + off, buf, n);
+		if (rc)
+			return rc;
+		for (uint32_t k = 0; k < n; k++) {
+			if (buf[k] != s->data[off + k]) {
+				uint32_t diff = 0;
+				for (uint32_t j = k; j < n; j++)
+					diff += buf[j] != s->data[off + j];
+				iap_progress_interrupt();
+				return iap_fail(IAP_EXIT_VERIFY,
+						"verify failed: first difference at 0x%08x: flash has 0x%02x, the image has 0x%02x (%u of the %u bytes read there differ)",
+						s->addr + off + k, buf[k], s->data[off + k], diff, n - k);
+			}
+		}
+		off += n;
+		if (done) {
+			*done = base_done + off;
+			iap_progress_update(*done);
+		}
+	}
+	return 0;
+}
+
+int iap_do_verify(struct iap_client *c, const struct iap_image *padded, bool use_checksum)
+{
+	uint64_t total = iap_image_bytes(padded), done = 0;
+	char what[128];
+	snprintf(what, sizeof what, "%llu bytes from 0x%08x by %s",
+		 (unsigned long long)total, iap_image_lo(padded),
+		 use_checksum ? "Get Checksum" : "Read Memory");
+	iap_progress_begin("verify", total, what);
+	for (size_t i = 0; i < padded->n; i++) {
+		const struct iap_seg *s = &padded->segs[i];
+		int rc;
+		if (use_checksum && s->len % 4 == 0) {
+			uint32_t crc;
+			rc = iap_checksum(c, s->addr, s->len, &crc);
+			if (rc) {
+				iap_progress_interrupt();
+				return rc;
+			}
+			uint32_t want = an3155_crc(AN3155_CRC_INIT, s->data, s->len);
+			if (crc == want) {
+				done += s->len;
+				iap_progress_update(done);
+				continue;
+			}
+			iap_debug(1, "CRC of 0x%08x+%u is 0x%08x, expected 0x%08x: reading back",
+				  s->addr, s->len, crc, want);
+			rc = compare_block(c, s, NULL, 0);
+			if (!rc)
+				rc = iap_fail(IAP_EXIT_VERIFY,
+					      "verify failed: CRC of 0x%08x-0x%08x is 0x%08x, expected 0x%08x, yet the bytes read back match (unstable flash?)",
+					      s->addr, s->addr + s->len - 1, crc, want);
+		} else {
+			rc = compare_block(c, s, &done, done);
+		}
+		if (rc) {
+			iap_progress_interrupt();
+			return rc;
+		}
+		done = 0;
+		for (size_t k = 0; k <= i; k++)
+			done += padded->segs[k].len;
+	}
+	iap_progress_end();
+	return 0;
+}
+
+int iap_do_read(struct iap_client *c, uint32_t addr, uint32_t len, uint8_t *out)
+{
+	char what[96];
+	snprintf(what, sizeof what, "%u bytes from 0x%08x", len, addr);
+	iap_progress_begin("read", len, what);
+	for (uint32_t off = 0; off < len;) {
+		uint32_t n = len - off;
+		if (n > AN3155_MAX_DATA)
+			n = AN3155_MAX_DATA;
+		int rc = iap_read_mem(c, addr + off, out + off, n);
+		if (rc) {
+			iap_progress_interrupt();
+			return rc;
+		}
+		off += n;
+		iap_progress_update(off);
+	}
+	iap_progress_end();
+	return 0;
+}

@@ -1,0 +1,77 @@
+/*
+ * h7iap: byte transports behind one small interface. The AN3155 client
+ * only sees this vtable, so the same client runs over a serial port, the
+ * virtual board's pty, or a socketpair in the tests.
+ */
+#ifndef TOOLS_IAP_TRANSPORT_H
+#define TOOLS_IAP_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct iap_transport;
+
+struct iap_transport_ops {
+	/* Write all n bytes. 0 or -IAP_EXIT_xxx. */
+	int (*write)(struct iap_transport *t, const uint8_t *buf, size_t n);
+	/*
+	 * Read up to n bytes, waiting at most timeout_ms in total. Returns the
+	 * count read (fewer than n on timeout, 0 if nothing came) or
+	 * -IAP_EXIT_xxx on an error.
+	 */
+	int (*read)(struct iap_transport *t, uint8_t *buf, size_t n, int timeout_ms);
+	/* Discard input already received and not read. */
+	void (*drain)(struct iap_transport *t);
+	/* Release everything (stops the virtual board); t is freed. */
+	void (*close)(struct iap_transport *t);
+};
+
+struct iap_transport {
+	const struct iap_transport_ops *ops;
+	const char *name; /* for messages: "/dev/ttyACM0", "virtual board" */
+};
+
+enum iap_parity { IAP_PARITY_AUTO, IAP_PARITY_EVEN, IAP_PARITY_NONE };
+
+struct iap_serial_opts {
+	const char *path;
+	unsigned baud;
+	enum iap_parity parity; /* AUTO: 8E1, 8N1 if the device drops PARENB */
+};
+
+/*
+ * Open a serial device: raw, 8 data bits, 1 stop bit, parity as asked,
+ * exclusive (flock + TIOCEXCL). -IAP_EXIT_PORT if it is missing, busy, or
+ * refuses the settings; -IAP_EXIT_USAGE for an unsupported baud rate.
+ */
+int iap_serial_open(const struct iap_serial_opts *o, struct iap_transport **out);
+/* Wrap an already open fd (socketpair, pipe): no termios. Takes the fd. */
+int iap_fd_transport(int fd, const char *name, struct iap_transport **out);
+/* Parity actually in use after iap_serial_open (for -v and tests). */
+enum iap_parity iap_serial_parity(const struct iap_transport *t);
+
+struct iap_vboard_opts {
+	const char *bin;        /* h7vboard executable; NULL: next to h7iap */
+	const char *boot_elf;   /* bootloader ELF; NULL: built-in default */
+	const char *flash_file; /* persistent flash image; NULL: default */
+	const char *log_file;   /* board stdout/stderr; NULL: /dev/null */
+	unsigned baud;
+	int start_timeout_ms;
+};
+
+/*
+ * Start the virtual board (h7vboard --flash FILE --pty-link PATH ELF),
+ * wait for its pty and open it. Closing the transport stops the board
+ * (SIGTERM, then SIGKILL after 2 s) and removes its temporary directory.
+ */
+int iap_vboard_open(const struct iap_vboard_opts *o, struct iap_transport **out);
+/* Defaults, resolved at run time (for --help and messages). */
+const char *iap_vboard_default_bin(void);
+const char *iap_vboard_default_boot(void);
+const char *iap_vboard_default_flash(void);
+
+/* Kill a started board from a signal handler (async-signal-safe). */
+void iap_vboard_emergency_stop(void);
+
+#endif
