@@ -139,7 +139,8 @@ enum h7sim_op_kind {
 struct h7sim_event {
     enum h7sim_event_kind kind;
     enum h7sim_op_kind op;
-    unsigned bank;          /* physical bank 1 or 2 (0 for option/mass) */
+    unsigned bank;          /* physical bank 1 or 2 (0 for option and power cut;
+                             * a mass erase reports one event per bank) */
     uint32_t addr;          /* logical address of the word or sector start */
     uint32_t len;           /* bytes affected */
     uint64_t time_ns;
@@ -239,12 +240,41 @@ void h7sim_dbg_abandon_buffer(struct h7sim *sim, uint32_t addr, unsigned n);
  * word at addr. */
 void h7sim_flip_bits(struct h7sim *sim, uint32_t addr, unsigned nbits);
 
+/* The next array operation started on register set bank (1 or 2) is
+ * refused with OPERR (no EOP, array unchanged). */
+void h7sim_fault_operr_next(struct h7sim *sim, unsigned bank);
+/* The next option byte change ends with OPTCHANGEERR (option bytes kept). */
+void h7sim_fault_optchangeerr_next(struct h7sim *sim);
+/* Cancel scheduled faults (power cuts, OPERR, OPTCHANGEERR) not yet fired. */
+void h7sim_fault_clear(struct h7sim *sim);
+
+/* ---- option bytes (back door) -------------------------------------------- */
+
+/* The option bytes as stored (the values _CUR registers show after reset).
+ * optsr bit 31 is SWAP_BANK_OPT: the mapping it selects acts at reset. */
+struct h7sim_option_bytes {
+    uint32_t optsr;
+    uint32_t prar[2];       /* physical bank 1, 2 */
+    uint32_t scar[2];
+    uint32_t wpsn[2];
+    uint32_t boot7;
+    uint32_t boot4;
+};
+void h7sim_get_option_bytes(const struct h7sim *sim, struct h7sim_option_bytes *ob);
+/* Set the stored option bytes like an external programmer; the _CUR
+ * registers, the _PRG registers and SWAP_BANK follow at the next reset. */
+void h7sim_set_option_bytes(struct h7sim *sim, const struct h7sim_option_bytes *ob);
+
 /* ---- persistence ------------------------------------------------------- */
 
 /* Save / load the array (data and word states) and option bytes. A file
  * that does not exist on load gives -1 and leaves the model as it was. */
 int h7sim_save(const struct h7sim *sim, const char *path);
 int h7sim_load(struct h7sim *sim, const char *path);
+/* As h7sim_load; on failure *why (may be NULL) names the reason. A
+ * successful load is a power-on: registers reset, swap from the loaded
+ * option bytes, array_changed for the whole array. */
+int h7sim_load_ex(struct h7sim *sim, const char *path, const char **why);
 
 #ifdef __cplusplus
 }
