@@ -1,0 +1,168 @@
+/*
+ * The h7iap bootloader as a library: the same code runs on the chip, on the
+ * virtual board and in host tests. Only startup, clocks, USART, watchdog and
+ * the jump are target-only (boot/target/); they call into this.
+ *
+ * Flash goes through h7flash only, with two driver instances:
+ *   fl_app: sectors 0-1 refused (every protocol write and erase),
+ *   fl_log: sector 0 refused (the update record log in sector 1).
+ * Every protocol also checks its ranges itself before calling the driver.
+ *
+ * Boot flow (boot/target/main.c):
+ *   boot_init() -> handoff flag? -> boot_app_check() -> window for a host
+ *   byte -> boot_session() or jump.
+ */
+#ifndef BOOT_BOOT_H
+#define BOOT_BOOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "boot/layout.h"
+#include "boot/serial.h"
+#include "h7flash/h7flash.h"
+#include "update_record.h"
+
+#define BOOT_VERSION_STR "1.0.0"
+
+/* Bootloader error codes (negative; driver codes pass through as-is). */
+enum boot_err {
+	BOOT_OK            = 0,
+	BOOT_E_RANGE       = -2001, /* outside the allowed area */
+	BOOT_E_TOO_BIG     = -2002, /* image larger than the application area */
+	BOOT_E_NO_IMAGE    = -2003, /* no COMPLETE update record */
+	BOOT_E_IMAGE_CRC   = -2004, /* image CRC differs from the record */
+	BOOT_E_VECTORS     = -2005, /* initial SP or reset vector not plausible */
+	BOOT_E_LOG         = -2006, /* record could not be written */
+	BOOT_E_CANCELLED   = -2007, /* host cancelled (CAN CAN) or user abort */
+	BOOT_E_PROTOCOL    = -2008, /* too many errors, sequence error */
+	BOOT_E_TIMEOUT     = -2009, /* host silent */
+	BOOT_E_INCOMPLETE  = -2010, /* fewer bytes than announced */
+	BOOT_E_STARTED     = -2011, /* newest record: an update that never ended */
+	BOOT_E_NOSIZE      = -2012, /* YMODEM header without a size */
+	BOOT_E_VERIFY      = -2013, /* read-back CRC differs from received data */
+};
+
+const char *boot_strerror(int err);
+
+/* What the caller (firmware main) must do when boot_session() returns. */
+enum boot_action {
+	BOOT_ACT_RESET = 1,     /* system reset */
+	BOOT_ACT_JUMP_APP,      /* start the verified application at addr */
+	BOOT_ACT_JUMP_RAM,      /* AN3155 Go into RAM: vector table at addr */
+};
+
+struct boot_result {
+	enum boot_action act;
+	uint32_t addr;
+	bool release_cm4;       /* app image covers a valid CM4 vector table */
+};
+
+/* Result of checking the application. */
+struct boot_app_info {
+	int status;             /* 0: may run; else BOOT_E_* / H7F_E_* */
+	struct ur_record rec;   /* newest record (if any) */
+	bool have_rec;
+	uint32_t sp, entry;     /* from the image's vector table */
+	bool cm4_valid;         /* image holds a plausible CM4 vector table */
+};
+
+struct boot_ctx {
+	const struct boot_serial *ser;
+	struct h7f fl_app;
+	struct h7f fl_log;
+	struct ur_scan log;
+
+	/* Update session: STARTED written, not yet COMPLETE. */
+	bool upd_open;
+	uint32_t upd_seq;
+	uint32_t upd_end;       /* highest address written + 1 */
+	bool auto_erase;        /* YMODEM: erase sectors before first write */
+	uint32_t erased_mask;   /* bit p: page p erased in this session */
+
+	/* Partial flash word waiting for more bytes (AN3155 writes). */
+	bool pend;
+	uint32_t pend_addr;
+	uint8_t pend_buf[32];
+	uint32_t pend_mask;     /* bit i: byte i written */
+
+	/* AN3155 NACK reason (h7iap extension 0xE0). */
+	uint8_t reason;
+	uint32_t reason_addr;
+
+	/* AN3155 framing: the format the USART has while waiting for the
+	 * first byte; a sync byte with a parity or framing error means the
+	 * host uses the other one (boot/src/an3155_srv.c). */
+	enum boot_ser_format idle_format;
+	int pend_err;           /* deferred flush failure, NACKs the next command */
+
+	/* Diagnostics shown by the menu's status page. */
+	int last_err;
+	uint32_t last_err_addr;
+	uint32_t cm4_state;     /* set by the firmware: see boot/target/cm4.c */
+};
+
+/* Driver instances, scan the record log. */
+void boot_init(struct boot_ctx *c, const struct boot_serial *ser);
+
+/* Check the application: newest record COMPLETE, CRC over flash, SP in
+ * RAM, reset vector inside the image with the Thumb bit. */
+void boot_app_check(struct boot_ctx *c, struct boot_app_info *info);
+
+/* Whether an address range [a, a+n) lies in RAM the host may use. */
+bool boot_ram_range_ok(uint32_t a, uint32_t n);
+/* Whether sp is a plausible initial stack pointer (top of a RAM region
+ * included). */
+bool boot_sp_ok(uint32_t sp);
+
+/*
+ * Talk to the host until an action is needed. first is the first byte
+ * already received (as from getc, with flags) or BOOT_SER_TIMEOUT to wait.
+ * 0x7F starts AN3155; '1' '2' '3' are menu keys; anything else shows the
+ * menu. Never returns while the host keeps talking without asking to run.
+ */
+struct boot_result boot_session(struct boot_ctx *c, int first);
+
+/* ---- update engine (boot/src/update.c) ---- */
+
+/* Re-read the record log. */
+void boot_log_scan(struct boot_ctx *c);
+/* Open an update: STARTED record (erasing the log first when full). */
+int boot_update_begin(struct boot_ctx *c, uint32_t planned_len);
+/* Program bytes into the application area. Partial flash words are kept
+ * in RAM until completed or flushed. */
+int boot_update_write(struct boot_ctx *c, uint32_t addr, const void *p, size_t n);
+/* Program the pending partial word padded with 0xFF. */
+int boot_update_flush(struct boot_ctx *c);
+/* Erase page p (2..15) of the application area. */
+int boot_update_erase_page(struct boot_ctx *c, unsigned page);
+/* Close the update: flush, CRC over [APP_START, APP_START+len) read back
+ * from flash; when expect_crc is given it must match; COMPLETE record. */
+int boot_update_commit(struct boot_ctx *c, uint32_t len, const uint32_t *expect_crc);
+
+/* ---- protocols ---- */
+
+/* YMODEM receive into the application area (menu 1). */
+int boot_ymodem_receive(struct boot_ctx *c, uint32_t *len_out);
+/* YMODEM send of the current image (menu 2). */
+int boot_ymodem_send(struct boot_ctx *c);
+/* AN3155 server, after the sync byte (with its flags) was received. */
+struct boot_result boot_an3155(struct boot_ctx *c, int sync);
+
+/* Helpers shared by the protocols. */
+void boot_puts(struct boot_ctx *c, const char *s);
+void boot_put_hex(struct boot_ctx *c, uint32_t v);
+void boot_put_dec(struct boot_ctx *c, uint32_t v);
+
+/*
+ * Platform hooks the library calls (boot/target on the chip, tests/boot on
+ * the host).
+ */
+/* Copy n bytes from/to RAM the host may use (range already checked). */
+void boot_port_ram_read(uint32_t addr, void *out, size_t n);
+void boot_port_ram_write(uint32_t addr, const void *in, size_t n);
+/* Called in every waiting loop (watchdog refresh on the chip). */
+void boot_port_idle(void);
+
+#endif /* BOOT_BOOT_H */

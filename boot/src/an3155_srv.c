@@ -1,0 +1,493 @@
+/*
+ * AN3155 server: the ST USART bootloader protocol, enough for stm32flash
+ * and STM32CubeProgrammer's UART mode. Differences from ST's ROM and
+ * OpenBootloader (anchors 2): every failure is a NACK (never an ACK for a
+ * write or erase that did not happen), writes of any length are buffered
+ * into whole flash words, a flash word is never programmed twice, and
+ * sectors 0-1 are never written or erased.
+ *
+ * Image commit: the first erase or write of the application area appends a
+ * STARTED record; Go (to the application, to 0x08000000 = reset, or to
+ * RAM) first writes the COMPLETE record for [0x08040000, highest byte
+ * written], with the CRC-32 read back from flash.
+ */
+#include <string.h>
+
+#include "an3155.h"
+#include "boot/boot.h"
+
+#define AN_BYTE_MS   1000u  /* between bytes of one command */
+#define AN_FLUSH_MS  50u    /* idle time after which a partial word is programmed */
+#define AN_MAX_PAGES 16u
+
+static const uint8_t an_cmds[] = {
+	AN3155_CMD_GET, AN3155_CMD_GET_VERSION, AN3155_CMD_GET_ID,
+	AN3155_CMD_READ, AN3155_CMD_GO, AN3155_CMD_WRITE,
+	AN3155_CMD_EXT_ERASE, AN3155_CMD_GET_CHECKSUM, AN3155_CMD_H7_GET_REASON,
+};
+
+static uint8_t an_buf[AN3155_MAX_DATA + 8u];
+
+static void tx(struct boot_ctx *c, const void *p, size_t n)
+{
+	c->ser->write(c->ser->ctx, p, n);
+}
+
+static void ack(struct boot_ctx *c)
+{
+	uint8_t b = AN3155_ACK;
+
+	tx(c, &b, 1);
+}
+
+static void nack(struct boot_ctx *c, uint8_t reason, uint32_t addr)
+{
+	uint8_t b = AN3155_NACK;
+
+	c->reason = reason;
+	c->reason_addr = addr;
+	tx(c, &b, 1);
+}
+
+/* n bytes with the per-byte timeout: 0, -1 timeout, -2 line error. */
+static int rd(struct boot_ctx *c, uint8_t *p, size_t n)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int b = c->ser->getc(c->ser->ctx, AN_BYTE_MS);
+
+		if (b == BOOT_SER_TIMEOUT)
+			return -1;
+		if (b & BOOT_SER_ERRMASK)
+			bad = 1;
+		p[i] = (uint8_t)b;
+	}
+	return bad ? -2 : 0;
+}
+
+static uint8_t rd_reason(int r)
+{
+	return r == -1 ? AN3155_REASON_TIMEOUT : AN3155_REASON_CHECKSUM;
+}
+
+/* Address frame; NACKs and returns -1 on failure. */
+static int rd_addr(struct boot_ctx *c, uint32_t *addr)
+{
+	int r = rd(c, an_buf, AN3155_ADDR_FRAME_LEN);
+
+	if (r) {
+		nack(c, rd_reason(r), 0);
+		return -1;
+	}
+	if (an3155_addr_decode(an_buf, addr) != AN3155_OK) {
+		nack(c, AN3155_REASON_CHECKSUM, 0);
+		return -1;
+	}
+	return 0;
+}
+
+static bool flash_range(uint32_t a, uint32_t n)
+{
+	return a >= BOOT_FLASH_BASE && a < BOOT_FLASH_END && n <= BOOT_FLASH_END - a;
+}
+
+static bool app_range(uint32_t a, uint32_t n)
+{
+	return a >= BOOT_APP_START && a < BOOT_APP_END && n <= BOOT_APP_END - a;
+}
+
+static uint8_t flash_reason(int rc)
+{
+	switch (rc) {
+	case H7F_E_NOT_VIRGIN: return AN3155_REASON_NOT_ERASED;
+	case H7F_E_PROTECTED: return AN3155_REASON_PROTECTED;
+	case BOOT_E_RANGE: return AN3155_REASON_ADDRESS;
+	default: return AN3155_REASON_FLASH;
+	}
+}
+
+/* Read n bytes of flash or RAM (range checked by the caller). */
+static int mem_read(struct boot_ctx *c, uint32_t a, uint8_t *out, size_t n)
+{
+	if (flash_range(a, (uint32_t)n))
+		return h7f_read(&c->fl_app, a, out, n, NULL);
+	boot_port_ram_read(a, out, n);
+	return 0;
+}
+
+static void cmd_get(struct boot_ctx *c)
+{
+	int n = an3155_get_encode(AN3155_VERSION, an_cmds, sizeof(an_cmds), an_buf);
+
+	ack(c);
+	tx(c, an_buf, (size_t)n);
+	ack(c);
+}
+
+static void cmd_read(struct boot_ctx *c)
+{
+	uint32_t addr;
+	size_t n;
+	int r, rc;
+
+	ack(c);
+	if (rd_addr(c, &addr))
+		return;
+	if (!flash_range(addr, 1) && !boot_ram_range_ok(addr, 1)) {
+		nack(c, AN3155_REASON_ADDRESS, addr);
+		return;
+	}
+	ack(c);
+	r = rd(c, an_buf, 2);
+	if (r) {
+		nack(c, rd_reason(r), addr);
+		return;
+	}
+	if (an3155_readlen_decode(an_buf, &n) != AN3155_OK) {
+		nack(c, AN3155_REASON_CHECKSUM, addr);
+		return;
+	}
+	if (!flash_range(addr, (uint32_t)n) && !boot_ram_range_ok(addr, (uint32_t)n)) {
+		nack(c, AN3155_REASON_LENGTH, addr);
+		return;
+	}
+	/* Reads see every byte written so far. */
+	rc = boot_update_flush(c);
+	if (rc == 0)
+		rc = mem_read(c, addr, an_buf, n);
+	if (rc) {
+		nack(c, flash_reason(rc), c->last_err_addr);
+		return;
+	}
+	ack(c);
+	tx(c, an_buf, n);
+}
+
+static void cmd_write(struct boot_ctx *c)
+{
+	uint32_t addr;
+	size_t n;
+	int r, rc;
+
+	ack(c);
+	if (rd_addr(c, &addr))
+		return;
+	if (!app_range(addr, 1) && !boot_ram_range_ok(addr, 1)) {
+		nack(c, flash_range(addr, 1) ? AN3155_REASON_PROTECTED : AN3155_REASON_ADDRESS, addr);
+		return;
+	}
+	ack(c);
+	r = rd(c, an_buf, 1);
+	if (r == 0) {
+		n = (size_t)an_buf[0] + 1u;
+		r = rd(c, an_buf + 1, n + 1u);
+	}
+	if (r) {
+		nack(c, rd_reason(r), addr);
+		return;
+	}
+	n = (size_t)an_buf[0] + 1u;
+	if (an3155_data_check(an_buf[0], an_buf + 1, an_buf[1 + n]) != AN3155_OK) {
+		nack(c, AN3155_REASON_CHECKSUM, addr);
+		return;
+	}
+	if (app_range(addr, (uint32_t)n)) {
+		rc = boot_update_write(c, addr, an_buf + 1, n);
+		if (rc) {
+			nack(c, flash_reason(rc), c->last_err_addr);
+			return;
+		}
+	} else if (boot_ram_range_ok(addr, (uint32_t)n)) {
+		boot_port_ram_write(addr, an_buf + 1, n);
+	} else {
+		nack(c, AN3155_REASON_LENGTH, addr);
+		return;
+	}
+	ack(c);
+}
+
+static void cmd_ext_erase(struct boot_ctx *c)
+{
+	uint16_t pages[AN_MAX_PAGES], special = 0, word;
+	size_t count = 0, len;
+	int rest, r, rc;
+	uint32_t mask = 0;
+
+	ack(c);
+	r = rd(c, an_buf, 2);
+	if (r) {
+		nack(c, rd_reason(r), 0);
+		return;
+	}
+	word = (uint16_t)(an_buf[0] << 8 | an_buf[1]);
+	rest = an3155_ext_erase_rest_len(word);
+	if (rest < 0) {
+		nack(c, AN3155_REASON_PAGE, word);
+		return;
+	}
+	if ((size_t)rest > sizeof(an_buf) - 2u) {
+		/* More pages than the chip has: consume them, refuse. */
+		while (rest-- > 0)
+			if (rd(c, an_buf + 2, 1) == -1)
+				break;
+		nack(c, AN3155_REASON_PAGE, 0);
+		return;
+	}
+	r = rd(c, an_buf + 2, (size_t)rest);
+	if (r) {
+		nack(c, rd_reason(r), 0);
+		return;
+	}
+	len = 2u + (size_t)rest;
+	rc = an3155_ext_erase_decode(an_buf, len, pages, AN_MAX_PAGES, &count, &special);
+	if (rc == AN3155_ERR_XOR) {
+		nack(c, AN3155_REASON_CHECKSUM, 0);
+		return;
+	}
+	if (rc) {
+		nack(c, AN3155_REASON_PAGE, 0);
+		return;
+	}
+	/* Bank and mass codes erase the application area only. */
+	if (special == AN3155_ERASE_MASS)
+		mask = 0xFFFCu;
+	else if (special == AN3155_ERASE_BANK1)
+		mask = 0x00FCu;
+	else if (special == AN3155_ERASE_BANK2)
+		mask = 0xFF00u;
+	for (size_t i = 0; i < count; i++) {
+		if (pages[i] < AN3155_H7_APP_FIRST_PAGE) {
+			nack(c, AN3155_REASON_PROTECTED, an3155_h7_page_addr(pages[i]));
+			return;
+		}
+		if (pages[i] >= AN3155_H7_PAGES) {
+			nack(c, AN3155_REASON_PAGE, pages[i]);
+			return;
+		}
+		mask |= 1u << pages[i];
+	}
+	for (unsigned p = AN3155_H7_APP_FIRST_PAGE; p < AN3155_H7_PAGES; p++) {
+		if (!(mask & (1u << p)))
+			continue;
+		rc = boot_update_erase_page(c, p);
+		if (rc) {
+			nack(c, flash_reason(rc), an3155_h7_page_addr(p));
+			return;
+		}
+	}
+	ack(c);
+}
+
+static void cmd_checksum(struct boot_ctx *c)
+{
+	uint32_t addr, len, crc = AN3155_CRC_INIT;
+	uint8_t out[5];
+	int r, rc;
+
+	ack(c);
+	if (rd_addr(c, &addr))
+		return;
+	if (!flash_range(addr, 1) && !boot_ram_range_ok(addr, 1)) {
+		nack(c, AN3155_REASON_ADDRESS, addr);
+		return;
+	}
+	ack(c);
+	r = rd(c, an_buf, AN3155_ADDR_FRAME_LEN);
+	if (r) {
+		nack(c, rd_reason(r), addr);
+		return;
+	}
+	if (an3155_addr_decode(an_buf, &len) != AN3155_OK) {
+		nack(c, AN3155_REASON_CHECKSUM, addr);
+		return;
+	}
+	if (len == 0 || (len & 3u)) {
+		nack(c, AN3155_REASON_ALIGN, addr);
+		return;
+	}
+	if (!flash_range(addr, len) && !boot_ram_range_ok(addr, len)) {
+		nack(c, AN3155_REASON_LENGTH, addr);
+		return;
+	}
+	ack(c);
+	rc = boot_update_flush(c);
+	for (uint32_t off = 0; rc == 0 && off < len; off += AN3155_MAX_DATA) {
+		uint32_t k = len - off < AN3155_MAX_DATA ? len - off : AN3155_MAX_DATA;
+
+		rc = mem_read(c, addr + off, an_buf, k);
+		if (rc == 0)
+			crc = an3155_crc(crc, an_buf, k);
+		boot_port_idle();
+	}
+	if (rc) {
+		nack(c, flash_reason(rc), c->last_err_addr);
+		return;
+	}
+	an3155_addr_encode(crc, out);
+	ack(c);
+	tx(c, out, sizeof(out));
+}
+
+static void cmd_reason(struct boot_ctx *c)
+{
+	uint8_t out[6];
+
+	ack(c);
+	out[0] = c->reason;
+	an3155_addr_encode(c->reason_addr, out + 1);
+	/* xor over reason and the four address bytes */
+	out[5] = (uint8_t)(out[0] ^ out[5]);
+	tx(c, out, sizeof(out));
+	ack(c);
+	c->reason = AN3155_REASON_NONE;
+	c->reason_addr = 0;
+}
+
+/* Go: returns true with *res filled when the server must stop. */
+static bool cmd_go(struct boot_ctx *c, struct boot_result *res)
+{
+	struct boot_app_info info;
+	uint32_t addr;
+	int rc;
+
+	ack(c);
+	if (rd_addr(c, &addr))
+		return false;
+	rc = boot_update_flush(c);
+	if (rc == 0 && c->upd_open && c->upd_end > BOOT_APP_START)
+		rc = boot_update_commit(c, c->upd_end - BOOT_APP_START, NULL);
+	if (rc) {
+		nack(c, flash_reason(rc), c->last_err_addr);
+		return false;
+	}
+	memset(res, 0, sizeof(*res));
+	if (addr == AN3155_H7_RESET_ADDR) {
+		ack(c);
+		res->act = BOOT_ACT_RESET;
+		return true;
+	}
+	if (addr == BOOT_APP_START) {
+		boot_app_check(c, &info);
+		if (info.status != 0) {
+			nack(c, AN3155_REASON_NO_IMAGE, addr);
+			return false;
+		}
+		ack(c);
+		res->act = BOOT_ACT_JUMP_APP;
+		res->addr = addr;
+		res->release_cm4 = info.cm4_valid;
+		return true;
+	}
+	if (boot_ram_range_ok(addr, 8)) {
+		uint8_t v[8];
+		uint32_t pc;
+
+		boot_port_ram_read(addr, v, sizeof(v));
+		pc = (uint32_t)v[4] | (uint32_t)v[5] << 8 | (uint32_t)v[6] << 16 |
+		     (uint32_t)v[7] << 24;
+		if ((pc & 1u) && boot_ram_range_ok(pc & ~1u, 2)) {
+			ack(c);
+			res->act = BOOT_ACT_JUMP_RAM;
+			res->addr = addr;
+			return true;
+		}
+	}
+	nack(c, AN3155_REASON_ADDRESS, addr);
+	return false;
+}
+
+struct boot_result boot_an3155(struct boot_ctx *c, int sync)
+{
+	struct boot_result res;
+	uint8_t cmd2[2];
+	int b;
+
+	c->auto_erase = false;
+	c->reason = AN3155_REASON_NONE;
+	/* Sync byte seen with a parity/framing error: the host uses the other
+	 * frame format. Either way ACK (0x79) reads the same in 8N1 and 8E1. */
+	if (sync & (BOOT_SER_PE | BOOT_SER_FE))
+		c->ser->set_format(c->ser->ctx, c->idle_format == BOOT_SER_8N1 ? BOOT_SER_8E1
+									   : BOOT_SER_8N1);
+	else
+		c->ser->set_format(c->ser->ctx, c->idle_format);
+	ack(c);
+	for (;;) {
+		b = c->ser->getc(c->ser->ctx, c->pend ? AN_FLUSH_MS : 1000u);
+		boot_port_idle();
+		if (b == BOOT_SER_TIMEOUT) {
+			/* Host quiet after a write that ended mid-word: program
+			 * the word now (stm32flash's last 232-byte chunk). */
+			if (c->pend) {
+				int rc = boot_update_flush(c);
+
+				if (rc)
+					c->pend_err = rc;
+			}
+			continue;
+		}
+		if ((b & 0xFF) == AN3155_SYNC) {
+			/* A new client: stm32flash always starts with 0x7F. */
+			ack(c);
+			continue;
+		}
+		cmd2[0] = (uint8_t)b;
+		if (rd(c, cmd2 + 1, 1) == -1) {
+			nack(c, AN3155_REASON_TIMEOUT, 0);
+			continue;
+		}
+		if ((b & BOOT_SER_ERRMASK) || an3155_cmd_decode(cmd2, cmd2) != AN3155_OK) {
+			nack(c, AN3155_REASON_BAD_CMD, 0);
+			continue;
+		}
+		if (c->pend_err) {
+			nack(c, flash_reason(c->pend_err), c->last_err_addr);
+			c->pend_err = 0;
+			continue;
+		}
+		switch (cmd2[0]) {
+		case AN3155_CMD_GET:
+			cmd_get(c);
+			break;
+		case AN3155_CMD_GET_VERSION:
+			ack(c);
+			an_buf[0] = AN3155_VERSION;
+			an_buf[1] = 0;
+			an_buf[2] = 0;
+			tx(c, an_buf, 3);
+			ack(c);
+			break;
+		case AN3155_CMD_GET_ID:
+			ack(c);
+			an3155_gid_encode(AN3155_PID_H74X, an_buf);
+			tx(c, an_buf, 3);
+			ack(c);
+			break;
+		case AN3155_CMD_READ:
+			cmd_read(c);
+			break;
+		case AN3155_CMD_WRITE:
+			cmd_write(c);
+			break;
+		case AN3155_CMD_EXT_ERASE:
+			cmd_ext_erase(c);
+			break;
+		case AN3155_CMD_GET_CHECKSUM:
+			cmd_checksum(c);
+			break;
+		case AN3155_CMD_H7_GET_REASON:
+			cmd_reason(c);
+			break;
+		case AN3155_CMD_GO:
+			if (cmd_go(c, &res)) {
+				c->ser->drain(c->ser->ctx);
+				return res;
+			}
+			break;
+		default:
+			nack(c, AN3155_REASON_BAD_CMD, cmd2[0]);
+			break;
+		}
+	}
+}

@@ -1,0 +1,85 @@
+#include "update_record.h"
+
+#include <string.h>
+
+#include "crc32.h"
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+void ur_encode(const struct ur_record *r, uint8_t out[UR_SIZE])
+{
+	memset(out, 0xFF, UR_SIZE);
+	put32(out + 0, UR_MAGIC);
+	out[4] = UR_VERSION;
+	out[5] = r->state;
+	put32(out + 8, r->sequence);
+	put32(out + 12, r->start);
+	put32(out + 16, r->length);
+	put32(out + 20, r->image_crc);
+	put32(out + 28, proto_crc32(out, 28));
+}
+
+bool ur_is_empty(const uint8_t in[UR_SIZE])
+{
+	for (unsigned i = 0; i < UR_SIZE; i++)
+		if (in[i] != 0xFFu)
+			return false;
+	return true;
+}
+
+int ur_decode(const uint8_t in[UR_SIZE], struct ur_record *r)
+{
+	if (ur_is_empty(in))
+		return UR_E_EMPTY;
+	if (get32(in) != UR_MAGIC)
+		return UR_E_MAGIC;
+	if (get32(in + 28) != proto_crc32(in, 28))
+		return UR_E_CRC;
+	if (in[4] != UR_VERSION ||
+	    (in[5] != UR_STATE_STARTED && in[5] != UR_STATE_COMPLETE))
+		return UR_E_FIELD;
+	r->state = in[5];
+	r->sequence = get32(in + 8);
+	r->start = get32(in + 12);
+	r->length = get32(in + 16);
+	r->image_crc = get32(in + 20);
+	return UR_OK;
+}
+
+void ur_scan_log(ur_read_slot_fn read, void *ctx, uint32_t slots, struct ur_scan *s)
+{
+	uint8_t buf[UR_SIZE];
+	struct ur_record r;
+
+	memset(s, 0, sizeof(*s));
+	s->slots = slots;
+	for (uint32_t i = 0; i < slots; i++) {
+		int rc = read(ctx, i, buf);
+
+		if (rc == 0 && ur_is_empty(buf))
+			continue;
+		s->next_free = i + 1;
+		if (rc != 0 || ur_decode(buf, &r) != UR_OK) {
+			s->torn++;
+			continue;
+		}
+		s->valid++;
+		s->have_newest = true;
+		s->newest_slot = i;
+		s->newest = r;
+		if (r.sequence > s->max_sequence)
+			s->max_sequence = r.sequence;
+	}
+}

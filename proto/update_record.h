@@ -1,0 +1,80 @@
+/*
+ * The update record: what the bootloader remembers about the last update,
+ * in an append-only log of 32-byte records (one H7 flash word each, every
+ * word programmed exactly once between erases of the log sector).
+ *
+ * Record (little endian, 32 bytes = one flash word):
+ *
+ *   off  size  field
+ *   0    4     magic      UR_MAGIC "H7UR"
+ *   4    1     version    UR_VERSION
+ *   5    1     state      UR_STATE_STARTED | UR_STATE_COMPLETE
+ *   6    2     reserved   0xFFFF
+ *   8    4     sequence   update number, +1 per update, kept across log erases
+ *   12   4     start      image start address
+ *   16   4     length     image length in bytes (STARTED: planned, 0xFFFFFFFF unknown)
+ *   20   4     image_crc  CRC-32 (zlib) of the image as read back from flash
+ *                          (STARTED: 0xFFFFFFFF)
+ *   24   4     reserved   0xFFFFFFFF
+ *   28   4     rec_crc    CRC-32 of bytes 0..27
+ *
+ * Log: slot i at base + 32*i. A slot is empty (reads all 0xFF), valid
+ * (magic, version, state and rec_crc check) or torn (anything else,
+ * including a word the flash reports as unreadable: ECC error). The log is
+ * in time order: the record in the highest valid slot is the newest.
+ * Appends go to the slot after the highest non-empty one, so a torn slot is
+ * never programmed again.
+ */
+#ifndef PROTO_UPDATE_RECORD_H
+#define PROTO_UPDATE_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UR_SIZE          32u
+#define UR_MAGIC         0x52553748u /* "H7UR" little endian */
+#define UR_VERSION       1u
+#define UR_STATE_STARTED  0x5Au
+#define UR_STATE_COMPLETE 0xC3u
+#define UR_LEN_UNKNOWN   0xFFFFFFFFu
+
+struct ur_record {
+	uint8_t state;
+	uint32_t sequence;
+	uint32_t start;
+	uint32_t length;
+	uint32_t image_crc;
+};
+
+enum ur_err {
+	UR_OK       = 0,
+	UR_E_EMPTY  = -1, /* all 0xFF */
+	UR_E_MAGIC  = -2,
+	UR_E_CRC    = -3,
+	UR_E_FIELD  = -4, /* version or state unknown */
+};
+
+void ur_encode(const struct ur_record *r, uint8_t out[UR_SIZE]);
+/* 0, or why the slot is not a valid record. */
+int ur_decode(const uint8_t in[UR_SIZE], struct ur_record *r);
+bool ur_is_empty(const uint8_t in[UR_SIZE]);
+
+/* Reads slot i (UR_SIZE bytes) into out; 0, or negative when the flash
+ * cannot return it (ECC error): the slot then counts as torn. */
+typedef int (*ur_read_slot_fn)(void *ctx, uint32_t slot, uint8_t out[UR_SIZE]);
+
+struct ur_scan {
+	uint32_t slots;         /* capacity of the log */
+	uint32_t next_free;     /* slot for the next append; == slots: full */
+	uint32_t valid;         /* valid records seen */
+	uint32_t torn;          /* non-empty slots that are not valid records */
+	bool have_newest;
+	uint32_t newest_slot;
+	struct ur_record newest;        /* the newest valid record */
+	uint32_t max_sequence;          /* highest sequence among valid records */
+};
+
+void ur_scan_log(ur_read_slot_fn read, void *ctx, uint32_t slots, struct ur_scan *s);
+
+#endif /* PROTO_UPDATE_RECORD_H */

@@ -1,0 +1,233 @@
+/* proto/crc32, proto/ymodem, proto/update_record. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "crc32.h"
+#include "update_record.h"
+#include "ymodem.h"
+
+static void test_crc32_known(void **state)
+{
+	(void)state;
+	assert_int_equal(proto_crc32("123456789", 9), 0xCBF43926u);
+	assert_int_equal(proto_crc32("", 0), 0u);
+	/* chaining equals one shot */
+	uint32_t c = proto_crc32_update(PROTO_CRC32_INIT, "1234", 4);
+	c = proto_crc32_update(c, "56789", 5);
+	assert_int_equal(proto_crc32_final(c), 0xCBF43926u);
+	uint8_t ff[100];
+	memset(ff, 0xFF, sizeof(ff));
+	assert_int_equal(proto_crc32_final(proto_crc32_fill(PROTO_CRC32_INIT, 0xFF, 100)),
+			 proto_crc32(ff, 100));
+}
+
+static void test_crc16_known(void **state)
+{
+	(void)state;
+	/* CRC-16/XMODEM check value */
+	assert_int_equal(ym_crc16(0, "123456789", 9), 0x31C3);
+}
+
+static void test_block_roundtrip(void **state)
+{
+	uint8_t data[1024], frame[YM_FRAME_MAX];
+	(void)state;
+	for (unsigned i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7u);
+	assert_int_equal(ym_block_encode(5, data, 1024, 1024, 0x1A, frame), 1029);
+	assert_int_equal(frame[0], YM_STX);
+	assert_int_equal(frame[1], 5);
+	assert_int_equal(frame[2], 0xFA);
+	assert_int_equal(ym_block_check(frame), YM_OK);
+	frame[500] ^= 1;
+	assert_int_equal(ym_block_check(frame), YM_E_CRC);
+	frame[500] ^= 1;
+	frame[2] = 0;
+	assert_int_equal(ym_block_check(frame), YM_E_SEQ);
+
+	/* short data padded with CPMEOF in a 128-byte block */
+	assert_int_equal(ym_block_encode(0xFF, data, 3, 128, YM_CPMEOF, frame), 133);
+	assert_int_equal(frame[0], YM_SOH);
+	assert_int_equal(frame[3 + 3], YM_CPMEOF);
+	assert_int_equal(frame[3 + 127], YM_CPMEOF);
+	assert_int_equal(ym_block_check(frame), YM_OK);
+	assert_int_equal(ym_block_encode(0, data, 200, 128, 0, frame), YM_E_ARG);
+	assert_int_equal(ym_block_encode(0, data, 10, 100, 0, frame), YM_E_ARG);
+	frame[0] = 'x';
+	assert_int_equal(ym_block_check(frame), YM_E_START);
+}
+
+static void test_header(void **state)
+{
+	uint8_t d[128];
+	struct ym_header h;
+	(void)state;
+
+	/* as `sb -k` sends it */
+	static const char sb[] = "y.bin\0" "300000 15301631765 100644 0 1 300000";
+	memset(d, 0, sizeof(d));
+	memcpy(d, sb, sizeof(sb));
+	assert_int_equal(ym_header_parse(d, 128, &h), YM_OK);
+	assert_false(h.end_of_batch);
+	assert_string_equal(h.name, "y.bin");
+	assert_true(h.has_size);
+	assert_int_equal(h.size, 300000);
+
+	assert_int_equal(ym_header_encode("app.bin", 1835008, d, 128), YM_OK);
+	assert_int_equal(ym_header_parse(d, 128, &h), YM_OK);
+	assert_string_equal(h.name, "app.bin");
+	assert_int_equal(h.size, 1835008);
+
+	/* end of batch */
+	assert_int_equal(ym_header_encode(NULL, 0, d, 128), YM_OK);
+	assert_int_equal(ym_header_parse(d, 128, &h), YM_OK);
+	assert_true(h.end_of_batch);
+
+	/* no size */
+	memset(d, 0, sizeof(d));
+	memcpy(d, "n", 2);
+	assert_int_equal(ym_header_parse(d, 128, &h), YM_OK);
+	assert_false(h.has_size);
+
+	/* size overflow, garbage, no NUL */
+	memset(d, 0, sizeof(d));
+	memcpy(d, "n\0" "99999999999", 13);
+	assert_int_equal(ym_header_parse(d, 128, &h), YM_E_HEADER);
+	memset(d, 0, sizeof(d));
+	memcpy(d, "n\0" "12x", 5);
+	assert_int_equal(ym_header_parse(d, 128, &h), YM_E_HEADER);
+	memset(d, 'a', sizeof(d));
+	assert_int_equal(ym_header_parse(d, 128, &h), YM_E_HEADER);
+
+	/* long names are truncated, still terminated */
+	memset(d, 0, sizeof(d));
+	memset(d, 'b', 100);
+	assert_int_equal(ym_header_parse(d, 128, &h), YM_OK);
+	assert_int_equal(strlen(h.name), YM_NAME_MAX - 1);
+	/* a name that does not fit with its size */
+	char big[130];
+	memset(big, 'c', 129);
+	big[129] = 0;
+	assert_int_equal(ym_header_encode(big, 1, d, 128), YM_E_ARG);
+}
+
+static void test_record_roundtrip(void **state)
+{
+	struct ur_record r = { UR_STATE_COMPLETE, 7, 0x08040000u, 12345, 0xDEADBEEFu }, o;
+	uint8_t b[UR_SIZE];
+	(void)state;
+
+	ur_encode(&r, b);
+	assert_int_equal(b[0], 0x48); /* 'H' */
+	assert_int_equal(ur_decode(b, &o), UR_OK);
+	assert_int_equal(o.state, r.state);
+	assert_int_equal(o.sequence, 7);
+	assert_int_equal(o.start, 0x08040000u);
+	assert_int_equal(o.length, 12345);
+	assert_int_equal(o.image_crc, 0xDEADBEEFu);
+	/* every single-bit flip is detected */
+	for (unsigned i = 0; i < UR_SIZE * 8; i++) {
+		b[i / 8] ^= (uint8_t)(1u << (i % 8));
+		assert_int_not_equal(ur_decode(b, &o), UR_OK);
+		b[i / 8] ^= (uint8_t)(1u << (i % 8));
+	}
+	memset(b, 0xFF, sizeof(b));
+	assert_int_equal(ur_decode(b, &o), UR_E_EMPTY);
+	assert_true(ur_is_empty(b));
+	r.state = 0x11;
+	ur_encode(&r, b);
+	assert_int_equal(ur_decode(b, &o), UR_E_FIELD);
+}
+
+/* A log in RAM; slots listed in `bad` read as unreadable (ECC). */
+struct mlog {
+	uint8_t slot[64][UR_SIZE];
+	int bad[64];
+};
+
+static int mread(void *ctx, uint32_t i, uint8_t out[UR_SIZE])
+{
+	struct mlog *m = ctx;
+
+	memcpy(out, m->slot[i], UR_SIZE);
+	return m->bad[i] ? -1 : 0;
+}
+
+static void put(struct mlog *m, unsigned i, uint8_t st, uint32_t seq)
+{
+	struct ur_record r = { st, seq, 0x08040000u, 100 + seq, seq * 3u };
+
+	ur_encode(&r, m->slot[i]);
+}
+
+static void test_log_scan(void **state)
+{
+	static struct mlog m;
+	struct ur_scan s;
+	(void)state;
+
+	memset(&m, 0xFF, sizeof(m.slot));
+	memset(m.bad, 0, sizeof(m.bad));
+	ur_scan_log(mread, &m, 64, &s);
+	assert_false(s.have_newest);
+	assert_int_equal(s.next_free, 0);
+
+	put(&m, 0, UR_STATE_STARTED, 1);
+	put(&m, 1, UR_STATE_COMPLETE, 1);
+	put(&m, 2, UR_STATE_STARTED, 2);
+	ur_scan_log(mread, &m, 64, &s);
+	assert_true(s.have_newest);
+	assert_int_equal(s.newest_slot, 2);
+	assert_int_equal(s.newest.state, UR_STATE_STARTED);
+	assert_int_equal(s.next_free, 3);
+	assert_int_equal(s.valid, 3);
+	assert_int_equal(s.max_sequence, 2);
+
+	/* torn COMPLETE after STARTED: newest valid stays STARTED, the torn
+	 * slot is skipped by the next append */
+	put(&m, 3, UR_STATE_COMPLETE, 2);
+	m.slot[3][9] ^= 0x40;
+	ur_scan_log(mread, &m, 64, &s);
+	assert_int_equal(s.newest_slot, 2);
+	assert_int_equal(s.newest.state, UR_STATE_STARTED);
+	assert_int_equal(s.torn, 1);
+	assert_int_equal(s.next_free, 4);
+
+	/* an unreadable (double-ECC) slot counts as torn, even if it would
+	 * read as 0xFF */
+	memset(m.slot[4], 0xFF, UR_SIZE);
+	m.bad[4] = 1;
+	ur_scan_log(mread, &m, 64, &s);
+	assert_int_equal(s.torn, 2);
+	assert_int_equal(s.next_free, 5);
+
+	/* a complete record after the torn ones is the newest */
+	put(&m, 5, UR_STATE_COMPLETE, 2);
+	ur_scan_log(mread, &m, 64, &s);
+	assert_int_equal(s.newest_slot, 5);
+	assert_int_equal(s.newest.state, UR_STATE_COMPLETE);
+	assert_int_equal(s.newest.length, 102);
+
+	/* full log */
+	for (unsigned i = 6; i < 64; i++)
+		put(&m, i, UR_STATE_COMPLETE, 3);
+	ur_scan_log(mread, &m, 64, &s);
+	assert_int_equal(s.next_free, 64);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crc32_known),
+		cmocka_unit_test(test_crc16_known),
+		cmocka_unit_test(test_block_roundtrip),
+		cmocka_unit_test(test_header),
+		cmocka_unit_test(test_record_roundtrip),
+		cmocka_unit_test(test_log_scan),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
