@@ -64,9 +64,9 @@ enum an3155_cmd {
 	AN3155_CMD_GET_CHECKSUM   = 0xA1,
 	/*
 	 * h7iap extension, advertised in the Get list when implemented: after
-	 * a NACK the host may ask why. Reply: ACK, reason (enum
-	 * an3155_reason), address[31:24..7:0] the reason refers to, xor of
-	 * the 5 preceding bytes, ACK. The reason is cleared by this command
+	 * a NACK the host may ask why. Reply (8 bytes): ACK, reason (enum
+	 * an3155_reason), address[31:24], [23:16], [15:8], [7:0] the reason
+	 * refers to (0xFFFFFFFF: none), xor of the 5 bytes reason..[7:0], ACK. The reason is cleared by this command
 	 * and set by every NACK. ST's ROM does not have it; clients must
 	 * look for it in Get before using it.
 	 */

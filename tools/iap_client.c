@@ -63,15 +63,13 @@ static void nack_reason(struct iap_client *c, char *out, size_t n, uint32_t *rad
 	*raddr = 0xFFFFFFFFu;
 	if (!iap_has_cmd(c, AN3155_CMD_H7_GET_REASON))
 		return;
-	uint8_t f[2], b[7];
+	uint8_t f[2], b[8];
 	an3155_cmd_encode(AN3155_CMD_H7_GET_REASON, f);
-	if (xwrite(c, f, 2) || xread(c, b, 7, c->ack_timeout_ms, "Get Reason"))
+	if (xwrite(c, f, 2) || xread(c, b, 8, c->ack_timeout_ms, "Get Reason"))
 		return;
-	if (b[0] != AN3155_ACK || b[6] != AN3155_ACK)
+	if (b[0] != AN3155_ACK || b[7] != AN3155_ACK || an3155_xor(0, b + 1, 5) != b[6])
 		return;
-	uint32_t a;
-	if (an3155_addr_decode(b + 2, &a))
-		return;
+	uint32_t a = (uint32_t)b[2] << 24 | (uint32_t)b[3] << 16 | (uint32_t)b[4] << 8 | b[5];
 	snprintf(out, n, "%s", an3155_reason_str(b[1]));
 	*raddr = a;
 }

@@ -66,6 +66,17 @@ enum iap_format iap_detect_format(const uint8_t *buf, size_t len)
 		i++;
 	if (i < len && hex_record_ok(buf + i, len - i))
 		return IAP_FMT_HEX;
+	/* A first line of ':' and an odd number (>= 11) of hex digits is HEX
+	 * with an error in it: parse it as HEX so the error is reported. */
+	if (i < len && buf[i] == ':') {
+		size_t k = i + 1;
+		while (k < len && hexval(buf[k]) >= 0)
+			k++;
+		size_t digits = k - i - 1;
+		if (digits >= 10 && digits % 2 == 0 &&
+		    (k == len || buf[k] == '\n' || buf[k] == '\r'))
+			return IAP_FMT_HEX;
+	}
 	return IAP_FMT_BIN;
 }
 

@@ -118,6 +118,8 @@ static void fd_close(struct iap_transport *t)
 	if (f->is_tty) {
 		tcdrain(f->fd);
 		tcsetattr(f->fd, TCSANOW, &f->saved);
+		/* TIOCEXCL outlives us while anyone else holds the tty open. */
+		ioctl(f->fd, TIOCNXCL);
 	}
 	close(f->fd);
 	free(f);

@@ -1,0 +1,269 @@
+/* h7iap AN3155 client against the fake target over a socketpair. */
+#define _DEFAULT_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "an3155.h"
+#include "fake_an3155.h"
+#include "fixtures.h"
+#include "iap.h"
+#include "iap_client.h"
+#include "iap_ops.h"
+#include "iap_progress.h"
+
+struct rig {
+	struct fake_target f;
+	struct iap_transport *t;
+	struct iap_client c;
+	int fd;
+};
+
+static int setup(void **state)
+{
+	struct rig *r = calloc(1, sizeof *r);
+	fake_init(&r->f);
+	*state = r;
+	iap_verbosity = -1; /* keep the test output clean */
+	iap_progress_set_tty(0);
+	return 0;
+}
+
+static void start(struct rig *r)
+{
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	r->fd = sv[1];
+	assert_int_equal(fake_start(&r->f, sv[1]), 0);
+	assert_int_equal(iap_fd_transport(sv[0], "fake", &r->t), 0);
+	iap_client_init(&r->c, r->t);
+	r->c.sync_timeout_ms = 100;
+	r->c.sync_attempts = 4;
+	r->c.ack_timeout_ms = 500;
+}
+
+static int teardown(void **state)
+{
+	struct rig *r = *state;
+	if (r->t) {
+		fake_stop(&r->f);
+		r->t->ops->close(r->t);
+		close(r->fd);
+	}
+	/* The H7 rule: no flash word was ever offered twice. */
+	int dbl = r->f.double_programs;
+	free(r);
+	iap_clear_error();
+	return dbl ? -1 : 0;
+}
+
+static void image(struct iap_image *img, struct iap_image *pad, uint32_t addr, size_t n, uint32_t seed)
+{
+	uint8_t *d = malloc(n);
+	fx_fill(d, n, seed);
+	assert_int_equal(iap_image_parse(d, n, addr, img), 0);
+	assert_int_equal(iap_image_pad(img, 32, pad), 0);
+	free(d);
+}
+
+static void test_connect(void **state)
+{
+	struct rig *r = *state;
+	r->f.banner = "h7boot 1.0\r\nmenu: 1 download, 2 run\r\n";
+	start(r);
+	assert_int_equal(iap_connect(&r->c), 0);
+	assert_int_equal(r->c.pid, 0x450);
+	assert_int_equal(r->c.version, 0x31);
+	assert_true(iap_has_cmd(&r->c, AN3155_CMD_EXT_ERASE));
+	assert_false(iap_has_cmd(&r->c, AN3155_CMD_GET_CHECKSUM));
+	assert_int_equal(r->f.syncs, 1);
+}
+
+static void test_already_synced(void **state)
+{
+	struct rig *r = *state;
+	r->f.start_synced = true;
+	start(r);
+	assert_int_equal(iap_connect(&r->c), 0);
+	assert_int_equal(r->c.pid, 0x450);
+	assert_int_equal(r->f.syncs, 0);
+}
+
+static void test_no_answer(void **state)
+{
+	struct rig *r = *state;
+	r->f.silent = true;
+	start(r);
+	assert_int_equal(iap_connect(&r->c), -IAP_EXIT_NO_ANSWER);
+	assert_non_null(strstr(iap_error(), "no answer"));
+	assert_non_null(strstr(iap_error(), "BOOT0"));
+	assert_non_null(strstr(iap_error(), "baud"));
+}
+
+static void flash_and_check(struct rig *r, bool checksum)
+{
+	struct iap_image img, pad;
+	image(&img, &pad, 0x0805FF00u, 1000, 7); /* crosses pages 2 -> 3, odd tail */
+	assert_int_equal(iap_connect(&r->c), 0);
+	assert_int_equal(iap_do_erase(&r->c, iap_image_pages(&pad)), 0);
+	assert_int_equal(r->f.erased_mask, (1u << 2) | (1u << 3));
+	assert_int_equal(iap_do_write(&r->c, &pad), 0);
+	assert_int_equal(iap_do_verify(&r->c, &pad, checksum), 0);
+	uint32_t off = 0x0805FF00u - AN3155_H7_FLASH_BASE;
+	assert_memory_equal(r->f.flash + off, img.segs[0].data, 1000);
+	/* Tail padded to whole flash words with 0xFF (1000 -> 1024). */
+	assert_int_equal(r->f.writes, 4);
+	for (int i = 1000; i < 1024; i++)
+		assert_int_equal(r->f.flash[off + i], 0xFF);
+	uint8_t back[1000];
+	assert_int_equal(iap_do_read(&r->c, 0x0805FF00u, 1000, back), 0);
+	assert_memory_equal(back, img.segs[0].data, 1000);
+	iap_image_free(&img);
+	iap_image_free(&pad);
+}
+
+static void test_flash_read_verify(void **state)
+{
+	struct rig *r = *state;
+	start(r);
+	flash_and_check(r, false);
+	assert_true(r->f.reads > 0);
+}
+
+static void test_flash_checksum_verify(void **state)
+{
+	struct rig *r = *state;
+	r->f.offer_checksum = true;
+	start(r);
+	assert_int_equal(iap_connect(&r->c), 0);
+	assert_true(iap_has_cmd(&r->c, AN3155_CMD_GET_CHECKSUM));
+	int reads_before = r->f.reads;
+	flash_and_check(r, true);
+	/* One read of 1000 bytes (4 commands) from iap_do_read only. */
+	assert_int_equal(r->f.reads - reads_before, 4);
+}
+
+static void test_nack_with_reason(void **state)
+{
+	struct rig *r = *state;
+	r->f.offer_reason = true;
+	r->f.nack_write_at = 0x08040100u;
+	start(r);
+	struct iap_image img, pad;
+	image(&img, &pad, 0x08040000u, 1024, 8);
+	assert_int_equal(iap_connect(&r->c), 0);
+	assert_int_equal(iap_do_erase(&r->c, iap_image_pages(&pad)), 0);
+	assert_int_equal(iap_do_write(&r->c, &pad), -IAP_EXIT_NACK);
+	const char *e = iap_error();
+	assert_non_null(strstr(e, "Write Memory at 0x08040100 refused"));
+	assert_non_null(strstr(e, "flash controller error"));
+	assert_non_null(strstr(e, "nothing is rewritten"));
+	/* Exactly the first block landed; the failed one was not sent again. */
+	assert_int_equal(r->f.writes, 1);
+	iap_image_free(&img);
+	iap_image_free(&pad);
+}
+
+static void test_nack_without_reason(void **state)
+{
+	struct rig *r = *state;
+	start(r);
+	assert_int_equal(iap_connect(&r->c), 0);
+	uint16_t page = 1; /* the bootloader's own sector */
+	assert_int_equal(iap_erase_pages(&r->c, &page, 1), -IAP_EXIT_NACK);
+	assert_non_null(strstr(iap_error(), "Extended Erase at 0x08020000 refused"));
+	assert_non_null(strstr(iap_error(), "no reason"));
+}
+
+static void test_rewrite_refused(void **state)
+{
+	struct rig *r = *state;
+	r->f.offer_reason = true;
+	start(r);
+	struct iap_image img, pad;
+	image(&img, &pad, 0x08040000u, 256, 9);
+	assert_int_equal(iap_connect(&r->c), 0);
+	assert_int_equal(iap_do_erase(&r->c, iap_image_pages(&pad)), 0);
+	assert_int_equal(iap_do_write(&r->c, &pad), 0);
+	/* Writing the same words again without erase: the target refuses and
+	 * the client reports it instead of retrying. */
+	assert_int_equal(iap_do_write(&r->c, &pad), -IAP_EXIT_NACK);
+	assert_non_null(strstr(iap_error(), "not erased"));
+	assert_int_equal(r->f.writes, 1);
+	r->f.double_programs = 0; /* provoked on purpose here */
+	iap_image_free(&img);
+	iap_image_free(&pad);
+}
+
+static void test_verify_mismatch(void **state)
+{
+	struct rig *r = *state;
+	r->f.corrupt_at = 0x08040123u;
+	start(r);
+	struct iap_image img, pad;
+	image(&img, &pad, 0x08040000u, 4096, 10);
+	assert_int_equal(iap_connect(&r->c), 0);
+	assert_int_equal(iap_do_erase(&r->c, iap_image_pages(&pad)), 0);
+	assert_int_equal(iap_do_write(&r->c, &pad), 0);
+	assert_int_equal(iap_do_verify(&r->c, &pad, false), -IAP_EXIT_VERIFY);
+	assert_non_null(strstr(iap_error(), "first difference at 0x08040123"));
+	iap_image_free(&img);
+	iap_image_free(&pad);
+}
+
+static void test_verify_mismatch_checksum(void **state)
+{
+	struct rig *r = *state;
+	r->f.corrupt_at = 0x08040ffeu;
+	r->f.offer_checksum = true;
+	start(r);
+	struct iap_image img, pad;
+	image(&img, &pad, 0x08040000u, 4096, 11);
+	assert_int_equal(iap_connect(&r->c), 0);
+	assert_int_equal(iap_do_erase(&r->c, iap_image_pages(&pad)), 0);
+	assert_int_equal(iap_do_write(&r->c, &pad), 0);
+	assert_int_equal(iap_do_verify(&r->c, &pad, true), -IAP_EXIT_VERIFY);
+	assert_non_null(strstr(iap_error(), "first difference at 0x08040ffe"));
+	iap_image_free(&img);
+	iap_image_free(&pad);
+}
+
+static void test_go_and_reset(void **state)
+{
+	struct rig *r = *state;
+	r->f.banner = "h7boot\r\n";
+	start(r);
+	assert_int_equal(iap_connect(&r->c), 0);
+	assert_int_equal(iap_go(&r->c, AN3155_H7_RESET_ADDR), 0);
+	assert_int_equal(r->f.resets, 1);
+	/* After the reset the target wants a fresh sync, banner first. */
+	assert_int_equal(iap_connect(&r->c), 0);
+	assert_int_equal(iap_go(&r->c, 0x08040000u), 0);
+	assert_int_equal(r->f.gos, 1);
+	assert_int_equal(r->f.go_addr, 0x08040000u);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_connect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_already_synced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flash_read_verify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flash_checksum_verify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nack_with_reason, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nack_without_reason, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rewrite_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_mismatch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_mismatch_checksum, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_go_and_reset, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
