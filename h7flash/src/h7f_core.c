@@ -348,7 +348,7 @@ H7F_RAMFUNC int h7f_erase_range(struct h7f *f, uint32_t addr, uint32_t len, uint
         }
         if (!any)
             break;
-        bool waiting = false;
+        bool waiting = true;
         for (unsigned i = 0; i < 2u; i++) {
             struct erase_lane *l = &lane[i];
             if (!l->busy)
@@ -361,6 +361,7 @@ H7F_RAMFUNC int h7f_erase_range(struct h7f *f, uint32_t addr, uint32_t len, uint
                 /* Facts 8.1: the controller does not update the D-cache. */
                 h7f_io_dcache_invalidate(l->next, span);
                 l->busy = false;
+                waiting = false;        /* start its next sector at once */
                 if (err) {
                     if (!first)
                         first = err;
@@ -379,8 +380,7 @@ H7F_RAMFUNC int h7f_erase_range(struct h7f *f, uint32_t addr, uint32_t len, uint
                     first = note(f, H7F_E_TIMEOUT, sr, l->next);
                 l->busy = false;
                 l->pending = false;
-            } else {
-                waiting = true;
+                waiting = false;
             }
         }
         if (waiting)
@@ -623,9 +623,11 @@ static int opt_change(struct h7f *f, uint32_t prg_reg, uint32_t cur_reg, uint32_
     uint32_t sr;
     int err = H7F_OK;
     /* No option change while either bank has work queued (facts 5.3). */
-    for (unsigned bank = 1; bank <= 2u && !err; bank++)
-        err = note(f, wait_clear(bank, FLASH_SR_QW | FLASH_SR_BSY | FLASH_SR_CRC_BUSY,
-                                 H7F_TMO_BANK_US, &sr), sr, prg_reg);
+    for (unsigned bank = 1; bank <= 2u && !err; bank++) {
+        err = wait_clear(bank, FLASH_SR_QW | FLASH_SR_BSY | FLASH_SR_CRC_BUSY, H7F_TMO_BANK_US,
+                         &sr);
+        note(f, err, sr, prg_reg);
+    }
     if (err)
         return err;
     /* OPTKEYR is one register behind two offsets: keys only when locked. */

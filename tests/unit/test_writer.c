@@ -1,0 +1,153 @@
+/*
+ * h7flash streaming writer against the strict model: lengths, chunkings,
+ * start addresses, sector and bank crossings, padding of the last word,
+ * D-cache invalidation of exactly what changed, the whole 1.75 MB.
+ */
+#include "drv_fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const uint32_t lengths[] = { 0, 1, 31, 32, 33, 4095, 131071, 131072, 131073 };
+static const unsigned chunks[] = { 1, 7, 32, 1000, 1024, FX_CHUNK_RANDOM };
+
+/* Sectors a write of len bytes at start erases (lazy erase). */
+static uint32_t sectors_of(uint32_t start, uint32_t len)
+{
+    uint32_t m = 0;
+    if (len == 0)
+        return 0;
+    uint32_t first = (start - H7_FLASH_BASE) / H7_SECTOR_SIZE;
+    uint32_t last = (start + ((len + 31u) & ~31u) - 1u - H7_FLASH_BASE) / H7_SECTOR_SIZE;
+    for (uint32_t s = first; s <= last; s++)
+        m |= 1u << s;
+    return m;
+}
+
+static unsigned popcount(uint32_t v)
+{
+    unsigned n = 0;
+    for (; v; v &= v - 1u)
+        n++;
+    return n;
+}
+
+/* One complete case on a fresh model: stream, check data, tail, report,
+ * invalidations, violation log. */
+static void run_case(uint32_t start, uint32_t len, unsigned chunk, uint32_t flags, bool known)
+{
+    struct fx x;
+    struct h7f_writer w;
+    uint8_t *data = malloc(len ? len : 1u);
+    assert_non_null(data);
+    fx_pattern(data, len, start ^ len ^ chunk);
+    fx_open(&x);
+    int err = fx_stream(&x, &w, start, data, len, known ? len : H7F_LEN_UNKNOWN, flags, chunk,
+                        len + chunk);
+    if (err)
+        fail_msg("start 0x%08x len %u chunk %u flags %u: %s (at 0x%08x)", (unsigned)start,
+                 (unsigned)len, chunk, (unsigned)flags, h7f_strerror(err),
+                 (unsigned)h7f_writer_report(&w)->err_addr);
+    const struct h7f_writer_report *r = h7f_writer_report(&w);
+    assert_int_equal(r->err, 0);
+    assert_int_equal(r->bytes, len);
+    assert_int_equal(r->words, (len + 31u) / 32u);
+    uint32_t expect_erased = (flags & H7F_WR_NO_ERASE) ? 0u : sectors_of(start, len);
+    assert_int_equal(r->sectors_erased, popcount(expect_erased));
+    assert_int_equal(w.erased_mask, expect_erased);
+    fx_assert_written(&x, start, data, len);
+    fx_assert_invalidations(&x, expect_erased, start, len);
+    fx_close_clean(&x);
+    free(data);
+}
+
+static void test_lengths_and_chunks(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++)
+        for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++)
+            run_case(WRITE_START, lengths[i], chunks[c], 0, true);
+}
+
+static void test_unknown_length(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++)
+        run_case(WRITE_START + H7_SECTOR_SIZE, lengths[i], FX_CHUNK_RANDOM, 0, false);
+}
+
+static void test_crc_and_upfront(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+        run_case(WRITE_START, lengths[i], 1000, H7F_WR_VERIFY_CRC, true);
+        run_case(WRITE_START, lengths[i], 1024, H7F_WR_ERASE_UPFRONT | H7F_WR_VERIFY_CRC, true);
+    }
+}
+
+/* Every sector boundary from bank 1 sector 2 to bank 2 sector 7, a write
+ * that crosses into the next sector (or ends at the end of the flash). */
+static void test_every_sector_start(void **state)
+{
+    (void)state;
+    for (uint32_t a = WRITE_START; a < WRITE_END; a += H7_SECTOR_SIZE) {
+        uint32_t len = a + H7_SECTOR_SIZE == WRITE_END ? H7_SECTOR_SIZE : H7_SECTOR_SIZE + 33u;
+        run_case(a, len, FX_CHUNK_RANDOM, 0, true);
+        run_case(a, 1000, 7, 0, true);
+    }
+}
+
+/* Just before the bank boundary: 0x080FFFFF -> 0x08100000 changes register
+ * set (bank 2 uses CR2/SR2/KEYR2/CCR2). */
+static void test_bank_boundary(void **state)
+{
+    (void)state;
+    run_case(H7_BANK2_BASE - 32u, 64, 1, 0, true);
+    run_case(H7_BANK2_BASE - 32u, 33, 7, 0, true);
+    run_case(H7_BANK2_BASE - 1024u, 4095, FX_CHUNK_RANDOM, 0, true);
+    run_case(H7_BANK2_BASE - H7_SECTOR_SIZE, 2u * H7_SECTOR_SIZE + 5u, 1000, 0, true);
+    run_case(H7_BANK2_BASE - 32u, 64, 32, H7F_WR_ERASE_UPFRONT, true);
+    /* The last flash word of the device (the IAP example's off-by-one). */
+    run_case(H7_FLASH_END + 1u - 32u, 32, 7, 0, true);
+    run_case(H7_FLASH_END + 1u - 64u, 63, 1, 0, true);
+}
+
+static void whole(unsigned chunk, uint32_t flags)
+{
+    run_case(WRITE_START, WRITE_SPAN, chunk, flags, true);
+}
+
+static void test_whole_lazy_random(void **state)   { (void)state; whole(FX_CHUNK_RANDOM, 0); }
+static void test_whole_lazy_1024_crc(void **state) { (void)state; whole(1024, H7F_WR_VERIFY_CRC); }
+static void test_whole_upfront_7(void **state)     { (void)state; whole(7, H7F_WR_ERASE_UPFRONT); }
+static void test_whole_unknown(void **state)
+{
+    (void)state;
+    run_case(WRITE_START, WRITE_SPAN, 1000, 0, false);
+}
+
+/* Target already erased (H7F_WR_NO_ERASE): blank-check at open, nothing
+ * erased, everything programmed. */
+static void test_no_erase(void **state)
+{
+    (void)state;
+    run_case(WRITE_START + 3u * H7_SECTOR_SIZE + 64u, 5000, 1000, H7F_WR_NO_ERASE, true);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lengths_and_chunks),
+        cmocka_unit_test(test_unknown_length),
+        cmocka_unit_test(test_crc_and_upfront),
+        cmocka_unit_test(test_every_sector_start),
+        cmocka_unit_test(test_bank_boundary),
+        cmocka_unit_test(test_no_erase),
+        cmocka_unit_test(test_whole_lazy_random),
+        cmocka_unit_test(test_whole_lazy_1024_crc),
+        cmocka_unit_test(test_whole_upfront_7),
+        cmocka_unit_test(test_whole_unknown),
+    };
+    return cmocka_run_group_tests_name("h7flash_writer", tests, NULL, NULL);
+}
