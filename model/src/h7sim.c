@@ -98,6 +98,17 @@ unsigned h7sim_i_pb_of_addr(const struct h7sim *sim, uint32_t addr)
     return window ^ (unsigned)sim->swap;
 }
 
+/* Facts 2.10: PCROP area = 256-byte blocks START..END of PRAR_CUR
+ * (START > END: none). True if [lo, hi] (bank offsets) overlaps it. */
+bool h7sim_i_pcrop(const struct h7sim *sim, unsigned pb, uint32_t lo, uint32_t hi)
+{
+    uint32_t p = sim->ob.prar[pb];
+    uint32_t s = p & 0xFFFu, e = (p >> 16) & 0xFFFu;
+    if (s > e)
+        return false;
+    return lo <= e * 256u + 255u && hi >= s * 256u;
+}
+
 static bool in_array(uint32_t addr)
 {
     return addr >= H7_FLASH_BASE && addr <= H7_FLASH_END;
@@ -282,13 +293,17 @@ static bool op_refused(struct h7sim *sim, unsigned pb, const struct h7sim_op *op
         prot = sector_protected(sim, pb, op->sector);
     else
         prot = (sim->ob.wpsn[pb] & FLASH_WPSN_WRPSN_Msk) != FLASH_WPSN_WRPSN_Msk;
+    /* Facts 3.7 (unverified): program/erase touching a PCROP area. */
+    if (h7sim_i_pcrop(sim, pb, op_off(op), op_off(op) + op_len(op) - 1u))
+        prot = true;
     if (prot) {
         b->sr |= FLASH_SR_WRPERR;
         h7sim_i_violation(sim, addr,
                           op->kind == H7SIM_OP_PROGRAM ? "program-write-protected"
                                                        : "erase-write-protected",
                           op->kind == H7SIM_OP_PROGRAM ? "3.7" : "4",
-                          "WPSN_CUR%u=0x%02x", pb + 1, (unsigned)sim->ob.wpsn[pb]);
+                          "WPSN_CUR%u=0x%02x PRAR_CUR%u=0x%08x", pb + 1,
+                          (unsigned)sim->ob.wpsn[pb], pb + 1, (unsigned)sim->ob.prar[pb]);
         h7sim_i_event(sim, H7SIM_EV_OP_ERROR, op->kind, pb, op_off(op), op_len(op));
         return true;
     }
@@ -418,6 +433,9 @@ static void complete_crc(struct h7sim *sim, unsigned pb)
         }
         if (w1 >= H7_WORDS_PER_BANK)
             w1 = H7_WORDS_PER_BANK - 1u;
+        /* Facts 2.6: CRCRDERR when the CRC meets a read-protected word. */
+        if (w0 <= w1 && h7sim_i_pcrop(sim, pb, w0 * H7_FLASH_WORD, w1 * H7_FLASH_WORD + 31u))
+            b->sr |= FLASH_SR_CRCRDERR;
         if (w0 <= w1)
             acc = h7sim_i_crc32_words(acc, &sim->data[pb][w0 * H7_FLASH_WORD],
                                       (size_t)(w1 - w0 + 1u) * H7_FLASH_WORD);

@@ -383,18 +383,29 @@ static enum h7sim_resp array_read(struct h7sim *sim, enum h7sim_master m, uint32
     uint64_t v = 0;
     uint32_t last_word = UINT32_MAX;
     unsigned last_pb = 2;
+    bool prot = false;
     for (unsigned i = 0; i < size; i++) {
         uint32_t a = addr + i;
         unsigned pb = (i == 0) ? pb0 : h7sim_i_pb_of_addr(sim, a);
         uint32_t off = a & (H7_BANK_SIZE - 1u);
         uint32_t word = off / H7_FLASH_WORD;
         if (word != last_word || pb != last_pb) {
-            if (ecc_read(sim, m, pb, word, a) != H7SIM_OK)
+            prot = h7sim_i_pcrop(sim, pb, off, off);
+            if (prot) {
+                /* Facts 3.7: data read of a PCROP area: RDPERR, no data;
+                 * a bus error for the CPU (model choice, unverified). */
+                sim->bank[pb].sr |= FLASH_SR_RDPERR;
+                h7sim_i_violation(sim, a, "read-pcrop", "3.7", "data read of a PCROP area");
+                if (m == H7SIM_MASTER_CPU)
+                    r = H7SIM_BUSERR;
+            } else if (ecc_read(sim, m, pb, word, a) != H7SIM_OK) {
                 r = H7SIM_BUSERR;
+            }
             last_word = word;
             last_pb = pb;
         }
-        v |= (uint64_t)sim->data[pb][off] << (8u * i);
+        if (!prot)
+            v |= (uint64_t)sim->data[pb][off] << (8u * i);
     }
     *val = r == H7SIM_OK ? v : 0;
     return r;

@@ -121,6 +121,7 @@ void h7sim_i_violation(struct h7sim *sim, uint32_t addr, const char *rule,
     __attribute__((format(printf, 5, 6)));
 uint32_t h7sim_i_logical(const struct h7sim *sim, unsigned pb, uint32_t off);
 unsigned h7sim_i_pb_of_addr(const struct h7sim *sim, uint32_t addr);
+bool h7sim_i_pcrop(const struct h7sim *sim, unsigned pb, uint32_t lo, uint32_t hi);
 uint32_t h7sim_i_sr(const struct h7sim *sim, unsigned pb);
 void h7sim_i_irq_update(struct h7sim *sim);
 void h7sim_i_schedule(struct h7sim *sim);
