@@ -66,7 +66,7 @@ enum an3155_cmd {
 	 * h7iap extension, advertised in the Get list when implemented: after
 	 * a NACK the host may ask why. Reply (8 bytes): ACK, reason (enum
 	 * an3155_reason), address[31:24], [23:16], [15:8], [7:0] the reason
-	 * refers to (0xFFFFFFFF: none), xor of the 5 bytes reason..[7:0], ACK. The reason is cleared by this command
+	 * refers to (0 or 0xFFFFFFFF: none), xor of the 5 bytes reason..[7:0], ACK. The reason is cleared by this command
 	 * and set by every NACK. ST's ROM does not have it; clients must
 	 * look for it in Get before using it.
 	 */

@@ -11,6 +11,7 @@
 #include "iap_progress.h"
 #include "iap_transport.h"
 #include "an3155.h"
+#include "update_record.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -164,6 +165,71 @@ static int load_checked(struct opts *o, const char *path, struct iap_image *img,
 	return rc;
 }
 
+/*
+ * The bootloader's update record log (proto/update_record.h) in sector 1:
+ * slots fill from 0 upwards, so the first empty slot is found by a binary
+ * search of 32-byte reads, then the newest valid record below it.
+ */
+#define LOG_BASE  0x08020000u
+#define LOG_SLOTS (AN3155_H7_PAGE_SIZE / UR_SIZE)
+
+/* 1: slot empty, 0: not empty (a NACKed read counts as a torn slot), <0 error. */
+static int slot_empty(struct iap_client *c, uint32_t slot, uint8_t buf[UR_SIZE])
+{
+	int rc = iap_read_mem(c, LOG_BASE + slot * UR_SIZE, buf, UR_SIZE);
+	if (rc == -IAP_EXIT_NACK) {
+		memset(buf, 0, UR_SIZE);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	return ur_is_empty(buf);
+}
+
+static void print_record(struct iap_client *c)
+{
+	uint8_t buf[UR_SIZE];
+	uint32_t lo = 0, hi = LOG_SLOTS; /* first empty slot is in [lo, hi] */
+	int rc = slot_empty(c, 0, buf);
+	if (rc < 0)
+		goto unreadable;
+	if (rc == 1) {
+		printf("record:      none (the update log is empty)\n");
+		return;
+	}
+	lo = 1;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		rc = slot_empty(c, mid, buf);
+		if (rc < 0)
+			goto unreadable;
+		if (rc)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	for (uint32_t s = lo; s-- > 0 && lo - s <= 64;) {
+		struct ur_record r;
+		rc = slot_empty(c, s, buf);
+		if (rc < 0)
+			goto unreadable;
+		if (ur_decode(buf, &r) != UR_OK)
+			continue;
+		if (r.state == UR_STATE_COMPLETE)
+			printf("record:      update #%u COMPLETE: 0x%08x, %u bytes, CRC-32 0x%08x (log slot %u of %u)\n",
+			       r.sequence, r.start, r.length, r.image_crc, s, LOG_SLOTS);
+		else
+			printf("record:      update #%u STARTED and not finished (the bootloader will not start this image; flash it again, then go or reset) (log slot %u of %u)\n",
+			       r.sequence, s, LOG_SLOTS);
+		return;
+	}
+	printf("record:      no valid record in the %u used log slot(s)\n", lo);
+	return;
+unreadable:
+	printf("record:      update log not readable (%s)\n", iap_error());
+	iap_clear_error();
+}
+
 static int cmd_info(struct opts *o, int argc, char **argv)
 {
 	(void)argc;
@@ -205,6 +271,8 @@ static int cmd_info(struct opts *o, int argc, char **argv)
 			       (pc & 1) && pc >= AN3155_H7_APP_START && pc < AN3155_H7_APP_END
 				       ? "" : " (does not look like a Thumb entry in the application area)");
 	}
+	if (!rc && iap_has_cmd(&c, AN3155_CMD_H7_GET_REASON))
+		print_record(&c); /* only the h7iap bootloader keeps a log */
 	disconnect(t);
 	return rc;
 }
@@ -234,6 +302,8 @@ static int cmd_flash(struct opts *o, int argc, char **argv)
 		iap_info("flashed %llu bytes to 0x%08x-0x%08x%s", (unsigned long long)iap_image_bytes(&img),
 			 iap_image_lo(&img), (uint32_t)(iap_image_hi(&img) - 1),
 			 o->no_verify ? " (not verified)" : ", verified");
+	if (!rc && !o->go_after)
+		iap_info("start it with 'h7iap go' or 'h7iap reset' (the h7iap bootloader records the image as complete then)");
 	if (!rc && o->go_after) {
 		rc = iap_go(&c, iap_image_lo(&img));
 		if (!rc) {

@@ -71,7 +71,8 @@ static void nack_reason(struct iap_client *c, char *out, size_t n, uint32_t *rad
 		return;
 	uint32_t a = (uint32_t)b[2] << 24 | (uint32_t)b[3] << 16 | (uint32_t)b[4] << 8 | b[5];
 	snprintf(out, n, "%s", an3155_reason_str(b[1]));
-	*raddr = a;
+	if (a != 0)
+		*raddr = a;
 }
 
 /*

@@ -24,6 +24,7 @@
 #include "an3155.h"
 #include "fake_an3155.h"
 #include "fixtures.h"
+#include "update_record.h"
 
 struct rig {
 	struct fake_target f;
@@ -208,6 +209,29 @@ static void test_info(void **state)
 	assert_non_null(strstr(r->out, "0x450"));
 	assert_non_null(strstr(r->out, "Extended Erase(0x44)"));
 	assert_non_null(strstr(r->out, "image:       none"));
+	assert_null(strstr(r->out, "record:")); /* no log without the extension */
+}
+
+static void test_info_record(void **state)
+{
+	struct rig *r = *state;
+	r->f.offer_reason = true;
+	start(r);
+	assert_int_equal(run(r, "-p", r->slave, "info", NULL), 0);
+	assert_non_null(strstr(r->out, "record:      none"));
+	/* Log: 37 records, the newest COMPLETE, then a torn slot. */
+	for (uint32_t i = 0; i < 37; i++) {
+		struct ur_record rec = {
+			.state = i == 36 ? UR_STATE_COMPLETE : UR_STATE_STARTED,
+			.sequence = 100 + i, .start = 0x08040000u, .length = 4096,
+			.image_crc = 0xCAFEF00Du,
+		};
+		ur_encode(&rec, r->f.flash + 0x20000 + 32 * i);
+	}
+	memset(r->f.flash + 0x20000 + 32 * 37, 0x55, 32);
+	assert_int_equal(run(r, "-p", r->slave, "info", NULL), 0);
+	if (!strstr(r->out, "update #136 COMPLETE: 0x08040000, 4096 bytes, CRC-32 0xcafef00d (log slot 36 of 4096)"))
+		fail_msg("%s", r->out);
 }
 
 static uint8_t *make_image(size_t n, uint32_t seed)
@@ -361,6 +385,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_port_missing_and_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_info_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_formats_same_flash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_large_and_outside, setup, teardown),
