@@ -193,7 +193,10 @@ H7F_RAMFUNC static int op_begin(struct h7f *f, unsigned bank, uint32_t addr)
  * write is done before the first store to the array (facts 3.3, 8.6). */
 H7F_RAMFUNC static int op_arm(unsigned bank, uint32_t want)
 {
-    for (unsigned i = 0; i < 3u; i++) {
+    /* Each pass reads CR and repairs one thing (unlock, or rewrite CR);
+     * the next pass checks the repair. A debugger that keeps interfering
+     * makes this give up with H7F_E_LOCKED. */
+    for (unsigned i = 0; i < 6u; i++) {
         uint32_t cr = rd(bank, FLASH_CR);
         if (cr & FLASH_CR_LOCK) {
             int err = unlock(bank);

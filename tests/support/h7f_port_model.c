@@ -10,6 +10,7 @@ struct h7sim *h7f_port_sim;
 uint64_t h7f_port_access_ns = 20;
 uint32_t h7f_port_fetch_addr;
 struct h7f_port_stats h7f_port_stats;
+void (*h7f_port_after_write)(uint32_t addr, uint32_t v, bool array);
 
 /* Last invalidation time (+1) per flash word of the 2 MB. */
 static uint64_t inval_ns[H7_FLASH_SIZE / H7_FLASH_WORD];
@@ -19,6 +20,7 @@ void h7f_port_attach(struct h7sim *sim)
     h7f_port_sim = sim;
     h7f_port_access_ns = 20;
     h7f_port_fetch_addr = 0;
+    h7f_port_after_write = NULL;
     memset(&h7f_port_stats, 0, sizeof h7f_port_stats);
     h7f_port_inval_clear();
 }
@@ -67,6 +69,8 @@ void h7f_io_write32(uint32_t addr, uint32_t v)
     if (h7sim_write(h7f_port_sim, addr, 4, v, &stall) != H7SIM_OK)
         h7f_port_stats.buserr_writes++;
     after_access(stall);
+    if (h7f_port_after_write)
+        h7f_port_after_write(addr, v, false);
 }
 
 void h7f_io_flash_write32(uint32_t addr, uint32_t v)
@@ -77,6 +81,8 @@ void h7f_io_flash_write32(uint32_t addr, uint32_t v)
     if (h7sim_write(h7f_port_sim, addr, 4, v, &stall) != H7SIM_OK)
         h7f_port_stats.buserr_writes++;
     after_access(stall);
+    if (h7f_port_after_write)
+        h7f_port_after_write(addr, v, true);
 }
 
 int h7f_io_flash_read32(uint32_t addr, uint32_t *v)

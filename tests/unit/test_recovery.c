@@ -204,6 +204,97 @@ static void test_power_cut(void **state)
     free(data);
 }
 
+/* ---- interventions in the middle of an operation -------------------------- */
+
+enum mid {
+    MID_RELOCK_AFTER_BEGIN,   /* re-locked after the driver unlocked and cleared flags */
+    MID_CLEAR_PG_AFTER_SET,   /* PG cleared right after the driver set it */
+    MID_RELOCK_AFTER_PG,      /* re-locked right after the driver set PG */
+    MID_RDSERR_DURING,        /* speculative RDSERR while the word programs */
+    MID_SNECC_DURING,         /* a memory view hits a single-ECC word meanwhile */
+    MID_RELOCK_AFTER_SER,     /* re-locked after SER/SNB were set, before START */
+};
+
+static struct {
+    enum mid what;
+    unsigned bank;
+    int fired;
+    struct h7sim *sim;
+} mid;
+
+static void mid_hook(uint32_t addr, uint32_t v, bool array)
+{
+    uint32_t cr = H7_FLASH_REG(mid.bank, FLASH_CR);
+    if (mid.fired)
+        return;
+    switch (mid.what) {
+    case MID_RELOCK_AFTER_BEGIN:
+        /* op_begin writes CR with PSIZE and no request bit. */
+        if (!array && addr == cr && !(v & (FLASH_CR_PG | FLASH_CR_SER | FLASH_CR_LOCK))) {
+            h7sim_dbg_relock(mid.sim, mid.bank);
+            mid.fired = 1;
+        }
+        break;
+    case MID_CLEAR_PG_AFTER_SET:
+        if (!array && addr == cr && (v & FLASH_CR_PG)) {
+            h7sim_dbg_clear_pg(mid.sim, mid.bank);
+            mid.fired = 1;
+        }
+        break;
+    case MID_RELOCK_AFTER_PG:
+        if (!array && addr == cr && (v & FLASH_CR_PG)) {
+            h7sim_dbg_relock(mid.sim, mid.bank);
+            mid.fired = 1;
+        }
+        break;
+    case MID_RDSERR_DURING:
+    case MID_SNECC_DURING:
+        if (array && (addr & 31u) == 28u) {
+            h7sim_dbg_set_flags(mid.sim, mid.bank, mid.what == MID_RDSERR_DURING
+                                                       ? FLASH_SR_RDSERR
+                                                       : FLASH_SR_SNECCERR);
+            mid.fired = 1;
+        }
+        break;
+    case MID_RELOCK_AFTER_SER:
+        if (!array && addr == cr && (v & FLASH_CR_SER) && !(v & FLASH_CR_START)) {
+            h7sim_dbg_relock(mid.sim, mid.bank);
+            mid.fired = 1;
+        }
+        break;
+    }
+}
+
+static void test_mid_operation(void **state)
+{
+    (void)state;
+    static const uint32_t addrs[] = { WRITE_START + 0x60000u, H7_BANK2_BASE + 0x40000u };
+    for (int what = MID_RELOCK_AFTER_BEGIN; what <= MID_RELOCK_AFTER_SER; what++) {
+        for (size_t i = 0; i < 2; i++) {
+            struct fx x;
+            uint8_t d[32], r[32];
+            fx_pattern(d, sizeof d, (uint32_t)what);
+            fx_open(&x);
+            mid.what = (enum mid)what;
+            mid.bank = i + 1u;
+            mid.fired = 0;
+            mid.sim = x.sim;
+            h7f_port_after_write = mid_hook;
+            int err = h7f_erase_sector(&x.f, addrs[i]);
+            if (!err)
+                err = h7f_program_word(&x.f, addrs[i] + 0x1000u, d);
+            h7f_port_after_write = NULL;
+            if (err)
+                fail_msg("intervention %d in bank %zu: %s", what, i + 1u, h7f_strerror(err));
+            assert_int_equal(mid.fired, 1);
+            h7sim_peek(x.sim, addrs[i] + 0x1000u, r, sizeof r);
+            assert_memory_equal(d, r, sizeof d);
+            assert_true(h7f_io_read32(H7_FLASH_REG(i + 1u, FLASH_CR)) & FLASH_CR_LOCK);
+            fx_close_clean(&x);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -213,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_pg_cleared),
         cmocka_unit_test(test_pending_incerr),
         cmocka_unit_test_setup_teardown(test_stale_flags_lowlevel, fx_setup, fx_teardown),
+        cmocka_unit_test(test_mid_operation),
         cmocka_unit_test(test_power_cut),
     };
     return cmocka_run_group_tests_name("h7flash_recovery", tests, NULL, NULL);

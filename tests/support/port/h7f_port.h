@@ -37,6 +37,11 @@ extern uint64_t h7f_port_access_ns;
  * which stalls while that bank is busy (facts 8.4). */
 extern uint32_t h7f_port_fetch_addr;
 
+/* Called after every register write and array store the driver makes
+ * (NULL: none). Tests use it to inject a debugger's intervention in the
+ * middle of an operation, e.g. right after the driver set PG. */
+extern void (*h7f_port_after_write)(uint32_t addr, uint32_t v, bool array);
+
 struct h7f_port_stats {
     uint64_t reg_reads, reg_writes;
     uint64_t flash_reads, flash_writes;
@@ -55,7 +60,7 @@ struct h7f_port_stats {
 extern struct h7f_port_stats h7f_port_stats;
 
 /* Attach a model, clear the statistics and the invalidation log, fetch
- * from RAM, 20 ns per access. */
+ * from RAM, 20 ns per access, no hook. */
 void h7f_port_attach(struct h7sim *sim);
 /* Model time (ns) + 1 of the last D-cache invalidation covering the flash
  * word at addr; 0 if never invalidated since h7f_port_attach. */
