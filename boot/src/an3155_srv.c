@@ -404,7 +404,6 @@ struct boot_result boot_an3155(struct boot_ctx *c, int sync)
 	int b;
 
 	c->auto_erase = false;
-	c->reason = AN3155_REASON_NONE;
 	/* Sync byte seen with a parity/framing error: the host uses the other
 	 * frame format. Either way ACK (0x79) reads the same in 8N1 and 8E1. */
 	if (sync & (BOOT_SER_PE | BOOT_SER_FE))

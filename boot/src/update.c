@@ -183,6 +183,17 @@ int boot_update_write(struct boot_ctx *c, uint32_t addr, const void *p, size_t n
 				return rc;
 		} else {
 			if (!c->pend) {
+				/* Refuse now, not at the deferred program: a
+				 * word that is not erased can never take these
+				 * bytes (facts 8.5). */
+				if (!c->auto_erase || (c->erased_mask & (1u << page_of(word)))) {
+					rc = h7f_blank_check(&c->fl_app, word, 32u, NULL);
+					if (rc) {
+						c->last_err = rc;
+						c->last_err_addr = word;
+						return rc;
+					}
+				}
 				c->pend = true;
 				c->pend_addr = word;
 				c->pend_mask = 0;

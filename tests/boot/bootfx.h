@@ -1,0 +1,74 @@
+/*
+ * Host fixture of the bootloader tests: a strict h7sim model behind the
+ * h7flash host port, a scripted serial line with an optional reactive peer
+ * (a YMODEM sender/receiver written here, independent of the firmware's),
+ * fake RAM for AN3155 Read/Write/Go, and checks that the bootloader's own
+ * sector never changes.
+ */
+#ifndef BOOTFX_H
+#define BOOTFX_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "boot/boot.h"
+#include "h7f_port.h"
+#include "h7sim.h"
+
+#define FS_IN_MAX (1u << 22)
+
+struct fser;
+/* Called when the bootloader wants input and none is queued. */
+typedef void (*fser_peer_fn)(struct fser *s);
+
+struct fser {
+	uint16_t *in;               /* queued input: byte | BOOT_SER_* flags */
+	size_t in_head, in_tail;
+	uint8_t *out;               /* everything the bootloader sent */
+	size_t out_len, out_seen;   /* out_seen: consumed by the peer */
+	uint64_t now_ms;
+	unsigned idle;              /* consecutive timeouts */
+	unsigned idle_limit;        /* then longjmp(escape) (0: never) */
+	jmp_buf escape;
+	enum boot_ser_format fmt;
+	unsigned format_changes;
+	fser_peer_fn peer;
+	void *peer_ctx;
+	struct boot_serial ops;
+};
+
+struct bfx {
+	struct h7sim *sim;
+	struct fser ser;
+	struct boot_ctx c;
+	uint8_t boot_code[256];     /* pattern in sector 0 */
+};
+
+extern uint8_t bfx_dtcm[0x20000];
+extern uint8_t bfx_axi[0x80000];
+
+void bfx_open(struct bfx *x);
+/* Checks: no model violations, sector 0 unchanged. Frees. */
+void bfx_close(struct bfx *x);
+/* Re-run boot_init (as after a reset): record log rescanned. */
+void bfx_reboot(struct bfx *x);
+
+void fser_push(struct fser *s, const void *p, size_t n);
+void fser_push_flags(struct fser *s, uint8_t b, uint16_t flags);
+/* Output bytes not yet consumed by the peer / the test. */
+size_t fser_unseen(struct fser *s);
+int fser_next(struct fser *s);   /* next unseen output byte or -1 */
+
+/* Deterministic test image with a valid vector table (SP 0x20020000,
+ * reset vector inside the image when len allows). */
+void bfx_image(uint8_t *buf, uint32_t len, uint32_t seed);
+
+/* Backdoor: put a record in log slot i. */
+void bfx_put_record(struct bfx *x, uint32_t slot, uint8_t state, uint32_t seq,
+		    uint32_t len, uint32_t crc);
+
+#endif
