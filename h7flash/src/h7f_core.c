@@ -115,13 +115,27 @@ H7F_RAMFUNC int h7f_check_writable(const struct h7f *f, uint32_t addr, uint32_t 
     return H7F_OK;
 }
 
-/* Hardware write protection (WPSN bit = 0: protected, facts 2.10), checked
- * before the operation so nothing is queued for a protected sector. */
-H7F_RAMFUNC static int wrp_check(struct h7f *f, uint32_t addr, uint32_t sectors_mask)
+/* Hardware protection of [addr, addr+len) (within one bank): WPSN (bit =
+ * 0: sector protected) and the PCROP area PRAR (256-byte blocks START..END
+ * from the bank base, none when START > END), facts 2.10. Checked before
+ * anything is queued: the hardware would refuse with WRPERR. Whether these
+ * registers follow SWAP_BANK is not confirmed (facts 5.2); like the model,
+ * the driver takes them as physical: register set = logical bank xor swap. */
+H7F_RAMFUNC static int wrp_check(struct h7f *f, uint32_t addr, uint32_t len)
 {
-    unsigned bank = h7f_bank_of(addr);
-    uint32_t wpsn = rd(bank, FLASH_WPSN_CUR);
-    if (~wpsn & sectors_mask & FLASH_WPSN_WRPSN_Msk)
+    unsigned set = h7f_bank_of(addr);
+    if (rd(1, FLASH_OPTCR) & FLASH_OPTCR_SWAP_BANK)
+        set ^= 3u;
+    uint32_t lo = (addr - H7_FLASH_BASE) % H7_BANK_SIZE;
+    uint32_t hi = lo + (len - 1u);
+    uint32_t sectors = 0;
+    for (uint32_t s = lo / H7_SECTOR_SIZE; s <= hi / H7_SECTOR_SIZE; s++)
+        sectors |= 1u << s;
+    uint32_t wpsn = rd(set, FLASH_WPSN_CUR);
+    uint32_t prar = rd(set, FLASH_PRAR_CUR);
+    uint32_t p_start = prar & 0xFFFu, p_end = (prar >> 16) & 0xFFFu;
+    bool pcrop = p_start <= p_end && lo <= p_end * 256u + 255u && hi >= p_start * 256u;
+    if ((~wpsn & sectors & FLASH_WPSN_WRPSN_Msk) || pcrop)
         return note(f, h7f_flags_to_err(FLASH_SR_WRPERR, 0), FLASH_SR_WRPERR, addr);
     return H7F_OK;
 }
@@ -319,13 +333,8 @@ H7F_RAMFUNC int h7f_erase_range(struct h7f *f, uint32_t addr, uint32_t len, uint
         /* A whole bank: one bank erase is faster than eight sector erases
          * (facts 6.1: tME 5 s typ against 8 x 1 s at x64). */
         l->ber = l->pending && l->next == base && l->last == base + 7u * H7_SECTOR_SIZE;
-        if (l->pending) {
-            uint32_t mask = 0;
-            for (uint32_t s = l->next; s <= l->last; s += H7_SECTOR_SIZE)
-                mask |= 1u << h7f_sector_of(s);
-            if (!first)
-                first = wrp_check(f, l->next, mask);
-        }
+        if (l->pending && !first)
+            first = wrp_check(f, l->next, l->last + H7_SECTOR_SIZE - l->next);
     }
     if (first)
         return first;
@@ -444,7 +453,7 @@ int h7f_program_word(struct h7f *f, uint32_t addr, const void *data32)
         return note(f, H7F_E_ALIGN, 0, addr);
     int err = h7f_check_writable(f, addr, H7_FLASH_WORD);
     if (!err)
-        err = wrp_check(f, addr, 1u << h7f_sector_of(addr));
+        err = wrp_check(f, addr, H7_FLASH_WORD);
     if (err)
         return note(f, err, 0, addr);
 

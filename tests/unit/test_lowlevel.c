@@ -227,6 +227,73 @@ static void test_write_protected(void **state)
     assert_int_equal(h7f_program_word(&x->f, sec3, d), H7F_OK);
 }
 
+/* Option registers h7flash has no setter for (PRAR), programmed with the
+ * documented sequence straight on the model (facts 5.3). */
+static void set_option_reg(struct fx *x, uint32_t reg, uint32_t value)
+{
+    uint64_t v = 0;
+    h7sim_write(x->sim, H7_FLASH_R_BASE + FLASH_OPTKEYR, 4, FLASH_OPT_KEY1, NULL);
+    h7sim_write(x->sim, H7_FLASH_R_BASE + FLASH_OPTKEYR, 4, FLASH_OPT_KEY2, NULL);
+    h7sim_write(x->sim, reg, 4, value, NULL);
+    h7sim_read(x->sim, H7_FLASH_R_BASE + FLASH_OPTCR, 4, &v, NULL);
+    h7sim_write(x->sim, H7_FLASH_R_BASE + FLASH_OPTCR, 4, v | FLASH_OPTCR_OPTSTART, NULL);
+    for (;;) {
+        h7sim_read(x->sim, H7_FLASH_R_BASE + FLASH_OPTSR_CUR, 4, &v, NULL);
+        if (!(v & FLASH_OPTSR_OPT_BUSY))
+            break;
+        h7sim_advance(x->sim, h7sim_next_event(x->sim) - h7sim_now(x->sim));
+    }
+    h7sim_read(x->sim, H7_FLASH_R_BASE + FLASH_OPTCR, 4, &v, NULL);
+    h7sim_write(x->sim, H7_FLASH_R_BASE + FLASH_OPTCR, 4, v | FLASH_OPTCR_OPTLOCK, NULL);
+}
+
+/* A PCROP area (256-byte blocks) refuses program and erase like WRP. */
+static void test_pcrop_area(void **state)
+{
+    struct fx *x = *state;
+    uint8_t d[32];
+    fx_pattern(d, sizeof d, 10);
+    const uint32_t area = 0x08060000u;                 /* bank 1 sector 3 */
+    const uint32_t blk = (area - H7_BANK1_BASE) / 256u;
+    set_option_reg(x, H7_FLASH_REG(1, FLASH_PRAR_PRG), blk | (blk << 16));
+    assert_int_equal(h7f_program_word(&x->f, area + 64u, d), H7F_E_WRPERR);
+    assert_int_equal(h7f_erase_sector(&x->f, area), H7F_E_WRPERR);
+    assert_int_equal(h7f_program_word(&x->f, area + 256u, d), H7F_OK);
+    assert_int_equal(h7f_erase_sector(&x->f, area + H7_SECTOR_SIZE), H7F_OK);
+}
+
+/* With SWAP_BANK in force the driver still addresses by CPU address:
+ * register set 1 drives 0x08000000 (now physical bank 2); WPSN/PRAR are
+ * taken as physical, like the model does (facts 5.2 open point). */
+static void test_swapped_banks(void **state)
+{
+    struct fx *x = *state;
+    assert_int_equal(h7f_opt_set_swap(&x->f, true), H7F_OK);
+    h7sim_reset(x->sim);
+    h7f_port_attach(x->sim);
+    assert_true(h7sim_swapped(x->sim));
+    struct h7f_options o;
+    assert_int_equal(h7f_opt_read(&x->f, &o), H7F_OK);
+    assert_true(o.swap_bank);
+
+    uint8_t data[0x2000];
+    fx_pattern(data, sizeof data, 11);
+    struct h7f_writer w;
+    assert_int_equal(fx_stream(x, &w, H7_BANK2_BASE - 0x1000u, data, sizeof data, sizeof data,
+                               0, 1000, 5), H7F_OK);
+    uint8_t got[sizeof data];
+    h7sim_peek(x->sim, H7_BANK2_BASE - 0x1000u, got, sizeof got);
+    assert_memory_equal(data, got, sizeof data);
+
+    /* Set 1's WPSN protects physical bank 1, mapped at 0x08100000 now. */
+    assert_int_equal(h7f_opt_set_wrp(&x->f, 1, 0x04), H7F_OK);
+    assert_int_equal(h7f_program_word(&x->f, H7_BANK2_BASE + 2u * H7_SECTOR_SIZE, data),
+                     H7F_E_WRPERR);
+    assert_int_equal(h7f_program_word(&x->f, H7_BANK1_BASE + 2u * H7_SECTOR_SIZE, data), H7F_OK);
+    assert_int_equal(h7f_opt_set_wrp(&x->f, 1, 0), H7F_OK);
+    assert_int_equal(h7f_opt_set_swap(&x->f, false), H7F_OK);
+}
+
 static void test_strerror(void **state)
 {
     (void)state;
@@ -256,6 +323,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crc32, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_options, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_write_protected, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_pcrop_area, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_swapped_banks, fx_setup, fx_teardown),
         cmocka_unit_test(test_strerror),
     };
     return cmocka_run_group_tests_name("h7flash_lowlevel", tests, NULL, NULL);
