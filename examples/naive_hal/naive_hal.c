@@ -8,9 +8,9 @@
  * reported: the last bytes of the image stayed 0xFF, and after the board
  * had been stopped at a breakpoint every write failed until a reset.
  *
- * This program runs that sequence against the strict model (part A: no
- * debugger, part B: a breakpoint between two packets), then the same
- * scenario through h7flash (part C). Exit status 0 when the seed's
+ * This program runs that sequence against the strict model (A: no
+ * debugger; B, C: a breakpoint between two packets), then the same
+ * scenario through h7flash (D). Exit status 0 when the seed's
  * symptoms are reproduced and h7flash writes every byte. See
  * docs/DRIVER.md, "The seed, reproduced".
  */
@@ -107,21 +107,33 @@ static int naive_program(uint32_t addr, const uint8_t *src, uint32_t n)
     return st;
 }
 
-/* The seed's update loop: erase, then program packet by packet. */
-static unsigned naive_update(const uint8_t *img, bool breakpoint)
+/* What the debugger does while the board is stopped at a breakpoint. */
+enum breakpoint {
+    BP_NONE = 0,
+    BP_RELOCK = 1,      /* the IDE re-locks the flash (CR = LOCK, as OpenOCD) */
+    BP_RDSERR = 2,      /* its memory view reads a reserved area: RDSERR */
+};
+
+static void breakpoint_hit(unsigned bp)
+{
+    /* Facts 8.2.1 and 8.2.2. */
+    if (bp & BP_RELOCK)
+        h7sim_dbg_relock(sim, 1);
+    if (bp & BP_RDSERR)
+        h7sim_dbg_set_flags(sim, 1, FLASH_SR_RDSERR);
+}
+
+/* The seed's update loop: erase, then program packet by packet; the board
+ * stops at a breakpoint before packet 3. */
+static unsigned naive_update(const uint8_t *img, unsigned bp)
 {
     unsigned failed = 0;
     naive_unlock_once();
     if (naive_erase_sector(IMAGE_ADDR) != HAL_OK)
         failed++;
     for (uint32_t p = 0; p < IMAGE_LEN; p += PACKET) {
-        if (breakpoint && p == 2u * PACKET) {
-            /* The board stops at a breakpoint: the IDE re-locks the flash
-             * (CR = LOCK, as OpenOCD does) and its memory view reads a
-             * reserved area, which raises RDSERR (facts 8.2). */
-            h7sim_dbg_relock(sim, 1);
-            h7sim_dbg_set_flags(sim, 1, FLASH_SR_RDSERR);
-        }
+        if (p == 2u * PACKET)
+            breakpoint_hit(bp);
         uint32_t len = IMAGE_LEN - p < PACKET ? IMAGE_LEN - p : PACKET;
         for (uint32_t o = 0; o < len; o += 32u) {
             uint32_t n = len - o < 32u ? len - o : 32u;
@@ -134,7 +146,7 @@ static unsigned naive_update(const uint8_t *img, bool breakpoint)
 
 /* ---- the same scenario through h7flash ----------------------------------- */
 
-static int h7flash_update(const uint8_t *img, bool breakpoint)
+static int h7flash_update(const uint8_t *img, unsigned bp)
 {
     struct h7f f;
     struct h7f_writer w;
@@ -142,10 +154,8 @@ static int h7flash_update(const uint8_t *img, bool breakpoint)
     h7f_port_attach(sim);
     int err = h7f_writer_open(&w, &f, IMAGE_ADDR, IMAGE_LEN, H7F_WR_VERIFY_CRC);
     for (uint32_t p = 0; p < IMAGE_LEN && !err; p += PACKET) {
-        if (breakpoint && p == 2u * PACKET) {
-            h7sim_dbg_relock(sim, 1);
-            h7sim_dbg_set_flags(sim, 1, FLASH_SR_RDSERR);
-        }
+        if (p == 2u * PACKET)
+            breakpoint_hit(bp);
         uint32_t len = IMAGE_LEN - p < PACKET ? IMAGE_LEN - p : PACKET;
         err = h7f_writer_write(&w, img + p, len);
     }
@@ -212,14 +222,13 @@ int main(void)
            IMAGE_LEN, IMAGE_ADDR, PACKET, IMAGE_LEN % 32u);
 
     new_model();
-    unsigned failed = naive_update(img, false);
+    unsigned failed = naive_update(img, BP_NONE);
     uint32_t bad = compare(img, &first);
     printf("A. naive HAL-style writer, no debugger: %u calls failed, %u bytes wrong",
            failed, (unsigned)bad);
     if (bad)
         printf(" from offset %u (0x%08x)", (unsigned)first, (unsigned)(IMAGE_ADDR + first));
     printf("\n");
-    show_violations();
     uint8_t tail[IMAGE_LEN % 32u];
     h7sim_peek(sim, IMAGE_ADDR + IMAGE_LEN - sizeof tail, tail, sizeof tail);
     bool tail_erased = true;
@@ -227,21 +236,32 @@ int main(void)
         tail_erased = tail_erased && tail[i] == 0xFF;
     printf("   the last %u bytes read 0xFF: %s\n", (unsigned)sizeof tail,
            tail_erased ? "yes, lost" : "no");
+    show_violations();
     ok &= failed == 0 && bad > 0 && first >= IMAGE_LEN - sizeof tail && tail_erased;
 
-    new_model();
-    failed = naive_update(img, true);
-    bad = compare(img, &first);
-    printf("B. naive HAL-style writer, breakpoint after packet 2: %u calls failed, "
-           "%u bytes wrong from offset %u\n", failed, (unsigned)bad, (unsigned)first);
-    show_violations();
-    ok &= failed > 0 && bad > 0 && first == 2u * PACKET;
+    static const struct {
+        unsigned bp;
+        const char *what;
+    } cases[] = {
+        { BP_RELOCK, "breakpoint, debugger re-locks the flash" },
+        { BP_RDSERR, "breakpoint, debugger's memory view raises RDSERR" },
+    };
+    for (unsigned c = 0; c < 2; c++) {
+        new_model();
+        failed = naive_update(img, cases[c].bp);
+        bad = compare(img, &first);
+        printf("%c. naive HAL-style writer, %s before packet 3:\n"
+               "   %u calls failed, %u bytes wrong from offset %u\n",
+               'B' + c, cases[c].what, failed, (unsigned)bad, (unsigned)first);
+        show_violations();
+        ok &= failed > 0 && bad > 0 && first == 2u * PACKET;
+    }
 
     new_model();
-    int err = h7flash_update(img, true);
+    int err = h7flash_update(img, BP_RELOCK | BP_RDSERR);
     bad = compare(img, &first);
-    printf("C. h7flash writer, same breakpoint: %s, %u bytes wrong\n", h7f_strerror(err),
-           (unsigned)bad);
+    printf("D. h7flash writer, both at the same breakpoint: %s, %u bytes wrong\n",
+           h7f_strerror(err), (unsigned)bad);
     show_violations();
     ok &= err == H7F_OK && bad == 0 && h7sim_violation_count(sim) == 0;
 
