@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# h7iap end to end on the virtual board running the real bootloader:
+# flash, verify, read back, erase, go, reset; bin, HEX and ELF of the same
+# image give the same flash; every error case gives its message and exit
+# code. Each h7iap --vboard run starts and stops its own board; the flash
+# file persists between runs like a real chip.
+#
+#   e2e_vboard.sh H7IAP H7VBOARD BOOT_ELF APP_BASE
+#     APP_BASE: path without extension of h7app (.bin, .hex, .elf)
+# Exit 77 (skipped) when the firmware is not built.
+set -uo pipefail
+
+H7IAP=$1 VBOARD=$2 BOOT=$3 APP=$4
+for f in "$BOOT" "$APP.bin" "$APP.hex" "$APP.elf" "$VBOARD"; do
+	if [ ! -e "$f" ]; then
+		echo "SKIP: $f not built"
+		exit 77
+	fi
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/h7iap-e2e.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+fails=0
+n=0
+
+iap() {
+	"$H7IAP" --vboard --vboard-bin "$VBOARD" --vboard-boot "$BOOT" \
+		--vboard-flash "$work/flash.bin" --vboard-log "$work/board.log" "$@"
+}
+
+# expect CODE TEXT -- command...: exit status CODE and TEXT in stdout+stderr.
+expect() {
+	local code=$1 text=$2
+	shift 3
+	n=$((n + 1))
+	local out rc
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -ne "$code" ] || { [ -n "$text" ] && ! grep -qF -- "$text" <<<"$out"; }; then
+		echo "FAIL $n: $* -> exit $rc (want $code, text \"$text\")"
+		sed 's/^/    | /' <<<"$out"
+		if [ -s "$work/board.log" ]; then
+			echo "    board log:"
+			tail -n 5 "$work/board.log" | sed 's/^/    | /'
+		fi
+		fails=$((fails + 1))
+	else
+		echo "ok   $n: $* -> $rc"
+	fi
+}
+
+size=$(stat -c %s "$APP.bin")
+
+# Connection and identity.
+expect 0 "0x450" -- iap info
+expect 0 "record:" -- iap info
+
+# The three formats of the same image give the same flash contents.
+for fmt in bin hex elf; do
+	expect 0 "verified" -- iap flash "$APP.$fmt"
+	expect 0 "read $size bytes" -- iap read 0x08040000 "$size" "$work/back.$fmt"
+	n=$((n + 1))
+	if cmp -s "$APP.bin" "$work/back.$fmt"; then
+		echo "ok   $n: flash after $fmt equals $APP.bin"
+	else
+		echo "FAIL $n: flash after $fmt differs from $APP.bin"
+		fails=$((fails + 1))
+	fi
+done
+expect 0 "verify OK" -- iap verify "$APP.hex"
+expect 0 "verify OK" -- iap --no-checksum verify "$APP.elf"
+
+# Start it: go, then a reset that ends in the application again.
+expect 0 "h7app" -- iap go --expect h7app --listen 20000
+expect 0 "h7app" -- iap reset --expect h7app --listen 20000
+expect 0 "COMPLETE" -- iap info
+
+# Erase: the image is gone, verify names the first address, Go is refused.
+expect 0 "erased" -- iap erase app
+expect 9 "first difference at 0x08040000" -- iap verify "$APP.bin"
+expect 5 "refused" -- iap go
+expect 0 "verified" -- iap flash --go --expect h7app --listen 20000 "$APP.elf"
+
+# Errors.
+expect 3 "not found" -- "$H7IAP" --port "$work/no-such-tty" info
+expect 4 "no answer" -- "$H7IAP" --vboard --vboard-bin "$VBOARD" --vboard-boot "$APP.elf" \
+	--vboard-flash "$work/silent.bin" --retries 3 info
+expect 5 "Read Memory at 0x00000000 refused" -- iap read 0 16 "$work/itcm.bin"
+expect 8 "holds the bootloader" -- iap erase 0
+head -c $((0x1C0000 + 1)) /dev/zero >"$work/big.bin"
+expect 7 "too large" -- iap flash "$work/big.bin"
+expect 8 "outside the application area" -- iap -a 0x08020000 flash "$APP.bin"
+expect 11 "not found" -- "$H7IAP" --vboard --vboard-bin "$work/none" info
+
+# No board left behind.
+n=$((n + 1))
+if pgrep -f -- "$work/flash.bin" >/dev/null 2>&1; then
+	echo "FAIL $n: a virtual board is still running"
+	fails=$((fails + 1))
+else
+	echo "ok   $n: no virtual board left running"
+fi
+
+echo "$((n - fails))/$n passed"
+[ "$fails" -eq 0 ]
