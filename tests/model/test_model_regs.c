@@ -278,6 +278,28 @@ static void test_swap_reset_notifies_5_2(void **state)
     assert_no_violations(sim);
 }
 
+/* Facts 9 (model choice): START with a full queue is held until a slot
+ * frees; START still reads back 0 (facts 2.5). */
+static void test_start_held_when_queue_full_9(void **state)
+{
+    struct h7sim *sim = *state;
+    unlock(sim, 1);
+    uint32_t ser = FLASH_CR_PSIZE_X64 | FLASH_CR_SER | FLASH_CR_START;
+    wr32(sim, REG(1, FLASH_CR), ser | (1u << FLASH_CR_SNB_Pos));
+    wr32(sim, REG(1, FLASH_CR), ser | (2u << FLASH_CR_SNB_Pos));
+    uint64_t st;
+    assert_int_equal(h7sim_write(sim, REG(1, FLASH_CR), 4, ser | (3u << FLASH_CR_SNB_Pos), &st),
+                     H7SIM_OK);
+    assert_int_equal(st, 1000000000ull);
+    assert_int_equal(rd32(sim, REG(1, FLASH_CR)) & FLASH_CR_START, 0);
+    wait_idle(sim, 1);
+    assert_int_equal(h7sim_now(sim), 3000000000ull);
+    struct h7sim_stats s;
+    h7sim_get_stats(sim, &s);
+    assert_int_equal(s.sector_erases[0], 3);
+    assert_no_violations(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,6 +314,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fetch_and_dma_stall_5_1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crc_en_clear_resets_2_5, setup, teardown),
         cmocka_unit_test_setup_teardown(test_swap_reset_notifies_5_2, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_start_held_when_queue_full_9, setup, teardown),
     };
     return cmocka_run_group_tests_name("model_regs", tests, NULL, NULL);
 }
