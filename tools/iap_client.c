@@ -149,6 +149,18 @@ int iap_sync(struct iap_client *c)
 			if (r == 0)
 				break;
 			if (b == AN3155_ACK || b == AN3155_NACK) {
+				/* A bootloader answers with one byte and then
+				 * waits; a running application printing text
+				 * ('y' is 0x79) keeps going. */
+				uint8_t more;
+				r = c->t->ops->read(c->t, &more, 1, 30);
+				if (r < 0)
+					return r;
+				if (r == 1) {
+					iap_debug(2, "sync: 0x%02x followed by 0x%02x: text, not a reply",
+						  b, more);
+					continue;
+				}
 				iap_debug(1, "in sync (%s to 0x7F, attempt %d)",
 					  b == AN3155_ACK ? "ACK" : "NACK", i + 1);
 				if (b == AN3155_NACK)

@@ -318,8 +318,11 @@ static void *serve(void *arg)
 		uint8_t c[2];
 		if (rd(f, c, 1, -1))
 			break;
-		if (f->silent)
+		if (f->silent) {
+			if (f->chatter)
+				say(f, f->banner);
 			continue;
+		}
 		if (!f->synced) {
 			if (c[0] == AN3155_SYNC) {
 				f->synced = true;

@@ -17,6 +17,7 @@
 struct fake_target {
 	/* configuration (set before fake_start) */
 	bool silent;            /* never answer anything */
+	bool chatter;           /* silent, but print the banner for every byte received */
 	bool start_synced;      /* already synced: 0x7F is taken as a command byte */
 	bool offer_checksum;    /* advertise and serve Get Checksum 0xA1 */
 	bool offer_reason;      /* advertise and serve the Get Reason extension */

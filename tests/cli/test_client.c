@@ -86,6 +86,17 @@ static void test_connect(void **state)
 	assert_int_equal(r->f.syncs, 1);
 }
 
+static void test_chatter_is_not_ack(void **state)
+{
+	struct rig *r = *state;
+	/* An application that talks ('y' = 0x79 = ACK) but is no bootloader. */
+	r->f.silent = true;
+	r->f.chatter = true;
+	r->f.banner = "y\r\nh7app ready, yes yes yes\r\n";
+	start(r);
+	assert_int_equal(iap_connect(&r->c), -IAP_EXIT_NO_ANSWER);
+}
+
 static void test_already_synced(void **state)
 {
 	struct rig *r = *state;
@@ -255,6 +266,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_connect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_already_synced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chatter_is_not_ack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flash_read_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flash_checksum_verify, setup, teardown),
