@@ -60,12 +60,17 @@ static void draw(int final)
 	char d[24], tot[24], rate[24], eta[24] = "";
 	human(d, sizeof d, (double)done_bytes);
 	human(tot, sizeof tot, (double)total);
-	double r = el > 0.05 ? (double)done_bytes / el : 0;
+	double r = el > 0.001 ? (double)done_bytes / el : 0;
 	human(rate, sizeof rate, r);
 	if (final)
 		snprintf(eta, sizeof eta, "%.1fs", el);
-	else if (r > 0 && done_bytes < total)
-		snprintf(eta, sizeof eta, "ETA %.0fs", (double)(total - done_bytes) / r);
+	else if (r > 0 && done_bytes < total && el > 0.3) {
+		unsigned s = (unsigned)((double)(total - done_bytes) / r + 0.5);
+		if (s >= 60)
+			snprintf(eta, sizeof eta, "ETA %um%02us", s / 60, s % 60);
+		else
+			snprintf(eta, sizeof eta, "ETA %us", s);
+	}
 	else
 		snprintf(eta, sizeof eta, "ETA --");
 	fprintf(stderr, "\r%-7s[%s] %3.0f%%  %s/%s  %s/s  %s\033[K", phase, bar, pct,
