@@ -78,10 +78,13 @@ void h7sim_i_crc_start(struct h7sim *sim, unsigned pb)
         c->by_sector = false;
         c->first_word = (b->crcsadd & (H7_BANK_SIZE - 1u)) / H7_FLASH_WORD;
         c->last_word = (b->crceadd & (H7_BANK_SIZE - 1u)) / H7_FLASH_WORD;
-        if (c->last_word >= c->first_word)
+        if (c->last_word >= c->first_word) {
             words = c->last_word - c->first_word + 1u;
-        else
-            c->last_word = 0, c->first_word = 1;
+        } else {
+            /* End before start: an empty range. */
+            c->first_word = 1;
+            c->last_word = 0;
+        }
     }
     if (c->by_sector)
         for (unsigned s = 0; s < H7_SECTORS_PER_BANK; s++)
