@@ -220,6 +220,11 @@ static void status(struct boot_ctx *c)
 	boot_puts(c, c->cm4_state == 1 ? "held (BCM4 option cleared, not released)"
 		  : c->cm4_state == 2 ? "BCM4 set: clearing needs a reset"
 		  : "held");
+	if (c->stack_used) {
+		boot_puts(c, "\r\n  stack used: ");
+		boot_put_dec(c, c->stack_used());
+		boot_puts(c, " bytes");
+	}
 	boot_puts(c, "\r\n  receive overruns: ");
 	boot_put_dec(c, c->ser->overruns ? c->ser->overruns(c->ser->ctx) : 0u);
 	if (c->last_err) {

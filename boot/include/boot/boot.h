@@ -101,6 +101,7 @@ struct boot_ctx {
 	int last_err;
 	uint32_t last_err_addr;
 	uint32_t cm4_state;     /* set by the firmware: see boot/target/cm4.c */
+	uint32_t (*stack_used)(void); /* stack high-water mark (firmware), or NULL */
 };
 
 /* Driver instances, scan the record log. */

@@ -1,0 +1,162 @@
+/*
+ * USART3 (PD8 TX, PD9 RX, AF7: the ST-LINK virtual COM port), 115200 baud.
+ * Receive: RXNE interrupt (handler and vector table in RAM, so it keeps
+ * running while bank 1 is busy, facts 8.4) into a ring buffer of byte |
+ * flags; a parity or framing error is attached to its byte, an overrun
+ * (ORE, or the ring full) to the next byte, and counted. Transmit: polled.
+ */
+#include <stdbool.h>
+
+#include "boot/serial.h"
+#include "h7flash/io.h"
+#include "hw.h"
+#include "usart.h"
+
+#define RING 1024u
+
+static volatile uint16_t ring[RING];
+static volatile uint32_t ring_head, ring_tail;
+static volatile uint32_t ore_count;
+static volatile uint16_t ore_pending;
+
+H7F_RAMFUNC void USART3_IRQHandler(void)
+{
+	uint32_t isr = USART_ISR;
+
+	if (isr & USART_ISR_ORE) {
+		USART_ICR = USART_ISR_ORE;
+		ore_count++;
+		ore_pending = BOOT_SER_ORE;
+	}
+	if (isr & USART_ISR_RXNE) {
+		uint16_t v = (uint16_t)(USART_RDR & 0xFFu);
+		uint32_t next = (ring_head + 1u) % RING;
+
+		if (isr & USART_ISR_PE)
+			v |= BOOT_SER_PE;
+		if (isr & (USART_ISR_FE | USART_ISR_NE))
+			v |= BOOT_SER_FE;
+		USART_ICR = USART_ISR_PE | USART_ISR_FE | USART_ISR_NE;
+		if (next == ring_tail) {
+			ore_count++;
+			ore_pending = BOOT_SER_ORE;
+			return;
+		}
+		ring[ring_head] = (uint16_t)(v | ore_pending);
+		ore_pending = 0;
+		ring_head = next;
+	}
+}
+
+static void set_cr1(enum boot_ser_format f)
+{
+	uint32_t cr1 = USART_CR1_RE | USART_CR1_TE | USART_CR1_RXNEIE;
+
+	if (f == BOOT_SER_8E1)
+		cr1 |= USART_CR1_M0 | USART_CR1_PCE; /* 9-bit word: 8 data + even parity */
+	USART_CR1 = cr1;
+	USART_CR1 = cr1 | USART_CR1_UE;
+}
+
+void usart_init(void)
+{
+	RCC_AHB4ENR |= RCC_AHB4ENR_GPIODEN;
+	RCC_APB1LENR |= RCC_APB1LENR_USART3EN;
+	(void)RCC_APB1LENR;
+	/* PD8, PD9: alternate function 7, medium speed, RX pulled up */
+	GPIOD_AFRH = (GPIOD_AFRH & ~0xFFu) | 0x77u;
+	GPIOD_OSPEEDR = (GPIOD_OSPEEDR & ~(0xFu << 16)) | (0x5u << 16);
+	GPIOD_PUPDR = (GPIOD_PUPDR & ~(0xFu << 16)) | (0x1u << 18);
+	GPIOD_MODER = (GPIOD_MODER & ~(0xFu << 16)) | (0xAu << 16);
+	USART_CR1 = 0;
+	USART_CR2 = 0;
+	USART_CR3 = USART_CR3_EIE;
+	USART_BRR = (BOOT_PCLK1_HZ + BOOT_BAUD / 2u) / BOOT_BAUD;
+	ring_head = ring_tail = 0;
+	USART_ICR = 0xFFFFFFFFu;
+	NVIC_IPR_BYTE(USART3_IRQn) = 0x40u;
+	NVIC_ICPR(USART3_IRQn / 32u) = 1u << (USART3_IRQn % 32u);
+	NVIC_ISER(USART3_IRQn / 32u) = 1u << (USART3_IRQn % 32u);
+	set_cr1(BOOT_SER_8N1);
+}
+
+static void drain(void)
+{
+	for (uint32_t n = 0; n < 20000000u && !(USART_ISR & USART_ISR_TC); n++)
+		;
+}
+
+void usart_deinit(void)
+{
+	drain();
+	NVIC_ICER(USART3_IRQn / 32u) = 1u << (USART3_IRQn % 32u);
+	USART_CR1 = 0;
+	RCC_APB1LRSTR |= RCC_APB1LENR_USART3EN;
+	RCC_APB1LRSTR &= ~RCC_APB1LENR_USART3EN;
+	RCC_APB1LENR &= ~RCC_APB1LENR_USART3EN;
+	NVIC_ICPR(USART3_IRQn / 32u) = 1u << (USART3_IRQn % 32u);
+}
+
+static uint32_t now_ms(void)
+{
+	return h7f_io_now_us() / 1000u;
+}
+
+static int ser_getc(void *ctx, uint32_t timeout_ms)
+{
+	uint32_t t0 = now_ms();
+
+	(void)ctx;
+	for (;;) {
+		if (ring_tail != ring_head) {
+			int v = ring[ring_tail];
+
+			ring_tail = (ring_tail + 1u) % RING;
+			return v;
+		}
+		iwdg_refresh();
+		if (now_ms() - t0 >= timeout_ms)
+			return BOOT_SER_TIMEOUT;
+	}
+}
+
+static void ser_write(void *ctx, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	(void)ctx;
+	while (n--) {
+		while (!(USART_ISR & USART_ISR_TXE))
+			;
+		USART_TDR = *b++;
+	}
+}
+
+static void ser_drain(void *ctx)
+{
+	(void)ctx;
+	drain();
+}
+
+static void ser_set_format(void *ctx, enum boot_ser_format f)
+{
+	(void)ctx;
+	drain();
+	USART_CR1 = 0;
+	set_cr1(f);
+}
+
+static uint32_t ser_overruns(void *ctx)
+{
+	(void)ctx;
+	return ore_count;
+}
+
+const struct boot_serial usart_serial = {
+	.getc = ser_getc,
+	.write = ser_write,
+	.drain = ser_drain,
+	.set_format = ser_set_format,
+	.overruns = ser_overruns,
+	.ctx = 0,
+};
