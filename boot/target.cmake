@@ -10,6 +10,16 @@ add_executable(h7boot
 target_include_directories(h7boot PRIVATE target)
 target_link_libraries(h7boot PRIVATE h7boot_core h7flash h7proto)
 target_compile_options(h7boot PRIVATE -mgeneral-regs-only)
+# Frame format while waiting for the host's first byte. A sync byte 0x7F
+# reads the same in 8N1 and 8E1 on a real wire, so the host's format can
+# only be told apart where the line model flags the mismatch (the virtual
+# board does). OFF (default): 8N1, for stm32flash -m 8n1, terminals and the
+# virtual board's pty. ON: 8E1 like ST's ROM (stm32flash default,
+# STM32CubeProgrammer) on real hardware; menu keys switch back to 8N1.
+option(H7BOOT_IDLE_8E1 "Bootloader waits for the host in 8E1 (ROM-like AN3155 framing)" OFF)
+if(H7BOOT_IDLE_8E1)
+  target_compile_definitions(h7boot PRIVATE H7BOOT_IDLE_8E1)
+endif()
 h7_firmware(h7boot ${CMAKE_CURRENT_SOURCE_DIR}/target/boot.ld)
 # Size and stack: sections, and the largest stack frames (-fstack-usage).
 add_custom_command(TARGET h7boot POST_BUILD

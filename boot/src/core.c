@@ -284,9 +284,14 @@ struct boot_result boot_session(struct boot_ctx *c, int first)
 			boot_port_idle();
 			b = c->ser->getc(c->ser->ctx, 1000);
 		}
-		switch (b & 0xFF) {
-		case 0x7F:
+		if ((b & 0xFF) == 0x7F)
 			return boot_an3155(c, b);
+		/* The menu talks to terminals: 8N1. */
+		if (c->idle_format != BOOT_SER_8N1) {
+			c->ser->set_format(c->ser->ctx, BOOT_SER_8N1);
+			c->idle_format = BOOT_SER_8N1;
+		}
+		switch (b & 0xFF) {
 		case '1':
 			do_download(c);
 			break;

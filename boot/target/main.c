@@ -64,7 +64,12 @@ int main(void)
 	hw_irq_on();
 
 	boot_init(&ctx, &usart_serial);
+#ifdef H7BOOT_IDLE_8E1
+	ctx.idle_format = BOOT_SER_8E1;
+#else
 	ctx.idle_format = BOOT_SER_8N1;
+#endif
+	usart_serial.set_format(usart_serial.ctx, ctx.idle_format);
 	ctx.cm4_state = cm4;
 	ctx.stack_used = boot_stack_used;
 	boot_app_check(&ctx, &info);
