@@ -281,30 +281,140 @@ H7F_RAMFUNC static int program_raw(struct h7f *f, uint32_t addr, const uint8_t *
     return op_end(bank, err);
 }
 
-/* Start a sector (or, with ber, bank) erase and return without waiting. */
-H7F_RAMFUNC static int erase_start(struct h7f *f, unsigned bank, uint32_t addr, bool ber)
+/* ---- erase jobs: one bank's sectors, one erase at a time ------------------ */
+
+/* Start the job's next erase (a sector, or the bank with ber) and return
+ * without waiting. The bank is relocked at once by setting LOCK alone
+ * (facts 2.4: the other CR bits do not change; the erase goes on). */
+H7F_RAMFUNC static int job_launch(struct h7f *f, struct h7f_erase_job *j)
 {
-    int err = op_begin(f, bank, addr);
+    unsigned bank = h7f_bank_of(j->next);
+    int err = op_begin(f, bank, j->next);
+    if (!err) {
+        uint32_t want = (f->psize & FLASH_CR_PSIZE_Msk) |
+                        (j->ber ? FLASH_CR_BER
+                                : FLASH_CR_SER | (h7f_sector_of(j->next) << FLASH_CR_SNB_Pos));
+        err = op_arm(bank, want);
+        if (!err) {
+            /* Facts 4: SER/BER and SNB first, START in a second write. */
+            wr(bank, FLASH_CR, (rd(bank, FLASH_CR) & ~CR_OP_MASK) | want | FLASH_CR_START);
+            h7f_io_dsb();
+            h7f_io_isb();
+            wr(bank, FLASH_CR, rd(bank, FLASH_CR) | FLASH_CR_LOCK);
+            j->busy = true;
+            j->t0 = h7f_io_now_us();
+            return H7F_OK;
+        }
+        note(f, err, rd(bank, FLASH_SR), j->next);
+    }
+    return op_end(bank, err);
+}
+
+/* The job has nothing left: unlock only to clear SER/BER/SNB, relock. */
+H7F_RAMFUNC static void job_close(struct h7f_erase_job *j)
+{
+    unsigned bank = h7f_bank_of(j->next);
+    int err = unlock(bank);
+    err = op_end(bank, err);
+    if (!j->err)
+        j->err = err;
+    j->pending = false;
+}
+
+H7F_RAMFUNC int h7f_erase_job_start(struct h7f *f, struct h7f_erase_job *j, uint32_t addr,
+                                    uint32_t len)
+{
+    if (f == NULL || j == NULL)
+        return H7F_E_INVAL;
+    j->busy = j->pending = j->ber = false;
+    j->erased = 0;
+    j->err = H7F_OK;
+    j->t0 = 0;
+    j->next = j->last = addr;
+    if (len == 0)
+        return H7F_OK;
+    int err = h7f_check_writable(f, addr, len);
     if (err)
-        return err;
-    uint32_t want = (f->psize & FLASH_CR_PSIZE_Msk) |
-                    (ber ? FLASH_CR_BER
-                         : FLASH_CR_SER | (h7f_sector_of(addr) << FLASH_CR_SNB_Pos));
-    err = op_arm(bank, want);
+        return j->err = note(f, err, 0, addr);
+    unsigned bank = h7f_bank_of(addr);
+    uint32_t base = h7f_bank_base(bank);
+    uint32_t hi = addr + (len - 1u);
+    if (h7f_bank_of(hi) != bank)
+        hi = base + (H7_BANK_SIZE - 1u);
+    j->next = addr & ~(H7_SECTOR_SIZE - 1u);
+    j->last = hi & ~(H7_SECTOR_SIZE - 1u);
+    /* A whole bank: one bank erase is faster than eight sector erases
+     * (facts 6.1: tME 5 s typ against 8 x 1 s at x64). */
+    j->ber = j->next == base && j->last == base + 7u * H7_SECTOR_SIZE;
+    err = wrp_check(f, j->next, j->last + H7_SECTOR_SIZE - j->next);
     if (err)
-        return note(f, err, rd(bank, FLASH_SR), addr);
-    /* Facts 4: SER/BER and SNB first, START in a second write. */
-    wr(bank, FLASH_CR, (rd(bank, FLASH_CR) & ~CR_OP_MASK) | want | FLASH_CR_START);
-    h7f_io_dsb();
-    h7f_io_isb();
+        return j->err = err;
+    j->pending = true;
     return H7F_OK;
 }
 
-/* One bank's share of an erase_range: sectors next..last (addresses). */
-struct erase_lane {
-    uint32_t next, last, t0;
-    bool pending, busy, used, ber;
-};
+/* One step without waiting: collect a finished erase (its flags, the
+ * D-cache), launch the next one. Returns 2 after progress, 1 while an
+ * erase runs, 0 when the job is over (j->err says how). */
+H7F_RAMFUNC static int job_step(struct h7f *f, struct h7f_erase_job *j)
+{
+    bool progress = false;
+    if (j->busy) {
+        unsigned bank = h7f_bank_of(j->next);
+        uint32_t sr = rd(bank, FLASH_SR);
+        if (!(sr & H7F_SR_PENDING)) {
+            uint32_t span = j->ber ? H7_BANK_SIZE : H7_SECTOR_SIZE;
+            int err = note(f, h7f_flags_to_err(sr & H7F_SR_OP_ERRORS, 0), sr, j->next);
+            /* Facts 8.1: the controller does not update the D-cache. */
+            h7f_io_dcache_invalidate(j->next, span);
+            j->busy = false;
+            progress = true;
+            if (err) {
+                j->err = err;
+                job_close(j);
+            } else {
+                for (uint32_t s = j->next; s < j->next + span; s += H7_SECTOR_SIZE)
+                    j->erased |= h7f_sector_bit(s);
+                if (j->ber || j->next == j->last)
+                    job_close(j);
+                else
+                    j->next += H7_SECTOR_SIZE;
+            }
+        } else if ((uint32_t)(h7f_io_now_us() - j->t0) >
+                   (j->ber ? H7F_TMO_BANK_US : H7F_TMO_SECTOR_US)) {
+            j->err = note(f, H7F_E_TIMEOUT, sr, j->next);
+            j->busy = false;
+            job_close(j);
+            return 0;
+        }
+    }
+    if (!j->busy && j->pending && !j->err) {
+        int err = job_launch(f, j);
+        progress = true;
+        if (err) {
+            j->err = err;
+            j->pending = false;
+        }
+    }
+    if (j->busy)
+        return progress ? 2 : 1;
+    return 0;
+}
+
+H7F_RAMFUNC int h7f_erase_job_poll(struct h7f *f, struct h7f_erase_job *j, bool wait)
+{
+    if (f == NULL || j == NULL)
+        return H7F_E_INVAL;
+    for (;;) {
+        int r = job_step(f, j);
+        if (r == 0)
+            return j->err;
+        if (!wait)
+            return 1;
+        if (r == 1)
+            h7f_io_poll();
+    }
+}
 
 H7F_RAMFUNC int h7f_erase_range(struct h7f *f, uint32_t addr, uint32_t len, uint32_t *erased)
 {
@@ -319,89 +429,37 @@ H7F_RAMFUNC int h7f_erase_range(struct h7f *f, uint32_t addr, uint32_t len, uint
     if (first)
         return note(f, first, 0, addr);
 
-    struct erase_lane lane[2];
-    for (unsigned i = 0; i < 2u; i++) {
-        struct erase_lane *l = &lane[i];
-        uint32_t base = h7f_bank_base(i + 1u), top = base + (H7_BANK_SIZE - 1u);
-        uint32_t lo = addr > base ? addr : base;
-        uint32_t hi = addr + (len - 1u) < top ? addr + (len - 1u) : top;
-        l->pending = lo <= hi;
-        l->busy = l->used = false;
-        l->next = lo & ~(H7_SECTOR_SIZE - 1u);
-        l->last = hi & ~(H7_SECTOR_SIZE - 1u);
-        l->t0 = 0;
-        /* A whole bank: one bank erase is faster than eight sector erases
-         * (facts 6.1: tME 5 s typ against 8 x 1 s at x64). */
-        l->ber = l->pending && l->next == base && l->last == base + 7u * H7_SECTOR_SIZE;
-        if (l->pending && !first)
-            first = wrp_check(f, l->next, l->last + H7_SECTOR_SIZE - l->next);
-    }
-    if (first)
-        return first;
-
-    /* Facts 5.1: the banks are independent, so the two lanes run at the
-     * same time; within a bank the sectors go one after the other. */
+    /* Facts 5.1: the banks are independent, so one job per bank runs at
+     * the same time; within a bank the sectors go one after the other. */
+    struct h7f_erase_job job[2];
+    uint32_t end = addr + (len - 1u);
+    int err = h7f_erase_job_start(f, &job[0], addr, len);
+    if (!err && h7f_bank_of(addr) == 1u && h7f_bank_of(end) == 2u)
+        err = h7f_erase_job_start(f, &job[1], H7_BANK2_BASE, end - H7_BANK2_BASE + 1u);
+    else
+        h7f_erase_job_start(f, &job[1], addr, 0);     /* an empty job */
+    if (err)
+        return err;
     for (;;) {
-        bool any = false;
-        for (unsigned i = 0; i < 2u; i++) {
-            struct erase_lane *l = &lane[i];
-            if (l->pending && !l->busy && !first) {
-                int err = erase_start(f, i + 1u, l->next, l->ber);
-                l->used = true;
-                if (err) {
-                    first = err;
-                    l->pending = false;
-                } else {
-                    l->busy = true;
-                    l->t0 = h7f_io_now_us();
-                }
+        int r0 = job_step(f, &job[0]);
+        int r1 = job_step(f, &job[1]);
+        /* After an error nothing new starts: a running erase ends, the
+         * rest of its job is dropped. */
+        if (job[0].err || job[1].err) {
+            for (unsigned i = 0; i < 2u; i++) {
+                if (job[i].busy)
+                    job[i].last = job[i].next;
+                else if (job[i].pending)
+                    job_close(&job[i]);
             }
-            any = any || l->busy;
         }
-        if (!any)
+        if (r0 == 0 && r1 == 0)
             break;
-        bool waiting = true;
-        for (unsigned i = 0; i < 2u; i++) {
-            struct erase_lane *l = &lane[i];
-            if (!l->busy)
-                continue;
-            unsigned bank = i + 1u;
-            uint32_t sr = rd(bank, FLASH_SR);
-            uint32_t span = l->ber ? H7_BANK_SIZE : H7_SECTOR_SIZE;
-            if (!(sr & H7F_SR_PENDING)) {
-                int err = note(f, h7f_flags_to_err(sr & H7F_SR_OP_ERRORS, 0), sr, l->next);
-                /* Facts 8.1: the controller does not update the D-cache. */
-                h7f_io_dcache_invalidate(l->next, span);
-                l->busy = false;
-                waiting = false;        /* start its next sector at once */
-                if (err) {
-                    if (!first)
-                        first = err;
-                    l->pending = false;
-                } else {
-                    for (uint32_t s = l->next; s < l->next + span; s += H7_SECTOR_SIZE)
-                        *erased |= h7f_sector_bit(s);
-                    if (l->ber || l->next == l->last)
-                        l->pending = false;
-                    else
-                        l->next += H7_SECTOR_SIZE;
-                }
-            } else if ((uint32_t)(h7f_io_now_us() - l->t0) >
-                       (l->ber ? H7F_TMO_BANK_US : H7F_TMO_SECTOR_US)) {
-                if (!first)
-                    first = note(f, H7F_E_TIMEOUT, sr, l->next);
-                l->busy = false;
-                l->pending = false;
-                waiting = false;
-            }
-        }
-        if (waiting)
+        if (r0 != 2 && r1 != 2)
             h7f_io_poll();
     }
-    for (unsigned i = 0; i < 2u; i++)
-        if (lane[i].used)
-            first = op_end(i + 1u, first);
-    return first;
+    *erased |= job[0].erased | job[1].erased;
+    return job[0].err ? job[0].err : job[1].err;
 }
 
 /* ---- checked reads ------------------------------------------------------ */

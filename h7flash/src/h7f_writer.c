@@ -33,6 +33,34 @@ static unsigned popcount(uint32_t v)
     return n;
 }
 
+/* Fold what the background erase finished into the writer's state. */
+static void ahead_collect(struct h7f_writer *w, bool wait)
+{
+    if (!w->ahead.pending)
+        return;
+    uint32_t before = w->ahead.erased;
+    /* A failed background erase is not an error of the write: the sectors
+     * it did not erase are erased lazily, which reports the error then. */
+    (void)h7f_erase_job_poll(w->f, &w->ahead, wait);
+    w->erased_mask |= w->ahead.erased;
+    w->rep.sectors_erased += popcount(w->ahead.erased & ~before);
+}
+
+/* H7F_WR_ERASE_AHEAD: while words go to bank 1, erase the range's part of
+ * bank 2 (the banks are independent, facts 5.1); before the first word of
+ * bank 2, wait for it. */
+static void ahead_service(struct h7f_writer *w, uint32_t addr)
+{
+    if (!(w->flags & H7F_WR_ERASE_AHEAD) || w->length == H7F_LEN_UNKNOWN)
+        return;
+    uint32_t end = w->start + w->length;
+    if (!w->ahead_started && addr < H7_BANK2_BASE && end > H7_BANK2_BASE) {
+        w->ahead_started = true;
+        (void)h7f_erase_job_start(w->f, &w->ahead, H7_BANK2_BASE, end - H7_BANK2_BASE);
+    }
+    ahead_collect(w, addr >= H7_BANK2_BASE);
+}
+
 /* Program the word in w->buf (complete or padded) at its address. */
 static int flush_word(struct h7f_writer *w)
 {
@@ -40,6 +68,7 @@ static int flush_word(struct h7f_writer *w)
     int err;
 
     memset(w->buf + w->fill, 0xFF, H7_FLASH_WORD - w->fill);
+    ahead_service(w, addr);
     if (!(w->flags & (H7F_WR_ERASE_UPFRONT | H7F_WR_NO_ERASE)) &&
         !(w->erased_mask & h7f_sector_bit(addr))) {
         uint32_t erased = 0;
@@ -71,6 +100,8 @@ int h7f_writer_open(struct h7f_writer *w, struct h7f *f, uint32_t start, uint32_
 
     bool unknown = length == H7F_LEN_UNKNOWN;
     if ((flags & H7F_WR_ERASE_UPFRONT) && (unknown || (flags & H7F_WR_NO_ERASE)))
+        return fail(w, H7F_E_INVAL, start);
+    if ((flags & H7F_WR_ERASE_AHEAD) && (flags & (H7F_WR_ERASE_UPFRONT | H7F_WR_NO_ERASE)))
         return fail(w, H7F_E_INVAL, start);
     if (start & (H7_FLASH_WORD - 1u))
         return fail(w, H7F_E_ALIGN, start);
@@ -137,6 +168,8 @@ int h7f_writer_finish(struct h7f_writer *w)
     if (w == NULL || !w->open)
         return H7F_E_INVAL;
     w->open = false;
+    /* Never leave a background erase behind, even after an error. */
+    ahead_collect(w, true);
     if (w->rep.err)
         return w->rep.err;
     if (w->fill) {

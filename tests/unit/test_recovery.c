@@ -33,7 +33,8 @@ static const char *iv_name(enum intervention iv)
  * tail and the violation log (except the expected discard of an abandoned
  * buffer) are checked.
  */
-static void run(enum intervention iv, uint32_t flag, uint32_t start, uint32_t len)
+static void run_flags(enum intervention iv, uint32_t flag, uint32_t start, uint32_t len,
+                      uint32_t wflags)
 {
     struct fx x;
     struct h7f_writer w;
@@ -41,7 +42,7 @@ static void run(enum intervention iv, uint32_t flag, uint32_t start, uint32_t le
     assert_non_null(data);
     fx_pattern(data, len, iv * 131u + flag);
     fx_open(&x);
-    assert_int_equal(h7f_writer_open(&w, &x.f, start, len, 0), H7F_OK);
+    assert_int_equal(h7f_writer_open(&w, &x.f, start, len, wflags), H7F_OK);
     uint32_t half = len / 2u + 5u;       /* leaves a partial word in the writer */
     assert_int_equal(h7f_writer_write(&w, data, half), H7F_OK);
 
@@ -76,8 +77,9 @@ static void run(enum intervention iv, uint32_t flag, uint32_t start, uint32_t le
     if (!err)
         err = h7f_writer_finish(&w);
     if (err)
-        fail_msg("after %s (flag 0x%08x): %s at 0x%08x", iv_name(iv), (unsigned)flag,
-                 h7f_strerror(err), (unsigned)h7f_writer_report(&w)->err_addr);
+        fail_msg("after %s (flag 0x%08x, writer flags %u): %s at 0x%08x", iv_name(iv),
+                 (unsigned)flag, (unsigned)wflags, h7f_strerror(err),
+                 (unsigned)h7f_writer_report(&w)->err_addr);
     fx_assert_written(&x, start, data, len);
     /* Facts 3.3: discarding a loader's partial buffer (clearing PG) is the
      * only way to a clean buffer; the model logs that loss. */
@@ -85,6 +87,15 @@ static void run(enum intervention iv, uint32_t flag, uint32_t start, uint32_t le
         fx_expect_violations(&x, "pg-clear-discards-buffer", expected_discards);
     fx_close_clean(&x);
     free(data);
+}
+
+/* Each intervention with lazy erase, and with H7F_WR_ERASE_AHEAD (across
+ * the bank boundary the intervention then hits bank 2 while its erase runs
+ * in the background). */
+static void run(enum intervention iv, uint32_t flag, uint32_t start, uint32_t len)
+{
+    run_flags(iv, flag, start, len, 0);
+    run_flags(iv, flag, start, len, H7F_WR_ERASE_AHEAD);
 }
 
 static const uint32_t all_flags[] = {

@@ -127,6 +127,26 @@ static void test_whole_unknown(void **state)
     run_case(WRITE_START, WRITE_SPAN, 1000, 0, false);
 }
 
+/* H7F_WR_ERASE_AHEAD: bank 2's part erased in the background while bank 1
+ * is written; the same result as lazy erase. */
+static void test_erase_ahead(void **state)
+{
+    (void)state;
+    static const uint32_t starts[] = { H7_BANK2_BASE - 32u, H7_BANK2_BASE - 0x21000u,
+                                       WRITE_START + 0x40000u, H7_BANK2_BASE + 0x20000u };
+    for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++)
+        for (size_t l = 0; l < sizeof lengths / sizeof lengths[0]; l++)
+            run_case(starts[i], lengths[l], FX_CHUNK_RANDOM, H7F_WR_ERASE_AHEAD, true);
+    run_case(H7_BANK2_BASE - 0x1000u, 0x1000u + 3u * H7_SECTOR_SIZE + 5u, 7,
+             H7F_WR_ERASE_AHEAD | H7F_WR_VERIFY_CRC, true);
+}
+
+static void test_whole_ahead(void **state)
+{
+    (void)state;
+    whole(1000, H7F_WR_ERASE_AHEAD | H7F_WR_VERIFY_CRC);
+}
+
 /* Target already erased (H7F_WR_NO_ERASE): blank-check at open, nothing
  * erased, everything programmed. */
 static void test_no_erase(void **state)
@@ -148,6 +168,8 @@ int main(void)
         cmocka_unit_test(test_whole_lazy_1024_crc),
         cmocka_unit_test(test_whole_upfront_7),
         cmocka_unit_test(test_whole_unknown),
+        cmocka_unit_test(test_erase_ahead),
+        cmocka_unit_test(test_whole_ahead),
     };
     return cmocka_run_group_tests_name("h7flash_writer", tests, NULL, NULL);
 }

@@ -81,6 +81,25 @@ int h7f_erase_bank(struct h7f *f, unsigned bank);
  * receives the sectors erased, bit (bank-1)*8+sector, also on error. */
 int h7f_erase_range(struct h7f *f, uint32_t addr, uint32_t len, uint32_t *erased);
 
+/* Background erase of one bank's part of a range, one sector (or one bank
+ * erase when the range covers the whole bank) at a time. start checks the
+ * range and the protections and returns at once; poll collects a finished
+ * erase (flags, D-cache invalidation), starts the next one, and returns 1
+ * while erases remain (wait=false), 0 when all are done, or the first
+ * error. Between polls the bank is locked with the erase running; poll
+ * with wait=true before reading or writing that bank. */
+struct h7f_erase_job {
+    uint32_t next, last;       /* sector addresses: running or next, last */
+    uint32_t t0;               /* start of the running erase (us) */
+    uint32_t erased;           /* sectors done, bit (bank-1)*8+sector */
+    int err;                   /* first error */
+    bool pending;              /* not finished */
+    bool busy;                 /* an erase runs now */
+    bool ber;                  /* the whole bank: one bank erase */
+};
+int h7f_erase_job_start(struct h7f *f, struct h7f_erase_job *j, uint32_t addr, uint32_t len);
+int h7f_erase_job_poll(struct h7f *f, struct h7f_erase_job *j, bool wait);
+
 /* Blank check: 0 when [addr, addr+len) reads all 0xFF; H7F_E_NOT_VIRGIN
  * with *first_bad (may be NULL) at the first non-0xFF flash word; ECC
  * errors as their codes. addr, len multiples of 32. */
@@ -116,6 +135,9 @@ enum h7f_writer_flags {
     H7F_WR_ERASE_UPFRONT = 1u << 0,  /* erase every sector of the range at open */
     H7F_WR_VERIFY_CRC    = 1u << 1,  /* finish(): CRC-32 over the whole range */
     H7F_WR_NO_ERASE      = 1u << 2,  /* target already erased: blank-check only */
+    /* Lazy erase, and while bank 1 is written the range's bank-2 sectors
+     * are erased in the background (known length only). */
+    H7F_WR_ERASE_AHEAD   = 1u << 3,
 };
 
 struct h7f_writer_report {
@@ -134,6 +156,8 @@ struct h7f_writer {
     uint8_t buf[H7_FLASH_WORD];
     uint32_t fill;             /* bytes in buf */
     uint32_t erased_mask;      /* bit (bank-1)*8+sector: erased by this writer */
+    struct h7f_erase_job ahead; /* H7F_WR_ERASE_AHEAD: bank 2 in the background */
+    bool ahead_started;
     bool open;
     struct h7f_writer_report rep;
 };
