@@ -23,6 +23,13 @@
 #include "iap_ops.h"
 #include "iap_progress.h"
 
+/* A call that must succeed; on failure the message says why. */
+#define OK(call) do { \
+	int rc_ = (call); \
+	if (rc_) \
+		fail_msg("%s -> %d: %s", #call, rc_, iap_error()); \
+} while (0)
+
 struct link {
 	struct bfx x;
 	int fd;                 /* bootloader side */
@@ -160,12 +167,12 @@ static void load(struct iap_image *img, struct iap_image *pad, uint32_t len, uin
 static void test_identity(void **state)
 {
 	struct link *l = *state;
-	assert_int_equal(iap_connect(&l->c), 0);
+	OK(iap_connect(&l->c));
 	assert_int_equal(l->c.pid, AN3155_PID_H74X);
 	assert_true(iap_has_cmd(&l->c, AN3155_CMD_GET_CHECKSUM));
 	assert_true(iap_has_cmd(&l->c, AN3155_CMD_H7_GET_REASON));
 	/* A second connect finds the bootloader already in sync. */
-	assert_int_equal(iap_connect(&l->c), 0);
+	OK(iap_connect(&l->c));
 }
 
 static void test_flash_verify_go(void **state)
@@ -173,24 +180,24 @@ static void test_flash_verify_go(void **state)
 	struct link *l = *state;
 	struct iap_image img, pad;
 	load(&img, &pad, 0x21000 + 1000, 5); /* pages 2 and 3, odd tail */
-	assert_int_equal(iap_connect(&l->c), 0);
-	assert_int_equal(iap_do_erase(&l->c, iap_image_pages(&pad)), 0);
-	assert_int_equal(iap_do_write(&l->c, &pad), 0);
-	assert_int_equal(iap_do_verify(&l->c, &pad, true), 0);
-	assert_int_equal(iap_do_verify(&l->c, &pad, false), 0);
+	OK(iap_connect(&l->c));
+	OK(iap_do_erase(&l->c, iap_image_pages(&pad)));
+	OK(iap_do_write(&l->c, &pad));
+	OK(iap_do_verify(&l->c, &pad, true));
+	OK(iap_do_verify(&l->c, &pad, false));
 	uint8_t back[512];
-	assert_int_equal(iap_do_read(&l->c, 0x08040000u + 0x20F00u, sizeof back, back), 0);
+	OK(iap_do_read(&l->c, 0x08040000u + 0x20F00u, sizeof back, back));
 	assert_memory_equal(back, img.segs[0].data + 0x20F00u, sizeof back);
 	/* Go: the bootloader commits the record, checks the image, starts it. */
-	assert_int_equal(iap_go(&l->c, AN3155_H7_APP_START), 0);
+	OK(iap_go(&l->c, AN3155_H7_APP_START));
 	uint8_t banner[24];
 	assert_int_equal(l->t->ops->read(l->t, banner, sizeof banner, 2000), 24);
 	assert_memory_equal(banner, "h7app (host link test)\r\n", 24);
 	assert_int_equal(l->app_starts, 1);
 	/* After the "reset" the image is still valid: Go works without flashing. */
-	assert_int_equal(iap_connect(&l->c), 0);
-	assert_int_equal(iap_do_verify(&l->c, &pad, true), 0);
-	assert_int_equal(iap_go(&l->c, AN3155_H7_RESET_ADDR), 0);
+	OK(iap_connect(&l->c));
+	OK(iap_do_verify(&l->c, &pad, true));
+	OK(iap_go(&l->c, AN3155_H7_RESET_ADDR));
 	iap_image_free(&img);
 	iap_image_free(&pad);
 }
@@ -200,7 +207,7 @@ static void test_nack_reasons(void **state)
 	struct link *l = *state;
 	struct iap_image img, pad;
 	load(&img, &pad, 4096, 6);
-	assert_int_equal(iap_connect(&l->c), 0);
+	OK(iap_connect(&l->c));
 	/* Go with nothing flashed: refused, with the bootloader's reason. */
 	assert_int_equal(iap_go(&l->c, AN3155_H7_APP_START), -IAP_EXIT_NACK);
 	assert_non_null(strstr(iap_error(), "no valid application image"));
@@ -211,14 +218,14 @@ static void test_nack_reasons(void **state)
 	assert_non_null(strstr(iap_error(), "protected"));
 	/* Writing the same words twice: the second write is refused and the
 	 * client does not try again. */
-	assert_int_equal(iap_do_erase(&l->c, iap_image_pages(&pad)), 0);
-	assert_int_equal(iap_do_write(&l->c, &pad), 0);
+	OK(iap_do_erase(&l->c, iap_image_pages(&pad)));
+	OK(iap_do_write(&l->c, &pad));
 	assert_int_equal(iap_do_write(&l->c, &pad), -IAP_EXIT_NACK);
 	assert_non_null(strstr(iap_error(), "Write Memory at 0x08040000 refused"));
 	assert_non_null(strstr(iap_error(), "not erased"));
 	assert_non_null(strstr(iap_error(), "nothing is rewritten"));
 	/* The first copy is intact. */
-	assert_int_equal(iap_do_verify(&l->c, &pad, true), 0);
+	OK(iap_do_verify(&l->c, &pad, true));
 	iap_image_free(&img);
 	iap_image_free(&pad);
 }
@@ -231,9 +238,9 @@ static void test_verify_mismatch(void **state)
 	load(&other, &opad, 8192, 7);
 	other.segs[0].data[0x1234] ^= 0x40;
 	opad.segs[0].data[0x1234] ^= 0x40;
-	assert_int_equal(iap_connect(&l->c), 0);
-	assert_int_equal(iap_do_erase(&l->c, iap_image_pages(&pad)), 0);
-	assert_int_equal(iap_do_write(&l->c, &pad), 0);
+	OK(iap_connect(&l->c));
+	OK(iap_do_erase(&l->c, iap_image_pages(&pad)));
+	OK(iap_do_write(&l->c, &pad));
 	assert_int_equal(iap_do_verify(&l->c, &opad, true), -IAP_EXIT_VERIFY);
 	assert_non_null(strstr(iap_error(), "first difference at 0x08041234"));
 	assert_int_equal(iap_do_verify(&l->c, &opad, false), -IAP_EXIT_VERIFY);
