@@ -103,6 +103,8 @@
 
 /* Cortex-M7 system control space */
 #define SYST_CSR          REG(0xE000E010u)
+#define SYST_RVR          REG(0xE000E014u)
+#define SYST_CVR          REG(0xE000E018u)
 #define NVIC_ISER(n)      REG(0xE000E100u + 4u * (n))
 #define NVIC_ICER(n)      REG(0xE000E180u + 4u * (n))
 #define NVIC_ICPR(n)      REG(0xE000E280u + 4u * (n))

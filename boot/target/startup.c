@@ -21,6 +21,7 @@ extern uint32_t boot_vtable_ram[N_VECTORS];
 int main(void);
 void Reset_Handler(void);
 void USART3_IRQHandler(void);
+void SysTick_Handler(void);
 
 /* Any unexpected exception: stop here; the watchdog restarts the board. */
 H7F_RAMFUNC void Default_Handler(void)
@@ -40,7 +41,7 @@ const void *const boot_vectors[N_VECTORS] = {
 	[6] = (const void *)Default_Handler,
 	[11] = (const void *)Default_Handler,   /* SVCall */
 	[14] = (const void *)Default_Handler,   /* PendSV */
-	[15] = (const void *)Default_Handler,   /* SysTick */
+	[15] = (const void *)SysTick_Handler,
 	[16 + USART3_IRQn] = (const void *)USART3_IRQHandler,
 };
 

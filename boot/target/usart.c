@@ -73,16 +73,24 @@ void usart_init(void)
 	USART_CR3 = USART_CR3_EIE;
 	USART_BRR = (BOOT_PCLK1_HZ + BOOT_BAUD / 2u) / BOOT_BAUD;
 	ring_head = ring_tail = 0;
-	USART_ICR = 0xFFFFFFFFu;
+	/* Error flags only: clearing TC (TCCF) would hold TC at 0 until the
+	 * first byte is sent, and drain() would wait for nothing. */
+	USART_ICR = USART_ISR_PE | USART_ISR_FE | USART_ISR_NE | USART_ISR_ORE;
 	NVIC_IPR_BYTE(USART3_IRQn) = 0x40u;
 	NVIC_ICPR(USART3_IRQn / 32u) = 1u << (USART3_IRQn % 32u);
 	NVIC_ISER(USART3_IRQn / 32u) = 1u << (USART3_IRQn % 32u);
 	set_cr1(BOOT_SER_8N1);
+	SYST_RVR = BOOT_CORE_HZ / 1000u - 1u;
+	SYST_CVR = 0;
+	SYST_CSR = 7u; /* processor clock, interrupt, enable */
 }
 
+/* Wait until the last byte has left (TC), at most 20 ms: 200 bytes. */
 static void drain(void)
 {
-	for (uint32_t n = 0; n < 20000000u && !(USART_ISR & USART_ISR_TC); n++)
+	uint32_t t0 = h7f_io_now_us();
+
+	while (!(USART_ISR & USART_ISR_TC) && h7f_io_now_us() - t0 < 20000u)
 		;
 }
 
@@ -97,9 +105,18 @@ void usart_deinit(void)
 	NVIC_ICPR(USART3_IRQn / 32u) = 1u << (USART3_IRQn % 32u);
 }
 
+/* Millisecond tick (SysTick, RAM handler): the time base of timeouts and
+ * the wake-up of the wait-for-interrupt in getc. */
+static volatile uint32_t ticks_ms;
+
+H7F_RAMFUNC void SysTick_Handler(void)
+{
+	ticks_ms++;
+}
+
 static uint32_t now_ms(void)
 {
-	return h7f_io_now_us() / 1000u;
+	return ticks_ms;
 }
 
 static int ser_getc(void *ctx, uint32_t timeout_ms)
@@ -117,6 +134,8 @@ static int ser_getc(void *ctx, uint32_t timeout_ms)
 		iwdg_refresh();
 		if (now_ms() - t0 >= timeout_ms)
 			return BOOT_SER_TIMEOUT;
+		/* Sleep until the next byte or tick (at most 1 ms). */
+		__asm volatile("wfi" ::: "memory");
 	}
 }
 
