@@ -17,9 +17,15 @@ static void on_change(void *ctx, uint32_t addr, uint32_t len)
 
 void fx_open(struct fx *x)
 {
+    fx_open_timing(x, H7SIM_TIMING_TYP);
+}
+
+void fx_open_timing(struct fx *x, enum h7sim_timing timing)
+{
     struct h7sim_config cfg;
     h7sim_config_default(&cfg);
     cfg.strict = true;
+    cfg.timing = timing;
     memset(x, 0, sizeof *x);
     x->sim = h7sim_new(&cfg);
     assert_non_null(x->sim);

@@ -33,6 +33,8 @@ int fx_setup(void **state);
 int fx_teardown(void **state);
 /* The same by hand, for tests that loop over many fresh models. */
 void fx_open(struct fx *x);
+/* The same with the datasheet's maximum times instead of typical. */
+void fx_open_timing(struct fx *x, enum h7sim_timing timing);
 void fx_close_clean(struct fx *x);
 void fx_close_any(struct fx *x);
 

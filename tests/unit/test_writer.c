@@ -147,6 +147,35 @@ static void test_whole_ahead(void **state)
     whole(1000, H7F_WR_ERASE_AHEAD | H7F_WR_VERIFY_CRC);
 }
 
+/* The slowest part the datasheet allows (maximum times, x8 parallelism):
+ * the driver's timeouts (maximum x2) never fire. */
+static void test_slowest_part(void **state)
+{
+    (void)state;
+    static const uint32_t flags[] = { 0, H7F_WR_ERASE_UPFRONT, H7F_WR_ERASE_AHEAD };
+    for (size_t i = 0; i < 3; i++) {
+        struct fx x;
+        struct h7f_writer w;
+        const uint32_t start = H7_BANK2_BASE - H7_SECTOR_SIZE - 64u;
+        const uint32_t len = 2u * H7_SECTOR_SIZE + 100u;
+        uint8_t *data = malloc(len);
+        assert_non_null(data);
+        fx_pattern(data, len, 99);
+        fx_open_timing(&x, H7SIM_TIMING_MAX);
+        x.f.psize = FLASH_CR_PSIZE_X8;
+        uint64_t t0 = h7sim_now(x.sim);
+        int err = fx_stream(&x, &w, start, data, len, len, flags[i], 1024, 2);
+        if (err)
+            fail_msg("flags %u: %s", (unsigned)flags[i], h7f_strerror(err));
+        struct h7sim_durations d;
+        h7sim_durations(x.sim, 0, &d);
+        assert_true(h7sim_now(x.sim) - t0 >= (len / 32u) * d.program_word);
+        fx_assert_written(&x, start, data, len);
+        fx_close_clean(&x);
+        free(data);
+    }
+}
+
 /* Target already erased (H7F_WR_NO_ERASE): blank-check at open, nothing
  * erased, everything programmed. */
 static void test_no_erase(void **state)
@@ -164,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_every_sector_start),
         cmocka_unit_test(test_bank_boundary),
         cmocka_unit_test(test_no_erase),
+        cmocka_unit_test(test_slowest_part),
         cmocka_unit_test(test_whole_lazy_random),
         cmocka_unit_test(test_whole_lazy_1024_crc),
         cmocka_unit_test(test_whole_upfront_7),
