@@ -66,8 +66,11 @@ struct h7f {
 /* Defaults: protect bank 1 sectors 0-1, PSIZE x64. No register access. */
 void h7f_init(struct h7f *f);
 
-/* Program one 32-byte flash word at a 32-byte aligned address. The target
- * word must be virgin (checked by reading it first). */
+/* Program one 32-byte flash word at a 32-byte aligned address (data32: any
+ * alignment). Refused before any store: H7F_E_ALIGN, H7F_E_RANGE,
+ * H7F_E_PROTECTED, H7F_E_WRPERR (WPSN or PCROP), H7F_E_NOT_VIRGIN (the
+ * word is read first, past the D-cache, with ECC checking). Afterwards the
+ * word is invalidated in the D-cache and read back: H7F_E_VERIFY. */
 int h7f_program_word(struct h7f *f, uint32_t addr, const void *data32);
 
 /* Erase the 128 KB sector containing addr / a whole bank (1 or 2). The
@@ -81,9 +84,10 @@ int h7f_erase_bank(struct h7f *f, unsigned bank);
  * receives the sectors erased, bit (bank-1)*8+sector, also on error. */
 int h7f_erase_range(struct h7f *f, uint32_t addr, uint32_t len, uint32_t *erased);
 
-/* Background erase of one bank's part of a range, one sector (or one bank
- * erase when the range covers the whole bank) at a time. start checks the
- * range and the protections and returns at once; poll collects a finished
+/* Background erase of the part of [addr, addr+len) that lies in addr's
+ * bank, one sector (or one bank erase when the range covers the whole
+ * bank) at a time. start checks the range and the protections, starts
+ * nothing and returns at once (an error leaves the job finished); poll collects a finished
  * erase (flags, D-cache invalidation), starts the next one, and returns 1
  * while erases remain (wait=false), 0 when all are done, or the first
  * error. Between polls the bank is locked with the erase running; poll
@@ -106,7 +110,9 @@ int h7f_erase_job_poll(struct h7f *f, struct h7f_erase_job *j, bool wait);
 int h7f_blank_check(struct h7f *f, uint32_t addr, uint32_t len, uint32_t *first_bad);
 
 /* Read with ECC errors reported as errors (H7F_E_DBECCERR, H7F_E_SNECCERR
- * with *bad_addr), never as a crash. Any alignment. */
+ * with *bad_addr = the flash word), never as a crash. Any alignment. With
+ * H7F_E_SNECCERR the corrected data is in out; with H7F_E_DBECCERR the read
+ * stops. */
 int h7f_read(struct h7f *f, uint32_t addr, void *out, size_t len, uint32_t *bad_addr);
 
 /* CRC-32 (poly 0x04C11DB7, init 0xFFFFFFFF, reflected, final xor: the
