@@ -1,0 +1,56 @@
+/* USART3 echo through interrupts: every received byte is sent back
+ * upper-cased; the line "quit" stops the board. Prints "READY\r\n" first.
+ * 115200 8N1 from the 120 MHz APB1 clock. */
+#include "fw.h"
+
+static volatile uint8_t rxbuf[256];
+static volatile uint32_t rx_head, rx_tail;
+
+void USART3_IRQHandler(void)
+{
+    uint32_t isr = USART3_ISR;
+    if (isr & (1u << 3))
+        USART3_ICR = 1u << 3;       /* ORE */
+    while (USART3_ISR & (1u << 5)) {
+        rxbuf[rx_head & 255] = (uint8_t)USART3_RDR;
+        rx_head++;
+    }
+}
+
+int main(void)
+{
+    fw_clock_480mhz();
+    fw_uart_init(120000000u, 115200);
+    SYST_RVR = 480000u - 1;         /* a 1 kHz tick, as a real firmware has */
+    SYST_CVR = 0;
+    SYST_CSR = 7u;
+    USART3_CR1 |= 1u << 5;          /* RXNEIE */
+    NVIC_ISER(USART3_IRQn / 32) = 1u << (USART3_IRQn % 32);
+    fw_uart_puts("READY\r\n");
+    char line[16];
+    unsigned n = 0;
+    for (;;) {
+        __asm volatile("cpsid i");
+        if (rx_tail == rx_head) {
+            __asm volatile("wfi");
+            __asm volatile("cpsie i");
+            continue;
+        }
+        __asm volatile("cpsie i");
+        char c = (char)rxbuf[rx_tail & 255];
+        rx_tail++;
+        char u = (c >= 'a' && c <= 'z') ? (char)(c - 32) : c;
+        fw_uart_putc(u);
+        if (c == '\n' || c == '\r') {
+            if (n == 4 && line[0] == 'q' && line[1] == 'u' && line[2] == 'i' && line[3] == 't')
+                break;
+            n = 0;
+        } else if (n < sizeof line) {
+            line[n++] = c;
+        }
+    }
+    while (!(USART3_ISR & (1u << 6))) {}    /* TC: last byte on the wire */
+    return 0;
+}
+
+void SysTick_Handler(void) {}

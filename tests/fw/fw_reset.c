@@ -1,0 +1,52 @@
+/* SYSRESETREQ keeps flash and RAM; a --flash file keeps flash across
+ * power cycles. First run: program a flash word, mark RAM, reset. After the
+ * reset: both kept. Next power-on (second run with the same --flash file):
+ * the word is still there. */
+#include "flash_regs.h"
+
+#define MAGIC_ADDR 0x08060000u
+#define MAGIC      0x600DF1A5u
+
+__attribute__((section(".noinit"))) static volatile uint32_t marker;
+
+static int program_word(uint32_t addr, uint32_t first)
+{
+    flash_unlock();
+    FLASH_CCR1 = 0x1FFF0000u;
+    FLASH_CR1 = CR_X64 | CR_PG;
+    __asm volatile("dsb 0xF\n isb 0xF" ::: "memory");
+    for (int i = 0; i < 8; i++)
+        *(volatile uint32_t *)(addr + 4u * (uint32_t)i) = first + (uint32_t)i;
+    __asm volatile("dsb 0xF" ::: "memory");
+    while (FLASH_SR1 & (SR_BSY | SR_QW | SR_WBNE)) {}
+    uint32_t sr = FLASH_SR1;
+    FLASH_CR1 = CR_X64;
+    FLASH_CR1 = CR_LOCK;
+    return (sr & SR_ERRS) ? -1 : 0;
+}
+
+int main(void)
+{
+    uint32_t rsr = RCC_RSR;
+    RCC_RSR |= 1u << 16;
+    uint32_t w = *(volatile uint32_t *)MAGIC_ADDR;
+    if (rsr & RCC_RSR_SFTRSTF) {
+        fw_check(w == MAGIC, "flash word kept across SYSRESETREQ");
+        fw_check(marker == 0xA5A5A5A5u, "RAM kept across SYSRESETREQ");
+        fw_puts("after reset: flash and RAM kept\n");
+        return (int)fw_failures;
+    }
+    if (w == MAGIC) {
+        fw_check(*(volatile uint32_t *)(MAGIC_ADDR + 28) == MAGIC + 7, "whole flash word kept");
+        fw_puts("flash persisted across power cycle\n");
+        return (int)fw_failures;
+    }
+    fw_check(program_word(MAGIC_ADDR, MAGIC) == 0, "flash word programmed");
+    fw_check(*(volatile uint32_t *)MAGIC_ADDR == MAGIC, "read back");
+    marker = 0xA5A5A5A5u;
+    fw_puts("programmed, resetting\n");
+    __asm volatile("dsb 0xF" ::: "memory");
+    SCB_AIRCR = 0x05FA0004u;
+    __asm volatile("dsb 0xF" ::: "memory");
+    for (;;) {}
+}

@@ -1,0 +1,96 @@
+/* CPU stalls while bank 1 erases: code in ITCM keeps running, code or data
+ * in bank 1 waits for the end of the erase, bank 2 reads do not wait. */
+#include "flash_regs.h"
+
+struct result {
+    uint32_t cycles, iters;
+};
+
+FW_RAMFUNC static void erase_itcm(unsigned sector, struct result *r)
+{
+    FLASH_CCR1 = 0x1FFF0000u;
+    FLASH_CR1 = CR_X64 | CR_SER | (sector << 8);
+    uint32_t c0 = DWT_CYCCNT, n = 0;
+    FLASH_CR1 |= CR_START;
+    while (FLASH_SR1 & (SR_BSY | SR_QW))
+        n++;
+    r->cycles = DWT_CYCCNT - c0;
+    r->iters = n;
+    FLASH_CR1 = CR_X64;
+}
+
+/* Starts the erase from ITCM, then reads one word at addr. */
+FW_RAMFUNC static uint32_t erase_then_read(unsigned sector, uint32_t addr, struct result *r)
+{
+    FLASH_CCR1 = 0x1FFF0000u;
+    FLASH_CR1 = CR_X64 | CR_SER | (sector << 8);
+    uint32_t c0 = DWT_CYCCNT, n = 0;
+    FLASH_CR1 |= CR_START;
+    uint32_t v = *(volatile uint32_t *)addr;
+    uint32_t c1 = DWT_CYCCNT;
+    while (FLASH_SR1 & (SR_BSY | SR_QW))
+        n++;
+    r->cycles = c1 - c0;
+    r->iters = n;
+    FLASH_CR1 = CR_X64;
+    return v;
+}
+
+/* The same loop as erase_itcm, but in bank 1 (.text). */
+__attribute__((noinline)) static void erase_flash(unsigned sector, struct result *r)
+{
+    FLASH_CCR1 = 0x1FFF0000u;
+    FLASH_CR1 = CR_X64 | CR_SER | (sector << 8);
+    uint32_t c0 = DWT_CYCCNT, n = 0;
+    FLASH_CR1 |= CR_START;
+    while (FLASH_SR1 & (SR_BSY | SR_QW))
+        n++;
+    r->cycles = DWT_CYCCNT - c0;
+    r->iters = n;
+    FLASH_CR1 = CR_X64;
+}
+
+static void show(const char *what, const struct result *r)
+{
+    fw_puts(what);
+    fw_puts(": ");
+    fw_putdec(r->cycles);
+    fw_puts(" cycles, ");
+    fw_putdec(r->iters);
+    fw_puts(" polls\n");
+}
+
+int main(void)
+{
+    fw_clock_480mhz();
+    fw_cycles_start();
+    flash_unlock();
+    fw_check(!(FLASH_CR1 & CR_LOCK), "bank 1 unlocked");
+
+    struct result itcm, fl, rd1, rd2;
+    erase_itcm(7, &itcm);
+    show("erase from ITCM", &itcm);
+    fw_check(itcm.iters > 1000, "ITCM code keeps running during the erase");
+    fw_check(itcm.cycles > 100000000u, "sector erase takes a sector erase time");
+
+    erase_flash(6, &fl);
+    show("erase from bank 1", &fl);
+    fw_check(fl.iters <= 2, "bank-1 code stalled until the erase ended");
+    fw_check(fl.cycles >= itcm.cycles - itcm.cycles / 20 && fl.cycles <= itcm.cycles + itcm.cycles / 20,
+             "stall lasts the erase time");
+
+    uint32_t v = erase_then_read(5, 0x08000000u, &rd1);
+    show("ITCM read of bank 1", &rd1);
+    fw_check(rd1.cycles >= itcm.cycles - itcm.cycles / 20, "data read of the busy bank stalls");
+    fw_check(rd1.iters <= 1, "erase over after the stalled read");
+    fw_check(v == *(volatile uint32_t *)0x08000000u, "stalled read returns the data");
+
+    uint32_t w = erase_then_read(4, 0x08100000u, &rd2);
+    show("ITCM read of bank 2", &rd2);
+    fw_check(rd2.cycles < 1000, "read of the other bank does not stall");
+    fw_check(rd2.iters > 1000, "erase still running after the bank-2 read");
+    fw_check(w == 0xFFFFFFFFu, "bank 2 erased");
+    fw_check((FLASH_SR1 & SR_ERRS) == 0, "no FLASH error flags");
+    FLASH_CR1 = CR_LOCK;
+    return (int)fw_failures;
+}

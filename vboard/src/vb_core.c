@@ -1,0 +1,1359 @@
+/*
+ * vboard core: Unicorn set-up, memory map, hooks, virtual time, run loop,
+ * reset, ELF loading and the glue to the h7sim FLASH model.
+ *
+ * Unicorn 2.0.1 facts this file relies on (../shared/docs/emulation-notes.md):
+ * - UC_MODE_THUMB + uc_ctl_set_cpu_model(CORTEX_M7); UC_MODE_MCLASS would
+ *   give a Cortex-M33.
+ * - The flash is R|X RAM: CPU stores reach UC_HOOK_MEM_WRITE_PROT (returning
+ *   true discards them); the model publishes array changes with
+ *   uc_mem_write + uc_ctl_remove_cache.
+ * - Unaligned stores are reported twice (whole, then as bytes).
+ * - A UC_HOOK_MEM_READ costs every load of the guest, wherever it is, and
+ *   applies only to code translated after it was added. Instead, a flash
+ *   bank that is busy, and any 4 KB page holding a double-ECC word, is made
+ *   fetch-only with uc_mem_protect: data reads of it then reach
+ *   UC_HOOK_MEM_READ_PROT, which asks the model (stall, ECC flags, bus
+ *   error) and returns true so that the load completes.
+ * - WFI makes uc_emu_start return with the PC after it.
+ */
+#define _GNU_SOURCE
+#include "vb_internal.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline uint64_t muldiv(uint64_t a, uint64_t b, uint64_t c)
+{
+    return (uint64_t)((unsigned __int128)a * b / c);
+}
+
+double vb_wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- registers ---------------------------------------------------------- */
+
+uint32_t vb_rreg(struct vb *b, int reg)
+{
+    uint32_t v = 0;
+    uc_reg_read(b->uc, reg, &v);
+    return v;
+}
+
+void vb_wreg(struct vb *b, int reg, uint32_t v)
+{
+    uc_reg_write(b->uc, reg, &v);
+}
+
+/* ---- time --------------------------------------------------------------- */
+
+uint64_t vb_now(const struct vb *b)
+{
+    return b->t_base + muldiv(b->cyc - b->cyc_base, VB_NS_PER_S, b->hz);
+}
+
+uint64_t vb_now_ns(const struct vb *b)
+{
+    return vb_now(b);
+}
+
+void vb_time_jump(struct vb *b, uint64_t to)
+{
+    uint64_t now = vb_now(b);
+    b->t_base = to > now ? to : now;
+    b->cyc_base = b->cyc;
+}
+
+void vb_set_hz(struct vb *b, uint32_t hz)
+{
+    if (hz == 0 || hz == b->hz)
+        return;
+    uint64_t now = vb_now(b);
+    uint32_t old = b->hz;
+    b->t_base = now;
+    b->cyc_base = b->cyc;
+    b->hz = hz;
+    vb_systick_rebase(b, now, old);
+    vb_dwt_rebase(b, now, old);
+    vb_trace(b, "core clock %u Hz", hz);
+    vb_schedule(b);
+}
+
+void vb_trace(struct vb *b, const char *fmt, ...)
+{
+    if (!b->cfg.trace)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(b->cfg.trace, "[%12.6f ms] ", (double)vb_now(b) / 1e6);
+    vfprintf(b->cfg.trace, fmt, ap);
+    fputc('\n', b->cfg.trace);
+    va_end(ap);
+}
+
+void vb_stop_run(struct vb *b, enum vb_stop why)
+{
+    if (b->stop == VB_STOP_NONE) {
+        b->stop = why;
+        b->insns_at_stop = b->cyc;
+    }
+    b->stopping = true;
+    uc_emu_stop(b->uc);
+}
+
+void vb_request_stop(struct vb *b, enum vb_stop why)
+{
+    (void)why;
+    b->sig_stop = 1;
+}
+
+void vb_request_power_cut(struct vb *b)
+{
+    b->sig_cut = 1;
+}
+
+/* ---- FLASH model glue -------------------------------------------------- */
+
+static void icache_invalidate(struct vb *b, uint32_t addr, uint32_t len)
+{
+    if (len > 0x10000) {
+        memset(b->icache, 0, sizeof(*b->icache) * VB_ICACHE_SLOTS);
+        return;
+    }
+    uint32_t lo = addr > 4096 ? addr - 4096 : 0, hi = addr + len;
+    for (uint32_t a = lo; a < hi; a += 2) {
+        struct vb_icache_ent *e = &b->icache[(a >> 1) & (VB_ICACHE_SLOTS - 1)];
+        if (e->addr >= lo && e->addr < hi)
+            e->size = 0;
+    }
+}
+
+static void ecc_page_set(struct vb *b, uint32_t page, bool bad)
+{
+    for (unsigned i = 0; i < b->n_ecc_pages; i++) {
+        if (b->ecc_pages[i] == page) {
+            if (!bad) {
+                b->ecc_pages[i] = b->ecc_pages[--b->n_ecc_pages];
+                unsigned w = (page - H7_FLASH_BASE) / H7_BANK_SIZE;
+                if (!b->bank_protected[w])
+                    uc_mem_protect(b->uc, page, 0x1000, UC_PROT_READ | UC_PROT_EXEC);
+            }
+            return;
+        }
+    }
+    if (!bad)
+        return;
+    if (b->n_ecc_pages == sizeof b->ecc_pages / sizeof b->ecc_pages[0]) {
+        vb_trace(b, "too many pages with double-ECC words; 0x%08x reads without a bus error", page);
+        return;
+    }
+    b->ecc_pages[b->n_ecc_pages++] = page;
+    uc_mem_protect(b->uc, page, 0x1000, UC_PROT_EXEC);
+}
+
+/* Copy the model's view of [addr, addr+len) into the CPU's flash window.
+ * Double-ECC words are published as zeros: a load with bus faults ignored
+ * (FAULTMASK, CCR.BFHFNMIGN) returns 0 as on the chip. */
+static void flash_publish(struct vb *b, uint32_t addr, uint32_t len)
+{
+    if (addr < H7_FLASH_BASE || addr >= H7_FLASH_BASE + H7_FLASH_SIZE)
+        return;
+    if (len > H7_FLASH_BASE + H7_FLASH_SIZE - addr)
+        len = H7_FLASH_BASE + H7_FLASH_SIZE - addr;
+    uint32_t a0 = addr & ~(H7_FLASH_WORD - 1);
+    uint32_t a1 = (addr + len + H7_FLASH_WORD - 1) & ~(H7_FLASH_WORD - 1);
+    h7sim_peek(b->sim, a0, b->publish_buf, a1 - a0);
+    uint32_t page_lo = a0 & ~0xFFFu, page_hi = (a1 + 0xFFF) & ~0xFFFu;
+    bool any_bad_range = false;
+    for (uint32_t a = a0; a < a1; a += H7_FLASH_WORD) {
+        if (h7sim_word_state(b->sim, a) == H7SIM_WORD_ECC_DOUBLE) {
+            memset(b->publish_buf + (a - a0), 0, H7_FLASH_WORD);
+            any_bad_range = true;
+        }
+    }
+    uc_mem_write(b->uc, a0, b->publish_buf, a1 - a0);
+    uc_ctl_remove_cache(b->uc, a0, a1);
+    icache_invalidate(b, a0, a1 - a0);
+    /* Re-evaluate the pages touched (a page may have become clean). */
+    if (any_bad_range || b->n_ecc_pages) {
+        for (uint32_t p = page_lo; p < page_hi; p += 0x1000) {
+            bool bad = false;
+            if (any_bad_range || p != (a0 & ~0xFFFu) || true) {
+                for (uint32_t a = p; a < p + 0x1000 && !bad; a += H7_FLASH_WORD)
+                    bad = h7sim_word_state(b->sim, a) == H7SIM_WORD_ECC_DOUBLE;
+            }
+            ecc_page_set(b, p, bad);
+        }
+    }
+}
+
+static void obs_array_changed(void *ctx, uint32_t addr, uint32_t len)
+{
+    flash_publish(ctx, addr, len);
+}
+
+static void obs_irq_changed(void *ctx, bool level)
+{
+    vb_irq_set_level(ctx, VB_IRQ_FLASH, level);
+}
+
+static const char *const op_names[] = {
+    [H7SIM_OP_PROGRAM] = "program", [H7SIM_OP_SECTOR_ERASE] = "sector-erase",
+    [H7SIM_OP_BANK_ERASE] = "bank-erase", [H7SIM_OP_MASS_ERASE] = "mass-erase",
+    [H7SIM_OP_OPTION] = "option-change", [H7SIM_OP_CRC] = "crc",
+};
+
+static void obs_event(void *ctx, const struct h7sim_event *ev)
+{
+    struct vb *b = ctx;
+    const char *op = (unsigned)ev->op < sizeof op_names / sizeof op_names[0] ? op_names[ev->op] : "?";
+    switch (ev->kind) {
+    case H7SIM_EV_OP_START:
+        vb_trace(b, "flash %s start bank %u 0x%08x +%u", op, ev->bank, ev->addr, ev->len);
+        break;
+    case H7SIM_EV_OP_DONE:
+        b->flash_ops++;
+        vb_trace(b, "flash %s done bank %u 0x%08x +%u sr=0x%08x", op, ev->bank, ev->addr, ev->len, ev->sr);
+        break;
+    case H7SIM_EV_OP_ERROR:
+        vb_trace(b, "flash %s refused bank %u 0x%08x sr=0x%08x", op, ev->bank, ev->addr, ev->sr);
+        break;
+    case H7SIM_EV_OPTION_DONE:
+        b->flash_ops++;
+        vb_trace(b, "flash option change done");
+        break;
+    case H7SIM_EV_POWER_CUT:
+        vb_trace(b, "POWER CUT (%s 0x%08x)", op, ev->addr);
+        if (b->cfg.trace == NULL)
+            fprintf(stderr, "h7vboard: power cut at %.6f ms during %s at 0x%08x\n",
+                    (double)ev->time_ns / 1e6, op, ev->addr);
+        vb_stop_run(b, VB_STOP_POWER_CUT);
+        break;
+    }
+}
+
+/* Bring the model's clock to the board's. */
+static void model_sync(struct vb *b)
+{
+    uint64_t now = vb_now(b), m = h7sim_now(b->sim);
+    if (now > m)
+        h7sim_advance(b->sim, now - m);
+}
+
+/* After a model call: take over a stall, refresh the busy-bank protection. */
+static void model_after(struct vb *b)
+{
+    uint64_t now = vb_now(b), m = h7sim_now(b->sim);
+    if (m > now) {
+        b->stall_ns += m - now;
+        vb_time_jump(b, m);
+        /* The board's own events inside the stall (UART bytes, ticks) are
+         * handled at the next slow path, in time order. */
+        b->check_irq = true;
+    }
+    for (unsigned w = 0; w < 2; w++) {
+        uint32_t base = H7_FLASH_BASE + w * H7_BANK_SIZE;
+        bool busy = h7sim_bank_busy(b->sim, base);
+        if (busy != b->bank_protected[w]) {
+            b->bank_protected[w] = busy;
+            uc_mem_protect(b->uc, base, H7_BANK_SIZE, busy ? UC_PROT_EXEC : UC_PROT_READ | UC_PROT_EXEC);
+            if (!busy) {
+                for (unsigned i = 0; i < b->n_ecc_pages; i++)
+                    if ((b->ecc_pages[i] - H7_FLASH_BASE) / H7_BANK_SIZE == w)
+                        uc_mem_protect(b->uc, b->ecc_pages[i], 0x1000, UC_PROT_EXEC);
+            }
+        }
+    }
+    bool active = h7sim_next_event(b->sim) != VB_NEVER;
+    if (active != b->flash_active) {
+        b->flash_active = active;
+        vb_schedule(b);
+    } else if (active) {
+        vb_schedule(b);
+    }
+}
+
+/* The fault behaviour of a data access that the bus refused. */
+void vb_bus_error(struct vb *b, uint32_t addr, bool is_write, bool fetch)
+{
+    (void)fetch;
+    uint32_t faultmask = vb_rreg(b, UC_ARM_REG_FAULTMASK);
+    int prio = vb_exec_priority(b);
+    if (!is_write && (b->ccr & (1u << 8)) && (faultmask || prio < 0)) {
+        /* CCR.BFHFNMIGN: the load returns 0, the fault is only recorded. */
+        b->cfsr |= VB_CFSR_PRECISERR | VB_CFSR_BFARVALID;
+        b->bfar = addr;
+        vb_trace(b, "bus error ignored (BFHFNMIGN) at 0x%08x", addr);
+        return;
+    }
+    if (b->fault_pending)
+        return;
+    b->fault_pending = true;
+    if (is_write) {
+        b->fault_cfsr = VB_CFSR_IMPRECISERR;
+        b->fault_bfar = 0;
+    } else {
+        b->fault_cfsr = VB_CFSR_PRECISERR | VB_CFSR_BFARVALID;
+        b->fault_bfar = addr;
+    }
+    vb_trace(b, "bus error: %s 0x%08x", is_write ? "write" : "read", addr);
+    b->stopping = true;
+    uc_emu_stop(b->uc);
+}
+
+static uint64_t flashreg_read(uc_engine *uc, uint64_t off, unsigned size, void *ud)
+{
+    (void)uc;
+    struct vb *b = ud;
+    uint64_t v = 0, stall = 0;
+    model_sync(b);
+    enum h7sim_resp r = h7sim_read(b->sim, H7_FLASH_R_BASE + (uint32_t)off, size, &v, &stall);
+    model_after(b);
+    if (r != H7SIM_OK) {
+        vb_bus_error(b, H7_FLASH_R_BASE + (uint32_t)off, false, false);
+        return 0;
+    }
+    if ((off & ~0x103u) == FLASH_SR)
+        vb_spin_poll(b, 1000000);   /* SR1/SR2 polled while an operation runs */
+    return v;
+}
+
+static void flashreg_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *ud)
+{
+    (void)uc;
+    struct vb *b = ud;
+    uint64_t stall = 0;
+    b->spin_polls = 0;
+    model_sync(b);
+    enum h7sim_resp r = h7sim_write(b->sim, H7_FLASH_R_BASE + (uint32_t)off, size, v, &stall);
+    model_after(b);
+    if (r != H7SIM_OK)
+        vb_bus_error(b, H7_FLASH_R_BASE + (uint32_t)off, true, false);
+}
+
+static bool hook_flash_write(uc_engine *uc, uc_mem_type t, uint64_t a, int size, int64_t v, void *ud)
+{
+    (void)uc;
+    (void)t;
+    struct vb *b = ud;
+    if (a < H7_FLASH_BASE || a >= H7_FLASH_BASE + H7_FLASH_SIZE) {
+        vb_bus_error(b, (uint32_t)a, true, false);
+        return true;
+    }
+    /* Unicorn reports an unaligned store whole and then byte by byte:
+     * keep the bytes. */
+    if (size > 1 && (a & (uint64_t)(size - 1)))
+        return true;
+    uint64_t stall = 0;
+    b->spin_polls = 0;
+    model_sync(b);
+    enum h7sim_resp r = h7sim_write(b->sim, (uint32_t)a, (unsigned)size, (uint64_t)v, &stall);
+    model_after(b);
+    if (r != H7SIM_OK)
+        vb_bus_error(b, (uint32_t)a, true, false);
+    return true;
+}
+
+/* Data read from a fetch-only flash page: busy bank or double-ECC word. */
+static bool hook_flash_read(uc_engine *uc, uc_mem_type t, uint64_t a, int size, int64_t v, void *ud)
+{
+    (void)uc;
+    (void)t;
+    (void)v;
+    struct vb *b = ud;
+    if (a < H7_FLASH_BASE || a >= H7_FLASH_BASE + H7_FLASH_SIZE)
+        return false;
+    uint64_t val = 0, stall = 0;
+    model_sync(b);
+    enum h7sim_resp r = h7sim_read(b->sim, (uint32_t)a, (unsigned)size, &val, &stall);
+    model_after(b);
+    if (r != H7SIM_OK)
+        vb_bus_error(b, (uint32_t)a, false, false);
+    return true;
+}
+
+/* ---- other bus regions ------------------------------------------------- */
+
+static uint64_t hole_read(uc_engine *uc, uint64_t off, unsigned size, void *ud)
+{
+    (void)uc;
+    (void)size;
+    struct vb *b = ud;
+    (void)off;
+    vb_bus_error(b, b->last_block == 0xFFFFFFFFu ? 0 : (uint32_t)off, false, false);
+    return 0;
+}
+
+struct hole {
+    uint32_t base;
+    struct vb *b;
+};
+
+static uint64_t hole_read_at(uc_engine *uc, uint64_t off, unsigned size, void *ud)
+{
+    (void)uc;
+    (void)size;
+    struct hole *h = ud;
+    vb_bus_error(h->b, h->base + (uint32_t)off, false, false);
+    return 0;
+}
+
+static void hole_write_at(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *ud)
+{
+    (void)uc;
+    (void)size;
+    (void)v;
+    struct hole *h = ud;
+    vb_bus_error(h->b, h->base + (uint32_t)off, true, false);
+}
+
+/* System memory (ST bootloader): reads refused, except the device
+ * identity words (UID at 0x1FF1E800, FLASH size at 0x1FF1E880). */
+static uint64_t sysmem_read(uc_engine *uc, uint64_t off, unsigned size, void *ud)
+{
+    (void)uc;
+    struct vb *b = ud;
+    uint32_t a = VB_SYSMEM_BASE + (uint32_t)off;
+    static const uint32_t uid[3] = { 0x00470028u, 0x3431510Cu, 0x38363735u };
+    uint32_t w;
+    if (a >= 0x1FF1E800u && a < 0x1FF1E80Cu)
+        w = uid[(a - 0x1FF1E800u) / 4];
+    else if (a >= 0x1FF1E880u && a < 0x1FF1E884u)
+        w = 0x00000800u;   /* 2048 KB */
+    else {
+        vb_bus_error(b, a, false, false);
+        return 0;
+    }
+    w >>= 8 * (a & 3);
+    return size >= 4 ? w : w & ((1u << (8 * size)) - 1);
+}
+
+static void sysmem_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *ud)
+{
+    (void)uc;
+    (void)size;
+    (void)v;
+    struct vb *b = ud;
+    vb_bus_error(b, VB_SYSMEM_BASE + (uint32_t)off, true, false);
+}
+
+#define USART3_BASE 0x40004800u
+
+static uint64_t periph_read_cb(uc_engine *uc, uint64_t off, unsigned size, void *ud)
+{
+    struct vb *b = ud;
+    uint32_t a = VB_PERIPH_BASE + (uint32_t)off;
+    if (a - H7_FLASH_R_BASE < H7_FLASH_R_SIZE)
+        return flashreg_read(uc, a - H7_FLASH_R_BASE, size, ud);
+    if (a - USART3_BASE < 0x400)
+        return vb_usart_read(b, a - USART3_BASE, size);
+    return vb_periph_read(b, a, size);
+}
+
+static void periph_write_cb(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *ud)
+{
+    struct vb *b = ud;
+    uint32_t a = VB_PERIPH_BASE + (uint32_t)off;
+    if (a - H7_FLASH_R_BASE < H7_FLASH_R_SIZE) {
+        flashreg_write(uc, a - H7_FLASH_R_BASE, size, v, ud);
+        return;
+    }
+    if (a - USART3_BASE < 0x400) {
+        b->spin_polls = 0;
+        vb_usart_write(b, a - USART3_BASE, size, (uint32_t)v);
+        return;
+    }
+    if (a != 0x58004800u)           /* IWDG1 KR: refreshing is not progress */
+        b->spin_polls = 0;
+    vb_periph_write(b, a, size, v);
+}
+
+static uint64_t ppb_read_cb(uc_engine *uc, uint64_t off, unsigned size, void *ud)
+{
+    (void)uc;
+    return vb_ppb_read(ud, VB_PPB_BASE + (uint32_t)off, size);
+}
+
+static void ppb_write_cb(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *ud)
+{
+    (void)uc;
+    ((struct vb *)ud)->spin_polls = 0;
+    vb_ppb_write(ud, VB_PPB_BASE + (uint32_t)off, size, v);
+}
+
+/* ---- instruction counting and the block hook ---------------------------- */
+
+static unsigned icount(struct vb *b, uint32_t addr, uint32_t size)
+{
+    if (size == 0)
+        return 1;
+    struct vb_icache_ent *e = &b->icache[(addr >> 1) & (VB_ICACHE_SLOTS - 1)];
+    if (e->addr == addr && e->size == size)
+        return e->n;
+    uint8_t buf[4096];
+    unsigned n = 0;
+    if (size > sizeof buf || uc_mem_read(b->uc, addr, buf, size) != UC_ERR_OK) {
+        n = size / 2;
+    } else {
+        for (uint32_t i = 0; i + 1 < size;) {
+            uint16_t h = (uint16_t)(buf[i] | buf[i + 1] << 8);
+            i += (h & 0xF800u) >= 0xE800u ? 4 : 2;
+            n++;
+        }
+    }
+    if (n == 0)
+        n = 1;
+    e->addr = addr;
+    e->size = (uint16_t)size;
+    e->n = (uint16_t)n;
+    return n;
+}
+
+static void process_events(struct vb *b);
+
+void vb_spin_poll(struct vb *b, uint64_t cap_ns)
+{
+    if (++b->spin_polls < 64)
+        return;
+    uint64_t now = vb_now(b), t = vb_next_event(b);
+    /* A loop that refreshes the watchdog must get the chance to do so. */
+    if (b->iwdg.running && b->iwdg.expiry > now && b->iwdg.expiry - 1 < t)
+        t = b->iwdg.expiry - 1;
+    if (t > now + cap_ns)
+        t = now + cap_ns;
+    if (t > now) {
+        b->idle_ns += t - now;
+        vb_time_jump(b, t);
+    }
+    vb_schedule(b);
+    b->check_irq = true;
+}
+
+static void fetch_stall(struct vb *b, uint32_t addr)
+{
+    model_sync(b);
+    uint64_t st = h7sim_fetch_stall(b->sim, addr);
+    if (st)
+        vb_trace(b, "fetch at 0x%08x stalled %.3f us", addr, (double)st / 1e3);
+    model_after(b);
+}
+
+static void slow_path(struct vb *b, uint32_t pc)
+{
+    if (b->stopping)
+        return;
+    process_events(b);
+    if (!b->stopping)
+        vb_deliver(b, pc);
+    vb_schedule(b);
+}
+
+static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
+{
+    (void)uc;
+    struct vb *b = ud;
+    b->last_block = (uint32_t)addr;
+    b->cyc += icount(b, (uint32_t)addr, size);
+    if (b->flash_active && (uint32_t)addr - H7_FLASH_BASE < H7_FLASH_SIZE)
+        fetch_stall(b, (uint32_t)addr);
+    if (b->cyc >= b->deadline_cyc || b->check_irq)
+        slow_path(b, (uint32_t)addr);
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+uint64_t vb_next_event(struct vb *b)
+{
+    uint64_t t = VB_NEVER, x;
+    if ((x = vb_systick_next(b)) < t) t = x;
+    if (b->flash_active && (x = h7sim_next_event(b->sim)) < t) t = x;
+    if ((x = vb_usart_next(b)) < t) t = x;
+    if ((x = vb_iwdg_next(b)) < t) t = x;
+    if (b->cfg.cut_at_ns && b->cfg.cut_at_ns < t) t = b->cfg.cut_at_ns;
+    if (b->cfg.max_time_ns && b->cfg.max_time_ns < t) t = b->cfg.max_time_ns;
+    return t;
+}
+
+void vb_schedule(struct vb *b)
+{
+    uint64_t t = vb_next_event(b);
+    uint64_t d = b->cyc + 4000000;     /* look at signals and the host now and then */
+    if (t != VB_NEVER) {
+        uint64_t now = vb_now(b);
+        uint64_t dc = t <= now ? b->cyc
+                               : b->cyc + (uint64_t)(((unsigned __int128)(t - now) * b->hz + VB_NS_PER_S - 1) / VB_NS_PER_S);
+        if (dc < d)
+            d = dc;
+    }
+    if (b->cfg.max_insns && b->cfg.max_insns < d)
+        d = b->cfg.max_insns;
+    b->deadline_cyc = d;
+    b->check_irq = memchr(b->pending, 1, sizeof b->pending) != NULL;
+}
+
+static void process_events(struct vb *b)
+{
+    uint64_t now = vb_now(b);
+    if (b->sig_stop) {
+        vb_stop_run(b, VB_STOP_SIGNAL);
+        return;
+    }
+    if (b->sig_cut) {
+        b->sig_cut = 0;
+        model_sync(b);
+        h7sim_power_cut(b->sim);
+        vb_stop_run(b, VB_STOP_POWER_CUT);
+        return;
+    }
+    if (b->flash_active || (b->cfg.cut_at_ns && now >= b->cfg.cut_at_ns)) {
+        model_sync(b);
+        model_after(b);
+        if (b->stopping)
+            return;
+    }
+    vb_systick_process(b, now);
+    vb_usart_process(b, vb_now(b));
+    vb_iwdg_process(b, vb_now(b));
+    if (b->cfg.max_time_ns && vb_now(b) >= b->cfg.max_time_ns) {
+        vb_stop_run(b, VB_STOP_TIMEOUT);
+        return;
+    }
+    if (b->cfg.max_insns && b->cyc >= b->cfg.max_insns) {
+        vb_stop_run(b, VB_STOP_TIMEOUT);
+        return;
+    }
+    if (b->reset_req || b->wdg_reset_req) {
+        b->stopping = true;
+        uc_emu_stop(b->uc);
+    }
+}
+
+/* ---- CPU exceptions reported by Unicorn -------------------------------- */
+
+static void semihost(struct vb *b)
+{
+    uint32_t op = vb_rreg(b, UC_ARM_REG_R0), arg = vb_rreg(b, UC_ARM_REG_R1);
+    uint32_t ret = 0;
+    FILE *out = b->cfg.semihost_out ? b->cfg.semihost_out : stdout;
+    switch (op) {
+    case 0x01: ret = 1; break;                        /* SYS_OPEN ":tt" */
+    case 0x02: ret = 0; break;                        /* SYS_CLOSE */
+    case 0x03: {                                      /* SYS_WRITEC */
+        uint8_t c = 0;
+        uc_mem_read(b->uc, arg, &c, 1);
+        fputc(c, out);
+        fflush(out);
+        break;
+    }
+    case 0x04: {                                      /* SYS_WRITE0 */
+        char buf[256];
+        for (uint32_t a = arg;; a += sizeof buf) {
+            if (uc_mem_read(b->uc, a, buf, sizeof buf) != UC_ERR_OK) {
+                /* Near the end of a region: byte by byte. */
+                for (;; a++) {
+                    uint8_t c;
+                    if (uc_mem_read(b->uc, a, &c, 1) != UC_ERR_OK || c == 0)
+                        break;
+                    fputc(c, out);
+                }
+                break;
+            }
+            size_t n = strnlen(buf, sizeof buf);
+            fwrite(buf, 1, n, out);
+            if (n < sizeof buf)
+                break;
+        }
+        fflush(out);
+        break;
+    }
+    case 0x05: {                                      /* SYS_WRITE {fd, buf, len} */
+        uint32_t blk[3] = { 0, 0, 0 };
+        uc_mem_read(b->uc, arg, blk, sizeof blk);
+        FILE *o = blk[0] == 2 ? stderr : out;
+        for (uint32_t i = 0; i < blk[2]; i++) {
+            uint8_t c;
+            if (uc_mem_read(b->uc, blk[1] + i, &c, 1) != UC_ERR_OK)
+                break;
+            fputc(c, o);
+        }
+        fflush(o);
+        ret = 0;
+        break;
+    }
+    case 0x06: {                                      /* SYS_READ: nothing to read */
+        uint32_t blk[3] = { 0, 0, 0 };
+        uc_mem_read(b->uc, arg, blk, sizeof blk);
+        ret = blk[2];
+        break;
+    }
+    case 0x09: ret = 1; break;                        /* SYS_ISTTY */
+    case 0x0C: ret = 0; break;                        /* SYS_FLEN */
+    case 0x10: ret = (uint32_t)(vb_now(b) / 10000000u); break;  /* SYS_CLOCK, cs */
+    case 0x11: ret = 0; break;                        /* SYS_TIME */
+    case 0x13: ret = 0; break;                        /* SYS_ERRNO */
+    case 0x15: {                                      /* SYS_GET_CMDLINE */
+        uint32_t blk[2] = { 0, 0 };
+        uc_mem_read(b->uc, arg, blk, sizeof blk);
+        uint8_t z = 0;
+        if (blk[1])
+            uc_mem_write(b->uc, blk[0], &z, 1);
+        blk[1] = 0;
+        uc_mem_write(b->uc, arg + 4, &blk[1], 4);
+        break;
+    }
+    case 0x16: {                                      /* SYS_HEAPINFO: let the C library decide */
+        uint32_t blk[4] = { 0, 0, 0, 0 }, p = 0;
+        uc_mem_read(b->uc, arg, &p, 4);
+        uc_mem_write(b->uc, p, blk, sizeof blk);
+        break;
+    }
+    case 0x18:                                        /* SYS_EXIT, reason in r1 */
+        if (arg == 0x20026u) {
+            b->exit_override = 0;
+            vb_stop_run(b, VB_STOP_OK);
+        } else {
+            b->exit_override = 1;
+            b->stop_r0 = arg;
+            vb_stop_run(b, VB_STOP_FW_FAIL);
+        }
+        return;
+    case 0x20: {                                      /* SYS_EXIT_EXTENDED {reason, code} */
+        uint32_t blk[2] = { 0, 0 };
+        uc_mem_read(b->uc, arg, blk, sizeof blk);
+        b->stop_r0 = blk[1];
+        if (blk[0] == 0x20026u && blk[1] == 0)
+            vb_stop_run(b, VB_STOP_OK);
+        else
+            vb_stop_run(b, VB_STOP_FW_FAIL);
+        return;
+    }
+    default:
+        vb_trace(b, "semihosting call 0x%x not supported", op);
+        ret = (uint32_t)-1;
+        break;
+    }
+    vb_wreg(b, UC_ARM_REG_R0, ret);
+    vb_wreg(b, UC_ARM_REG_PC, (vb_rreg(b, UC_ARM_REG_PC) + 2) | 1);
+}
+
+static void hook_intr(uc_engine *uc, uint32_t intno, void *ud)
+{
+    (void)uc;
+    struct vb *b = ud;
+    uint32_t pc = vb_rreg(b, UC_ARM_REG_PC);
+    if (b->stopping)
+        return;
+    switch (intno) {
+    case 2:     /* SVC: pc is the return address */
+        vb_fault(b, VB_EXC_SVCALL, 0, pc, "svc");
+        break;
+    case 8:     /* exception return: pc = EXC_RETURN & ~1 */
+        vb_exception_return(b, pc | 1);
+        break;
+    case 7:
+    case 16: {  /* BKPT (and semihosting) */
+        uint16_t insn = 0;
+        uc_mem_read(b->uc, pc, &insn, 2);
+        if (insn == 0xBEAB) {
+            semihost(b);
+        } else if (insn == 0xBE42) {
+            b->stop_r0 = vb_rreg(b, UC_ARM_REG_R0);
+            vb_stop_run(b, b->stop_r0 == 0 ? VB_STOP_OK : VB_STOP_FW_FAIL);
+        } else {
+            /* No debugger attached: BKPT escalates to HardFault. */
+            b->hfsr |= 1u << 31;    /* DEBUGEVT */
+            vb_fault(b, VB_EXC_HARDFAULT, 0, pc, "bkpt");
+        }
+        break;
+    }
+    case 1:
+        vb_fault(b, VB_EXC_USAGE, VB_CFSR_UNDEFINSTR, pc, "undefined instruction");
+        break;
+    case 3:
+        b->bfar = pc;
+        vb_fault(b, VB_EXC_BUSFAULT, VB_CFSR_IBUSERR, pc, "instruction fetch");
+        break;
+    case 4:
+        vb_fault(b, VB_EXC_BUSFAULT, VB_CFSR_PRECISERR, pc, "data abort");
+        break;
+    case 17:
+        vb_fault(b, VB_EXC_USAGE, VB_CFSR_NOCP, pc, "coprocessor access");
+        break;
+    case 18:
+        vb_fault(b, VB_EXC_USAGE, VB_CFSR_INVSTATE, pc, "invalid state");
+        break;
+    case 22:
+        vb_fault(b, VB_EXC_USAGE, VB_CFSR_UNALIGNED, pc, "unaligned access");
+        break;
+    default: {
+        char what[48];
+        snprintf(what, sizeof what, "CPU exception %u", intno);
+        vb_dump(b, stderr, what);
+        vb_stop_run(b, VB_STOP_FAULT);
+        break;
+    }
+    }
+}
+
+static bool hook_invalid(uc_engine *uc, void *ud)
+{
+    (void)uc;
+    struct vb *b = ud;
+    uint32_t pc = vb_rreg(b, UC_ARM_REG_PC);
+    uint16_t insn = 0;
+    uc_mem_read(b->uc, pc, &insn, 2);
+    if (insn == 0xBF20 || insn == 0xBF10 || insn == 0xBF40)   /* WFE, YIELD, SEV */
+        return true;
+    return false;
+}
+
+static bool hook_fetch_bad(uc_engine *uc, uc_mem_type t, uint64_t a, int size, int64_t v, void *ud)
+{
+    (void)uc;
+    (void)t;
+    (void)size;
+    (void)v;
+    struct vb *b = ud;
+    b->fault_bfar = (uint32_t)a;
+    return false;
+}
+
+/* ---- register dump ------------------------------------------------------ */
+
+void vb_dump(struct vb *b, FILE *out, const char *why)
+{
+    static const char *const names[] = { "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7",
+                                         "r8", "r9", "r10", "r11", "r12", "sp", "lr", "pc" };
+    static const int regs[] = { UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3,
+                                UC_ARM_REG_R4, UC_ARM_REG_R5, UC_ARM_REG_R6, UC_ARM_REG_R7,
+                                UC_ARM_REG_R8, UC_ARM_REG_R9, UC_ARM_REG_R10, UC_ARM_REG_R11,
+                                UC_ARM_REG_R12, UC_ARM_REG_SP, UC_ARM_REG_LR, UC_ARM_REG_PC };
+    fprintf(out, "h7vboard: %s at %.6f ms, %llu instructions\n", why, (double)vb_now(b) / 1e6,
+            (unsigned long long)b->cyc);
+    for (int i = 0; i < 16; i++)
+        fprintf(out, "  %-4s 0x%08x%s", names[i], vb_rreg(b, regs[i]), (i % 4 == 3) ? "\n" : "");
+    fprintf(out, "  xpsr 0x%08x  msp 0x%08x  psp 0x%08x  control 0x%x\n",
+            vb_rreg(b, UC_ARM_REG_XPSR), vb_rreg(b, UC_ARM_REG_MSP), vb_rreg(b, UC_ARM_REG_PSP),
+            vb_rreg(b, UC_ARM_REG_CONTROL));
+    fprintf(out, "  primask %u  faultmask %u  basepri 0x%02x  vtor 0x%08x\n",
+            vb_rreg(b, UC_ARM_REG_PRIMASK), vb_rreg(b, UC_ARM_REG_FAULTMASK),
+            vb_rreg(b, UC_ARM_REG_BASEPRI), b->vtor);
+    fprintf(out, "  CFSR 0x%08x  HFSR 0x%08x  BFAR 0x%08x  MMFAR 0x%08x  SHCSR 0x%08x\n",
+            b->cfsr, b->hfsr, b->bfar, b->mmfar, b->shcsr);
+    uint32_t ipsr = vb_rreg(b, UC_ARM_REG_IPSR) & 0x1FF;
+    if (ipsr) {
+        uint32_t f[8] = { 0 };
+        uint32_t sp = vb_rreg(b, UC_ARM_REG_SP);
+        if (uc_mem_read(b->uc, sp, f, sizeof f) == UC_ERR_OK)
+            fprintf(out, "  frame at 0x%08x: r0 0x%08x r1 0x%08x r2 0x%08x r3 0x%08x r12 0x%08x"
+                         " lr 0x%08x pc 0x%08x xpsr 0x%08x\n",
+                    sp, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]);
+    }
+}
+
+/* ---- reset -------------------------------------------------------------- */
+
+static void system_reset(struct vb *b, bool power_on)
+{
+    if (!power_on) {
+        b->resets++;
+        vb_trace(b, "system reset");
+    }
+    model_sync(b);
+    h7sim_reset(b->sim);
+    model_after(b);
+    vb_exc_reset(b);
+    vb_periph_reset(b, power_on);
+    vb_usart_reset(b);
+    vb_set_hz(b, vb_rcc_core_hz(b));
+
+    uint32_t boot = b->cfg.boot_addr;
+    if (boot == 0) {
+        uint64_t v = 0;
+        h7sim_read(b->sim, H7_FLASH_R_BASE + FLASH_BOOT7_CUR, 4, &v, NULL);
+        boot = ((uint32_t)v & FLASH_BOOT_ADD0_Msk) << 16;
+    }
+    b->boot_addr = boot;
+    b->vtor = boot & 0xFFFFFF80u;
+    uint32_t vec[2] = { 0, 0 };
+    uc_mem_read(b->uc, boot, vec, sizeof vec);
+
+    vb_wreg(b, UC_ARM_REG_XPSR, 0x01000000u);
+    vb_wreg(b, UC_ARM_REG_CONTROL, 0);
+    uint32_t z = 0;
+    uc_reg_read(b->uc, UC_ARM_REG_APSR_NZCV, &z);
+    uc_reg_write(b->uc, UC_ARM_REG_APSR_NZCV, &z);
+    for (int r = UC_ARM_REG_R0; r <= UC_ARM_REG_R12; r++)
+        vb_wreg(b, r, 0);
+    vb_wreg(b, UC_ARM_REG_MSP, vec[0]);
+    vb_wreg(b, UC_ARM_REG_PSP, 0);
+    vb_wreg(b, UC_ARM_REG_PRIMASK, 0);
+    vb_wreg(b, UC_ARM_REG_FAULTMASK, 0);
+    vb_wreg(b, UC_ARM_REG_BASEPRI, 0);
+    vb_wreg(b, UC_ARM_REG_LR, 0xFFFFFFFFu);
+    vb_wreg(b, UC_ARM_REG_PC, vec[1] | 1);
+    vb_trace(b, "boot from 0x%08x: msp 0x%08x pc 0x%08x", boot, vec[0], vec[1]);
+    b->reset_req = false;
+    b->wdg_reset_req = false;
+    b->fault_pending = false;
+    vb_schedule(b);
+}
+
+/* ---- construction ------------------------------------------------------- */
+
+void vb_config_default(struct vb_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->link = VB_LINK_NONE;
+    cfg->fd_in = cfg->fd_out = -1;
+    cfg->turnaround_ns = 1000000;
+    cfg->host_wait_ms = 500;
+    cfg->host_gap_ms = 2;
+    cfg->host_idle_ms = 3000;
+    cfg->hse_hz = 8000000;
+}
+
+static int map_ram(struct vb *b, uint32_t base, uint32_t size, uint32_t perms)
+{
+    uc_err e = uc_mem_map(b->uc, base, size, perms);
+    if (e != UC_ERR_OK) {
+        fprintf(stderr, "h7vboard: cannot map 0x%08x: %s\n", base, uc_strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+static struct hole holes[16];
+
+struct vb *vb_new(const struct vb_config *cfg)
+{
+    struct vb *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->cfg = *cfg;
+    b->exit_override = -1;
+    b->hz = 64000000;
+    b->last_block = 0;
+    b->icache = calloc(VB_ICACHE_SLOTS, sizeof *b->icache);
+    b->publish_buf = malloc(H7_FLASH_SIZE);
+    if (!b->icache || !b->publish_buf)
+        goto fail;
+
+    struct h7sim_config mc;
+    h7sim_config_default(&mc);
+    if (cfg->timing_max)
+        mc.timing = H7SIM_TIMING_MAX;
+    b->sim = h7sim_new(&mc);
+    if (!b->sim)
+        goto fail;
+    if (cfg->flash_file && !cfg->erase) {
+        if (h7sim_load(b->sim, cfg->flash_file) == 0)
+            vb_trace(b, "flash loaded from %s", cfg->flash_file);
+    }
+
+    uc_err e = uc_open(UC_ARCH_ARM, UC_MODE_THUMB, &b->uc);
+    if (e != UC_ERR_OK) {
+        fprintf(stderr, "h7vboard: uc_open: %s\n", uc_strerror(e));
+        goto fail;
+    }
+    uc_ctl_set_cpu_model(b->uc, UC_CPU_ARM_CORTEX_M7);
+
+    if (map_ram(b, VB_ITCM_BASE, VB_ITCM_SIZE, UC_PROT_ALL) ||
+        map_ram(b, H7_FLASH_BASE, H7_FLASH_SIZE, UC_PROT_READ | UC_PROT_EXEC) ||
+        map_ram(b, VB_DTCM_BASE, VB_DTCM_SIZE, UC_PROT_ALL) ||
+        map_ram(b, VB_AXI_BASE, VB_AXI_SIZE, UC_PROT_ALL) ||
+        map_ram(b, VB_SRAM1_BASE, VB_SRAM1_SIZE, UC_PROT_ALL) ||
+        map_ram(b, VB_SRAM4_BASE, VB_SRAM4_SIZE, UC_PROT_ALL) ||
+        map_ram(b, VB_BKP_BASE, VB_BKP_SIZE, UC_PROT_ALL))
+        goto fail;
+    uc_mmio_map(b->uc, VB_SYSMEM_BASE, VB_SYSMEM_SIZE, sysmem_read, b, sysmem_write, b);
+    uc_mmio_map(b->uc, VB_PERIPH_BASE, VB_PERIPH_SIZE, periph_read_cb, b, periph_write_cb, b);
+    uc_mmio_map(b->uc, VB_PPB_BASE, VB_PPB_SIZE, ppb_read_cb, b, ppb_write_cb, b);
+
+    /* Everything else is on no bus: bus fault. */
+    static const uint32_t used[][2] = {
+        { VB_ITCM_BASE, VB_ITCM_SIZE }, { H7_FLASH_BASE, H7_FLASH_SIZE },
+        { VB_SYSMEM_BASE, VB_SYSMEM_SIZE }, { VB_DTCM_BASE, VB_DTCM_SIZE },
+        { VB_AXI_BASE, VB_AXI_SIZE }, { VB_SRAM1_BASE, VB_SRAM1_SIZE },
+        { VB_SRAM4_BASE, VB_SRAM4_SIZE }, { VB_BKP_BASE, VB_BKP_SIZE },
+        { VB_PERIPH_BASE, VB_PERIPH_SIZE }, { VB_PPB_BASE, VB_PPB_SIZE },
+    };
+    uint64_t at = 0;
+    unsigned nh = 0;
+    for (unsigned i = 0; i <= sizeof used / sizeof used[0]; i++) {
+        uint64_t end = i < sizeof used / sizeof used[0] ? used[i][0] : 0x100000000ull;
+        if (end > at && nh < sizeof holes / sizeof holes[0]) {
+            holes[nh].base = (uint32_t)at;
+            holes[nh].b = b;
+            uc_mmio_map(b->uc, at, end - at, hole_read_at, &holes[nh], hole_write_at, &holes[nh]);
+            nh++;
+        }
+        if (i < sizeof used / sizeof used[0])
+            at = (uint64_t)used[i][0] + used[i][1];
+    }
+    (void)hole_read;
+
+    uc_hook h;
+    uc_hook_add(b->uc, &h, UC_HOOK_BLOCK, hook_block, b, 1, 0);
+    uc_hook_add(b->uc, &h, UC_HOOK_INTR, hook_intr, b, 1, 0);
+    uc_hook_add(b->uc, &h, UC_HOOK_INSN_INVALID, hook_invalid, b, 1, 0);
+    uc_hook_add(b->uc, &h, UC_HOOK_MEM_WRITE_PROT, hook_flash_write, b, 1, 0);
+    uc_hook_add(b->uc, &h, UC_HOOK_MEM_READ_PROT, hook_flash_read, b, 1, 0);
+    uc_hook_add(b->uc, &h, UC_HOOK_MEM_FETCH_PROT | UC_HOOK_MEM_FETCH_UNMAPPED, hook_fetch_bad, b, 1, 0);
+
+    struct h7sim_observer obs = {
+        .array_changed = obs_array_changed,
+        .irq_changed = obs_irq_changed,
+        .event = obs_event,
+        .ctx = b,
+    };
+    h7sim_set_observer(b->sim, &obs);
+    flash_publish(b, H7_FLASH_BASE, H7_FLASH_SIZE);
+
+    if (cfg->cut_after_ops_set)
+        h7sim_fault_power_cut_after_ops(b->sim, cfg->cut_after_ops);
+    if (cfg->cut_at_ns)
+        h7sim_fault_power_cut_at(b->sim, cfg->cut_at_ns);
+    if (cfg->cache_log) {
+        b->cache_log = fopen(cfg->cache_log, "w");
+        if (!b->cache_log) {
+            fprintf(stderr, "h7vboard: %s: %s\n", cfg->cache_log, strerror(errno));
+            goto fail;
+        }
+    }
+    vb_periph_reset(b, true);
+    if (vb_link_open(b) != 0)
+        goto fail;
+    return b;
+fail:
+    vb_free(b);
+    return NULL;
+}
+
+void vb_free(struct vb *b)
+{
+    if (!b)
+        return;
+    vb_link_close(b);
+    if (b->cache_log)
+        fclose(b->cache_log);
+    if (b->uc)
+        uc_close(b->uc);
+    if (b->sim)
+        h7sim_free(b->sim);
+    free(b->icache);
+    free(b->publish_buf);
+    free(b);
+}
+
+struct h7sim *vb_model(struct vb *b)
+{
+    return b->sim;
+}
+
+/* ---- ELF loading -------------------------------------------------------- */
+
+int vb_load_elf(struct vb *b, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "h7vboard: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *img = sz > 0 ? malloc((size_t)sz) : NULL;
+    if (!img || fread(img, 1, (size_t)sz, f) != (size_t)sz) {
+        fprintf(stderr, "h7vboard: %s: cannot read\n", path);
+        fclose(f);
+        free(img);
+        return -1;
+    }
+    fclose(f);
+    int rc = -1;
+    uint8_t *stage = NULL, *dirty = NULL;
+    const Elf32_Ehdr *eh = (const Elf32_Ehdr *)img;
+    if ((size_t)sz < sizeof *eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh->e_ident[EI_CLASS] != ELFCLASS32 || eh->e_machine != EM_ARM) {
+        fprintf(stderr, "h7vboard: %s: not a 32-bit ARM ELF file\n", path);
+        goto out;
+    }
+    if (eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf32_Phdr) > (uint64_t)sz) {
+        fprintf(stderr, "h7vboard: %s: truncated program headers\n", path);
+        goto out;
+    }
+    stage = malloc(H7_FLASH_SIZE);
+    dirty = calloc(H7_FLASH_SIZE / H7_FLASH_WORD, 1);
+    if (!stage || !dirty)
+        goto out;
+    memset(stage, 0xFF, H7_FLASH_SIZE);
+    const Elf32_Phdr *ph = (const Elf32_Phdr *)(img + eh->e_phoff);
+    for (unsigned i = 0; i < eh->e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD || ph[i].p_filesz == 0)
+            continue;
+        uint32_t pa = ph[i].p_paddr, n = ph[i].p_filesz;
+        if ((uint64_t)ph[i].p_offset + n > (uint64_t)sz) {
+            fprintf(stderr, "h7vboard: %s: segment %u outside the file\n", path, i);
+            goto out;
+        }
+        const uint8_t *src = img + ph[i].p_offset;
+        if (pa >= H7_FLASH_BASE && (uint64_t)pa + n <= (uint64_t)H7_FLASH_BASE + H7_FLASH_SIZE) {
+            memcpy(stage + (pa - H7_FLASH_BASE), src, n);
+            for (uint32_t w = (pa - H7_FLASH_BASE) / H7_FLASH_WORD;
+                 w <= (pa + n - 1 - H7_FLASH_BASE) / H7_FLASH_WORD; w++)
+                dirty[w] = 1;
+        } else if (uc_mem_write(b->uc, pa, src, n) != UC_ERR_OK) {
+            fprintf(stderr, "h7vboard: %s: segment at 0x%08x (+%u) is not in RAM or flash\n", path, pa, n);
+            goto out;
+        }
+        vb_trace(b, "load 0x%08x +%u", pa, n);
+    }
+    /* Program the touched flash words; words already holding the same
+     * bytes are skipped (a persistent --flash file keeps the image). */
+    uint8_t cur[H7_FLASH_WORD];
+    for (uint32_t w = 0; w < H7_FLASH_SIZE / H7_FLASH_WORD; w++) {
+        if (!dirty[w])
+            continue;
+        uint32_t a = H7_FLASH_BASE + w * H7_FLASH_WORD;
+        h7sim_peek(b->sim, a, cur, sizeof cur);
+        if (memcmp(cur, stage + w * H7_FLASH_WORD, H7_FLASH_WORD) == 0 &&
+            h7sim_word_state(b->sim, a) != H7SIM_WORD_VIRGIN)
+            continue;
+        uint32_t w1 = w;
+        while (w1 + 1 < H7_FLASH_SIZE / H7_FLASH_WORD && dirty[w1 + 1])
+            w1++;
+        for (uint32_t x = w; x <= w1; x++) {
+            uint32_t xa = H7_FLASH_BASE + x * H7_FLASH_WORD;
+            h7sim_peek(b->sim, xa, cur, sizeof cur);
+            bool same = memcmp(cur, stage + x * H7_FLASH_WORD, H7_FLASH_WORD) == 0;
+            if (h7sim_word_state(b->sim, xa) == H7SIM_WORD_VIRGIN) {
+                bool blank = true;
+                for (unsigned k = 0; k < H7_FLASH_WORD; k++)
+                    blank &= stage[x * H7_FLASH_WORD + k] == 0xFF;
+                if (!blank && h7sim_backdoor_program(b->sim, xa, stage + x * H7_FLASH_WORD, H7_FLASH_WORD) != 0) {
+                    fprintf(stderr, "h7vboard: cannot program 0x%08x\n", xa);
+                    goto out;
+                }
+            } else if (!same) {
+                fprintf(stderr, "h7vboard: %s: flash at 0x%08x already holds other data"
+                                " (use --erase to start from an erased part)\n", path, xa);
+                goto out;
+            }
+        }
+        w = w1;
+    }
+    flash_publish(b, H7_FLASH_BASE, H7_FLASH_SIZE);
+    rc = 0;
+out:
+    free(stage);
+    free(dirty);
+    free(img);
+    return rc;
+}
+
+/* ---- run loop ------------------------------------------------------------ */
+
+/* WFI: sleep in virtual time until something can wake the core. */
+static void idle(struct vb *b)
+{
+    while (!b->stopping && b->stop == VB_STOP_NONE) {
+        process_events(b);
+        if (b->stopping || b->reset_req || b->wdg_reset_req)
+            return;
+        if (vb_wakeup_pending(b))
+            return;
+        uint64_t now = vb_now(b), t = vb_next_event(b);
+        if (t != VB_NEVER) {
+            if (t > now) {
+                b->idle_ns += t - now;
+                vb_time_jump(b, t);
+            }
+            continue;
+        }
+        /* Nothing scheduled: only the host can wake us. Time passes as on
+         * the wall clock (no determinism to keep: no host is taking part). */
+        if (b->link.kind == VB_LINK_NONE || b->link.in_eof) {
+            if (b->link.kind == VB_LINK_NONE || b->u.rx_count == 0) {
+                fprintf(stderr, "h7vboard: WFI with nothing that can wake the core\n");
+                vb_stop_run(b, VB_STOP_TIMEOUT);
+                return;
+            }
+        }
+        double w0 = vb_wall();
+        vb_link_wait(b, 20);
+        uint64_t dt = (uint64_t)((vb_wall() - w0) * 1e9);
+        b->idle_ns += dt;
+        vb_time_jump(b, vb_now(b) + dt);
+    }
+}
+
+enum vb_stop vb_run(struct vb *b)
+{
+    b->wall_start = vb_wall();
+    system_reset(b, true);
+    while (b->stop == VB_STOP_NONE) {
+        b->stopping = false;
+        uint32_t pc = vb_rreg(b, UC_ARM_REG_PC);
+        b->fault_bfar = 0;
+        uc_err e = uc_emu_start(b->uc, pc | 1, 0xFFFFFFFFull, 0, 0);
+        if (b->stop != VB_STOP_NONE)
+            break;
+        if (b->wdg_reset_req) {
+            b->wdg_resets++;
+            vb_trace(b, "watchdog reset");
+            if (b->cfg.stop_on_watchdog) {
+                vb_stop_run(b, VB_STOP_WATCHDOG);
+                break;
+            }
+            b->rsr |= 1u << 26;     /* IWDG1RSTF */
+            system_reset(b, false);
+            continue;
+        }
+        if (b->reset_req) {
+            if (b->cfg.stop_on_reset) {
+                vb_stop_run(b, VB_STOP_RESET);
+                break;
+            }
+            b->rsr |= 1u << 24;     /* SFTRSTF */
+            system_reset(b, false);
+            continue;
+        }
+        pc = vb_rreg(b, UC_ARM_REG_PC);
+        if (b->fault_pending) {
+            b->fault_pending = false;
+            if (b->fault_cfsr & VB_CFSR_BFARVALID)
+                b->bfar = b->fault_bfar;
+            vb_fault(b, VB_EXC_BUSFAULT, b->fault_cfsr, pc, "bus error");
+            continue;
+        }
+        if (e == UC_ERR_FETCH_PROT || e == UC_ERR_FETCH_UNMAPPED) {
+            b->bfar = b->fault_bfar ? b->fault_bfar : pc;
+            vb_fault(b, VB_EXC_BUSFAULT, VB_CFSR_IBUSERR, pc, "instruction fetch from no memory");
+            continue;
+        }
+        if (e == UC_ERR_INSN_INVALID) {
+            vb_fault(b, VB_EXC_USAGE, VB_CFSR_UNDEFINSTR, pc, "undefined instruction");
+            continue;
+        }
+        if (e != UC_ERR_OK) {
+            char what[96];
+            snprintf(what, sizeof what, "emulation error: %s", uc_strerror(e));
+            vb_dump(b, stderr, what);
+            vb_stop_run(b, VB_STOP_FAULT);
+            break;
+        }
+        uint16_t prev = 0, prev2[2] = { 0, 0 };
+        uc_mem_read(b->uc, pc - 2, &prev, 2);
+        uc_mem_read(b->uc, pc - 4, prev2, 4);
+        bool wfi = prev == 0xBF30 || prev == 0xBF20 ||
+                   (prev2[0] == 0xF3AF && (prev2[1] == 0x8003 || prev2[1] == 0x8002));
+        if (wfi) {
+            idle(b);
+            if (b->stop != VB_STOP_NONE)
+                break;
+            if (!b->reset_req && !b->wdg_reset_req)
+                vb_deliver(b, vb_rreg(b, UC_ARM_REG_PC));
+            vb_schedule(b);
+        }
+    }
+    vb_link_flush(b);
+    b->wall_s = vb_wall() - b->wall_start;
+    if (b->stop == VB_STOP_FAULT || b->stop == VB_STOP_TIMEOUT)
+        vb_trace(b, "stopped: %s", vb_stop_name(b->stop));
+    if (b->cfg.flash_file) {
+        if (h7sim_save(b->sim, b->cfg.flash_file) != 0)
+            fprintf(stderr, "h7vboard: cannot save flash to %s\n", b->cfg.flash_file);
+    }
+    if (b->cache_log)
+        fflush(b->cache_log);
+    return b->stop;
+}
+
+/* ---- results ------------------------------------------------------------- */
+
+int vb_exit_code(enum vb_stop why)
+{
+    switch (why) {
+    case VB_STOP_OK:
+    case VB_STOP_RESET:
+        return VB_EXIT_OK;
+    case VB_STOP_FW_FAIL: return VB_EXIT_FW_FAIL;
+    case VB_STOP_FAULT: return VB_EXIT_FAULT;
+    case VB_STOP_TIMEOUT: return VB_EXIT_TIMEOUT;
+    case VB_STOP_WATCHDOG: return VB_EXIT_WATCHDOG;
+    case VB_STOP_POWER_CUT: return VB_EXIT_POWER_CUT;
+    case VB_STOP_SIGNAL: return VB_EXIT_SIGNAL;
+    case VB_STOP_NONE: break;
+    }
+    return VB_EXIT_FAULT;
+}
+
+const char *vb_stop_name(enum vb_stop why)
+{
+    switch (why) {
+    case VB_STOP_NONE: return "running";
+    case VB_STOP_OK: return "ok";
+    case VB_STOP_FW_FAIL: return "firmware-failure";
+    case VB_STOP_FAULT: return "fault";
+    case VB_STOP_TIMEOUT: return "timeout";
+    case VB_STOP_WATCHDOG: return "watchdog";
+    case VB_STOP_POWER_CUT: return "power-cut";
+    case VB_STOP_SIGNAL: return "signal";
+    case VB_STOP_RESET: return "reset";
+    }
+    return "?";
+}
+
+void vb_get_stats(const struct vb *b, struct vb_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    st->time_ns = vb_now(b);
+    st->insns = b->cyc;
+    st->stall_ns = b->stall_ns;
+    st->idle_ns = b->idle_ns;
+    st->flash_ops = b->flash_ops;
+    st->uart_rx = b->uart_rx;
+    st->uart_tx = b->uart_tx;
+    st->uart_ore = b->uart_ore;
+    st->exceptions = b->exceptions;
+    st->resets = b->resets;
+    st->wdg_resets = b->wdg_resets;
+    memcpy(st->cache_ops, b->cache_ops, sizeof st->cache_ops);
+    st->wall_s = b->wall_s;
+    st->core_hz = b->hz;
+    uint32_t fck = vb_rcc_usart3_hz((struct vb *)b);
+    uint32_t div = b->u.brr & 0xFFFF;
+    if (b->u.cr1 & (1u << 15))
+        div = (div & 0xFFF0u) | ((div & 7u) << 1);
+    st->baud = div ? (uint32_t)(((b->u.cr1 & (1u << 15)) ? 2ull : 1ull) * fck / div) : 0;
+    st->pc = 0;
+}
+
+void vb_print_summary(const struct vb *b, FILE *out)
+{
+    struct vb_stats st;
+    vb_get_stats(b, &st);
+    double mips = st.wall_s > 0 ? (double)st.insns / st.wall_s / 1e6 : 0;
+    fprintf(out, "h7vboard: stop=%s exit=%d time=%.6f ms insns=%llu stall=%.3f ms idle=%.3f ms"
+                 " flash_ops=%llu uart_rx=%llu uart_tx=%llu ore=%llu exc=%llu resets=%llu"
+                 " core=%u Hz wall=%.3f s (%.0f M instr/s)",
+            vb_stop_name(b->stop), vb_exit_code(b->stop), (double)st.time_ns / 1e6,
+            (unsigned long long)st.insns, (double)st.stall_ns / 1e6, (double)st.idle_ns / 1e6,
+            (unsigned long long)st.flash_ops, (unsigned long long)st.uart_rx,
+            (unsigned long long)st.uart_tx, (unsigned long long)st.uart_ore,
+            (unsigned long long)st.exceptions, (unsigned long long)st.resets, st.core_hz,
+            st.wall_s, mips);
+    if (b->stop == VB_STOP_FW_FAIL)
+        fprintf(out, " code=%u", b->stop_r0);
+    fputc('\n', out);
+}

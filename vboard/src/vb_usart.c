@@ -1,0 +1,717 @@
+/*
+ * vboard: USART3 (0x40004800) and its link to the host.
+ *
+ * Bytes take 1 start + M data (parity included) + stop bits at the baud rate
+ * programmed in BRR, in virtual time, both ways: 10 bit times in 8N1, 11 in
+ * 8E1. RX goes through RDR (or the 16-byte RX FIFO when CR1.FIFOEN=1); a
+ * byte that completes while it is full is lost and sets ORE.
+ *
+ * Host bytes are stamped deterministically (docs/VBOARD.md, "Virtual time
+ * and the host"): the next host byte cannot start before
+ *   H = max(end of the previous host byte, end of the board's last byte + turnaround)
+ * and when the board's time reaches H it takes the next byte the host has
+ * written, waiting on the wall clock for a bounded time if none is there
+ * yet. Time on the board never runs past H while the host may still answer.
+ */
+#define _GNU_SOURCE
+#include "vb_internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CR1_UE     (1u << 0)
+#define CR1_RE     (1u << 2)
+#define CR1_TE     (1u << 3)
+#define CR1_IDLEIE (1u << 4)
+#define CR1_RXNEIE (1u << 5)
+#define CR1_TCIE   (1u << 6)
+#define CR1_TXEIE  (1u << 7)
+#define CR1_PEIE   (1u << 8)
+#define CR1_PS     (1u << 9)
+#define CR1_PCE    (1u << 10)
+#define CR1_M0     (1u << 12)
+#define CR1_OVER8  (1u << 15)
+#define CR1_M1     (1u << 28)
+#define CR1_FIFOEN (1u << 29)
+#define CR3_EIE    (1u << 0)
+#define CR3_OVRDIS (1u << 12)
+
+#define ISR_PE   (1u << 0)
+#define ISR_FE   (1u << 1)
+#define ISR_NE   (1u << 2)
+#define ISR_ORE  (1u << 3)
+#define ISR_IDLE (1u << 4)
+#define ISR_RXNE (1u << 5)
+#define ISR_TC   (1u << 6)
+#define ISR_TXE  (1u << 7)
+#define ISR_BUSY (1u << 16)
+#define ISR_TEACK (1u << 21)
+#define ISR_REACK (1u << 22)
+#define ISR_TXFE (1u << 23)
+#define ISR_RXFF (1u << 24)
+
+/* ---- line format ---------------------------------------------------------------- */
+
+static unsigned word_bits(const struct vb_usart *u)
+{
+    if (u->cr1 & CR1_M1)
+        return 7;
+    return (u->cr1 & CR1_M0) ? 9 : 8;
+}
+
+static unsigned stop_bits(const struct vb_usart *u)
+{
+    return ((u->cr2 >> 12) & 3) >= 2 ? 2 : 1;
+}
+
+static unsigned frame_bits(const struct vb_usart *u)
+{
+    return 1 + word_bits(u) + stop_bits(u);
+}
+
+/* Virtual duration of one frame. */
+static uint64_t frame_ns(struct vb *b)
+{
+    struct vb_usart *u = &b->u;
+    static const unsigned presc[12] = { 1, 2, 4, 6, 8, 10, 12, 16, 32, 64, 128, 256 };
+    uint64_t fck = vb_rcc_usart3_hz(b) / presc[(u->presc & 0xF) < 12 ? (u->presc & 0xF) : 11];
+    uint64_t div = u->brr & 0xFFFF, mult = 1;
+    if (u->cr1 & CR1_OVER8) {
+        div = (div & 0xFFF0u) | ((div & 7u) << 1);
+        mult = 2;
+    }
+    uint64_t bits = frame_bits(u);
+    if (div < 16 || fck == 0)
+        return (bits * VB_NS_PER_S + 115199) / 115200;
+    return (uint64_t)(((unsigned __int128)bits * div * VB_NS_PER_S + fck * mult - 1) / (fck * mult));
+}
+
+static unsigned rx_capacity(const struct vb_usart *u)
+{
+    return (u->cr1 & CR1_FIFOEN) ? 16 : 1;
+}
+
+static unsigned tx_capacity(const struct vb_usart *u)
+{
+    return (u->cr1 & CR1_FIFOEN) ? 16 : 1;
+}
+
+/* ---- host link -------------------------------------------------------------------- */
+
+static void set_nonblock(int fd)
+{
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+int vb_link_open(struct vb *b)
+{
+    struct vb_link_state *l = &b->link;
+    memset(l, 0, sizeof *l);
+    l->kind = b->cfg.link;
+    l->fd_in = l->fd_out = l->listen_fd = l->pty_slave = -1;
+    l->host_bits = 8;
+    switch (l->kind) {
+    case VB_LINK_NONE:
+        return 0;
+    case VB_LINK_STDIO:
+        l->fd_in = 0;
+        l->fd_out = 1;
+        set_nonblock(0);
+        return 0;
+    case VB_LINK_FDS:
+        l->fd_in = b->cfg.fd_in;
+        l->fd_out = b->cfg.fd_out;
+        if (l->fd_in >= 0)
+            set_nonblock(l->fd_in);
+        return 0;
+    case VB_LINK_PTY: {
+        int m = posix_openpt(O_RDWR | O_NOCTTY);
+        if (m < 0 || grantpt(m) != 0 || unlockpt(m) != 0) {
+            fprintf(stderr, "h7vboard: cannot create a pty: %s\n", strerror(errno));
+            return -1;
+        }
+        const char *name = ptsname(m);
+        /* Keep the slave open in raw mode: output written before a client
+         * connects is kept, and the line discipline does not mangle bytes. */
+        int sl = open(name, O_RDWR | O_NOCTTY);
+        if (sl < 0) {
+            fprintf(stderr, "h7vboard: %s: %s\n", name, strerror(errno));
+            close(m);
+            return -1;
+        }
+        struct termios t;
+        tcgetattr(sl, &t);
+        cfmakeraw(&t);
+        tcsetattr(sl, TCSANOW, &t);
+        set_nonblock(m);
+        l->fd_in = l->fd_out = m;
+        l->pty_slave = sl;
+        l->nonblock_out = true;
+        fprintf(stderr, "h7vboard: USART3 on %s\n", name);
+        if (b->cfg.pty_link) {
+            unlink(b->cfg.pty_link);
+            if (symlink(name, b->cfg.pty_link) != 0) {
+                fprintf(stderr, "h7vboard: symlink %s: %s\n", b->cfg.pty_link, strerror(errno));
+                return -1;
+            }
+        }
+        if (b->cfg.pty_file) {
+            FILE *f = fopen(b->cfg.pty_file, "w");
+            if (!f) {
+                fprintf(stderr, "h7vboard: %s: %s\n", b->cfg.pty_file, strerror(errno));
+                return -1;
+            }
+            fprintf(f, "%s\n", name);
+            fclose(f);
+        }
+        return 0;
+    }
+    case VB_LINK_TCP: {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        int one = 1;
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        struct sockaddr_in sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons((uint16_t)b->cfg.tcp_port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(s, 1) != 0) {
+            fprintf(stderr, "h7vboard: cannot listen on 127.0.0.1:%d: %s\n", b->cfg.tcp_port, strerror(errno));
+            if (s >= 0)
+                close(s);
+            return -1;
+        }
+        set_nonblock(s);
+        l->listen_fd = s;
+        l->nonblock_out = true;
+        fprintf(stderr, "h7vboard: USART3 on tcp 127.0.0.1:%d\n", b->cfg.tcp_port);
+        return 0;
+    }
+    }
+    return 0;
+}
+
+void vb_link_close(struct vb *b)
+{
+    struct vb_link_state *l = &b->link;
+    vb_link_flush(b);
+    if (l->kind == VB_LINK_PTY) {
+        if (l->fd_in >= 0)
+            close(l->fd_in);
+        if (l->pty_slave >= 0)
+            close(l->pty_slave);
+        if (b->cfg.pty_link)
+            unlink(b->cfg.pty_link);
+    } else if (l->kind == VB_LINK_TCP) {
+        if (l->fd_in >= 0)
+            close(l->fd_in);
+        if (l->listen_fd >= 0)
+            close(l->listen_fd);
+    }
+    l->fd_in = l->fd_out = l->listen_fd = l->pty_slave = -1;
+    l->kind = VB_LINK_NONE;
+}
+
+void vb_link_flush(struct vb *b)
+{
+    struct vb_link_state *l = &b->link;
+    if (l->out_count == 0)
+        return;
+    if (l->fd_out < 0) {
+        l->out_count = 0;
+        return;
+    }
+    unsigned done = 0;
+    while (done < l->out_count) {
+        ssize_t n = write(l->fd_out, l->out + done, l->out_count - done);
+        if (n > 0) {
+            done += (unsigned)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN && !l->nonblock_out) {
+            struct pollfd p = { .fd = l->fd_out, .events = POLLOUT };
+            poll(&p, 1, 100);
+            continue;
+        }
+        l->dropped_out += l->out_count - done;
+        break;
+    }
+    l->out_count = 0;
+}
+
+static void host_format(struct vb *b)
+{
+    struct vb_link_state *l = &b->link;
+    if (l->pty_slave < 0)
+        return;
+    struct termios t;
+    if (tcgetattr(l->pty_slave, &t) != 0)
+        return;
+    l->host_parity = (t.c_cflag & PARENB) ? ((t.c_cflag & PARODD) ? 2 : 1) : 0;
+    switch (t.c_cflag & CSIZE) {
+    case CS5: l->host_bits = 5; break;
+    case CS6: l->host_bits = 6; break;
+    case CS7: l->host_bits = 7; break;
+    default: l->host_bits = 8; break;
+    }
+}
+
+void vb_link_poll(struct vb *b)
+{
+    struct vb_link_state *l = &b->link;
+    l->last_poll_wall = vb_wall();
+    if (l->kind == VB_LINK_TCP && l->fd_in < 0) {
+        int c = accept(l->listen_fd, NULL, NULL);
+        if (c < 0)
+            return;
+        set_nonblock(c);
+        l->fd_in = l->fd_out = c;
+        vb_trace(b, "host connected (tcp)");
+    }
+    if (l->fd_in < 0 || l->in_eof)
+        return;
+    while (l->q_count < VB_HOSTQ_SIZE) {
+        if (l->q_count == 0)
+            l->q_head = 0;
+        unsigned tail = (l->q_head + l->q_count) % VB_HOSTQ_SIZE;
+        unsigned room = tail >= l->q_head ? VB_HOSTQ_SIZE - tail : l->q_head - tail;
+        ssize_t n = read(l->fd_in, l->q + tail, room);
+        if (n > 0) {
+            if (l->q_count == 0)
+                host_format(b);
+            l->q_count += (unsigned)n;
+            l->seen_host = true;
+            l->last_host_byte_wall = l->last_poll_wall;
+            continue;
+        }
+        if (n == 0) {
+            if (l->kind == VB_LINK_TCP) {
+                close(l->fd_in);
+                l->fd_in = l->fd_out = -1;
+                vb_trace(b, "host disconnected (tcp)");
+            } else if (l->kind != VB_LINK_PTY) {
+                l->in_eof = true;
+                vb_trace(b, "host input closed");
+            }
+        }
+        break;
+    }
+}
+
+bool vb_link_wait(struct vb *b, int ms)
+{
+    struct vb_link_state *l = &b->link;
+    vb_link_flush(b);
+    int fd = l->fd_in;
+    if (l->kind == VB_LINK_TCP && fd < 0)
+        fd = l->listen_fd;
+    if (fd < 0 || l->in_eof) {
+        if (ms > 0) {
+            struct timespec ts = { 0, (long)ms * 1000000L };
+            nanosleep(&ts, NULL);
+        }
+        return false;
+    }
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    int r = poll(&p, 1, ms);
+    if (r > 0) {
+        unsigned before = l->q_count;
+        vb_link_poll(b);
+        return l->q_count > before;
+    }
+    return false;
+}
+
+static bool host_engaged(struct vb *b)
+{
+    struct vb_link_state *l = &b->link;
+    if (l->kind == VB_LINK_NONE || l->in_eof)
+        return false;
+    if (l->kind == VB_LINK_TCP && l->fd_in < 0)
+        return false;
+    if (!l->seen_host)
+        return b->cfg.wait_host;
+    return vb_wall() - l->last_host_byte_wall < (double)b->cfg.host_idle_ms / 1000.0;
+}
+
+/* ---- interrupt line ---------------------------------------------------------------- */
+
+static uint32_t isr_value(struct vb *b)
+{
+    struct vb_usart *u = &b->u;
+    uint32_t v = u->isr & (ISR_PE | ISR_FE | ISR_NE | ISR_ORE | ISR_IDLE);
+    if (u->rx_count)
+        v |= ISR_RXNE;
+    if (u->rx_count >= 16)
+        v |= ISR_RXFF;
+    if (u->tx_count < tx_capacity(u))
+        v |= ISR_TXE;
+    if (u->tx_count == 0)
+        v |= ISR_TXFE;
+    if (!u->tx_shifting && u->tx_count == 0 && !u->tc_cleared)
+        v |= ISR_TC;
+    if (u->tx_shifting || u->rx_inflight)
+        v |= ISR_BUSY;
+    if ((u->cr1 & CR1_UE) && (u->cr1 & CR1_TE))
+        v |= ISR_TEACK;
+    if ((u->cr1 & CR1_UE) && (u->cr1 & CR1_RE))
+        v |= ISR_REACK;
+    return v;
+}
+
+static void update_irq(struct vb *b)
+{
+    struct vb_usart *u = &b->u;
+    uint32_t isr = isr_value(b), cr1 = u->cr1;
+    bool level = ((cr1 & CR1_RXNEIE) && (isr & (ISR_RXNE | ISR_ORE))) ||
+                 ((cr1 & CR1_TXEIE) && (isr & ISR_TXE)) ||
+                 ((cr1 & CR1_TCIE) && (isr & ISR_TC)) ||
+                 ((cr1 & CR1_PEIE) && (isr & ISR_PE)) ||
+                 ((u->cr3 & CR3_EIE) && (isr & (ISR_FE | ISR_NE | ISR_ORE))) ||
+                 ((cr1 & CR1_IDLEIE) && (isr & ISR_IDLE));
+    if (!(cr1 & CR1_UE))
+        level = false;
+    if (level != b->irq_level[VB_IRQ_USART3] || level)
+        vb_irq_set_level(b, VB_IRQ_USART3, level);
+}
+
+/* ---- transmit --------------------------------------------------------------------- */
+
+static uint64_t horizon(struct vb *b)
+{
+    struct vb_usart *u = &b->u;
+    uint64_t h = u->prev_rx_end, t = u->last_tx_end ? u->last_tx_end + b->cfg.turnaround_ns : 0;
+    if (t > h)
+        h = t;
+    if (u->horizon > h)
+        h = u->horizon;   /* late arrivals */
+    return h;
+}
+
+static void start_shift(struct vb *b, uint64_t t)
+{
+    struct vb_usart *u = &b->u;
+    uint8_t c = u->txq[u->tx_head];
+    u->tx_head = (u->tx_head + 1) % 16;
+    u->tx_count--;
+    u->tx_shifting = true;
+    u->tx_end = t + frame_ns(b);
+    u->last_tx_end = u->tx_end;
+    /* A new board output: the host may react to it. */
+    u->host_silent = false;
+    u->reaction_started = false;
+    b->uart_tx++;
+    struct vb_link_state *l = &b->link;
+    if (l->fd_out >= 0) {
+        if (l->out_count == VB_OUTBUF_SIZE)
+            vb_link_flush(b);
+        l->out[l->out_count++] = c;
+    }
+    vb_schedule(b);
+}
+
+/* ---- receive ---------------------------------------------------------------------- */
+
+static unsigned parity_of(uint32_t x)
+{
+    return (unsigned)__builtin_popcount(x) & 1u;
+}
+
+/* The byte as the USART samples it when the host's frame format differs
+ * from the programmed one (e.g. host 8N1, firmware 8E1): *flags gets PE/FE. */
+static uint32_t sample(struct vb *b, uint8_t byte, uint32_t *flags)
+{
+    struct vb_usart *u = &b->u;
+    struct vb_link_state *l = &b->link;
+    unsigned m = word_bits(u), pce = (u->cr1 & CR1_PCE) ? 1 : 0, dbits = m - pce;
+    unsigned fw_par = pce ? ((u->cr1 & CR1_PS) ? 2 : 1) : 0;
+    *flags = 0;
+    if (l->pty_slave < 0 || (l->host_parity == (int)fw_par && l->host_bits == (int)dbits))
+        return byte & ((1u << dbits) - 1);
+    /* Host frame bits after the start bit, then idle (1). */
+    uint64_t bits = 0;
+    unsigned n = 0, hb = (unsigned)l->host_bits;
+    uint32_t data = byte & ((1u << hb) - 1);
+    bits |= (uint64_t)data;
+    n = hb;
+    if (l->host_parity) {
+        unsigned p = parity_of(data) ^ (l->host_parity == 2 ? 1u : 0u);
+        bits |= (uint64_t)p << n;
+        n++;
+    }
+    bits |= ~0ull << n;     /* stop bit and idle line */
+    uint32_t word = (uint32_t)(bits & ((1ull << m) - 1));
+    unsigned stop = (unsigned)(bits >> m) & 1;
+    if (!stop)
+        *flags |= ISR_FE;
+    if (pce) {
+        unsigned ones = parity_of(word);
+        if ((fw_par == 1 && ones != 0) || (fw_par == 2 && ones != 1))
+            *flags |= ISR_PE;
+    }
+    return word & ((1u << dbits) - 1);
+}
+
+static void rx_deliver(struct vb *b)
+{
+    struct vb_usart *u = &b->u;
+    u->rx_inflight = false;
+    u->prev_rx_end = u->rx_end;
+    if (!(u->cr1 & CR1_UE) || !(u->cr1 & CR1_RE)) {
+        vb_trace(b, "USART3 RX byte 0x%02x dropped (receiver off)", u->rx_byte);
+        return;
+    }
+    uint32_t flags = 0;
+    uint32_t data = sample(b, u->rx_byte, &flags);
+    if (u->rx_count >= rx_capacity(u)) {
+        if (!(u->cr3 & CR3_OVRDIS)) {
+            u->isr |= ISR_ORE;
+            b->uart_ore++;
+            vb_trace(b, "USART3 overrun: byte 0x%02x lost", u->rx_byte);
+            update_irq(b);
+            return;
+        }
+        return;
+    }
+    u->isr |= flags;
+    u->rxfifo[(u->rx_head + u->rx_count) % 16] = (uint8_t)data;
+    u->rx_count++;
+    b->uart_rx++;
+    update_irq(b);
+}
+
+/* ---- time -------------------------------------------------------------------------- */
+
+static uint64_t sync_time(struct vb *b)
+{
+    struct vb_usart *u = &b->u;
+    if (u->rx_inflight)
+        return VB_NEVER;
+    if (b->link.q_count)
+        return horizon(b);
+    if (!u->host_silent && host_engaged(b))
+        return horizon(b);
+    return VB_NEVER;
+}
+
+uint64_t vb_usart_next(struct vb *b)
+{
+    struct vb_usart *u = &b->u;
+    uint64_t t = VB_NEVER;
+    if (u->tx_shifting && u->tx_end < t)
+        t = u->tx_end;
+    if (u->rx_inflight && u->rx_end < t)
+        t = u->rx_end;
+    uint64_t s = sync_time(b);
+    if (s < t)
+        t = s;
+    return t;
+}
+
+/* At the horizon: take the host's next byte, waiting a bounded wall time. */
+static void host_sync(struct vb *b, uint64_t h)
+{
+    struct vb_usart *u = &b->u;
+    struct vb_link_state *l = &b->link;
+    if (l->q_count == 0)
+        vb_link_poll(b);
+    if (l->q_count == 0 && host_engaged(b)) {
+        unsigned ms = u->reaction_started ? b->cfg.host_gap_ms
+                      : (!l->seen_host && b->cfg.wait_host) ? 5000 : b->cfg.host_wait_ms;
+        double until = vb_wall() + ms / 1000.0;
+        for (;;) {
+            double left = until - vb_wall();
+            if (left <= 0 || vb_link_wait(b, (int)(left * 1000.0) + 1) || l->in_eof || b->sig_stop)
+                break;
+        }
+    }
+    if (l->q_count == 0) {
+        u->host_silent = true;
+        return;
+    }
+    u->rx_byte = l->q[l->q_head];
+    l->q_head = (l->q_head + 1) % VB_HOSTQ_SIZE;
+    l->q_count--;
+    u->rx_inflight = true;
+    u->rx_end = h + frame_ns(b);
+    u->reaction_started = true;
+}
+
+void vb_usart_process(struct vb *b, uint64_t now)
+{
+    struct vb_usart *u = &b->u;
+    struct vb_link_state *l = &b->link;
+    if (l->kind == VB_LINK_NONE && !u->tx_shifting && !u->rx_inflight)
+        return;
+    /* While the host is silent, bytes it writes later arrive late: they
+     * are stamped at the board's present time. */
+    if (l->kind != VB_LINK_NONE && l->q_count == 0 && !u->rx_inflight &&
+        (u->host_silent || !host_engaged(b)) && vb_wall() - l->last_poll_wall > 0.001) {
+        vb_link_poll(b);
+        if (l->q_count) {
+            if (horizon(b) < now)
+                u->horizon = now;
+            u->host_silent = false;
+            vb_trace(b, "host byte arrived late, stamped at %.6f ms", (double)horizon(b) / 1e6);
+        }
+    }
+    bool changed = false;
+    for (;;) {
+        uint64_t t_tx = u->tx_shifting ? u->tx_end : VB_NEVER;
+        uint64_t t_rx = u->rx_inflight ? u->rx_end : VB_NEVER;
+        uint64_t t_sync = sync_time(b);
+        uint64_t t = t_tx < t_rx ? t_tx : t_rx;
+        if (t_sync < t)
+            t = t_sync;
+        if (t > now)
+            break;
+        changed = true;
+        if (t == t_tx) {
+            u->tx_shifting = false;
+            if (u->tx_count)
+                start_shift(b, t_tx);
+        } else if (t == t_rx) {
+            rx_deliver(b);
+        } else {
+            host_sync(b, t_sync);
+            if (u->host_silent && !u->rx_inflight)
+                break;
+        }
+    }
+    if (changed)
+        update_irq(b);
+    if (l->out_count)
+        vb_link_flush(b);
+}
+
+/* ---- registers --------------------------------------------------------------------- */
+
+void vb_usart_reset(struct vb *b)
+{
+    struct vb_usart *u = &b->u;
+    uint64_t keep_tx = u->last_tx_end, keep_rx = u->prev_rx_end, keep_h = u->horizon;
+    bool inflight = u->rx_inflight;
+    uint8_t byte = u->rx_byte;
+    uint64_t rx_end = u->rx_end;
+    memset(u, 0, sizeof *u);
+    /* The wire keeps its history across a reset of the MCU. */
+    u->last_tx_end = keep_tx;
+    u->prev_rx_end = keep_rx;
+    u->horizon = keep_h;
+    u->rx_inflight = inflight;
+    u->rx_byte = byte;
+    u->rx_end = rx_end;
+    u->tc_cleared = false;
+}
+
+uint32_t vb_usart_read(struct vb *b, uint32_t off, unsigned size)
+{
+    struct vb_usart *u = &b->u;
+    uint32_t v = 0, a = off & ~3u;
+    switch (a) {
+    case 0x00: v = u->cr1; break;
+    case 0x04: v = u->cr2; break;
+    case 0x08: v = u->cr3; break;
+    case 0x0C: v = u->brr; break;
+    case 0x10: v = u->gtpr; break;
+    case 0x14: v = u->rtor; break;
+    case 0x1C:
+        v = isr_value(b);
+        if (!(v & ISR_RXNE) && (u->cr1 & CR1_RE))
+            vb_spin_poll(b, 20000);
+        else if (v & ISR_RXNE)
+            b->spin_polls = 0;
+        break;
+    case 0x24:
+        if (u->rx_count) {
+            v = u->rxfifo[u->rx_head];
+            u->rx_head = (u->rx_head + 1) % 16;
+            u->rx_count--;
+            if (u->rx_count == 0)
+                u->isr &= ~(ISR_PE | ISR_FE | ISR_NE);
+            update_irq(b);
+        } else {
+            v = u->rxfifo[(u->rx_head + 15) % 16];   /* RDR keeps the last byte */
+        }
+        break;
+    case 0x2C: v = u->presc; break;
+    default: v = 0; break;
+    }
+    v >>= 8 * (off & 3);
+    return size >= 4 ? v : v & ((1u << (8 * size)) - 1);
+}
+
+void vb_usart_write(struct vb *b, uint32_t off, unsigned size, uint32_t v)
+{
+    struct vb_usart *u = &b->u;
+    uint32_t a = off & ~3u;
+    if (size < 4)
+        v <<= 8 * (off & 3);
+    uint64_t now = vb_now(b);
+    vb_usart_process(b, now);
+    switch (a) {
+    case 0x00: {
+        uint32_t old = u->cr1;
+        u->cr1 = v;
+        if ((old ^ v) & (CR1_UE | CR1_RE | CR1_TE | CR1_PCE | CR1_PS | CR1_M0 | CR1_M1 | CR1_FIFOEN))
+            vb_trace(b, "USART3 CR1 = 0x%08x (%u%c%u%s)", v, word_bits(u) - ((v & CR1_PCE) ? 1 : 0),
+                     (v & CR1_PCE) ? ((v & CR1_PS) ? 'O' : 'E') : 'N', stop_bits(u),
+                     (v & CR1_FIFOEN) ? ", FIFO" : "");
+        if (!(v & CR1_UE)) {
+            u->tx_count = 0;
+            u->rx_count = 0;
+        }
+        break;
+    }
+    case 0x04: u->cr2 = v; break;
+    case 0x08: u->cr3 = v; break;
+    case 0x0C:
+        u->brr = v & 0xFFFF;
+        vb_trace(b, "USART3 BRR = %u (frame %.3f us)", u->brr, (double)frame_ns(b) / 1e3);
+        break;
+    case 0x10: u->gtpr = v; break;
+    case 0x14: u->rtor = v; break;
+    case 0x18:
+        if (v & (1u << 3)) {        /* RXFRQ: drop the received data */
+            u->rx_count = 0;
+        }
+        if (v & (1u << 4))          /* TXFRQ */
+            u->tx_count = 0;
+        break;
+    case 0x20:
+        u->isr &= ~(v & (ISR_PE | ISR_FE | ISR_NE | ISR_ORE | ISR_IDLE));
+        if (v & (1u << 6))
+            u->tc_cleared = true;
+        break;
+    case 0x28:
+        if (!(u->cr1 & CR1_UE) || !(u->cr1 & CR1_TE)) {
+            vb_trace(b, "USART3 TDR write 0x%02x with the transmitter off", v & 0xFF);
+            break;
+        }
+        if (u->tx_count >= tx_capacity(u)) {
+            vb_trace(b, "USART3 TDR write 0x%02x while full: lost", v & 0xFF);
+            break;
+        }
+        u->tc_cleared = false;
+        u->txq[(u->tx_head + u->tx_count) % 16] = (uint8_t)(v & ((1u << (word_bits(u) - ((u->cr1 & CR1_PCE) ? 1 : 0))) - 1));
+        u->tx_count++;
+        if (!u->tx_shifting)
+            start_shift(b, now);
+        break;
+    case 0x2C: u->presc = v & 0xF; break;
+    default: break;
+    }
+    update_irq(b);
+    vb_schedule(b);
+}
