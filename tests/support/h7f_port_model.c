@@ -11,6 +11,7 @@ uint64_t h7f_port_access_ns = 20;
 uint32_t h7f_port_fetch_addr;
 struct h7f_port_stats h7f_port_stats;
 void (*h7f_port_after_write)(uint32_t addr, uint32_t v, bool array);
+uint32_t (*h7f_port_read_filter)(uint32_t addr, uint32_t v);
 
 /* Last invalidation time (+1) per flash word of the 2 MB. */
 static uint64_t inval_ns[H7_FLASH_SIZE / H7_FLASH_WORD];
@@ -21,6 +22,7 @@ void h7f_port_attach(struct h7sim *sim)
     h7f_port_access_ns = 20;
     h7f_port_fetch_addr = 0;
     h7f_port_after_write = NULL;
+    h7f_port_read_filter = NULL;
     memset(&h7f_port_stats, 0, sizeof h7f_port_stats);
     h7f_port_inval_clear();
 }
@@ -58,6 +60,8 @@ uint32_t h7f_io_read32(uint32_t addr)
     if (h7sim_read(h7f_port_sim, addr, 4, &v, &stall) != H7SIM_OK)
         h7f_port_stats.buserr_regs++;
     after_access(stall);
+    if (h7f_port_read_filter)
+        return h7f_port_read_filter(addr, (uint32_t)v);
     return (uint32_t)v;
 }
 
@@ -132,15 +136,16 @@ void h7f_io_dcache_invalidate(uint32_t addr, uint32_t len)
     }
 }
 
-/* A busy-wait iteration: let model time run to the next completion (or
- * 1 us when nothing is scheduled), as a CPU spinning on SR would. */
+/* A busy-wait iteration: let model time run to the next completion, as a
+ * CPU spinning on SR would. With nothing scheduled (a test's stuck BSY)
+ * time moves in 10 us steps, so the driver's timeouts are reached. */
 void h7f_io_poll(void)
 {
     h7f_port_stats.polls++;
     before_access();
     uint64_t now = h7sim_now(h7f_port_sim);
     uint64_t next = h7sim_next_event(h7f_port_sim);
-    uint64_t step = 1000u;
+    uint64_t step = 10000u;
     if (next != UINT64_MAX && next > now)
         step = next - now;
     h7sim_advance(h7f_port_sim, step);

@@ -294,6 +294,56 @@ static void test_swapped_banks(void **state)
     assert_int_equal(h7f_opt_set_swap(&x->f, false), H7F_OK);
 }
 
+/* A controller whose BSY never clears: every wait ends with H7F_E_TIMEOUT
+ * after the datasheet maximum x2, and the bank is relocked. */
+static uint32_t stuck_bsy(uint32_t addr, uint32_t v)
+{
+    if (addr == H7_FLASH_REG(1, FLASH_SR) || addr == H7_FLASH_REG(2, FLASH_SR))
+        return v | FLASH_SR_BSY;
+    return v;
+}
+
+static void test_timeouts(void **state)
+{
+    struct fx *x = *state;
+    uint8_t d[32];
+    fx_pattern(d, sizeof d, 12);
+    /* Busy from the start: op_begin waits for the queue (bank erase max x2). */
+    h7f_port_read_filter = stuck_bsy;
+    uint64_t t0 = h7sim_now(x->sim);
+    assert_int_equal(h7f_erase_sector(&x->f, WRITE_START), H7F_E_TIMEOUT);
+    uint64_t dt = h7sim_now(x->sim) - t0;
+    assert_true(dt >= 52000000000ull && dt < 52001000000ull);
+    h7f_port_read_filter = NULL;
+    assert_true(h7f_io_read32(H7_FLASH_REG(1, FLASH_CR)) & FLASH_CR_LOCK);
+    assert_int_equal(h7f_program_word(&x->f, WRITE_START + 0x20000u, d), H7F_OK);
+}
+
+/* BSY sticks once the last store of the word is done. */
+static void arm_stuck(uint32_t addr, uint32_t v, bool array)
+{
+    (void)v;
+    if (array && (addr & 31u) == 28u)
+        h7f_port_read_filter = stuck_bsy;
+}
+
+static void test_timeout_program(void **state)
+{
+    struct fx *x = *state;
+    uint8_t d[32];
+    fx_pattern(d, sizeof d, 13);
+    h7f_port_after_write = arm_stuck;
+    uint64_t t0 = h7sim_now(x->sim);
+    assert_int_equal(h7f_program_word(&x->f, WRITE_START + 0x40u, d), H7F_E_TIMEOUT);
+    uint64_t dt = h7sim_now(x->sim) - t0;
+    assert_true(dt >= 1160000u && dt < 1300000u);
+    h7f_port_after_write = NULL;
+    h7f_port_read_filter = NULL;
+    assert_true(h7f_io_read32(H7_FLASH_REG(1, FLASH_CR)) & FLASH_CR_LOCK);
+    /* The word was programmed after all (only SR lied): the next word is fine. */
+    assert_int_equal(h7f_program_word(&x->f, WRITE_START + 0x60u, d), H7F_OK);
+}
+
 static void test_strerror(void **state)
 {
     (void)state;
@@ -325,6 +375,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_protected, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_pcrop_area, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_swapped_banks, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_timeouts, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_program, fx_setup, fx_teardown),
         cmocka_unit_test(test_strerror),
     };
     return cmocka_run_group_tests_name("h7flash_lowlevel", tests, NULL, NULL);

@@ -42,6 +42,10 @@ extern uint32_t h7f_port_fetch_addr;
  * middle of an operation, e.g. right after the driver set PG. */
 extern void (*h7f_port_after_write)(uint32_t addr, uint32_t v, bool array);
 
+/* Applied to the value of every register read (NULL: none). Tests use it
+ * to make hardware misbehave, e.g. a BSY that never clears. */
+extern uint32_t (*h7f_port_read_filter)(uint32_t addr, uint32_t v);
+
 struct h7f_port_stats {
     uint64_t reg_reads, reg_writes;
     uint64_t flash_reads, flash_writes;
@@ -60,7 +64,7 @@ struct h7f_port_stats {
 extern struct h7f_port_stats h7f_port_stats;
 
 /* Attach a model, clear the statistics and the invalidation log, fetch
- * from RAM, 20 ns per access, no hook. */
+ * from RAM, 20 ns per access, no hook, no filter. */
 void h7f_port_attach(struct h7sim *sim);
 /* Model time (ns) + 1 of the last D-cache invalidation covering the flash
  * word at addr; 0 if never invalidated since h7f_port_attach. */
