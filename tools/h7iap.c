@@ -42,6 +42,7 @@ struct opts {
 	bool no_checksum;
 	int timeout_ms;
 	int sync_attempts;
+	bool enter;
 	int listen_ms;
 	const char *expect;
 };
@@ -89,6 +90,8 @@ static int connect_board(struct opts *o, struct iap_transport **tp, struct iap_c
 		c->ack_timeout_ms = o->timeout_ms;
 	if (o->sync_attempts > 0)
 		c->sync_attempts = o->sync_attempts;
+	if (o->enter)
+		c->enter_key = 'b';
 	int rc = iap_connect(c);
 	if (rc) {
 		t->ops->close(t);
@@ -518,6 +521,9 @@ static void usage_main(FILE *f)
 "        --vboard-arg ARG  pass ARG to h7vboard (repeatable)\n"
 "    -t, --timeout MS      reply timeout per command (default 3000)\n"
 "        --retries N       0x7F sync attempts (default 6)\n"
+"    -e, --enter-bootloader  send 'b' first: a running h7app resets into the\n"
+"                          bootloader (harmless to the h7iap bootloader; do not\n"
+"                          use with the ST ROM bootloader, it wants 0x7F first)\n"
 "\n"
 "IMAGE\n"
 "    -a, --address ADDR    where a raw binary goes (default 0x08040000)\n"
@@ -587,6 +593,7 @@ static const struct option long_opts[] = {
 	{ "vboard-arg", required_argument, NULL, OPT_VBOARD_ARG },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "enter-bootloader", no_argument, NULL, 'e' },
 	{ "address", required_argument, NULL, 'a' },
 	{ "go", no_argument, NULL, 'g' },
 	{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
@@ -623,7 +630,7 @@ int main(int argc, char **argv)
 	if (o.port && !*o.port)
 		o.port = NULL;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":p:b:m:t:a:gqvhV", long_opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":p:b:m:t:a:egqvhV", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'p': o.port = optarg; break;
 		case 'b':
@@ -667,6 +674,7 @@ int main(int argc, char **argv)
 			o.bin_addr = v;
 			break;
 		case 'g': o.go_after = true; break;
+		case 'e': o.enter = true; break;
 		case OPT_NO_VERIFY: o.no_verify = true; break;
 		case OPT_NO_CHECKSUM: o.no_checksum = true; break;
 		case OPT_LISTEN:

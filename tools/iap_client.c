@@ -7,7 +7,8 @@
 #include <string.h>
 
 #define NO_ANSWER_HINT \
-	"check that the board runs the bootloader (BOOT0 high or the h7iap bootloader, then reset), " \
+	"check that the board runs the bootloader (press RESET while h7iap syncs, or use " \
+	"--enter-bootloader if h7app is running; for the ST ROM bootloader BOOT0 high, then reset), " \
 	"that nothing else uses the port, and the baud rate (--baud)"
 
 void iap_client_init(struct iap_client *c, struct iap_transport *t)
@@ -135,6 +136,22 @@ int iap_sync(struct iap_client *c)
 	 * 0x7F supplies (0x7F 0x7F is not a valid pair: NACK). Both mean "in
 	 * sync". Anything else (a banner, a menu) is skipped.
 	 */
+	if (c->enter_key) {
+		/* The application resets into the bootloader; what it prints
+		 * meanwhile is skipped until the line has been quiet 200 ms. */
+		int rc = xwrite(c, &c->enter_key, 1);
+		if (rc)
+			return rc;
+		iap_debug(1, "sent '%c' to ask the application for the bootloader", c->enter_key);
+		for (int i = 0; i < 20; i++) {
+			uint8_t junk[64];
+			int r = c->t->ops->read(c->t, junk, sizeof junk, 200);
+			if (r < 0)
+				return r;
+			if (r == 0)
+				break;
+		}
+	}
 	c->t->ops->drain(c->t);
 	uint8_t s = AN3155_SYNC;
 	for (int i = 0; i < c->sync_attempts; i++) {

@@ -25,6 +25,9 @@ struct iap_client {
 	int erase_timeout_ms;  /* per 128 KB page */
 	int sync_timeout_ms;   /* per 0x7F attempt */
 	int sync_attempts;
+	/* Before syncing, send this key (0: none) and let the board settle:
+	 * h7app returns to the bootloader on 'b' (--enter-bootloader). */
+	uint8_t enter_key;
 	/* Filled by iap_connect(). */
 	bool synced;
 	uint8_t version;       /* from Get */

@@ -233,6 +233,9 @@ int iap_vboard_open(const struct iap_vboard_opts *o, struct iap_transport **out)
 	argv[n++] = flash;
 	argv[n++] = "--pty-link";
 	argv[n++] = v->link;
+	/* The bootloader listens for a host for a short (virtual) window after
+	 * reset; with --wait-host the board holds virtual time until we talk. */
+	argv[n++] = "--wait-host";
 	for (int i = 0; i < iap_vboard_nextra && n < 29; i++)
 		argv[n++] = iap_vboard_extra[i];
 	argv[n++] = elf;

@@ -264,10 +264,12 @@ static void do_go(struct fake_target *f)
 	}
 	f->go_addr = a;
 	f->synced = false;
-	if (a == AN3155_H7_RESET_ADDR)
+	if (a == AN3155_H7_RESET_ADDR) {
 		f->resets++;
-	else
+	} else {
 		f->gos++;
+		f->in_app = true;
+	}
 	ack(f);
 	say(f, a == AN3155_H7_RESET_ADDR ? f->banner : f->app_banner);
 }
@@ -318,6 +320,15 @@ static void *serve(void *arg)
 		uint8_t c[2];
 		if (rd(f, c, 1, -1))
 			break;
+		if (f->in_app) {
+			if (c[0] == 'b') {
+				f->in_app = false;
+				f->synced = false;
+				say(f, "h7app: returning to the bootloader\r\n");
+				say(f, f->banner);
+			}
+			continue;
+		}
 		if (f->silent) {
 			if (f->chatter)
 				say(f, f->banner);

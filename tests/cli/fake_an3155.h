@@ -25,6 +25,8 @@ struct fake_target {
 	uint32_t corrupt_at;    /* store the byte written here inverted (0: none) */
 	const char *banner;     /* printed at start and after a reset */
 	const char *app_banner; /* printed after Go to the application */
+	bool in_app;            /* the "application" runs: only 'b' is heard
+				 * (back to the bootloader, like h7app) */
 
 	/* state */
 	uint8_t flash[FAKE_FLASH_SIZE];

@@ -356,8 +356,14 @@ static void test_go_reset(void **state)
 	assert_int_equal(run(r, "-p", r->slave, "go", "--expect", "h7app", NULL), 0);
 	assert_non_null(strstr(r->out, "h7app 1.0 running"));
 	assert_int_equal(r->f.gos, 1);
-	assert_int_equal(run(r, "-p", r->slave, "reset", "--listen", "200", NULL), 0);
+	/* The application runs now: it does not speak AN3155 ... */
+	assert_int_equal(run(r, "-p", r->slave, "--retries", "2", "info", NULL), 4);
+	CHECK_ERR(r, "--enter-bootloader");
+	/* ... until asked to return to the bootloader. */
+	assert_int_equal(run(r, "-p", r->slave, "-e", "reset", NULL), 0);
 	assert_int_equal(r->f.resets, 1);
+	assert_int_equal(run(r, "-p", r->slave, "reset", "--listen", "200", NULL), 0);
+	assert_int_equal(r->f.resets, 2);
 	assert_non_null(strstr(r->out, "h7boot"));
 	assert_int_equal(run(r, "-p", r->slave, "reset", "--expect", "never", "--listen", "300", NULL), 4);
 	CHECK_ERR(r, "did not print \"never\"");
