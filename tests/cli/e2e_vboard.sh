@@ -19,7 +19,20 @@ for f in "$BOOT" "$APP.bin" "$APP.hex" "$APP.elf" "$VBOARD"; do
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/h7iap-e2e.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+board_pid=
+stop_board() {
+	if [ -n "$board_pid" ]; then
+		kill -TERM "$board_pid" 2>/dev/null
+		for _ in $(seq 1 60); do
+			kill -0 "$board_pid" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill -KILL "$board_pid" 2>/dev/null
+		wait "$board_pid" 2>/dev/null
+		board_pid=
+	fi
+}
+trap 'stop_board; rm -rf "$work"' EXIT
 fails=0
 n=0
 
@@ -91,6 +104,39 @@ head -c $((0x1C0000 + 1)) /dev/zero >"$work/big.bin"
 expect 7 "too large" -- iap flash "$work/big.bin"
 expect 8 "outside the application area" -- iap -a 0x08020000 flash "$APP.bin"
 expect 11 "not found" -- "$H7IAP" --vboard --vboard-bin "$work/none" info
+
+# One board for several commands (as in make demo), shared with
+# stm32flash: both clients must be interchangeable on this bootloader.
+"$VBOARD" --flash "$work/port.bin" --pty-link "$work/pty" --wait-host "$BOOT" \
+	>"$work/board.log" 2>&1 &
+board_pid=$!
+for _ in $(seq 1 200); do
+	[ -e "$work/pty" ] && break
+	sleep 0.05
+done
+pio() { "$H7IAP" --port "$work/pty" "$@"; }
+expect 0 "0x450" -- pio info
+if command -v stm32flash >/dev/null 2>&1; then
+	expect 0 "" -- stm32flash -m 8n1 -w "$APP.bin" -S 0x08040000 "$work/pty"
+	expect 0 "verify OK" -- pio verify "$APP.elf"
+	expect 0 "erased" -- pio erase app
+	expect 0 "verified" -- pio flash "$APP.hex"
+	expect 0 "" -- stm32flash -m 8n1 -r "$work/sf.bin" -S "0x08040000:$size" "$work/pty"
+	n=$((n + 1))
+	if cmp -s "$APP.bin" "$work/sf.bin"; then
+		echo "ok   $n: stm32flash reads back what h7iap wrote"
+	else
+		echo "FAIL $n: stm32flash reads back something else than h7iap wrote"
+		fails=$((fails + 1))
+	fi
+else
+	echo "note: stm32flash not installed, interchangeability not checked"
+	expect 0 "verified" -- pio flash "$APP.hex"
+fi
+expect 0 "h7app" -- pio reset --expect h7app --listen 20000
+expect 4 "no answer" -- pio --retries 2 info
+expect 0 "0x450" -- pio --enter-bootloader info
+stop_board
 
 # No board left behind.
 n=$((n + 1))
