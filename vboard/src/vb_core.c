@@ -1166,6 +1166,7 @@ out:
 /* WFI: sleep in virtual time until something can wake the core. */
 static void idle(struct vb *b)
 {
+    vb_usart_first_contact(b);
     while (!b->stopping && b->stop == VB_STOP_NONE) {
         process_events(b);
         if (b->stopping || b->reset_req || b->wdg_reset_req)

@@ -113,6 +113,7 @@ struct vb_usart {
     bool host_silent;               /* host gave no byte at the horizon */
     unsigned empty_polls;
     bool tc_cleared;                /* ICR.TCCF since the last TDR write */
+    bool first_wait;                /* first contact armed */
 };
 
 struct vb_link_state {
@@ -286,5 +287,8 @@ void vb_usart_process(struct vb *b, uint64_t now);
 /* Idle with nothing scheduled: wait for host input up to ms (wall). */
 bool vb_link_wait(struct vb *b, int ms);
 void vb_link_poll(struct vb *b);
+/* The firmware waits for input (WFI, or polling an empty receiver) before
+ * any exchange: hold virtual time here for the host's first byte. */
+void vb_usart_first_contact(struct vb *b);
 
 #endif /* VB_INTERNAL_H */

@@ -23,6 +23,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <time.h>
@@ -205,6 +206,15 @@ void vb_link_close(struct vb *b)
     struct vb_link_state *l = &b->link;
     vb_link_flush(b);
     if (l->kind == VB_LINK_PTY) {
+        /* Give a client up to a second to read what the board sent last:
+         * closing the master makes the slave side fail with EIO at once. */
+        for (int i = 0; i < 100 && l->pty_slave >= 0; i++) {
+            int pending = 0;
+            if (ioctl(l->pty_slave, FIONREAD, &pending) != 0 || pending == 0)
+                break;
+            struct timespec ts = { 0, 10000000L };
+            nanosleep(&ts, NULL);
+        }
         if (l->fd_in >= 0)
             close(l->fd_in);
         if (l->pty_slave >= 0)
@@ -500,9 +510,26 @@ static uint64_t sync_time(struct vb *b)
         return VB_NEVER;
     if (b->link.q_count)
         return horizon(b);
+    /* Before any exchange, the first contact waits for the firmware to
+     * wait for input (vb_usart_first_contact). */
+    if (!b->link.seen_host && u->last_tx_end == 0 && !u->first_wait)
+        return VB_NEVER;
     if (!u->host_silent && host_engaged(b))
         return horizon(b);
     return VB_NEVER;
+}
+
+void vb_usart_first_contact(struct vb *b)
+{
+    struct vb_usart *u = &b->u;
+    if (b->link.seen_host || u->last_tx_end != 0 || u->first_wait || !host_engaged(b))
+        return;
+    u->first_wait = true;
+    uint64_t now = vb_now(b);
+    if (u->horizon < now)
+        u->horizon = now;
+    vb_trace(b, "firmware waits for input: first contact with the host");
+    vb_schedule(b);
 }
 
 uint64_t vb_usart_next(struct vb *b)
@@ -601,7 +628,7 @@ void vb_usart_reset(struct vb *b)
 {
     struct vb_usart *u = &b->u;
     uint64_t keep_tx = u->last_tx_end, keep_rx = u->prev_rx_end, keep_h = u->horizon;
-    bool inflight = u->rx_inflight;
+    bool inflight = u->rx_inflight, first_wait = u->first_wait;
     uint8_t byte = u->rx_byte;
     uint64_t rx_end = u->rx_end;
     memset(u, 0, sizeof *u);
@@ -609,6 +636,7 @@ void vb_usart_reset(struct vb *b)
     u->last_tx_end = keep_tx;
     u->prev_rx_end = keep_rx;
     u->horizon = keep_h;
+    u->first_wait = first_wait;
     u->rx_inflight = inflight;
     u->rx_byte = byte;
     u->rx_end = rx_end;
@@ -628,8 +656,11 @@ uint32_t vb_usart_read(struct vb *b, uint32_t off, unsigned size)
     case 0x14: v = u->rtor; break;
     case 0x1C:
         v = isr_value(b);
-        if (!(v & ISR_RXNE) && (u->cr1 & CR1_RE))
+        if (!(v & ISR_RXNE) && (u->cr1 & CR1_RE)) {
+            if (b->spin_polls >= 63 && !u->tx_shifting && u->tx_count == 0)
+                vb_usart_first_contact(b);
             vb_spin_poll(b, 20000);
+        }
         else if (v & ISR_RXNE)
             b->spin_polls = 0;
         break;

@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""Virtual-board tests: run the test firmwares of tests/fw on h7vboard and
+check what they print, the board's exit code and its summary line.
+
+usage: vbtest.py BOARD FWDIR TEST     (TEST: see the table at the end)
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+import tty
+
+BOARD = FW = None
+
+
+def fw(name):
+    path = os.path.join(FW, name + ".elf")
+    if not os.path.exists(path):
+        sys.exit(f"missing firmware {path}: build the target tree first (make build-arm)")
+    return path
+
+
+def run(args, expect_rc=0, stdin=None, timeout=60):
+    p = subprocess.run([BOARD] + args, input=stdin, capture_output=True, timeout=timeout)
+    out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+    sys.stdout.write(out)
+    sys.stdout.write(err)
+    if p.returncode != expect_rc:
+        sys.exit(f"FAIL: exit code {p.returncode}, expected {expect_rc}")
+    return out, err
+
+
+def summary(err):
+    m = re.search(r"^h7vboard: stop=.*$", err, re.M)
+    if not m:
+        sys.exit("FAIL: no summary line")
+    fields = dict(re.findall(r"(\w+)=([^ ]+)", m.group(0)))
+    return fields
+
+
+def expect(cond, what):
+    if not cond:
+        sys.exit("FAIL: " + what)
+    print("ok:", what)
+
+
+def no_fail(out):
+    expect("FAIL" not in out, "firmware reports no failed check")
+
+
+# ---- tests -------------------------------------------------------------------
+
+def t_basic():
+    out, err = run(["--max-time-ms", "2000", fw("fw_basic")])
+    no_fail(out)
+    expect("done" in out, "firmware ran to the end")
+    s = summary(err)
+    expect(s["core"] == "480000000", "core clock 480 MHz after the RCC set-up")
+
+
+def t_fpu():
+    out, _ = run(["--max-time-ms", "2000", fw("fw_fpu")])
+    no_fail(out)
+
+
+def t_stall():
+    out, err = run(["--max-time-ms", "10000", fw("fw_stall")])
+    no_fail(out)
+    s = summary(err)
+    stall = float(s["stall"])
+    # Two stalls of one sector erase each (typical 1 s at x64 for the model).
+    expect(stall > 1000.0, f"stall time reported ({stall} ms)")
+
+
+def t_ecc():
+    out, _ = run([fw("fw_ecc")])
+    no_fail(out)
+
+
+def t_cache():
+    with tempfile.TemporaryDirectory() as d:
+        log = os.path.join(d, "cache.log")
+        out, _ = run(["--cache-log", log, fw("fw_cache")])
+        no_fail(out)
+        lines = [l.split() for l in open(log)]
+    ops = {}
+    for name, addr, _t in lines:
+        ops.setdefault(name, []).append(int(addr, 16))
+    expect(ops.get("DCIMVAC") == [0x08020000, 0x08020020, 0x08020040, 0x08020060],
+           "DCIMVAC: 4 lines at 0x08020000..0x08020060")
+    expect(ops.get("DCCIMVAC") == [0x24000000, 0x24000020], "DCCIMVAC: 2 lines at 0x24000000")
+    expect(len(ops.get("DCISW", [])) == 512, "DCISW: 128 sets x 4 ways")
+    expect(len(ops.get("ICIALLU", [])) == 1, "ICIALLU once")
+
+
+def t_wdg():
+    out, err = run(["--max-time-ms", "1000", fw("fw_wdg")])
+    expect("watchdog reset seen" in out, "firmware saw IWDG1RSTF after the reset")
+    expect(summary(err)["resets"] == "1", "one reset")
+    run(["--max-time-ms", "1000", "--stop-on-watchdog", fw("fw_wdg")], expect_rc=4)
+
+
+def t_reset():
+    with tempfile.TemporaryDirectory() as d:
+        fl = os.path.join(d, "flash.bin")
+        out, err = run(["--flash", fl, fw("fw_reset")])
+        no_fail(out)
+        expect("after reset: flash and RAM kept" in out, "SYSRESETREQ keeps flash and RAM")
+        expect(os.path.getsize(fl) > 2 * 1024 * 1024, "flash file written")
+        out, _ = run(["--flash", fl, fw("fw_reset")])
+        no_fail(out)
+        expect("flash persisted across power cycle" in out, "--flash keeps the array across runs")
+
+
+def t_powercut():
+    with tempfile.TemporaryDirectory() as d:
+        fl = os.path.join(d, "flash.bin")
+        _, err = run(["--flash", fl, "--cut-after-ops", "0", fw("fw_reset")], expect_rc=5)
+        expect(summary(err)["stop"] == "power-cut", "power cut during the first operation")
+        expect(os.path.exists(fl), "torn flash saved")
+
+
+def t_sigusr1():
+    p = subprocess.Popen([BOARD, "--pty", fw("fw_echo")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGUSR1)
+    _, err = p.communicate(timeout=30)
+    err = err.decode()
+    print(err)
+    expect(p.returncode == 5, "SIGUSR1 cuts the power (exit 5)")
+
+
+def t_jump():
+    out, _ = run([fw("fw_jump"), fw("fw_app2")])
+    no_fail(out)
+    expect("image A" in out and "image B" in out, "image A jumped to image B")
+
+
+def t_fault():
+    out, err = run([fw("fw_fault")], expect_rc=2)
+    no_fail(out)
+    expect("unhandled fault" in err, "board stopped on the unhandled fault")
+    expect("BFAR 0x60000000" in err and "CFSR 0x00008200" in err, "register dump with CFSR and BFAR")
+    expect("still running" not in out, "no instruction after the fault")
+
+
+def t_timeout():
+    _, err = run(["--max-time-ms", "50", fw("fw_echo")], expect_rc=3)
+    expect(abs(float(summary(err)["time"]) - 50.0) < 1.0, "stopped at 50 ms of virtual time")
+
+
+def t_echo_stdio():
+    out, err = run(["--stdio", fw("fw_echo")], stdin=b"hello\nworld\nquit\n")
+    expect(out.startswith("READY\r\nHELLO\nWORLD\nQUIT\n"), "echo through the RX interrupt")
+    s = summary(err)
+    expect(s["uart_rx"] == "17", "17 bytes received")
+
+
+def pty_session(lines, extra=()):
+    """Run fw_echo on a pty; send each line in one write and wait for its
+    echo. Returns the board's summary fields."""
+    with tempfile.TemporaryDirectory() as d:
+        link = os.path.join(d, "uart")
+        p = subprocess.Popen([BOARD, "--pty-link", link, "--wait-host", *extra, fw("fw_echo")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(200):
+            if os.path.exists(link):
+                break
+            time.sleep(0.01)
+        fd = os.open(link, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(fd, termios.TCSANOW)
+        buf = b""
+
+        def read_until(token):
+            nonlocal buf
+            deadline = time.time() + 20
+            while token not in buf:
+                if time.time() > deadline:
+                    raise SystemExit(f"FAIL: timeout waiting for {token!r}, got {buf!r}")
+                try:
+                    buf += os.read(fd, 4096)
+                except BlockingIOError:
+                    time.sleep(0.001)
+            i = buf.index(token) + len(token)
+            got, buf = buf[:i], buf[i:]
+            return got
+
+        read_until(b"READY\r\n")
+        for line in lines:
+            os.write(fd, line)
+            got = read_until(line.upper())
+            if not got.endswith(line.upper()):
+                raise SystemExit(f"FAIL: echo {got!r}")
+        _, err = p.communicate(timeout=30)
+        os.close(fd)
+    err = err.decode()
+    print(err.strip())
+    if p.returncode != 0:
+        sys.exit(f"FAIL: board exit code {p.returncode}")
+    return summary(err)
+
+
+def t_echo_pty():
+    s = pty_session([b"abc\n", b"the quick brown fox\n", b"quit\n"])
+    expect(s["uart_rx"] == str(4 + 20 + 5), "all bytes received through the pty")
+
+
+def t_determinism():
+    lines = [b"line %d with some text\n" % i for i in range(20)] + [b"quit\n"]
+    a = pty_session(lines)
+    b = pty_session(lines)
+    expect(a["time"] == b["time"] and a["insns"] == b["insns"],
+           f"two pty runs: same virtual time ({a['time']} / {b['time']} ms) and instructions")
+    data = b"".join(lines)
+    _, e1 = run(["--stdio", fw("fw_echo")], stdin=data)
+    _, e2 = run(["--stdio", fw("fw_echo")], stdin=data)
+    s1, s2 = summary(e1), summary(e2)
+    expect(s1["time"] == s2["time"], f"two stdio runs: same virtual time ({s1['time']} ms)")
+
+
+def t_speed():
+    _, err = run([fw("fw_speed")])
+    s = summary(err)
+    insns, wall = int(s["insns"]), float(s["wall"])
+    print(f"speed: {insns} instructions in {wall:.3f} s = {insns / max(wall, 1e-9) / 1e6:.0f} M instr/s")
+
+
+def t_usage():
+    out, _ = run(["--help"])
+    expect("usage: h7vboard" in out, "--help")
+    run([], expect_rc=9)
+    run(["/nonexistent.elf"], expect_rc=9)
+
+
+TESTS = {name[2:]: f for name, f in globals().items() if name.startswith("t_")}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4 or sys.argv[3] not in TESTS:
+        sys.exit(__doc__ + "tests: " + " ".join(TESTS))
+    BOARD, FW = sys.argv[1], sys.argv[2]
+    TESTS[sys.argv[3]]()
+    print("PASS")
