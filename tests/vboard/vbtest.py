@@ -185,6 +185,10 @@ def pty_session(lines, extra=()):
                     buf += os.read(fd, 4096)
                 except BlockingIOError:
                     time.sleep(0.001)
+                except OSError as e:
+                    p.kill()
+                    _, err = p.communicate()
+                    raise SystemExit(f"FAIL: pty read: {e}; board said:\n{err.decode()}")
             i = buf.index(token) + len(token)
             got, buf = buf[:i], buf[i:]
             return got

@@ -127,6 +127,9 @@ int vb_link_open(struct vb *b)
         l->fd_in = 0;
         l->fd_out = 1;
         set_nonblock(0);
+        /* A script feeding stdin takes part in the exchange from the start. */
+        if (!isatty(0))
+            b->cfg.wait_host = true;
         return 0;
     case VB_LINK_FDS:
         l->fd_in = b->cfg.fd_in;
@@ -208,12 +211,14 @@ void vb_link_close(struct vb *b)
     if (l->kind == VB_LINK_PTY) {
         /* Give a client up to a second to read what the board sent last:
          * closing the master makes the slave side fail with EIO at once. */
-        for (int i = 0; i < 100 && l->pty_slave >= 0; i++) {
+        for (int i = 0; i < 100 && l->pty_slave >= 0 && b->uart_tx; i++) {
+            /* The kernel moves bytes to the slave's queue asynchronously:
+             * give it a moment before looking. */
+            struct timespec ts = { 0, 10000000L };
+            nanosleep(&ts, NULL);
             int pending = 0;
             if (ioctl(l->pty_slave, FIONREAD, &pending) != 0 || pending == 0)
                 break;
-            struct timespec ts = { 0, 10000000L };
-            nanosleep(&ts, NULL);
         }
         if (l->fd_in >= 0)
             close(l->fd_in);
