@@ -19,22 +19,17 @@ all: build
 deps:
 	@./scripts/deps.sh
 
-$(ARM)/CMakeCache.txt: | deps
-	cmake -S . -B $(ARM) -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake -DCMAKE_BUILD_TYPE=MinSizeRel
-
-$(HOST)/CMakeCache.txt: | deps
-	cmake -S . -B $(HOST) -DH7_FW_DIR=$(FWDIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
-
-$(ASAN)/CMakeCache.txt: | deps
-	cmake -S . -B $(ASAN) -DH7_FW_DIR=$(FWDIR) -DH7_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
-
-build-arm: deps $(ARM)/CMakeCache.txt
+# Configure every time (cheap): layers are discovered at configure time.
+build-arm: deps
+	cmake -S . -B $(ARM) -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
 	cmake --build $(ARM) -j$(JOBS)
 
-build-host: deps $(HOST)/CMakeCache.txt build-arm
+build-host: deps build-arm
+	cmake -S . -B $(HOST) -DH7_FW_DIR=$(FWDIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(HOST) -j$(JOBS)
 
-build-asan: deps $(ASAN)/CMakeCache.txt build-arm
+build-asan: deps build-arm
+	cmake -S . -B $(ASAN) -DH7_FW_DIR=$(FWDIR) -DH7_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build $(ASAN) -j$(JOBS)
 
 build: build-arm build-host
