@@ -1,0 +1,251 @@
+#include "pl.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "boot/layout.h"
+#include "h7f_port.h"
+
+static void die(const char *what)
+{
+	fprintf(stderr, "powerloss: %s\n", what);
+	abort();
+}
+
+static bool is_array_op(enum h7sim_op_kind k)
+{
+	return k == H7SIM_OP_PROGRAM || k == H7SIM_OP_SECTOR_ERASE ||
+	       k == H7SIM_OP_BANK_ERASE || k == H7SIM_OP_MASS_ERASE;
+}
+
+static void on_event(void *ctx, const struct h7sim_event *ev)
+{
+	struct pl_sim *ps = ctx;
+	unsigned b = ev->bank == 2u ? 1u : 0u;
+
+	switch (ev->kind) {
+	case H7SIM_EV_OP_START:
+		if (!is_array_op(ev->op))
+			return;
+		ps->ops++;
+		ps->running[b] = (struct pl_op){ (uint8_t)ev->op, ev->addr, ev->len };
+		ps->run_valid[b] = true;
+		if (ps->tracing) {
+			if (ps->trace_n == ps->trace_cap) {
+				ps->trace_cap = ps->trace_cap ? 2 * ps->trace_cap : 4096;
+				ps->trace = realloc(ps->trace, ps->trace_cap * sizeof(*ps->trace));
+				if (!ps->trace)
+					die("out of memory (trace)");
+			}
+			ps->trace[ps->trace_n++] = ps->running[b];
+		}
+		break;
+	case H7SIM_EV_OP_DONE:
+		if (is_array_op(ev->op))
+			ps->run_valid[b] = false;
+		break;
+	case H7SIM_EV_POWER_CUT:
+		ps->cut = true;
+		ps->cut_ns = ev->time_ns;
+		for (unsigned i = 0; i < 2; i++)
+			if (ps->run_valid[i]) {
+				ps->torn[ps->ntorn++] = ps->running[i];
+				ps->run_valid[i] = false;
+			}
+		break;
+	default:
+		break;
+	}
+}
+
+void pl_sim_open(struct pl_sim *ps, uint64_t seed)
+{
+	struct h7sim_config cfg;
+	struct h7sim_observer obs;
+
+	memset(ps, 0, sizeof(*ps));
+	h7sim_config_default(&cfg);
+	cfg.strict = true;
+	cfg.seed = seed;
+	ps->seed = seed;
+	ps->sim = h7sim_new(&cfg);
+	if (!ps->sim)
+		die("h7sim_new failed");
+	memset(&obs, 0, sizeof(obs));
+	obs.event = on_event;
+	obs.ctx = ps;
+	h7sim_set_observer(ps->sim, &obs);
+	h7f_port_attach(ps->sim);
+}
+
+void pl_sim_close(struct pl_sim *ps)
+{
+	h7sim_free(ps->sim);
+	free(ps->trace);
+	memset(ps, 0, sizeof(*ps));
+}
+
+void pl_sim_reset(struct pl_sim *ps)
+{
+	h7sim_reset(ps->sim);
+	ps->run_valid[0] = ps->run_valid[1] = false;
+}
+
+bool pl_in_torn(const struct pl_sim *ps, uint32_t addr, uint32_t len)
+{
+	for (unsigned i = 0; i < ps->ntorn; i++) {
+		const struct pl_op *t = &ps->torn[i];
+
+		if (addr < t->addr + t->len && t->addr < addr + len)
+			return true;
+	}
+	return false;
+}
+
+const char *pl_violations_check(struct pl_sim *ps, enum pl_vio what, bool clear)
+{
+	static char why[256];
+	size_t n = h7sim_violation_count(ps->sim);
+	const char *bad = NULL;
+
+	for (size_t i = 0; i < n && !bad; i++) {
+		const struct h7sim_violation *v = h7sim_violation_get(ps->sim, i);
+		bool ok = false;
+
+		if (what == PL_VIO_CUT_RUN)
+			ok = ps->cut && v->time_ns >= ps->cut_ns &&
+			     strcmp(v->rule, "access-powered-off") == 0;
+		else if (what == PL_VIO_AFTER_CUT)
+			ok = strcmp(v->rule, "read-double-ecc") == 0 && pl_in_torn(ps, v->addr, 4);
+		if (!ok) {
+			snprintf(why, sizeof(why),
+				 "unexpected model violation %zu/%zu: %s (facts %s) at 0x%08" PRIx32
+				 " t=%" PRIu64 " ns: %s", i + 1, n, v->rule, v->section, v->addr,
+				 v->time_ns, v->detail);
+			bad = why;
+		}
+	}
+	if (clear)
+		h7sim_violations_clear(ps->sim);
+	return bad;
+}
+
+void pl_image(uint8_t *buf, uint32_t len, uint32_t seed)
+{
+	uint32_t x = seed * 2654435761u + 0x9E3779B9u;
+
+	for (uint32_t i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		buf[i] = (uint8_t)(x >> 8);
+	}
+	if (len >= 0x200u) {
+		uint32_t sp = BOOT_DTCM_END, pc = (BOOT_APP_START + 0x1C0u) | 1u;
+
+		memcpy(buf, &sp, 4);
+		memcpy(buf + 4, &pc, 4);
+	}
+	if (BOOT_APP_START + len >= BOOT_CM4_VECTORS + 0x200u) {
+		uint32_t off = BOOT_CM4_VECTORS - BOOT_APP_START;
+		uint32_t sp = BOOT_SRAM123_END, pc = (BOOT_CM4_VECTORS + 0x1C0u) | 1u;
+
+		memcpy(buf + off, &sp, 4);
+		memcpy(buf + off + 4, &pc, 4);
+	}
+}
+
+static uint8_t boot_code_pattern(uint32_t i)
+{
+	return (uint8_t)(0xA5u ^ i ^ (i >> 8) ^ (i >> 16));
+}
+
+void pl_boot_code_install(struct pl_sim *ps)
+{
+	static uint8_t code[BOOT_CODE_SIZE];
+
+	for (uint32_t i = 0; i < BOOT_CODE_SIZE; i++)
+		code[i] = boot_code_pattern(i);
+	if (h7sim_backdoor_program(ps->sim, BOOT_CODE_BASE, code, sizeof(code)) != 0)
+		die("back-door program of sector 0 failed");
+}
+
+bool pl_boot_code_intact(struct pl_sim *ps)
+{
+	static uint8_t now[BOOT_CODE_SIZE];
+	struct h7sim_stats st;
+
+	h7sim_get_stats(ps->sim, &st);
+	if (st.erase_count[0][0] != 0 || st.bank_erases[0] != 0)
+		return false;
+	h7sim_peek(ps->sim, BOOT_CODE_BASE, now, sizeof(now));
+	for (uint32_t i = 0; i < BOOT_CODE_SIZE; i++)
+		if (now[i] != boot_code_pattern(i))
+			return false;
+	for (uint32_t a = BOOT_CODE_BASE; a < BOOT_CODE_BASE + BOOT_CODE_SIZE; a += 32u)
+		if (h7sim_word_state(ps->sim, a) != H7SIM_WORD_PROGRAMMED)
+			return false;
+	return true;
+}
+
+/* ---- ids ------------------------------------------------------------------ */
+
+static int take_field(const char **p, char *out, size_t n)
+{
+	const char *s = *p, *e = strchr(s, '/');
+	size_t len = e ? (size_t)(e - s) : strlen(s);
+
+	if (len == 0 || len >= n || !e)
+		return -1;
+	memcpy(out, s, len);
+	out[len] = 0;
+	*p = e + 1;
+	return 0;
+}
+
+int pl_id_parse(const char *s, struct pl_id *id)
+{
+	char *end;
+
+	memset(id, 0, sizeof(*id));
+	if (take_field(&s, id->family, sizeof(id->family)) ||
+	    take_field(&s, id->mode, sizeof(id->mode)) ||
+	    take_field(&s, id->image, sizeof(id->image)))
+		return -1;
+	if (s[0] != 's')
+		return -1;
+	id->seed = strtoull(s + 1, &end, 10);
+	if (end == s + 1 || end[0] != '/' || end[1] != 'k')
+		return -1;
+	s = end + 2;
+	id->k = strtoull(s, &end, 10);
+	if (end == s || *end)
+		return -1;
+	return 0;
+}
+
+void pl_id_format(char *out, size_t n, const char *family, const char *mode,
+		  const char *image, uint64_t seed, uint64_t k)
+{
+	snprintf(out, n, "%s/%s/%s/s%" PRIu64 "/k%" PRIu64, family, mode, image, seed, k);
+}
+
+void pl_sel_from_env(struct pl_sel *s)
+{
+	const char *id = getenv(PL_ID_ENV);
+
+	memset(s, 0, sizeof(*s));
+	s->max_report = 10;
+	s->verbose = getenv("PL_VERBOSE") != NULL;
+	if (id && *id) {
+		if (pl_id_parse(id, &s->id)) {
+			fprintf(stderr, "%s=%s: not an id (family/mode/image/sSEED/kOP)\n",
+				PL_ID_ENV, id);
+			exit(2);
+		}
+		s->have_id = true;
+		s->verbose = true;
+	}
+}

@@ -1,0 +1,105 @@
+/*
+ * Power-loss test support: a model with an operation tracer, the expected
+ * violation entries after a cut, images with plausible vector tables, and
+ * the reproducible ids every failure prints (docs/POWERLOSS.md).
+ *
+ * An "operation" is an array operation the model starts: a flash-word
+ * program, a sector erase or a bank erase (each bank's half of a mass erase
+ * counts as one). h7sim_fault_power_cut_after_ops(sim, k) cuts power during
+ * operation k (0-based) of what follows, at a point drawn from the seed.
+ */
+#ifndef PL_H
+#define PL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "h7sim.h"
+
+/* One traced array operation. */
+struct pl_op {
+	uint8_t kind;           /* enum h7sim_op_kind */
+	uint32_t addr;          /* logical address of the word or sector */
+	uint32_t len;           /* bytes affected */
+};
+
+/* A model with its tracer. */
+struct pl_sim {
+	struct h7sim *sim;
+	uint64_t seed;
+	uint64_t ops;           /* array operations started since pl_sim_open */
+	/* Operations in flight, per physical bank (event bank 1/2). */
+	struct pl_op running[2];
+	bool run_valid[2];
+	/* What the cut tore (copied from running at the cut). */
+	struct pl_op torn[2];
+	unsigned ntorn;
+	bool cut;
+	uint64_t cut_ns;
+	/* Optional trace of every operation (the counting run). */
+	struct pl_op *trace;
+	size_t trace_n, trace_cap;
+	bool tracing;
+};
+
+/* New strict model with the given seed, attached to the h7flash host port,
+ * traced. Aborts on allocation failure. */
+void pl_sim_open(struct pl_sim *ps, uint64_t seed);
+void pl_sim_close(struct pl_sim *ps);
+/* Power-on after a cut (h7sim_reset); the driver port stays attached. */
+void pl_sim_reset(struct pl_sim *ps);
+/* Whether [addr, addr+len) overlaps what the cut tore. */
+bool pl_in_torn(const struct pl_sim *ps, uint32_t addr, uint32_t len);
+
+/*
+ * The model's violation log against what a cut explains:
+ *   PL_VIO_NONE      no entry at all;
+ *   PL_VIO_CUT_RUN   only "access-powered-off" at or after the cut time
+ *                    (the code kept running for a moment without power);
+ *   PL_VIO_AFTER_CUT only "read-double-ecc" inside the torn word or sector
+ *                    (a reader that met it and reported it as an error).
+ * Returns NULL when the log fits, else a description of the first entry
+ * that does not (static buffer). Clears the log when clear is true.
+ */
+enum pl_vio { PL_VIO_NONE, PL_VIO_CUT_RUN, PL_VIO_AFTER_CUT };
+const char *pl_violations_check(struct pl_sim *ps, enum pl_vio what, bool clear);
+
+/* Bytes of an application image: pseudo-random from seed, with an initial
+ * SP at the top of DTCM and a reset vector inside the image (Thumb bit);
+ * when the image covers 0x08100000 + 8, a CM4 vector table there too. */
+void pl_image(uint8_t *buf, uint32_t len, uint32_t seed);
+
+/* Program the bootloader's sector 0 with a pattern (back door) / compare. */
+void pl_boot_code_install(struct pl_sim *ps);
+bool pl_boot_code_intact(struct pl_sim *ps);
+
+/* ---- failure ids -------------------------------------------------------- */
+
+/* Environment variable that selects one case: its value is the id a
+ * failure printed, e.g. PL_ID=update/ymodem/300k/s1/k523. */
+#define PL_ID_ENV "PL_ID"
+
+/* Parsed id. */
+struct pl_id {
+	char family[16];        /* "update" or "writer" */
+	char mode[16];          /* update: ymodem, an3155, compact; writer: variant */
+	char image[16];         /* update: image name; writer: "-" */
+	uint64_t seed;
+	uint64_t k;
+};
+/* 0 when s is a well-formed id. */
+int pl_id_parse(const char *s, struct pl_id *id);
+void pl_id_format(char *out, size_t n, const char *family, const char *mode,
+		  const char *image, uint64_t seed, uint64_t k);
+
+/* Sweep selection from the command line and the environment. */
+struct pl_sel {
+	bool have_id;           /* PL_ID set: only that case */
+	struct pl_id id;
+	bool verbose;           /* PL_VERBOSE set, or PL_ID given */
+	unsigned max_report;    /* failures printed in full per sweep */
+};
+void pl_sel_from_env(struct pl_sel *s);
+
+#endif /* PL_H */

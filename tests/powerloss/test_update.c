@@ -1,0 +1,681 @@
+/*
+ * Whole-update power-loss sweep: the bootloader library (update engine and
+ * boot decision) on the h7flash driver on the strict model.
+ *
+ * For every case (mode x image) the test first runs a complete update of
+ * an installed v1 to v2 without a cut and traces its N array operations.
+ * Then, for each selected k in 0..N-1, from the same v1 state:
+ *   1. the update to v2 runs with power cut during operation k;
+ *   2. power-on (h7sim_reset), boot_init, boot_app_check:
+ *      - the application is refused, or it is exactly v1 or exactly v2
+ *        (record length and CRC, and every byte in flash) -- never a mix;
+ *      - by phase: a cut in the STARTED record keeps v1 runnable, a cut
+ *        anywhere after STARTED (application area, COMPLETE record) refuses
+ *        it as BOOT_E_STARTED, a cut in the log erase of a compaction gives
+ *        v1 or a refusal;
+ *      - a torn record slot is seen as torn (the scan reads it as an error);
+ *   3. a fresh update to v2 succeeds; after another power-on the
+ *      application check accepts v2 with the right length and CRC;
+ *   4. the bootloader's sector 0 was never erased or changed; the model's
+ *      violation log holds nothing but the entries the cut explains.
+ * Each failing cut prints an id; PL_ID=<id> reruns just that case with a
+ * step-by-step account (docs/POWERLOSS.md).
+ *
+ * Modes:
+ *   ymodem   as boot_ymodem_receive: sectors erased on the first write,
+ *            1024-byte blocks, commit with the CRC the sender announced;
+ *   an3155   as stm32flash: explicit page erases first, 256-byte writes,
+ *            commit on Go with the highest address written;
+ *   compact  ymodem on a full record log: the update starts by erasing the
+ *            log sector (the log's compaction).
+ *
+ * Usage: test_pl_update                    make-test subset (cmocka)
+ *        test_pl_update long MODE IMAGE SEED   every k of one case
+ *        PL_ID=update/MODE/IMAGE/sSEED/kK test_pl_update
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "boot/boot.h"
+#include "crc32.h"
+#include "h7f_port.h"
+#include "pl.h"
+
+/* ---- platform hooks of the boot library (never used by the engine) ---- */
+
+void boot_port_ram_read(uint32_t addr, void *out, size_t n)
+{
+	(void)addr;
+	memset(out, 0, n);
+}
+
+void boot_port_ram_write(uint32_t addr, const void *in, size_t n)
+{
+	(void)addr;
+	(void)in;
+	(void)n;
+}
+
+void boot_port_idle(void)
+{
+}
+
+static int ser_getc(void *ctx, uint32_t timeout_ms)
+{
+	(void)ctx;
+	(void)timeout_ms;
+	return BOOT_SER_TIMEOUT;
+}
+
+static void ser_write(void *ctx, const void *p, size_t n)
+{
+	(void)ctx;
+	(void)p;
+	(void)n;
+}
+
+static void ser_drain(void *ctx)
+{
+	(void)ctx;
+}
+
+static void ser_set_format(void *ctx, enum boot_ser_format f)
+{
+	(void)ctx;
+	(void)f;
+}
+
+static const struct boot_serial null_ser = {
+	ser_getc, ser_write, ser_drain, ser_set_format, NULL, NULL,
+};
+
+/* ---- cases ------------------------------------------------------------- */
+
+struct img {
+	const char *name;
+	uint32_t len1, len2;    /* installed v1, new v2 */
+};
+
+static const struct img images[] = {
+	/* One sector: small enough to cut at every operation in make test. */
+	{ "8k", 6u * 1024u + 1u, 8u * 1024u + 5u },
+	/* 3 sectors (2 and a bit), lengths not multiples of a flash word. */
+	{ "300k", 296u * 1024u + 3u, 300u * 1024u + 7u },
+	/* v2 crosses the bank boundary (7 sectors, CM4 vectors at 0x08100000). */
+	{ "bank", 300u * 1024u + 7u, 800u * 1024u + 13u },
+};
+
+enum mode { M_YMODEM, M_AN3155, M_COMPACT };
+static const char *const mode_names[] = { "ymodem", "an3155", "compact" };
+
+#define NIMAGES (sizeof(images) / sizeof(images[0]))
+#define NMODES  (sizeof(mode_names) / sizeof(mode_names[0]))
+
+/* Phase of an operation of the update, from the clean run's trace. */
+enum phase { PH_LOG_ERASE, PH_STARTED, PH_APP, PH_COMPLETE };
+static const char *const phase_names[] = { "log erase", "STARTED record",
+					   "application area", "COMPLETE record" };
+
+struct cs {
+	enum mode mode;
+	const struct img *img;
+	uint8_t *v1, *v2;
+	uint32_t crc1, crc2;
+	/* Clean run. */
+	uint64_t nops;
+	uint8_t *phase;         /* per operation */
+	struct pl_op *trace;
+	double clean_s;
+};
+
+static struct pl_sel sel;
+
+static bool in_log(uint32_t addr)
+{
+	return addr >= BOOT_LOG_BASE && addr < BOOT_LOG_BASE + BOOT_LOG_SIZE;
+}
+
+/* ---- v1 installed -------------------------------------------------------- */
+
+static void put_record(struct pl_sim *ps, uint32_t slot, uint8_t state, uint32_t seq,
+		       uint32_t len, uint32_t crc)
+{
+	struct ur_record r = { state, seq, BOOT_APP_START, len, crc };
+	uint8_t b[UR_SIZE];
+
+	ur_encode(&r, b);
+	if (h7sim_backdoor_program(ps->sim, BOOT_LOG_BASE + slot * UR_SIZE, b, UR_SIZE))
+		fail_msg("back-door record in slot %u failed", (unsigned)slot);
+}
+
+/*
+ * The state before the update: bootloader code in sector 0, v1 in the
+ * application area with its records. A short history for ymodem/an3155
+ * (an older v0 then v1), a full log for compact (2047 older updates, then
+ * v1 in the last two slots), as it would be after 2048 updates.
+ */
+static void install_v1(struct cs *c, struct pl_sim *ps)
+{
+	uint32_t old_crc = c->crc1 ^ 0x5A5A5A5Au;
+
+	pl_boot_code_install(ps);
+	if (h7sim_backdoor_program(ps->sim, BOOT_APP_START, c->v1, c->img->len1))
+		fail_msg("back-door program of v1 failed");
+	if (c->mode == M_COMPACT) {
+		uint32_t seq = 1;
+
+		for (uint32_t s = 0; s + 2u < BOOT_LOG_SLOTS; s += 2u, seq++) {
+			put_record(ps, s, UR_STATE_STARTED, seq, UR_LEN_UNKNOWN, 0xFFFFFFFFu);
+			put_record(ps, s + 1u, UR_STATE_COMPLETE, seq, c->img->len1, old_crc);
+		}
+		put_record(ps, BOOT_LOG_SLOTS - 2u, UR_STATE_STARTED, seq, UR_LEN_UNKNOWN,
+			   0xFFFFFFFFu);
+		put_record(ps, BOOT_LOG_SLOTS - 1u, UR_STATE_COMPLETE, seq, c->img->len1, c->crc1);
+	} else {
+		put_record(ps, 0, UR_STATE_STARTED, 1, UR_LEN_UNKNOWN, 0xFFFFFFFFu);
+		put_record(ps, 1, UR_STATE_COMPLETE, 1, c->img->len1, old_crc);
+		put_record(ps, 2, UR_STATE_STARTED, 2, UR_LEN_UNKNOWN, 0xFFFFFFFFu);
+		put_record(ps, 3, UR_STATE_COMPLETE, 2, c->img->len1, c->crc1);
+	}
+}
+
+/* ---- the update, as the protocols drive the engine ------------------------ */
+
+static int run_update(struct boot_ctx *b, enum mode m, const uint8_t *img, uint32_t len,
+		      uint32_t crc)
+{
+	int rc;
+
+	if (m == M_AN3155) {
+		unsigned first = (BOOT_APP_START - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
+		unsigned last = (BOOT_APP_START + len - 1u - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
+
+		b->auto_erase = false;
+		for (unsigned p = first; p <= last; p++) {
+			rc = boot_update_erase_page(b, p);
+			if (rc)
+				return rc;
+		}
+		for (uint32_t off = 0; off < len; off += 256u) {
+			uint32_t n = len - off < 256u ? len - off : 256u;
+
+			rc = boot_update_write(b, BOOT_APP_START + off, img + off, n);
+			if (rc)
+				return rc;
+		}
+		rc = boot_update_flush(b);
+		if (rc)
+			return rc;
+		return boot_update_commit(b, b->upd_end - BOOT_APP_START, NULL);
+	}
+	b->auto_erase = true;
+	for (uint32_t off = 0; off < len; off += 1024u) {
+		uint32_t n = len - off < 1024u ? len - off : 1024u;
+
+		rc = boot_update_write(b, BOOT_APP_START + off, img + off, n);
+		if (rc)
+			return rc;
+	}
+	return boot_update_commit(b, len, &crc);
+}
+
+/* ---- checks ---------------------------------------------------------------- */
+
+struct verdict {
+	char msg[512];
+	bool failed;
+};
+
+static void flunk(struct verdict *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void flunk(struct verdict *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (v->failed)
+		return;
+	v->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(v->msg, sizeof(v->msg), fmt, ap);
+	va_end(ap);
+}
+
+static bool flash_equals(struct pl_sim *ps, const uint8_t *img, uint32_t len)
+{
+	static uint8_t buf[BOOT_APP_SIZE];
+
+	h7sim_peek(ps->sim, BOOT_APP_START, buf, len);
+	return memcmp(buf, img, len) == 0;
+}
+
+/* Which image the check accepted: 1, 2, 0 = refused, -1 = a mix. */
+static int accepted_image(struct cs *c, struct pl_sim *ps, const struct boot_app_info *info)
+{
+	if (info->status != 0)
+		return 0;
+	if (info->rec.length == c->img->len1 && info->rec.image_crc == c->crc1 &&
+	    flash_equals(ps, c->v1, c->img->len1))
+		return 1;
+	if (info->rec.length == c->img->len2 && info->rec.image_crc == c->crc2 &&
+	    flash_equals(ps, c->v2, c->img->len2))
+		return 2;
+	return -1;
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!sel.verbose)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+/* One cut point. Fills v on failure. */
+static void run_cut(struct cs *c, uint64_t seed, uint64_t k, struct verdict *v)
+{
+	struct pl_sim ps;
+	struct boot_ctx b;
+	struct boot_app_info info;
+	enum phase ph = (enum phase)c->phase[k];
+	const char *why;
+	uint32_t seq_before;
+	int rc, got;
+
+	memset(v, 0, sizeof(*v));
+	pl_sim_open(&ps, seed);
+	install_v1(c, &ps);
+	/* v1 is runnable here (checked once in case_init). */
+	boot_init(&b, &null_ser);
+	seq_before = b.log.max_sequence;
+
+	/* 1. the update, cut during operation k */
+	say("cut during operation %" PRIu64 "/%" PRIu64 " (%s, %s at 0x%08" PRIx32 ")\n",
+	    k, c->nops, phase_names[ph],
+	    c->trace[k].kind == H7SIM_OP_PROGRAM ? "program" : "erase", c->trace[k].addr);
+	h7sim_fault_power_cut_after_ops(ps.sim, k);
+	rc = run_update(&b, c->mode, c->v2, c->img->len2, c->crc2);
+	say("  update returned %d (%s), %" PRIu64 " operations started\n", rc,
+	    boot_strerror(rc), ps.ops);
+	if (!ps.cut) {
+		flunk(v, "the cut at operation %" PRIu64 " never happened (update rc %d)", k, rc);
+		goto out;
+	}
+	if (rc == 0)
+		flunk(v, "the update reported success although power was cut");
+	if (ps.ntorn != 1 || ps.torn[0].addr != c->trace[k].addr ||
+	    ps.torn[0].kind != c->trace[k].kind)
+		flunk(v, "the cut tore %u operation(s), first at 0x%08" PRIx32
+		      "; the clean run had 0x%08" PRIx32 " as operation %" PRIu64,
+		      ps.ntorn, ps.ntorn ? ps.torn[0].addr : 0u, c->trace[k].addr, k);
+	why = pl_violations_check(&ps, PL_VIO_CUT_RUN, true);
+	if (why)
+		flunk(v, "during the cut run: %s", why);
+
+	/* 2. power-on: what does the bootloader decide? */
+	pl_sim_reset(&ps);
+	boot_init(&b, &null_ser);
+	boot_app_check(&b, &info);
+	got = accepted_image(c, &ps, &info);
+	say("  after power-on: log %" PRIu32 " valid, %" PRIu32 " torn, next slot %" PRIu32
+	    "; app check %d (%s) -> %s\n", b.log.valid, b.log.torn, b.log.next_free,
+	    info.status, boot_strerror(info.status),
+	    got == 1 ? "v1" : got == 2 ? "v2" : got == 0 ? "refused" : "A MIX");
+	if (got < 0)
+		flunk(v, "the application check accepted an image that is neither v1 nor v2 "
+		      "(record length %" PRIu32 " crc 0x%08" PRIx32 ")",
+		      info.rec.length, info.rec.image_crc);
+	switch (ph) {
+	case PH_STARTED:
+		/* Nothing of the application area was touched. After a
+		 * compaction the log no longer knows v1: a refusal. */
+		if (c->mode == M_COMPACT ? got != 0 : got != 1)
+			flunk(v, "cut in the STARTED record: expected %s, got %s (status %d)",
+			      c->mode == M_COMPACT ? "a refusal" : "v1 still runnable",
+			      got == 1 ? "v1" : got == 2 ? "v2" : "a refusal", info.status);
+		break;
+	case PH_LOG_ERASE:
+		if (got != 0 && got != 1)
+			flunk(v, "cut in the log erase: expected v1 or a refusal, got v%d", got);
+		break;
+	case PH_APP:
+	case PH_COMPLETE:
+		if (info.status != BOOT_E_STARTED)
+			flunk(v, "cut in the %s: expected BOOT_E_STARTED (update never started), "
+			      "got %d (%s)", phase_names[ph], info.status,
+			      boot_strerror(info.status));
+		break;
+	}
+	if ((ph == PH_STARTED || ph == PH_COMPLETE) && b.log.torn < 1)
+		flunk(v, "cut in a record write, but the scan found no torn slot");
+	if (pl_in_torn(&ps, BOOT_CODE_BASE, BOOT_CODE_SIZE))
+		flunk(v, "the cut tore an operation in the bootloader's sector 0");
+
+	/* 3. a new update after the cut */
+	rc = run_update(&b, c->mode, c->v2, c->img->len2, c->crc2);
+	say("  new update returned %d (%s)\n", rc, boot_strerror(rc));
+	if (rc)
+		flunk(v, "the new update after the cut failed: %d (%s) at 0x%08" PRIx32, rc,
+		      boot_strerror(rc), (uint32_t)b.last_err_addr);
+	pl_sim_reset(&ps);
+	boot_init(&b, &null_ser);
+	boot_app_check(&b, &info);
+	got = accepted_image(c, &ps, &info);
+	say("  after power-on: app check %d (%s) -> %s, sequence %" PRIu32 "\n", info.status,
+	    boot_strerror(info.status), got == 2 ? "v2" : "not v2", info.rec.sequence);
+	if (got != 2)
+		flunk(v, "after the new update: v2 not accepted (status %d %s, record length %"
+		      PRIu32 " crc 0x%08" PRIx32 ", want %" PRIu32 " 0x%08" PRIx32 ")",
+		      info.status, boot_strerror(info.status), info.rec.length,
+		      info.rec.image_crc, c->img->len2, c->crc2);
+	if (got == 2 && c->mode != M_COMPACT && info.rec.sequence <= seq_before)
+		flunk(v, "the new update's sequence %" PRIu32 " is not above %" PRIu32,
+		      info.rec.sequence, seq_before);
+	if (got == 2 && c->img->len2 > BOOT_CM4_VECTORS - BOOT_APP_START + 0x200u &&
+	    !info.cm4_valid)
+		flunk(v, "v2 covers the CM4 vector table but cm4_valid is false");
+	if (!pl_boot_code_intact(&ps))
+		flunk(v, "the bootloader's sector 0 changed");
+	why = pl_violations_check(&ps, PL_VIO_AFTER_CUT, true);
+	if (why)
+		flunk(v, "after the cut: %s", why);
+out:
+	pl_sim_close(&ps);
+}
+
+/* ---- the clean run --------------------------------------------------------- */
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void case_init(struct cs *c, enum mode m, const struct img *im)
+{
+	struct pl_sim ps;
+	struct boot_ctx b;
+	struct boot_app_info info;
+	bool seen_app = false;
+	const char *why;
+	double t0 = now_s();
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->mode = m;
+	c->img = im;
+	c->v1 = malloc(im->len1);
+	c->v2 = malloc(im->len2);
+	assert_non_null(c->v1);
+	assert_non_null(c->v2);
+	pl_image(c->v1, im->len1, 1);
+	pl_image(c->v2, im->len2, 2);
+	c->crc1 = proto_crc32(c->v1, im->len1);
+	c->crc2 = proto_crc32(c->v2, im->len2);
+
+	pl_sim_open(&ps, 1);
+	install_v1(c, &ps);
+	boot_init(&b, &null_ser);
+	boot_app_check(&b, &info);
+	if (accepted_image(c, &ps, &info) != 1)
+		fail_msg("%s/%s: v1 not accepted before the update (status %d)", mode_names[m],
+			 im->name, info.status);
+	ps.tracing = true;
+	rc = run_update(&b, m, c->v2, im->len2, c->crc2);
+	if (rc)
+		fail_msg("%s/%s: the update without a cut failed: %d (%s)", mode_names[m],
+			 im->name, rc, boot_strerror(rc));
+	ps.tracing = false;
+	pl_sim_reset(&ps);
+	boot_init(&b, &null_ser);
+	boot_app_check(&b, &info);
+	if (accepted_image(c, &ps, &info) != 2)
+		fail_msg("%s/%s: v2 not accepted after the update without a cut (status %d)",
+			 mode_names[m], im->name, info.status);
+	why = pl_violations_check(&ps, PL_VIO_NONE, true);
+	if (why)
+		fail_msg("%s/%s: clean run: %s", mode_names[m], im->name, why);
+	assert_true(pl_boot_code_intact(&ps));
+
+	c->nops = ps.trace_n;
+	c->trace = ps.trace;
+	ps.trace = NULL;
+	c->phase = malloc(c->nops);
+	assert_non_null(c->phase);
+	for (uint64_t i = 0; i < c->nops; i++) {
+		const struct pl_op *o = &c->trace[i];
+
+		if (in_log(o->addr) && o->kind != H7SIM_OP_PROGRAM)
+			c->phase[i] = PH_LOG_ERASE;
+		else if (in_log(o->addr))
+			c->phase[i] = seen_app ? PH_COMPLETE : PH_STARTED;
+		else {
+			c->phase[i] = PH_APP;
+			seen_app = true;
+		}
+	}
+	pl_sim_close(&ps);
+	c->clean_s = now_s() - t0;
+}
+
+static void case_free(struct cs *c)
+{
+	free(c->v1);
+	free(c->v2);
+	free(c->phase);
+	free(c->trace);
+}
+
+/* ---- sweeps ----------------------------------------------------------------- */
+
+struct sweep_stats {
+	uint64_t points, failures;
+};
+
+static void report_failure(struct cs *c, uint64_t seed, uint64_t k, const struct verdict *v,
+			   struct sweep_stats *st)
+{
+	char id[96];
+
+	st->failures++;
+	if (st->failures > sel.max_report) {
+		if (st->failures == sel.max_report + 1)
+			fprintf(stderr, "  (further failures of this sweep not printed)\n");
+		return;
+	}
+	pl_id_format(id, sizeof(id), "update", mode_names[c->mode], c->img->name, seed, k);
+	fprintf(stderr, "FAIL %s: %s\n  rerun: %s=%s %s\n", id, v->msg, PL_ID_ENV, id,
+		"test_pl_update");
+}
+
+static void sweep_point(struct cs *c, uint64_t seed, uint64_t k, struct sweep_stats *st)
+{
+	struct verdict v;
+
+	run_cut(c, seed, k, &v);
+	st->points++;
+	if (v.failed)
+		report_failure(c, seed, k, &v, st);
+}
+
+/*
+ * The make-test subset of one case, deterministic: every operation of the
+ * record log and every one within `edge` operations of a phase change or
+ * an erase (sector and bank boundaries), plus every stride-th operation.
+ */
+static void sweep_subset(struct cs *c, uint64_t seed, uint64_t stride, uint64_t edge,
+			 struct sweep_stats *st)
+{
+	uint8_t *pick = calloc(c->nops, 1);
+
+	assert_non_null(pick);
+	for (uint64_t i = 0; i < c->nops; i++) {
+		if (i % stride == 0)
+			pick[i] = 1;
+		if (c->phase[i] == PH_APP && c->trace[i].kind == H7SIM_OP_PROGRAM)
+			continue;
+		for (uint64_t j = i > edge ? i - edge : 0; j <= i + edge && j < c->nops; j++)
+			pick[j] = 1;
+	}
+	pick[c->nops - 1] = 1;
+	for (uint64_t k = 0; k < c->nops; k++)
+		if (pick[k])
+			sweep_point(c, seed, k, st);
+	free(pick);
+}
+
+static void print_case(struct cs *c, uint64_t seed, const struct sweep_stats *st, double dt)
+{
+	uint64_t n[4] = { 0 };
+
+	for (uint64_t i = 0; i < c->nops; i++)
+		n[c->phase[i]]++;
+	printf("update/%s/%s seed %" PRIu64 ": v1 %" PRIu32 " B -> v2 %" PRIu32 " B, %" PRIu64
+	       " operations (log erase %" PRIu64 ", records %" PRIu64 ", application %" PRIu64
+	       "), %" PRIu64 " cut points tested, %" PRIu64 " failed, %.1f s\n",
+	       mode_names[c->mode], c->img->name, seed, c->img->len1, c->img->len2, c->nops,
+	       n[PH_LOG_ERASE], n[PH_STARTED] + n[PH_COMPLETE], n[PH_APP], st->points,
+	       st->failures, dt);
+	fflush(stdout);
+}
+
+static const struct img *find_image(const char *name)
+{
+	for (size_t i = 0; i < NIMAGES; i++)
+		if (strcmp(images[i].name, name) == 0)
+			return &images[i];
+	return NULL;
+}
+
+static int find_mode(const char *name)
+{
+	for (size_t i = 0; i < NMODES; i++)
+		if (strcmp(mode_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* make test: per case, a stride chosen for runtime; seeds 1 and 2. */
+struct subset {
+	enum mode mode;
+	const char *image;
+	uint64_t seed;
+	uint64_t stride, edge;
+};
+
+static const struct subset subsets[] = {
+	{ M_YMODEM, "8k", 1, 1, 0 },            /* every operation */
+	{ M_AN3155, "8k", 2, 4, 1 },
+	{ M_COMPACT, "8k", 3, 4, 1 },
+	{ M_YMODEM, "300k", 1, 1999, 1 },
+	{ M_AN3155, "300k", 2, 4801, 0 },
+	{ M_COMPACT, "300k", 3, 9001, 0 },
+	{ M_YMODEM, "bank", 4, 4001, 0 },
+};
+
+static void test_subset(void **state)
+{
+	const struct subset *s = *state;
+	struct cs c;
+	struct sweep_stats st = { 0, 0 };
+	double t0;
+
+	case_init(&c, s->mode, find_image(s->image));
+	t0 = now_s();
+	sweep_subset(&c, s->seed, s->stride, s->edge, &st);
+	print_case(&c, s->seed, &st, now_s() - t0 + c.clean_s);
+	case_free(&c);
+	if (st.failures)
+		fail_msg("%" PRIu64 " of %" PRIu64 " cut points failed (ids above)", st.failures,
+			 st.points);
+}
+
+/* ---- entry points ------------------------------------------------------------- */
+
+static int run_one_id(void)
+{
+	struct cs c;
+	struct verdict v;
+	const struct img *im = find_image(sel.id.image);
+	int m = find_mode(sel.id.mode);
+
+	if (strcmp(sel.id.family, "update") != 0 || !im || m < 0) {
+		fprintf(stderr, "%s: not an update id of this test (modes ymodem an3155 "
+			"compact, images 8k 300k bank)\n", PL_ID_ENV);
+		return 2;
+	}
+	case_init(&c, (enum mode)m, im);
+	if (sel.id.k >= c.nops) {
+		fprintf(stderr, "k%" PRIu64 ": the update has %" PRIu64 " operations\n",
+			sel.id.k, c.nops);
+		case_free(&c);
+		return 2;
+	}
+	run_cut(&c, sel.id.seed, sel.id.k, &v);
+	case_free(&c);
+	if (v.failed) {
+		fprintf(stderr, "FAIL %s: %s\n", getenv(PL_ID_ENV), v.msg);
+		return 1;
+	}
+	printf("PASS %s\n", getenv(PL_ID_ENV));
+	return 0;
+}
+
+static int run_long(int argc, char **argv)
+{
+	const struct img *im;
+	struct cs c;
+	struct sweep_stats st = { 0, 0 };
+	int m;
+	double t0;
+
+	if (argc != 5 || !(im = find_image(argv[3])) || (m = find_mode(argv[2])) < 0) {
+		fprintf(stderr, "usage: %s long MODE IMAGE SEED\n", argv[0]);
+		return 2;
+	}
+	case_init(&c, (enum mode)m, im);
+	t0 = now_s();
+	for (uint64_t k = 0; k < c.nops; k++)
+		sweep_point(&c, strtoull(argv[4], NULL, 10), k, &st);
+	print_case(&c, strtoull(argv[4], NULL, 10), &st, now_s() - t0 + c.clean_s);
+	case_free(&c);
+	return st.failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct CMUnitTest tests[sizeof(subsets) / sizeof(subsets[0])];
+	static char names[sizeof(subsets) / sizeof(subsets[0])][48];
+
+	pl_sel_from_env(&sel);
+	if (sel.have_id)
+		return run_one_id();
+	if (argc > 1 && strcmp(argv[1], "long") == 0)
+		return run_long(argc, argv);
+	for (size_t i = 0; i < sizeof(subsets) / sizeof(subsets[0]); i++) {
+		snprintf(names[i], sizeof(names[i]), "update/%s/%s/s%" PRIu64,
+			 mode_names[subsets[i].mode], subsets[i].image, subsets[i].seed);
+		tests[i] = (struct CMUnitTest){ names[i], test_subset, NULL, NULL,
+						(void *)&subsets[i] };
+	}
+	return _cmocka_run_group_tests("powerloss_update", tests,
+				       sizeof(tests) / sizeof(tests[0]), NULL, NULL);
+}
