@@ -233,6 +233,14 @@ def t_speed():
     print(f"speed: {insns} instructions in {wall:.3f} s = {insns / max(wall, 1e-9) / 1e6:.0f} M instr/s")
 
 
+def t_bigprog():
+    out, err = run([fw("fw_bigprog")])
+    no_fail(out)
+    s = summary(err)
+    expect(int(s["flash_ops"]) == 14 + 57344, "14 sector erases and 57344 flash words")
+    print(f"1.75 MB erase+program: {float(s['time']) / 1000:.3f} s virtual, {s['wall']} s wall")
+
+
 def t_usage():
     out, _ = run(["--help"])
     expect("usage: h7vboard" in out, "--help")

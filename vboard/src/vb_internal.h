@@ -87,6 +87,7 @@ struct vb_icache_ent {
     uint32_t addr;
     uint16_t size;
     uint16_t n;
+    uint32_t gen;                   /* flash page generations when filled */
 };
 
 #define VB_HOSTQ_SIZE 65536
@@ -186,10 +187,14 @@ struct vb {
     bool bank_protected[2];         /* logical bank window made fetch-only (busy) */
     uint32_t ecc_pages[64];         /* pages holding double-ECC words (fetch-only) */
     unsigned n_ecc_pages;
-    uint8_t *publish_buf;
+    uint8_t *flash_view;            /* what the CPU reads: Unicorn maps this buffer */
+    uint32_t dirty_words[32];       /* flash words a CPU store wrote into flash_view */
+    unsigned n_dirty;
+    bool dirty_overflow;
 
     /* ---- instruction counts ---- */
     struct vb_icache_ent *icache;
+    uint32_t page_gen[H7_FLASH_SIZE / 0x1000];   /* bumped when a flash page changes */
 
     /* ---- NVIC / SCB ---- */
     uint8_t prio[VB_NUM_EXC];       /* configured priority (top 4 bits used) */
