@@ -142,15 +142,17 @@ static uint32_t block_gen(const struct vb *b, uint32_t addr, uint32_t size)
     return b->page_gen[p0] + (p1 < H7_FLASH_SIZE / 0x1000 && p1 != p0 ? b->page_gen[p1] : 0);
 }
 
+static void update_bank_prot(struct vb *b);
+
+/* Record whether a flash page holds a double-ECC word; its protection is
+ * applied by update_bank_prot. */
 static void ecc_page_set(struct vb *b, uint32_t page, bool bad)
 {
     for (unsigned i = 0; i < b->n_ecc_pages; i++) {
         if (b->ecc_pages[i] == page) {
             if (!bad) {
                 b->ecc_pages[i] = b->ecc_pages[--b->n_ecc_pages];
-                unsigned w = (page - H7_FLASH_BASE) / H7_BANK_SIZE;
-                if (!b->bank_protected[w])
-                    uc_mem_protect(b->uc, page, 0x1000, UC_PROT_READ | UC_PROT_EXEC);
+                b->prot_pending = true;
             }
             return;
         }
@@ -162,7 +164,7 @@ static void ecc_page_set(struct vb *b, uint32_t page, bool bad)
         return;
     }
     b->ecc_pages[b->n_ecc_pages++] = page;
-    uc_mem_protect(b->uc, page, 0x1000, UC_PROT_EXEC);
+    b->prot_pending = true;
 }
 
 /* Copy the model's view of [addr, addr+len) into the CPU's flash window.
@@ -195,6 +197,8 @@ static void flash_publish(struct vb *b, uint32_t addr, uint32_t len)
                 bad = h7sim_word_state(b->sim, a) == H7SIM_WORD_ECC_DOUBLE;
             ecc_page_set(b, p, bad);
         }
+        if (b->prot_pending && !b->in_flash_store)
+            update_bank_prot(b);
     }
 }
 
@@ -290,18 +294,13 @@ static void model_after(struct vb *b)
          * handled at the next slow path, in time order. */
         b->check_irq = true;
     }
-    for (unsigned w = 0; w < 2; w++) {
-        uint32_t base = H7_FLASH_BASE + w * H7_BANK_SIZE;
-        bool busy = h7sim_bank_busy(b->sim, base);
-        if (busy != b->bank_protected[w]) {
-            b->bank_protected[w] = busy;
-            uc_mem_protect(b->uc, base, H7_BANK_SIZE, busy ? UC_PROT_EXEC : UC_PROT_READ | UC_PROT_EXEC);
-            if (!busy) {
-                for (unsigned i = 0; i < b->n_ecc_pages; i++)
-                    if ((b->ecc_pages[i] - H7_FLASH_BASE) / H7_BANK_SIZE == w)
-                        uc_mem_protect(b->uc, b->ecc_pages[i], 0x1000, UC_PROT_EXEC);
-            }
-        }
+    /* Changing the protection of the region a store is landing in crashes
+     * Unicorn: a store that starts an operation defers it to the next block. */
+    if (b->in_flash_store) {
+        b->prot_pending = true;
+        b->check_irq = true;
+    } else {
+        update_bank_prot(b);
     }
     bool active = h7sim_next_event(b->sim) != VB_NEVER;
     if (active != b->flash_active) {
@@ -309,6 +308,25 @@ static void model_after(struct vb *b)
         vb_schedule(b);
     } else if (active) {
         vb_schedule(b);
+    }
+}
+
+/* Busy banks are fetch-only; so are pages with a double-ECC word. */
+static void update_bank_prot(struct vb *b)
+{
+    bool ecc_changed = b->prot_pending;
+    b->prot_pending = false;
+    for (unsigned w = 0; w < 2; w++) {
+        uint32_t base = H7_FLASH_BASE + w * H7_BANK_SIZE;
+        bool busy = h7sim_bank_busy(b->sim, base);
+        if (busy == b->bank_protected[w] && !ecc_changed)
+            continue;
+        b->bank_protected[w] = busy;
+        uc_mem_protect(b->uc, base, H7_BANK_SIZE, busy ? UC_PROT_EXEC : UC_PROT_READ | UC_PROT_EXEC);
+        if (!busy)
+            for (unsigned i = 0; i < b->n_ecc_pages; i++)
+                if ((b->ecc_pages[i] - H7_FLASH_BASE) / H7_BANK_SIZE == w)
+                    uc_mem_protect(b->uc, b->ecc_pages[i], 0x1000, UC_PROT_EXEC);
     }
 }
 
@@ -388,6 +406,7 @@ static bool hook_flash_write(uc_engine *uc, uc_mem_type t, uint64_t a, int size,
         return true;
     }
     flash_mark_dirty(b, (uint32_t)a, (unsigned)size);
+    b->in_flash_store = true;
     /* Unicorn reports an unaligned store whole and then byte by byte:
      * keep the bytes. */
     if (size > 1 && (a & (uint64_t)(size - 1)))
@@ -397,6 +416,7 @@ static bool hook_flash_write(uc_engine *uc, uc_mem_type t, uint64_t a, int size,
     model_sync(b);
     enum h7sim_resp r = h7sim_write(b->sim, (uint32_t)a, (unsigned)size, (uint64_t)v, &stall);
     model_after(b);
+    b->in_flash_store = false;
     if (r != H7SIM_OK)
         vb_bus_error(b, (uint32_t)a, true, false);
     return true;
@@ -604,6 +624,8 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
     struct vb *b = ud;
     if (b->n_dirty)
         flash_restore_dirty(b);
+    if (b->prot_pending)
+        update_bank_prot(b);
     b->last_block = (uint32_t)addr;
     b->cyc += icount(b, (uint32_t)addr, size);
     if (b->flash_active && (uint32_t)addr - H7_FLASH_BASE < H7_FLASH_SIZE)
@@ -1262,6 +1284,8 @@ enum vb_stop vb_run(struct vb *b)
         uc_err e = uc_emu_start(b->uc, pc | 1, 0xFFFFFFFFull, 0, 0);
         if (b->n_dirty)
             flash_restore_dirty(b);
+        if (b->prot_pending)
+            update_bank_prot(b);
         if (b->stop != VB_STOP_NONE)
             break;
         if (b->wdg_reset_req) {

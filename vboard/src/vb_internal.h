@@ -185,6 +185,8 @@ struct vb {
     /* ---- flash glue ---- */
     bool flash_active;              /* the model has something scheduled */
     bool bank_protected[2];         /* logical bank window made fetch-only (busy) */
+    bool in_flash_store;            /* inside the flash store hook */
+    bool prot_pending;              /* bank protection to update at the next block */
     uint32_t ecc_pages[64];         /* pages holding double-ECC words (fetch-only) */
     unsigned n_ecc_pages;
     uint8_t *flash_view;            /* what the CPU reads: Unicorn maps this buffer */
