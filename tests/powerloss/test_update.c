@@ -585,10 +585,10 @@ static const struct subset subsets[] = {
 	{ M_YMODEM, "8k", 1, 1, 0 },            /* every operation */
 	{ M_AN3155, "8k", 2, 4, 1 },
 	{ M_COMPACT, "8k", 3, 4, 1 },
-	{ M_YMODEM, "300k", 1, 499, 1 },
+	{ M_YMODEM, "300k", 1, 1999, 1 },
 	{ M_AN3155, "300k", 2, 4801, 0 },
 	{ M_COMPACT, "300k", 3, 9001, 0 },
-	{ M_YMODEM, "bank", 4, 1999, 1 },
+	{ M_YMODEM, "bank", 4, 4001, 0 },
 };
 
 static void test_subset(void **state)
