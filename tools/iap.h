@@ -23,7 +23,7 @@ enum iap_exit {
 	IAP_EXIT_ADDRESS   = 8,  /* address outside the application area */
 	IAP_EXIT_VERIFY    = 9,  /* read back differs from the image */
 	IAP_EXIT_PROTOCOL  = 10, /* garbled or unexpected reply */
-	IAP_EXIT_VBOARD    = 11, /* the virtual board could not be started */
+	IAP_EXIT_VBOARD    = 11, /* the virtual board could not be started or died */
 };
 
 /* Record the failure text (printf format) and return -code. */

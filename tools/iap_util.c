@@ -43,7 +43,7 @@ const char *iap_exit_str(int code)
 	case IAP_EXIT_ADDRESS:   return "address outside the application area";
 	case IAP_EXIT_VERIFY:    return "verify mismatch";
 	case IAP_EXIT_PROTOCOL:  return "protocol error (unexpected reply)";
-	case IAP_EXIT_VBOARD:    return "virtual board could not be started";
+	case IAP_EXIT_VBOARD:    return "virtual board could not be started or stopped unexpectedly";
 	default:                 return "unknown";
 	}
 }

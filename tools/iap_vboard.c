@@ -146,16 +146,41 @@ static void stop_board(struct vb_transport *v)
 	running_pid = 0;
 }
 
+/* A line error while the board is gone: say so instead of "port closed". */
+static int board_gone(struct vb_transport *v, int rc)
+{
+	int st;
+	if (rc >= 0 || v->pid <= 0)
+		return rc;
+	for (int i = 0; i < 50; i++) {
+		pid_t r = waitpid(v->pid, &st, WNOHANG);
+		if (r == v->pid) {
+			v->pid = 0;
+			running_pid = 0;
+			if (WIFSIGNALED(st))
+				return iap_fail(IAP_EXIT_VBOARD,
+						"the virtual board died (signal %d) in the middle of the session (--vboard-log FILE keeps its output)",
+						WTERMSIG(st));
+			return iap_fail(IAP_EXIT_VBOARD,
+					"the virtual board stopped (exit status %d) in the middle of the session (--vboard-log FILE keeps its output)",
+					WEXITSTATUS(st));
+		}
+		struct timespec ts = { 0, 10 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return rc;
+}
+
 static int vb_write(struct iap_transport *t, const uint8_t *b, size_t n)
 {
 	struct vb_transport *v = (struct vb_transport *)t;
-	return v->line->ops->write(v->line, b, n);
+	return board_gone(v, v->line->ops->write(v->line, b, n));
 }
 
 static int vb_read(struct iap_transport *t, uint8_t *b, size_t n, int ms)
 {
 	struct vb_transport *v = (struct vb_transport *)t;
-	return v->line->ops->read(v->line, b, n, ms);
+	return board_gone(v, v->line->ops->read(v->line, b, n, ms));
 }
 
 static void vb_drain(struct iap_transport *t)

@@ -96,8 +96,9 @@ expect 0 "verified" -- iap flash --go --expect h7app --listen 20000 "$APP.elf"
 
 # Errors.
 expect 3 "not found" -- "$H7IAP" --port "$work/no-such-tty" info
+# A board that does not answer: it runs the application, not the bootloader.
 expect 4 "no answer" -- "$H7IAP" --vboard --vboard-bin "$VBOARD" --vboard-boot "$APP.elf" \
-	--vboard-flash "$work/silent.bin" --retries 3 info
+	--vboard-arg=--boot --vboard-arg=0x08040000 --vboard-flash "$work/silent.bin" --retries 3 info
 expect 5 "Read Memory at 0x00000000 refused" -- iap read 0 16 "$work/itcm.bin"
 expect 8 "holds the bootloader" -- iap erase 0
 head -c $((0x1C0000 + 1)) /dev/zero >"$work/big.bin"
