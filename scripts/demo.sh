@@ -83,7 +83,7 @@ done
 echo "USART3 of the board is the pty $(readlink "$work/pty") (linked at $work/pty)"
 
 step "h7iap info: who is on the other end of the serial line"
-"$H7IAP" --port "$work/pty" info
+"$H7IAP" --port "$work/pty" --retries 25 info
 
 step "h7iap flash $APP"
 "$H7IAP" --port "$work/pty" flash "$APP"

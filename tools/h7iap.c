@@ -90,6 +90,8 @@ static int connect_board(struct opts *o, struct iap_transport **tp, struct iap_c
 		c->ack_timeout_ms = o->timeout_ms;
 	if (o->sync_attempts > 0)
 		c->sync_attempts = o->sync_attempts;
+	else if (o->vboard)
+		c->sync_attempts = 25; /* the board boots in emulation first: allow 10 s */
 	if (o->enter)
 		c->enter_key = 'b';
 	int rc = iap_connect(c);
@@ -520,7 +522,8 @@ static void usage_main(FILE *f)
 "        --vboard-log F    save the board's own output to F\n"
 "        --vboard-arg ARG  pass ARG to h7vboard (repeatable)\n"
 "    -t, --timeout MS      reply timeout per command (default 3000)\n"
-"        --retries N       0x7F sync attempts (default 6)\n"
+"        --retries N       0x7F sync attempts, 400 ms apart (default 6;\n"
+"                          25 with --vboard)\n"
 "    -e, --enter-bootloader  send 'b' first: a running h7app resets into the\n"
 "                          bootloader (harmless to the h7iap bootloader; do not\n"
 "                          use with the ST ROM bootloader, it wants 0x7F first)\n"
