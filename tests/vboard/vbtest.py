@@ -213,6 +213,59 @@ def t_echo_pty():
     expect(s["uart_rx"] == str(4 + 20 + 5), "all bytes received through the pty")
 
 
+def uart_session(extra):
+    with tempfile.TemporaryDirectory() as d:
+        link = os.path.join(d, "uart")
+        p = subprocess.Popen([BOARD, "--pty-link", link, "--wait-host", *extra, fw("fw_uart")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(200):
+            if os.path.exists(link):
+                break
+            time.sleep(0.01)
+        fd = os.open(link, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(fd, termios.TCSANOW)
+        buf = b""
+
+        def wait_for(token):
+            nonlocal buf
+            t0 = time.time()
+            while token not in buf:
+                if time.time() - t0 > 20:
+                    raise SystemExit(f"FAIL: timeout waiting for {token!r}, got {buf!r}")
+                buf += os.read(fd, 4096)
+            buf = buf[buf.index(token) + len(token):]
+
+        wait_for(b"A\r\n")
+        os.write(fd, b"01234567")
+        wait_for(b"B\r\n")
+        os.write(fd, b"abcdefghijklmnopqrst")
+        wait_for(b"C\r\n")
+        for byte in (b"\x00", b"\x01", b"\x03"):
+            os.write(fd, byte)
+            wait_for(b".")
+        out, err = p.communicate(timeout=30)
+        os.close(fd)
+    out, err = out.decode(), err.decode()
+    print(out + err)
+    expect(p.returncode == 0, "board exit code 0")
+    return out, err
+
+
+def t_uart():
+    """Overrun without and with the RX FIFO, and parity sampling."""
+    out, err = uart_session(["--check-line-format"])
+    expect("A n=1 ORE first=0" in out, "no FIFO: RDR keeps the first byte, ORE set")
+    expect("B n=16 ORE first=a" in out, "FIFO: 16 bytes kept, ORE set")
+    lines = [l for l in out.splitlines() if l.startswith("C byte=")]
+    expect(lines == ["C byte=0x00000000 PE", "C byte=0x00000001 ok", "C byte=0x00000003 PE"],
+           "8N1 host against an 8E1 USART: PE where the stop bit is the wrong parity")
+    expect(int(summary(err)["ore"]) == 7 + 4, "11 bytes lost to overrun")
+    out, err = uart_session([])
+    lines = [l for l in out.splitlines() if l.startswith("C byte=")]
+    expect(lines == ["C byte=0x00000000 ok", "C byte=0x00000001 ok", "C byte=0x00000003 ok"],
+           "default: host bytes arrive in the format the USART expects")
+
+
 def t_determinism():
     lines = [b"line %d with some text\n" % i for i in range(20)] + [b"quit\n"]
     a = pty_session(lines)

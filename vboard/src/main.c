@@ -48,6 +48,8 @@ static void usage(FILE *out)
         "  --host-idle-ms N      the host counts as attached this long after its last byte (3000)\n"
         "  --wait-host           treat the host as attached before its first byte\n"
         "                        (waits up to 5 s for it at the first sync point)\n"
+        "  --check-line-format   pty: read host bytes in the client's termios format\n"
+        "                        (parity, size) and set PE/FE when USART3 differs\n"
         "\n"
         "Flash:\n"
         "  --flash FILE          keep the array and option bytes in FILE (created if missing)\n"
@@ -97,7 +99,7 @@ int main(int argc, char **argv)
     const char *trace_file = NULL;
     enum {
         O_PTY = 256, O_PTY_LINK, O_PTY_FILE, O_STDIO, O_TCP, O_TURN, O_HWAIT, O_HGAP, O_HIDLE,
-        O_WAITHOST, O_FLASH, O_ERASE, O_TMAX, O_CUTOPS, O_CUTNS, O_BOOT, O_MAXT, O_MAXI,
+        O_WAITHOST, O_LINEFMT, O_FLASH, O_ERASE, O_TMAX, O_CUTOPS, O_CUTNS, O_BOOT, O_MAXT, O_MAXI,
         O_WDG, O_RST, O_HSE, O_TRACE, O_TRACEF, O_CACHE, O_QUIET,
     };
     static const struct option opts[] = {
@@ -111,6 +113,7 @@ int main(int argc, char **argv)
         { "host-gap-ms", required_argument, 0, O_HGAP },
         { "host-idle-ms", required_argument, 0, O_HIDLE },
         { "wait-host", no_argument, 0, O_WAITHOST },
+        { "check-line-format", no_argument, 0, O_LINEFMT },
         { "flash", required_argument, 0, O_FLASH },
         { "erase", no_argument, 0, O_ERASE },
         { "timing-max", no_argument, 0, O_TMAX },
@@ -142,6 +145,7 @@ int main(int argc, char **argv)
         case O_HGAP: cfg.host_gap_ms = (unsigned)num(optarg, "--host-gap-ms"); break;
         case O_HIDLE: cfg.host_idle_ms = (unsigned)num(optarg, "--host-idle-ms"); break;
         case O_WAITHOST: cfg.wait_host = true; break;
+        case O_LINEFMT: cfg.check_line_format = true; break;
         case O_FLASH: cfg.flash_file = optarg; break;
         case O_ERASE: cfg.erase = true; break;
         case O_TMAX: cfg.timing_max = true; break;

@@ -452,7 +452,8 @@ static uint32_t sample(struct vb *b, uint8_t byte, uint32_t *flags)
     unsigned m = word_bits(u), pce = (u->cr1 & CR1_PCE) ? 1 : 0, dbits = m - pce;
     unsigned fw_par = pce ? ((u->cr1 & CR1_PS) ? 2 : 1) : 0;
     *flags = 0;
-    if (l->pty_slave < 0 || (l->host_parity == (int)fw_par && l->host_bits == (int)dbits))
+    if (l->pty_slave < 0 || !b->cfg.check_line_format ||
+        (l->host_parity == (int)fw_par && l->host_bits == (int)dbits))
         return byte & ((1u << dbits) - 1);
     /* Host frame bits after the start bit, then idle (1). */
     uint64_t bits = 0;
