@@ -234,6 +234,15 @@ static void status(struct boot_ctx *c)
 	boot_puts(c, "\r\n");
 }
 
+/* After a transfer: let the client program exit before the result text
+ * follows (a sender that reads its last ACK would swallow it), and drop
+ * what it still sends. */
+static void settle(struct boot_ctx *c)
+{
+	while (c->ser->getc(c->ser->ctx, 500) != BOOT_SER_TIMEOUT)
+		boot_port_idle();
+}
+
 static void do_download(struct boot_ctx *c)
 {
 	uint32_t len = 0;
@@ -242,7 +251,7 @@ static void do_download(struct boot_ctx *c)
 	boot_puts(c, "\r\nWaiting for the file to be sent (YMODEM, 'a' aborts) ...\r\n");
 	c->ser->drain(c->ser->ctx);
 	rc = boot_ymodem_receive(c, &len);
-	/* Let a sender that just got cancelled notice before printing. */
+	settle(c);
 	if (rc == 0) {
 		boot_puts(c, "\r\nProgramming completed successfully: ");
 		boot_put_dec(c, len);
@@ -263,6 +272,7 @@ static void do_upload(struct boot_ctx *c)
 	boot_puts(c, "\r\nStart the YMODEM receiver now ...\r\n");
 	c->ser->drain(c->ser->ctx);
 	rc = boot_ymodem_send(c);
+	settle(c);
 	if (rc == 0)
 		boot_puts(c, "\r\nUpload completed successfully\r\n");
 	else {

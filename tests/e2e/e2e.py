@@ -1,0 +1,225 @@
+"""Board tests of the bootloader on the virtual board: helpers.
+
+Each test starts h7vboard with the bootloader ELF and a flash file of its
+own, talks to USART3 through the board's pty, and runs the third-party
+clients (lrzsz sb/rb, stm32flash) on that pty as a user would.
+"""
+import os
+import random
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+import tty
+
+
+class Skip(Exception):
+    pass
+
+
+class Fail(Exception):
+    pass
+
+
+def need(path, what):
+    if not path or not os.path.exists(path):
+        raise Fail(f"{what} is missing ({path}); build it first (make build)")
+
+
+def need_tool(name):
+    p = shutil.which(name)
+    if not p:
+        raise Fail(f"{name} is not installed (Debian package: scripts/deps.sh)")
+    return p
+
+
+class Board:
+    """h7vboard running the bootloader, USART3 on a pty."""
+
+    def __init__(self, vboard, boot_elf, work, flash=None, extra=()):
+        need(vboard, "h7vboard (vboard/)")
+        need(boot_elf, "the bootloader ELF (boot/)")
+        self.work = work
+        self.flash = flash or os.path.join(work, "flash.bin")
+        self.link = os.path.join(work, "pty")
+        self.log = open(os.path.join(work, "board.log"), "ab")
+        if os.path.lexists(self.link):
+            os.unlink(self.link)
+        self.p = subprocess.Popen(
+            [vboard, "--flash", self.flash, "--pty-link", self.link,
+             "--host-wait-ms", "3000", "--host-gap-ms", "1000", *extra, boot_elf],
+            stdout=self.log, stderr=self.log)
+        t0 = time.time()
+        while not os.path.exists(self.link):
+            if self.p.poll() is not None:
+                raise Fail(f"h7vboard exited at start (rc {self.p.returncode}), see {self.log.name}")
+            if time.time() - t0 > 10:
+                raise Fail("h7vboard did not create its pty")
+            time.sleep(0.02)
+        self.fd = os.open(self.link, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(self.fd, termios.TCSANOW)
+        self.buf = b""
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        os.write(self.fd, data)
+
+    def read_some(self, timeout):
+        r, _, _ = select.select([self.fd], [], [], timeout)
+        if not r:
+            return b""
+        try:
+            d = os.read(self.fd, 65536)
+        except OSError:
+            return b""
+        self.buf += d
+        return d
+
+    def expect(self, pattern, timeout=30):
+        if isinstance(pattern, str):
+            pattern = pattern.encode()
+        t0 = time.time()
+        while pattern not in self.buf:
+            if time.time() - t0 > timeout:
+                raise Fail(f"timeout waiting for {pattern!r}; got {self.buf[-400:]!r}")
+            if self.p.poll() is not None:
+                raise Fail(f"board stopped (rc {self.p.returncode}) waiting for {pattern!r}; "
+                           f"got {self.buf[-400:]!r}")
+            self.read_some(0.1)
+        i = self.buf.index(pattern) + len(pattern)
+        out, self.buf = self.buf[:i], self.buf[i:]
+        return out
+
+    def drain(self, quiet=0.3):
+        while self.read_some(quiet):
+            pass
+        self.buf = b""
+
+    def run_client(self, argv, timeout=600, cwd=None, stdio=False):
+        """Run a client on the pty (stdin/stdout for lrzsz, path for others)."""
+        kw = {}
+        if stdio:
+            kw = dict(stdin=self.fd, stdout=self.fd)
+        else:
+            kw = dict(stdout=subprocess.PIPE)
+        try:
+            r = subprocess.run(argv, stderr=subprocess.PIPE, timeout=timeout, cwd=cwd, **kw)
+        except subprocess.TimeoutExpired:
+            raise Fail(f"{argv[0]} did not finish in {timeout} s")
+        return r
+
+    def run_piped(self, argv, timeout=600, cwd=None):
+        """Run lrzsz-style clients on pipes, copying bytes to and from the
+        pty; the exchange is logged to transcript.txt in the work dir."""
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, cwd=cwd)
+        out_fd, err_fd = p.stdout.fileno(), p.stderr.fileno()
+        os.set_blocking(out_fd, False)
+        os.set_blocking(err_fd, False)
+        err = b""
+        t0 = time.time()
+        with open(os.path.join(self.work, "transcript.txt"), "a") as log:
+            log.write(f"== {' '.join(argv)}\n")
+            if self.buf:
+                p.stdin.write(self.buf)
+                p.stdin.flush()
+                self.buf = b""
+            while True:
+                if time.time() - t0 > timeout:
+                    p.kill()
+                    p.wait()
+                    raise Fail(f"{argv[0]} did not finish in {timeout} s")
+                fds = [self.fd, err_fd] + ([out_fd] if p.poll() is None else [])
+                r, _, _ = select.select(fds, [], [], 0.1)
+                if out_fd in r:
+                    x = os.read(out_fd, 65536)
+                    if x:
+                        log.write(f"{time.time() - t0:8.3f} host {x.hex()} ({len(x)})\n")
+                        os.write(self.fd, x)
+                if err_fd in r:
+                    try:
+                        err += os.read(err_fd, 65536)
+                    except BlockingIOError:
+                        pass
+                if self.fd in r and p.poll() is None:
+                    x = os.read(self.fd, 65536)
+                    log.write(f"{time.time() - t0:8.3f} board {x.hex()} ({len(x)})\n")
+                    try:
+                        p.stdin.write(x)
+                        p.stdin.flush()
+                    except BrokenPipeError:
+                        self.buf += x
+                if p.poll() is not None and out_fd not in r:
+                    # drain what the client wrote last
+                    try:
+                        x = os.read(out_fd, 65536)
+                        if x:
+                            os.write(self.fd, x)
+                            continue
+                    except (BlockingIOError, OSError):
+                        pass
+                    break
+        try:
+            err += os.read(err_fd, 65536)
+        except (BlockingIOError, OSError):
+            pass
+        return subprocess.CompletedProcess(argv, p.returncode, b"", err)
+
+    def stop(self):
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.log.close()
+
+
+def image(path, n, seed, head=None):
+    """Test image of n bytes: head (e.g. the example app) then random bytes."""
+    rnd = random.Random(seed)
+    data = bytearray(head or b"")[:n]
+    data += bytes(rnd.getrandbits(8) for _ in range(n - len(data)))
+    with open(path, "wb") as f:
+        f.write(data)
+    return bytes(data)
+
+
+def main(tests):
+    """Run the named tests (argv: vboard boot.elf app.bin [test...])."""
+    if len(sys.argv) < 4:
+        print("usage: test_*.py H7VBOARD BOOT_ELF APP_BIN [TEST...]", file=sys.stderr)
+        return 2
+    env = dict(vboard=sys.argv[1], boot=sys.argv[2], app=sys.argv[3])
+    only = sys.argv[4:]
+    failed = 0
+    for name, fn in tests:
+        if only and name not in only:
+            continue
+        work = tempfile.mkdtemp(prefix=f"h7e2e-{name}-")
+        t0 = time.time()
+        try:
+            need(env["app"], "the example application (app/)")
+            fn(env, work)
+            print(f"PASS {name} ({time.time() - t0:.1f} s)")
+            shutil.rmtree(work, ignore_errors=True)
+        except Fail as e:
+            failed += 1
+            print(f"FAIL {name}: {e} (work dir {work})")
+            log = os.path.join(work, "board.log")
+            if os.path.exists(log):
+                with open(log, "rb") as f:
+                    tail = f.read()[-1500:]
+                print("  board log tail:\n" + tail.decode(errors="replace"))
+        sys.stdout.flush()
+    return 1 if failed else 0

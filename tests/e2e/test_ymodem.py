@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Menu + YMODEM with lrzsz on the virtual board."""
+import filecmp
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e import Board, Fail, image, main, need_tool  # noqa: E402
+
+
+def menu(b):
+    b.drain()
+    b.send("\r")
+    b.expect("> ", 20)
+
+
+def sb_upload(b, path, expect_ok=True):
+    need_tool("sb")
+    b.send("1")
+    b.expect("(YMODEM, 'a' aborts) ...\r\n", 20)
+    r = b.run_piped(["sb", "-k", path], timeout=900)
+    if expect_ok and r.returncode != 0:
+        raise Fail(f"sb failed (rc {r.returncode}): {r.stderr.decode(errors='replace')[-300:]}")
+    return r
+
+
+def test_sb_upload_then_banner_and_rb(env, work):
+    app = env["app"]
+    b = Board(env["vboard"], env["boot"], work)
+    try:
+        menu(b)
+        sb_upload(b, app)
+        b.expect("Programming completed successfully: %d bytes" % os.path.getsize(app), 60)
+        b.expect("> ", 10)
+        # upload back with rb: byte-identical
+        need_tool("rb")
+        b.send("2")
+        b.expect("Start the YMODEM receiver now ...\r\n", 20)
+        d = os.path.join(work, "rx")
+        os.mkdir(d)
+        r = b.run_piped(["rb", "-E"], cwd=d, timeout=300)
+        if r.returncode != 0:
+            raise Fail(f"rb failed (rc {r.returncode}): {r.stderr.decode(errors='replace')[-300:]}")
+        got = os.path.join(d, "h7app.bin")
+        if not os.path.exists(got) or not filecmp.cmp(got, app, shallow=False):
+            raise Fail("rb: downloaded image differs from the uploaded one")
+        b.expect("Upload completed successfully", 30)
+        b.send("3")
+        b.expect("h7app ", 30)
+    finally:
+        b.stop()
+    # power on again: the bootloader starts the verified application
+    b = Board(env["vboard"], env["boot"], work)
+    try:
+        b.expect("h7app ", 30)
+        # the application hands back to the bootloader
+        b.send("b")
+        b.expect("returning to the bootloader", 20)
+        menu(b)
+        b.send("4")
+        b.expect("application: valid", 20)
+    finally:
+        b.stop()
+
+
+def test_sb_too_large_then_new_upload(env, work):
+    big = os.path.join(work, "big.bin")
+    image(big, 0x1C0000 + 1, 5)
+    b = Board(env["vboard"], env["boot"], work)
+    try:
+        menu(b)
+        r = sb_upload(b, big, expect_ok=False)
+        if r.returncode == 0:
+            raise Fail("sb reported success for a file larger than the application area")
+        b.expect("Download failed: image larger than the application area", 60)
+        b.send("4")
+        b.expect("no complete update record", 20)
+        b.expect("> ", 10)
+        sb_upload(b, env["app"])
+        b.expect("Programming completed successfully", 60)
+    finally:
+        b.stop()
+
+
+def test_sb_sizes(env, work):
+    """1 byte, 33 bytes, bank-crossing and full 1.75 MB images."""
+    with open(env["app"], "rb") as f:
+        app = f.read()
+    b = Board(env["vboard"], env["boot"], work)
+    try:
+        for n, seed in ((1, 1), (33, 2), (0xC0000 + 5000, 3), (0x1C0000, 4)):
+            p = os.path.join(work, "img%d.bin" % n)
+            image(p, n, seed, head=app)
+            menu(b)
+            sb_upload(b, p)
+            b.expect("Programming completed successfully: %d bytes" % n, 600)
+        b.expect("> ", 10)
+        b.send("3")
+        b.expect("h7app ", 30)
+    finally:
+        b.stop()
+
+
+TESTS = [
+    ("sb_upload_then_banner_and_rb", test_sb_upload_then_banner_and_rb),
+    ("sb_too_large_then_new_upload", test_sb_too_large_then_new_upload),
+    ("sb_sizes", test_sb_sizes),
+]
+
+if __name__ == "__main__":
+    sys.exit(main(TESTS))
