@@ -140,6 +140,19 @@ def t_jump():
     expect("image A" in out and "image B" in out, "image A jumped to image B")
 
 
+def t_swap():
+    with tempfile.TemporaryDirectory() as d:
+        fl = os.path.join(d, "flash.bin")
+        out, _ = run(["--flash", fl, fw("fw_swap"), fw("fw_swapb_bank2")])
+        no_fail(out)
+        expect("bank 2 image running at 0x08000000\nok   OPTCR.SWAP_BANK reads 1\nafter a software reset" in out,
+               "SWAP_BANK_OPT + SYSRESETREQ: bank 2 at 0x08000000")
+        out, _ = run(["--flash", fl])
+        no_fail(out)
+        expect("bank 1 image" not in out and "after power-on" in out,
+               "the swap is kept in the option bytes of the flash file")
+
+
 def t_fault():
     out, err = run([fw("fw_fault")], expect_rc=2)
     no_fail(out)

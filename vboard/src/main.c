@@ -27,6 +27,7 @@ static void usage(FILE *out)
 {
     fputs(
         "usage: h7vboard [options] FIRMWARE.elf [MORE.elf ...]\n"
+        "       h7vboard [options] --flash FILE           (power on what FILE holds)\n"
         "\n"
         "Run Cortex-M7 firmware on the virtual STM32H745 board: Unicorn CPU, the h7sim\n"
         "FLASH model, NVIC/SCB/SysTick/DWT, RCC/PWR, IWDG, HSEM and USART3. Every ELF's\n"
@@ -165,7 +166,7 @@ int main(int argc, char **argv)
         default: usage(stderr); return VB_EXIT_USAGE;
         }
     }
-    if (optind >= argc) {
+    if (optind >= argc && !cfg.flash_file) {
         usage(stderr);
         return VB_EXIT_USAGE;
     }

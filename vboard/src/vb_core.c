@@ -379,6 +379,10 @@ static uint64_t flashreg_read(uc_engine *uc, uint64_t off, unsigned size, void *
         } else {
             b->spin_polls = 0;
         }
+    } else if ((off & ~0x100u) == FLASH_OPTSR_CUR && (v & FLASH_OPTSR_OPT_BUSY)) {
+        if (b->spin_polls < 48)
+            b->spin_polls = 48;
+        vb_spin_poll(b, 1000000);
     }
     return v;
 }
