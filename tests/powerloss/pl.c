@@ -32,6 +32,8 @@ static void on_event(void *ctx, const struct h7sim_event *ev)
 		ps->ops++;
 		ps->running[b] = (struct pl_op){ (uint8_t)ev->op, ev->addr, ev->len };
 		ps->run_valid[b] = true;
+		if (ps->win_hi && (ev->addr < ps->win_lo || ev->addr + ev->len > ps->win_hi))
+			ps->ops_outside++;
 		if (ps->tracing) {
 			if (ps->trace_n == ps->trace_cap) {
 				ps->trace_cap = ps->trace_cap ? 2 * ps->trace_cap : 4096;
@@ -50,7 +52,7 @@ static void on_event(void *ctx, const struct h7sim_event *ev)
 		ps->cut = true;
 		ps->cut_ns = ev->time_ns;
 		for (unsigned i = 0; i < 2; i++)
-			if (ps->run_valid[i]) {
+			if (ps->run_valid[i] && ps->ntorn < 4) {
 				ps->torn[ps->ntorn++] = ps->running[i];
 				ps->run_valid[i] = false;
 			}
@@ -114,11 +116,10 @@ const char *pl_violations_check(struct pl_sim *ps, enum pl_vio what, bool clear)
 		const struct h7sim_violation *v = h7sim_violation_get(ps->sim, i);
 		bool ok = false;
 
-		if (what == PL_VIO_CUT_RUN)
-			ok = ps->cut && v->time_ns >= ps->cut_ns &&
-			     strcmp(v->rule, "access-powered-off") == 0;
-		else if (what == PL_VIO_AFTER_CUT)
-			ok = strcmp(v->rule, "read-double-ecc") == 0 && pl_in_torn(ps, v->addr, 4);
+		if (what != PL_VIO_NONE && strcmp(v->rule, "read-double-ecc") == 0)
+			ok = pl_in_torn(ps, v->addr, 4);
+		if (what == PL_VIO_CUT_RUN && strcmp(v->rule, "access-powered-off") == 0)
+			ok = ps->cut && v->time_ns >= ps->cut_ns;
 		if (!ok) {
 			snprintf(why, sizeof(why),
 				 "unexpected model violation %zu/%zu: %s (facts %s) at 0x%08" PRIx32

@@ -32,8 +32,8 @@ struct pl_sim {
 	/* Operations in flight, per physical bank (event bank 1/2). */
 	struct pl_op running[2];
 	bool run_valid[2];
-	/* What the cut tore (copied from running at the cut). */
-	struct pl_op torn[2];
+	/* What the cuts tore (copied from running at each cut). */
+	struct pl_op torn[4];
 	unsigned ntorn;
 	bool cut;
 	uint64_t cut_ns;
@@ -41,6 +41,10 @@ struct pl_sim {
 	struct pl_op *trace;
 	size_t trace_n, trace_cap;
 	bool tracing;
+	/* Operations that touch anything outside [win_lo, win_hi) when
+	 * win_hi != 0 (tests set the window they allow). */
+	uint32_t win_lo, win_hi;
+	uint64_t ops_outside;
 };
 
 /* New strict model with the given seed, attached to the h7flash host port,
@@ -55,8 +59,9 @@ bool pl_in_torn(const struct pl_sim *ps, uint32_t addr, uint32_t len);
 /*
  * The model's violation log against what a cut explains:
  *   PL_VIO_NONE      no entry at all;
- *   PL_VIO_CUT_RUN   only "access-powered-off" at or after the cut time
- *                    (the code kept running for a moment without power);
+ *   PL_VIO_CUT_RUN   only "access-powered-off" at or after the last cut
+ *                    (the code kept running for a moment without power),
+ *                    and "read-double-ecc" inside what an earlier cut tore;
  *   PL_VIO_AFTER_CUT only "read-double-ecc" inside the torn word or sector
  *                    (a reader that met it and reported it as an error).
  * Returns NULL when the log fits, else a description of the first entry
