@@ -307,6 +307,19 @@ def t_bigprog():
     print(f"1.75 MB erase+program: {float(s['time']) / 1000:.3f} s virtual, {s['wall']} s wall")
 
 
+def t_h7flash():
+    """The h7flash driver, cross-compiled, on the board."""
+    with tempfile.TemporaryDirectory() as d:
+        log = os.path.join(d, "cache.log")
+        out, err = run(["--cache-log", log, fw("fw_h7flash")])
+        dcimvac = [int(l.split()[1], 16) for l in open(log) if l.startswith("DCIMVAC")]
+    no_fail(out)
+    expect("h7flash on the board: all passed" in out, "driver checks passed")
+    expect(0x08040000 in dcimvac and 0x0805FFE0 in dcimvac,
+           "the erased sector 0x08040000 invalidated in the D-cache line by line")
+    expect(all(a % 32 == 0 for a in dcimvac), "DCIMVAC operands are 32-byte aligned")
+
+
 def t_usage():
     out, _ = run(["--help"])
     expect("usage: h7vboard" in out, "--help")

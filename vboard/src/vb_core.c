@@ -152,7 +152,7 @@ static void ecc_page_set(struct vb *b, uint32_t page, bool bad)
         if (b->ecc_pages[i] == page) {
             if (!bad) {
                 b->ecc_pages[i] = b->ecc_pages[--b->n_ecc_pages];
-                b->prot_pending = true;
+                b->ecc_dirty = true;
             }
             return;
         }
@@ -164,7 +164,8 @@ static void ecc_page_set(struct vb *b, uint32_t page, bool bad)
         return;
     }
     b->ecc_pages[b->n_ecc_pages++] = page;
-    b->prot_pending = true;
+    vb_trace(b, "flash page 0x%08x holds a double-ECC word: reads go to the model", page);
+    b->ecc_dirty = true;
 }
 
 /* Copy the model's view of [addr, addr+len) into the CPU's flash window.
@@ -197,8 +198,14 @@ static void flash_publish(struct vb *b, uint32_t addr, uint32_t len)
                 bad = h7sim_word_state(b->sim, a) == H7SIM_WORD_ECC_DOUBLE;
             ecc_page_set(b, p, bad);
         }
-        if (b->prot_pending && !b->in_flash_store)
-            update_bank_prot(b);
+        if (b->ecc_dirty) {
+            if (b->in_flash_hook) {
+                b->prot_pending = true;
+                b->check_irq = true;
+            } else {
+                update_bank_prot(b);
+            }
+        }
     }
 }
 
@@ -253,6 +260,14 @@ static void obs_event(void *ctx, const struct h7sim_event *ev)
     switch (ev->kind) {
     case H7SIM_EV_OP_START:
         vb_trace(b, "flash %s start bank %u 0x%08x +%u", op, ev->bank, ev->addr, ev->len);
+        if (ev->op != H7SIM_OP_PROGRAM && ev->op != H7SIM_OP_CRC) {
+            if (ev->bank == 0) {
+                b->long_op[0] = b->long_op[1] = true;
+            } else {
+                unsigned w = (ev->bank - 1) ^ (h7sim_swapped(b->sim) ? 1u : 0u);
+                b->long_op[w & 1] = true;
+            }
+        }
         break;
     case H7SIM_EV_OP_DONE:
         b->flash_ops++;
@@ -294,9 +309,10 @@ static void model_after(struct vb *b)
          * handled at the next slow path, in time order. */
         b->check_irq = true;
     }
-    /* Changing the protection of the region a store is landing in crashes
-     * Unicorn: a store that starts an operation defers it to the next block. */
-    if (b->in_flash_store) {
+    /* Changing protections inside a flash access hook crashes Unicorn (a
+     * store landing in the region) or loses them (a load): deferred to the
+     * next block. */
+    if (b->in_flash_hook) {
         b->prot_pending = true;
         b->check_irq = true;
     } else {
@@ -311,22 +327,41 @@ static void model_after(struct vb *b)
     }
 }
 
+/* Make [addr, addr+len) fetch-only. Unicorn checks permissions when it
+ * fills its TLB; a TLB flush only comes with a change of the memory map, so
+ * the region is made writable for an instant to force one. */
+static void protect_fetch_only(struct vb *b, uint32_t addr, uint32_t len)
+{
+    uc_mem_protect(b->uc, addr, len, UC_PROT_EXEC | UC_PROT_WRITE);
+    uc_mem_protect(b->uc, addr, len, UC_PROT_EXEC);
+}
+
 /* Busy banks are fetch-only; so are pages with a double-ECC word. */
 static void update_bank_prot(struct vb *b)
 {
-    bool ecc_changed = b->prot_pending;
+    bool ecc_changed = b->ecc_dirty;
     b->prot_pending = false;
+    b->ecc_dirty = false;
     for (unsigned w = 0; w < 2; w++) {
         uint32_t base = H7_FLASH_BASE + w * H7_BANK_SIZE;
+        /* Only erases and option changes make the window fetch-only: making
+         * it so costs two rebuilds of Unicorn's memory map, too much for
+         * every 100 us word program (code fetches stall in any case). */
         bool busy = h7sim_bank_busy(b->sim, base);
+        if (!busy)
+            b->long_op[w] = false;
+        busy = busy && b->long_op[w];
         if (busy == b->bank_protected[w] && !ecc_changed)
             continue;
         b->bank_protected[w] = busy;
-        uc_mem_protect(b->uc, base, H7_BANK_SIZE, busy ? UC_PROT_EXEC : UC_PROT_READ | UC_PROT_EXEC);
-        if (!busy)
-            for (unsigned i = 0; i < b->n_ecc_pages; i++)
-                if ((b->ecc_pages[i] - H7_FLASH_BASE) / H7_BANK_SIZE == w)
-                    uc_mem_protect(b->uc, b->ecc_pages[i], 0x1000, UC_PROT_EXEC);
+        if (busy) {
+            protect_fetch_only(b, base, H7_BANK_SIZE);
+            continue;
+        }
+        uc_mem_protect(b->uc, base, H7_BANK_SIZE, UC_PROT_READ | UC_PROT_EXEC);
+        for (unsigned i = 0; i < b->n_ecc_pages; i++)
+            if ((b->ecc_pages[i] - H7_FLASH_BASE) / H7_BANK_SIZE == w)
+                protect_fetch_only(b, b->ecc_pages[i], 0x1000);
     }
 }
 
@@ -410,7 +445,7 @@ static bool hook_flash_write(uc_engine *uc, uc_mem_type t, uint64_t a, int size,
         return true;
     }
     flash_mark_dirty(b, (uint32_t)a, (unsigned)size);
-    b->in_flash_store = true;
+    b->in_flash_hook = true;
     /* Unicorn reports an unaligned store whole and then byte by byte:
      * keep the bytes. */
     if (size > 1 && (a & (uint64_t)(size - 1)))
@@ -420,7 +455,7 @@ static bool hook_flash_write(uc_engine *uc, uc_mem_type t, uint64_t a, int size,
     model_sync(b);
     enum h7sim_resp r = h7sim_write(b->sim, (uint32_t)a, (unsigned)size, (uint64_t)v, &stall);
     model_after(b);
-    b->in_flash_store = false;
+    b->in_flash_hook = false;
     if (r != H7SIM_OK)
         vb_bus_error(b, (uint32_t)a, true, false);
     return true;
@@ -436,11 +471,24 @@ static bool hook_flash_read(uc_engine *uc, uc_mem_type t, uint64_t a, int size, 
     if (a < H7_FLASH_BASE || a >= H7_FLASH_BASE + H7_FLASH_SIZE)
         return false;
     uint64_t val = 0, stall = 0;
+    b->in_flash_hook = true;
     model_sync(b);
     enum h7sim_resp r = h7sim_read(b->sim, (uint32_t)a, (unsigned)size, &val, &stall);
     model_after(b);
+    b->in_flash_hook = false;
     if (r != H7SIM_OK)
         vb_bus_error(b, (uint32_t)a, false, false);
+    /* Unicorn calls this hook when it fills its TLB, not on every load:
+     * the page must be protected again (which flushes the TLB) for the
+     * next load from it to come here too. */
+    uint32_t page = (uint32_t)a & ~0xFFFu;
+    for (unsigned i = 0; i < b->n_ecc_pages; i++) {
+        if (b->ecc_pages[i] == page) {
+            b->retrap = true;
+            b->retrap_page = page;
+            b->check_irq = true;
+        }
+    }
     return true;
 }
 
@@ -630,6 +678,11 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
         flash_restore_dirty(b);
     if (b->prot_pending)
         update_bank_prot(b);
+    if (b->retrap) {
+        b->retrap = false;
+        if (!b->bank_protected[(b->retrap_page - H7_FLASH_BASE) / H7_BANK_SIZE])
+            protect_fetch_only(b, b->retrap_page, 0x1000);
+    }
     b->last_block = (uint32_t)addr;
     b->cyc += icount(b, (uint32_t)addr, size);
     if (b->flash_active && (uint32_t)addr - H7_FLASH_BASE < H7_FLASH_SIZE)

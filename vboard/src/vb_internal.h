@@ -185,8 +185,12 @@ struct vb {
     /* ---- flash glue ---- */
     bool flash_active;              /* the model has something scheduled */
     bool bank_protected[2];         /* logical bank window made fetch-only (busy) */
-    bool in_flash_store;            /* inside the flash store hook */
+    bool long_op[2];                /* an erase / option change runs in logical window w */
+    bool in_flash_hook;             /* inside the flash store or read hook */
     bool prot_pending;              /* bank protection to update at the next block */
+    bool ecc_dirty;                 /* the list of double-ECC pages changed */
+    bool retrap;                    /* a fetch-only page was read: protect it again */
+    uint32_t retrap_page;
     uint32_t ecc_pages[64];         /* pages holding double-ECC words (fetch-only) */
     unsigned n_ecc_pages;
     uint8_t *flash_view;            /* what the CPU reads: Unicorn maps this buffer */

@@ -78,7 +78,7 @@ void fw_clock_480mhz(void)
     RCC_PLL1DIVR = (119u << 0) | (1u << 9) | (3u << 16) | (1u << 24); /* N=120, P=2, Q=4, R=2 */
     RCC_CR |= 1u << 24;                                 /* PLL1ON */
     while (!(RCC_CR & (1u << 25))) {}                   /* PLL1RDY */
-    FLASH_ACR = 0x24u;                                  /* 4 WS, WRHIGHFREQ 2 */
+    FLASH_ACR_REG = 0x24u;                                 /* 4 WS, WRHIGHFREQ 2 */
     RCC_D1CFGR = (0u << 8) | (4u << 4) | 8u;            /* core /1, D1PPRE /2, HPRE /2 */
     RCC_D2CFGR = (4u << 4) | (4u << 8);                 /* APB1 /2, APB2 /2 */
     RCC_D3CFGR = 4u << 4;
