@@ -403,12 +403,18 @@ static void update_irq(struct vb *b)
 
 /* ---- transmit --------------------------------------------------------------------- */
 
+/* Earliest start of the next host byte. The turnaround applies to the
+ * first byte of a host reaction (the host had to read the board's output
+ * first); the bytes it wrote in the same go follow back to back. */
 static uint64_t horizon(struct vb *b)
 {
     struct vb_usart *u = &b->u;
-    uint64_t h = u->prev_rx_end, t = u->last_tx_end ? u->last_tx_end + b->cfg.turnaround_ns : 0;
-    if (t > h)
-        h = t;
+    uint64_t h = u->prev_rx_end;
+    if (!u->reaction_started) {
+        uint64_t t = u->last_tx_end ? u->last_tx_end + b->cfg.turnaround_ns : 0;
+        if (t > h)
+            h = t;
+    }
     if (u->horizon > h)
         h = u->horizon;   /* late arrivals */
     return h;
@@ -425,7 +431,6 @@ static void start_shift(struct vb *b, uint64_t t)
     u->last_tx_end = u->tx_end;
     /* A new board output: the host may react to it. */
     u->host_silent = false;
-    u->reaction_started = false;
     b->uart_tx++;
     struct vb_link_state *l = &b->link;
     if (l->fd_out >= 0) {
@@ -570,7 +575,10 @@ static void host_sync(struct vb *b, uint64_t h)
         }
     }
     if (l->q_count == 0) {
+        /* The host's reaction is over (or never came): silent until the
+         * board sends again. */
         u->host_silent = true;
+        u->reaction_started = false;
         return;
     }
     u->rx_byte = l->q[l->q_head];
@@ -593,6 +601,7 @@ void vb_usart_process(struct vb *b, uint64_t now)
         (u->host_silent || !host_engaged(b)) && vb_wall() - l->last_poll_wall > 0.001) {
         vb_link_poll(b);
         if (l->q_count) {
+            u->reaction_started = false;
             if (horizon(b) < now)
                 u->horizon = now;
             u->host_silent = false;
