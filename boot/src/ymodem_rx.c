@@ -341,12 +341,21 @@ int boot_ymodem_send(struct boot_ctx *c)
 			goto fail;
 		}
 	}
-	rc = wait_c(c, 10);
-	if (rc)
-		return 0; /* the file is complete; the end header is a courtesy */
+	/* End of batch: the receiver asks with 'C' for the next header; the
+	 * empty header goes out at once (a receiver that reads it only
+	 * after its 'C' finds it waiting), its ACK is awaited, 'C' ignored.
+	 * The file is complete either way. */
 	ym_header_encode(NULL, 0, hdr, sizeof(hdr));
 	ym_block_encode(0, hdr, sizeof(hdr), YM_BLOCK_128, 0, ym_frame);
-	(void)send_block(c, YM_BLOCK_128 + YM_OVERHEAD);
+	c->ser->write(c->ser->ctx, ym_frame, YM_BLOCK_128 + YM_OVERHEAD);
+	for (unsigned tries = 0; tries < 5; tries++) {
+		int r = wait_reply(c, 2000u);
+
+		if (r == YM_ACK || r == YM_CAN)
+			break;
+		if (r == YM_NAK)
+			c->ser->write(c->ser->ctx, ym_frame, YM_BLOCK_128 + YM_OVERHEAD);
+	}
 	return 0;
 fail:
 	if (rc != BOOT_E_CANCELLED)

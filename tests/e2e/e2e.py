@@ -50,8 +50,7 @@ class Board:
         if os.path.lexists(self.link):
             os.unlink(self.link)
         self.p = subprocess.Popen(
-            [vboard, "--flash", self.flash, "--pty-link", self.link,
-             "--host-wait-ms", "3000", "--host-gap-ms", "1000", *extra, boot_elf],
+            [vboard, "--flash", self.flash, "--pty-link", self.link, *extra, boot_elf],
             stdout=self.log, stderr=self.log)
         t0 = time.time()
         while not os.path.exists(self.link):
@@ -94,6 +93,15 @@ class Board:
         i = self.buf.index(pattern) + len(pattern)
         out, self.buf = self.buf[:i], self.buf[i:]
         return out
+
+    def ready(self):
+        """Wait until the bootloader answers (menu prompt), then clear the
+        line. Clients that send their first byte while the board is still
+        starting (stm32flash does at once) would race its reset."""
+        self.drain(0.2)
+        self.send("\r")
+        self.expect("> ", 30)
+        self.drain(0.3)
 
     def drain(self, quiet=0.3):
         while self.read_some(quiet):
@@ -201,6 +209,7 @@ def main(tests):
         print("usage: test_*.py H7VBOARD BOOT_ELF APP_BIN [TEST...]", file=sys.stderr)
         return 2
     env = dict(vboard=sys.argv[1], boot=sys.argv[2], app=sys.argv[3])
+    env["boot_bin"] = os.path.splitext(env["boot"])[0] + ".bin"
     only = sys.argv[4:]
     failed = 0
     for name, fn in tests:

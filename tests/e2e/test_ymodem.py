@@ -8,6 +8,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e import Board, Fail, image, main, need_tool  # noqa: E402
 
 
+# lrzsz takes a while to start and to answer at the end of a batch: the
+# board waits up to 3 s of wall time for a host reaction before its virtual
+# time runs on (docs/VBOARD.md, host timing).
+SLOW_HOST = ("--host-wait-ms", "3000")
+
+
 def menu(b):
     b.drain()
     b.send("\r")
@@ -26,7 +32,7 @@ def sb_upload(b, path, expect_ok=True):
 
 def test_sb_upload_then_banner_and_rb(env, work):
     app = env["app"]
-    b = Board(env["vboard"], env["boot"], work)
+    b = Board(env["vboard"], env["boot"], work, extra=SLOW_HOST)
     try:
         menu(b)
         sb_upload(b, app)
@@ -50,7 +56,7 @@ def test_sb_upload_then_banner_and_rb(env, work):
     finally:
         b.stop()
     # power on again: the bootloader starts the verified application
-    b = Board(env["vboard"], env["boot"], work)
+    b = Board(env["vboard"], env["boot"], work, extra=SLOW_HOST)
     try:
         b.expect("h7app ", 30)
         # the application hands back to the bootloader
@@ -66,7 +72,7 @@ def test_sb_upload_then_banner_and_rb(env, work):
 def test_sb_too_large_then_new_upload(env, work):
     big = os.path.join(work, "big.bin")
     image(big, 0x1C0000 + 1, 5)
-    b = Board(env["vboard"], env["boot"], work)
+    b = Board(env["vboard"], env["boot"], work, extra=SLOW_HOST)
     try:
         menu(b)
         r = sb_upload(b, big, expect_ok=False)
@@ -86,7 +92,7 @@ def test_sb_sizes(env, work):
     """1 byte, 33 bytes, bank-crossing and full 1.75 MB images."""
     with open(env["app"], "rb") as f:
         app = f.read()
-    b = Board(env["vboard"], env["boot"], work)
+    b = Board(env["vboard"], env["boot"], work, extra=SLOW_HOST)
     try:
         for n, seed in ((1, 1), (33, 2), (0xC0000 + 5000, 3), (0x1C0000, 4)):
             p = os.path.join(work, "img%d.bin" % n)

@@ -30,7 +30,7 @@ static void on_event(void *ctx, const struct h7sim_event *ev)
 		if (!is_array_op(ev->op))
 			return;
 		ps->ops++;
-		ps->running[b] = (struct pl_op){ (uint8_t)ev->op, ev->addr, ev->len };
+		ps->running[b] = (struct pl_op){ (uint8_t)ev->op, ev->addr, ev->len, 0 };
 		ps->run_valid[b] = true;
 		if (ps->win_hi && (ev->addr < ps->win_lo || ev->addr + ev->len > ps->win_hi))
 			ps->ops_outside++;
@@ -41,12 +41,16 @@ static void on_event(void *ctx, const struct h7sim_event *ev)
 				if (!ps->trace)
 					die("out of memory (trace)");
 			}
+			ps->run_trace[b] = ps->trace_n;
 			ps->trace[ps->trace_n++] = ps->running[b];
 		}
 		break;
 	case H7SIM_EV_OP_DONE:
-		if (is_array_op(ev->op))
-			ps->run_valid[b] = false;
+		if (!is_array_op(ev->op))
+			return;
+		if (ps->tracing && ps->run_valid[b])
+			ps->trace[ps->run_trace[b]].done_ns = ev->time_ns;
+		ps->run_valid[b] = false;
 		break;
 	case H7SIM_EV_POWER_CUT:
 		ps->cut = true;

@@ -22,6 +22,7 @@ struct pl_op {
 	uint8_t kind;           /* enum h7sim_op_kind */
 	uint32_t addr;          /* logical address of the word or sector */
 	uint32_t len;           /* bytes affected */
+	uint64_t done_ns;       /* trace: model time it completed (0: not) */
 };
 
 /* A model with its tracer. */
@@ -32,6 +33,7 @@ struct pl_sim {
 	/* Operations in flight, per physical bank (event bank 1/2). */
 	struct pl_op running[2];
 	bool run_valid[2];
+	size_t run_trace[2];    /* its index in the trace (tracing only) */
 	/* What the cuts tore (copied from running at each cut). */
 	struct pl_op torn[4];
 	unsigned ntorn;

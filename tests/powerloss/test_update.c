@@ -144,6 +144,7 @@ struct cs {
 };
 
 static struct pl_sel sel;
+static const char *argv0 = "test_pl_update";
 
 static bool in_log(uint32_t addr)
 {
@@ -556,8 +557,7 @@ static void report_failure(struct cs *c, uint64_t seed, uint64_t k, const struct
 		return;
 	}
 	pl_id_format(id, sizeof(id), "update", mode_names[c->mode], c->img->name, seed, k);
-	fprintf(stderr, "FAIL %s: %s\n  rerun: %s=%s %s\n", id, v->msg, PL_ID_ENV, id,
-		"test_pl_update");
+	fprintf(stderr, "FAIL %s: %s\n  rerun: %s=%s %s\n", id, v->msg, PL_ID_ENV, id, argv0);
 }
 
 static void sweep_point(struct cs *c, uint64_t seed, uint64_t k, struct sweep_stats *st)
@@ -727,6 +727,7 @@ int main(int argc, char **argv)
 	static struct CMUnitTest tests[sizeof(subsets) / sizeof(subsets[0])];
 	static char names[sizeof(subsets) / sizeof(subsets[0])][48];
 
+	argv0 = argv[0];
 	pl_sel_from_env(&sel);
 	if (sel.have_id)
 		return run_one_id();

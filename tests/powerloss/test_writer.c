@@ -68,6 +68,7 @@ static const struct variant variants[] = {
 #define NVARIANTS (sizeof(variants) / sizeof(variants[0]))
 
 static struct pl_sel sel;
+static const char *argv0 = "test_pl_writer";
 
 /* First sector and the end of the second (the two sectors the range
  * touches, or the two whole sectors). */
@@ -166,6 +167,12 @@ static void wcase_init(struct wcase *c, const struct range *r, const struct vari
 		fail_msg("writer/%s/%s: write without a cut failed: %s", v->name, r->name,
 			 h7f_strerror(err));
 	c->nops = ps.trace_n;
+	{
+		const char *why = pl_violations_check(&ps, PL_VIO_NONE, true);
+
+		if (why)
+			fail_msg("writer/%s/%s: write without a cut: %s", v->name, r->name, why);
+	}
 	pl_sim_close(&ps);
 }
 
@@ -284,8 +291,8 @@ static uint64_t sweep(struct wcase *c, uint64_t seed, uint64_t stride, uint64_t 
 			continue;
 		if (++fails <= sel.max_report) {
 			pl_id_format(id, sizeof(id), "writer", c->v->name, c->r->name, seed, k);
-			fprintf(stderr, "FAIL %s: %s\n  rerun: %s=%s test_pl_writer\n", id, msg,
-				PL_ID_ENV, id);
+			fprintf(stderr, "FAIL %s: %s\n  rerun: %s=%s %s\n", id, msg, PL_ID_ENV,
+				id, argv0);
 		}
 	}
 	return fails;
@@ -338,6 +345,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_lazy_2s),
 	};
 
+	argv0 = argv[0];
 	pl_sel_from_env(&sel);
 	if (sel.have_id) {
 		const struct range *r = find_range(sel.id.image);
