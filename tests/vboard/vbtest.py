@@ -7,6 +7,7 @@ usage: vbtest.py BOARD FWDIR TEST     (TEST: see the table at the end)
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -124,6 +125,15 @@ def t_powercut():
         expect(os.path.exists(fl), "torn flash saved")
 
 
+def t_cut_at():
+    with tempfile.TemporaryDirectory() as d:
+        fl = os.path.join(d, "flash.bin")
+        _, err = run(["--flash", fl, "--cut-at-ns", "500000000", fw("fw_stall")], expect_rc=5)
+        s = summary(err)
+        expect(s["stop"] == "power-cut" and abs(float(s["time"]) - 500.0) < 1.0,
+               "power cut at 500 ms of virtual time, during the first sector erase")
+
+
 def t_sigusr1():
     p = subprocess.Popen([BOARD, "--pty", fw("fw_echo")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(0.5)
@@ -164,6 +174,9 @@ def t_fault():
 def t_timeout():
     _, err = run(["--max-time-ms", "50", fw("fw_echo")], expect_rc=3)
     expect(abs(float(summary(err)["time"]) - 50.0) < 1.0, "stopped at 50 ms of virtual time")
+    _, err = run(["--max-insns", "100000", fw("fw_speed")], expect_rc=3)
+    insns = int(summary(err)["insns"])
+    expect(100000 <= insns < 100100, f"stopped after 100000 instructions ({insns})")
 
 
 def t_echo_stdio():
@@ -219,6 +232,36 @@ def pty_session(lines, extra=()):
     if p.returncode != 0:
         sys.exit(f"FAIL: board exit code {p.returncode}")
     return summary(err)
+
+
+def t_echo_tcp():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    p = subprocess.Popen([BOARD, "--tcp", str(port), "--wait-host", fw("fw_echo")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for _ in range(200):
+        try:
+            c = socket.create_connection(("127.0.0.1", port))
+            break
+        except OSError:
+            time.sleep(0.02)
+    else:
+        p.kill()
+        sys.exit("FAIL: cannot connect")
+    buf = b""
+    c.settimeout(20)
+    while b"READY\r\n" not in buf:
+        buf += c.recv(4096)
+    c.sendall(b"over tcp\nquit\n")
+    while b"QUIT\n" not in buf:
+        buf += c.recv(4096)
+    _, err = p.communicate(timeout=30)
+    c.close()
+    err = err.decode()
+    print(buf, err)
+    expect(p.returncode == 0, "board exit code 0")
+    expect(b"OVER TCP\n" in buf, "echo through 127.0.0.1")
 
 
 def t_echo_pty():

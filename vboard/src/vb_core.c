@@ -116,8 +116,7 @@ void vb_stop_run(struct vb *b, enum vb_stop why)
 
 void vb_request_stop(struct vb *b, enum vb_stop why)
 {
-    (void)why;
-    b->sig_stop = 1;
+    b->sig_stop = why == VB_STOP_NONE ? VB_STOP_SIGNAL : why;
 }
 
 void vb_request_power_cut(struct vb *b)
@@ -494,26 +493,12 @@ static bool hook_flash_read(uc_engine *uc, uc_mem_type t, uint64_t a, int size, 
 
 /* ---- other bus regions ------------------------------------------------- */
 
-static uint64_t hole_read(uc_engine *uc, uint64_t off, unsigned size, void *ud)
-{
-    (void)uc;
-    (void)size;
-    struct vb *b = ud;
-    (void)off;
-    vb_bus_error(b, b->last_block == 0xFFFFFFFFu ? 0 : (uint32_t)off, false, false);
-    return 0;
-}
-
-struct hole {
-    uint32_t base;
-    struct vb *b;
-};
 
 static uint64_t hole_read_at(uc_engine *uc, uint64_t off, unsigned size, void *ud)
 {
     (void)uc;
     (void)size;
-    struct hole *h = ud;
+    struct vb_hole *h = ud;
     vb_bus_error(h->b, h->base + (uint32_t)off, false, false);
     return 0;
 }
@@ -523,7 +508,7 @@ static void hole_write_at(uc_engine *uc, uint64_t off, unsigned size, uint64_t v
     (void)uc;
     (void)size;
     (void)v;
-    struct hole *h = ud;
+    struct vb_hole *h = ud;
     vb_bus_error(h->b, h->base + (uint32_t)off, true, false);
 }
 
@@ -726,7 +711,7 @@ static void process_events(struct vb *b)
 {
     uint64_t now = vb_now(b);
     if (b->sig_stop) {
-        vb_stop_run(b, VB_STOP_SIGNAL);
+        vb_stop_run(b, (enum vb_stop)b->sig_stop);
         return;
     }
     if (b->sig_cut) {
@@ -1054,8 +1039,6 @@ static int map_ram(struct vb *b, uint32_t base, uint32_t size, uint32_t perms)
     return 0;
 }
 
-static struct hole holes[16];
-
 struct vb *vb_new(const struct vb_config *cfg)
 {
     struct vb *b = calloc(1, sizeof *b);
@@ -1123,16 +1106,15 @@ struct vb *vb_new(const struct vb_config *cfg)
     unsigned nh = 0;
     for (unsigned i = 0; i <= sizeof used / sizeof used[0]; i++) {
         uint64_t end = i < sizeof used / sizeof used[0] ? used[i][0] : 0x100000000ull;
-        if (end > at && nh < sizeof holes / sizeof holes[0]) {
-            holes[nh].base = (uint32_t)at;
-            holes[nh].b = b;
-            uc_mmio_map(b->uc, at, end - at, hole_read_at, &holes[nh], hole_write_at, &holes[nh]);
+        if (end > at && nh < sizeof b->holes / sizeof b->holes[0]) {
+            b->holes[nh].base = (uint32_t)at;
+            b->holes[nh].b = b;
+            uc_mmio_map(b->uc, at, end - at, hole_read_at, &b->holes[nh], hole_write_at, &b->holes[nh]);
             nh++;
         }
         if (i < sizeof used / sizeof used[0])
             at = (uint64_t)used[i][0] + used[i][1];
     }
-    (void)hole_read;
 
     uc_hook h;
     uc_hook_add(b->uc, &h, UC_HOOK_BLOCK, hook_block, b, 1, 0);
@@ -1473,7 +1455,7 @@ void vb_get_stats(const struct vb *b, struct vb_stats *st)
     if (b->u.cr1 & (1u << 15))
         div = (div & 0xFFF0u) | ((div & 7u) << 1);
     st->baud = div ? (uint32_t)(((b->u.cr1 & (1u << 15)) ? 2ull : 1ull) * fck / div) : 0;
-    st->pc = 0;
+    st->pc = vb_rreg((struct vb *)b, UC_ARM_REG_PC);
 }
 
 void vb_print_summary(const struct vb *b, FILE *out)

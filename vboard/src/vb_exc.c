@@ -728,8 +728,11 @@ static void reg_write32(struct vb *b, uint32_t a, uint32_t v)
     case 0xE000EF34u: b->fpccr = v; return;
     case 0xE000EF38u: b->fpcar = v; return;
     case 0xE000EF3Cu: b->fpdscr = v; return;
+    case 0xE0001FB0u: return;                           /* DWT LAR: unlock accepted */
     default: break;
     }
+    if (a < 0xE0001000u)
+        return;                                         /* ITM stimulus and control */
     if (a >= 0xE0001000u)
         vb_trace(b, "PPB write 0x%08x = 0x%08x (not modelled)", a, v);
 }

@@ -154,6 +154,12 @@ struct vb_rcc {
     uint32_t reg[0x200 / 4];        /* 0x58024400 .. +0x200 */
 };
 
+/* A gap in the address space: MMIO that answers with a bus error. */
+struct vb_hole {
+    uint32_t base;
+    struct vb *b;
+};
+
 struct vb {
     struct vb_config cfg;
     uc_engine *uc;
@@ -211,6 +217,7 @@ struct vb {
     uint32_t vtor, aircr_prigroup, scr, ccr, shcsr, cfsr, hfsr, mmfar, bfar, cpacr;
     uint32_t csselr, fpccr, fpcar, fpdscr, actlr, demcr;
     uint32_t mpu[16];
+    struct vb_hole holes[16];
     struct vb_systick st;
     /* DWT */
     uint32_t dwt_ctrl;

@@ -353,10 +353,10 @@ static bool host_engaged(struct vb *b)
     struct vb_link_state *l = &b->link;
     if (l->kind == VB_LINK_NONE || l->in_eof)
         return false;
+    if (!l->seen_host)
+        return b->cfg.wait_host;    /* TCP: also before the client connects */
     if (l->kind == VB_LINK_TCP && l->fd_in < 0)
         return false;
-    if (!l->seen_host)
-        return b->cfg.wait_host;
     return vb_wall() - l->last_host_byte_wall < (double)b->cfg.host_idle_ms / 1000.0;
 }
 
