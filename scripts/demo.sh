@@ -86,7 +86,7 @@ step "h7iap info: who is on the other end of the serial line"
 "$H7IAP" --port "$work/pty" --retries 25 info
 
 step "h7iap flash $APP"
-"$H7IAP" --port "$work/pty" flash "$APP"
+"$H7IAP" --port "$work/pty" flash --no-reset "$APP"
 
 step "h7iap reset: the bootloader checks the image and starts it"
 "$H7IAP" --port "$work/pty" reset --expect h7app --listen 20000 | sed 's/^/  board> /'

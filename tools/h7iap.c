@@ -38,6 +38,7 @@ struct opts {
 	struct iap_vboard_opts vb;
 	uint32_t bin_addr;
 	bool go_after;
+	bool no_reset;
 	bool no_verify;
 	bool no_checksum;
 	int timeout_ms;
@@ -307,14 +308,25 @@ static int cmd_flash(struct opts *o, int argc, char **argv)
 		iap_info("flashed %llu bytes to 0x%08x-0x%08x%s", (unsigned long long)iap_image_bytes(&img),
 			 iap_image_lo(&img), (uint32_t)(iap_image_hi(&img) - 1),
 			 o->no_verify ? " (not verified)" : ", verified");
-	if (!rc && !o->go_after)
-		iap_info("start it with 'h7iap go' or 'h7iap reset' (the h7iap bootloader records the image as complete then)");
+	/*
+	 * Finish like esptool: reset, so the board runs what was written. The
+	 * h7iap bootloader closes the update (COMPLETE record) on any Go; an
+	 * update left open counts as interrupted after a power cycle.
+	 */
 	if (!rc && o->go_after) {
 		rc = iap_go(&c, iap_image_lo(&img));
 		if (!rc) {
 			iap_info("started the application at 0x%08x", iap_image_lo(&img));
 			rc = listen_line(o, t);
 		}
+	} else if (!rc && !o->no_reset) {
+		rc = iap_go(&c, AN3155_H7_RESET_ADDR);
+		if (!rc) {
+			iap_info("board reset: the bootloader checks the image and starts it");
+			rc = listen_line(o, t);
+		}
+	} else if (!rc) {
+		iap_info("the bootloader stays in charge; 'h7iap reset' or 'h7iap go' completes the update and starts it");
 	}
 	disconnect(t);
 	iap_image_free(&img);
@@ -446,19 +458,21 @@ static const struct command commands[] = {
 	  "Connect, then print the chip ID, the bootloader's protocol version and\n"
 	  "command list, the flash layout and the application's vector table.\n" },
 	{ "flash", cmd_flash, 1, 1, "flash FILE",
-	  "erase what FILE needs, write, verify (--go: start it)",
+	  "erase what FILE needs, write, verify, reset into it",
 	  "Program FILE into the application area: erase only the 128 KB sectors it\n"
 	  "touches, write it in 256-byte commands (tails padded with 0xFF to whole\n"
 	  "32-byte flash words), then verify it (Get Checksum if the bootloader\n"
-	  "offers it, Read Memory otherwise).\n"
+	  "offers it, Read Memory otherwise), then reset the board so that it runs\n"
+	  "the new image (the h7iap bootloader records the update as complete first).\n"
 	  "FILE is a raw binary (placed at --address), Intel HEX or ELF (PT_LOAD\n"
 	  "segments at their physical addresses); the format is found from the content.\n"
 	  "A write that fails is reported and never sent again: a flash word is\n"
 	  "programmed once per erase, so run flash again to start over.\n"
-	  "  -g, --go          start the application after a good verify\n"
+	  "  -g, --go          jump to the application instead of resetting\n"
+	  "      --no-reset    neither: leave the bootloader in charge\n"
 	  "      --no-verify   skip the verify step\n"
-	  "      --listen MS   after --go, copy what the board prints to stdout for MS ms\n"
-	  "      --expect TEXT after --go, wait until the board prints TEXT (exit 4 if not)\n" },
+	  "      --listen MS   afterwards, copy what the board prints to stdout for MS ms\n"
+	  "      --expect TEXT afterwards, wait until the board prints TEXT (exit 4 if not)\n" },
 	{ "verify", cmd_verify, 1, 1, "verify FILE",
 	  "compare flash with FILE",
 	  "Compare flash with FILE (same formats as flash). Exit status 9 and the\n"
@@ -530,11 +544,12 @@ static void usage_main(FILE *f)
 "\n"
 "IMAGE\n"
 "    -a, --address ADDR    where a raw binary goes (default 0x08040000)\n"
-"    -g, --go              flash: start the application afterwards\n"
+"    -g, --go              flash: jump to the application instead of resetting\n"
+"        --no-reset        flash: do not reset afterwards (bootloader stays)\n"
 "        --no-verify       flash: skip the verify step\n"
 "        --no-checksum     verify by Read Memory even if Get Checksum is offered\n"
-"        --listen MS       after go/reset: copy the board's output to stdout\n"
-"        --expect TEXT     after go/reset: wait for TEXT in the board's output\n"
+"        --listen MS       after go/reset/flash: copy the board's output to stdout\n"
+"        --expect TEXT     after go/reset/flash: wait for TEXT in the board's output\n"
 "\n"
 "OUTPUT\n"
 "    -q, --quiet           only errors\n"
@@ -553,7 +568,7 @@ static void usage_main(FILE *f)
 	fprintf(f,
 "\n"
 "EXAMPLES\n"
-"    h7iap --vboard flash build/arm/app/h7app.elf --go --expect h7app\n"
+"    h7iap --vboard flash build/arm/app/h7app.elf --expect h7app\n"
 "    h7iap -p /dev/ttyACM0 info\n"
 "    h7iap -p /dev/ttyACM0 flash app.hex\n"
 "    h7iap -p /dev/ttyACM0 -a 0x08100000 flash bank2.bin\n"
@@ -581,7 +596,7 @@ static void on_signal(int sig)
 enum {
 	OPT_VBOARD = 256, OPT_VBOARD_BIN, OPT_VBOARD_BOOT, OPT_VBOARD_FLASH,
 	OPT_VBOARD_LOG, OPT_VBOARD_ARG, OPT_NO_VERIFY, OPT_NO_CHECKSUM,
-	OPT_RETRIES, OPT_LISTEN, OPT_EXPECT,
+	OPT_RETRIES, OPT_LISTEN, OPT_EXPECT, OPT_NO_RESET,
 };
 
 static const struct option long_opts[] = {
@@ -600,6 +615,7 @@ static const struct option long_opts[] = {
 	{ "address", required_argument, NULL, 'a' },
 	{ "go", no_argument, NULL, 'g' },
 	{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
+	{ "no-reset", no_argument, NULL, OPT_NO_RESET },
 	{ "no-checksum", no_argument, NULL, OPT_NO_CHECKSUM },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "expect", required_argument, NULL, OPT_EXPECT },
@@ -679,6 +695,7 @@ int main(int argc, char **argv)
 		case 'g': o.go_after = true; break;
 		case 'e': o.enter = true; break;
 		case OPT_NO_VERIFY: o.no_verify = true; break;
+		case OPT_NO_RESET: o.no_reset = true; break;
 		case OPT_NO_CHECKSUM: o.no_checksum = true; break;
 		case OPT_LISTEN:
 			if (iap_parse_u32(optarg, &v) || v > 600000)

@@ -121,7 +121,7 @@ if command -v stm32flash >/dev/null 2>&1; then
 	expect 0 "" -- stm32flash -m 8n1 -w "$APP.bin" -S 0x08040000 "$work/pty"
 	expect 0 "verify OK" -- pio verify "$APP.elf"
 	expect 0 "erased" -- pio erase app
-	expect 0 "verified" -- pio flash "$APP.hex"
+	expect 0 "bootloader stays in charge" -- pio flash --no-reset "$APP.hex"
 	expect 0 "" -- stm32flash -m 8n1 -r "$work/sf.bin" -S "0x08040000:$size" "$work/pty"
 	n=$((n + 1))
 	if cmp -s "$APP.bin" "$work/sf.bin"; then
@@ -132,7 +132,7 @@ if command -v stm32flash >/dev/null 2>&1; then
 	fi
 else
 	echo "note: stm32flash not installed, interchangeability not checked"
-	expect 0 "verified" -- pio flash "$APP.hex"
+	expect 0 "verified" -- pio flash --no-reset "$APP.hex"
 fi
 expect 0 "h7app" -- pio reset --expect h7app --listen 20000
 expect 4 "no answer" -- pio --retries 2 info

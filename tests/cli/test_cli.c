@@ -275,6 +275,12 @@ static void test_formats_same_flash(void **state)
 			assert_memory_equal(first, r->f.flash, FAKE_FLASH_SIZE);
 	}
 	assert_memory_equal(r->f.flash + 0x40000, d, n);
+	/* Every flash ended with a reset into the new image ... */
+	assert_int_equal(r->f.resets, 3);
+	/* ... unless asked not to. */
+	assert_int_equal(run(r, "-p", r->slave, "flash", "--no-reset", file("app.bin"), NULL), 0);
+	CHECK_ERR(r, "the bootloader stays in charge");
+	assert_int_equal(r->f.resets, 3);
 	assert_int_equal(run(r, "-p", r->slave, "verify", file("app.hex"), NULL), 0);
 	CHECK_ERR(r, "verify OK");
 	assert_int_equal(run(r, "-p", r->slave, "-q", "read", "0x08040000", "150000",
