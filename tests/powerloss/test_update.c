@@ -30,7 +30,10 @@
  *            log sector (the log's compaction);
  *   twice    ymodem, and the new update of step 3 is cut too (at an
  *            operation derived from seed and k); after that power-on the
- *            same invariant holds and a third update must succeed.
+ *            same invariant holds and a third update must succeed;
+ *   between  ymodem, but power goes 1 ns after operation k completed (a
+ *            time cut, h7sim_fault_power_cut_at): nothing is torn; after
+ *            the COMPLETE record v2 must run, before it nothing may.
  *
  * Usage: test_pl_update                    make-test subset (cmocka)
  *        test_pl_update long MODE IMAGE SEED [FIRST LAST]
@@ -120,8 +123,8 @@ static const struct img images[] = {
 	{ "bank", 300u * 1024u + 7u, 800u * 1024u + 13u },
 };
 
-enum mode { M_YMODEM, M_AN3155, M_COMPACT, M_TWICE };
-static const char *const mode_names[] = { "ymodem", "an3155", "compact", "twice" };
+enum mode { M_YMODEM, M_AN3155, M_COMPACT, M_TWICE, M_BETWEEN };
+static const char *const mode_names[] = { "ymodem", "an3155", "compact", "twice", "between" };
 
 #define NIMAGES (sizeof(images) / sizeof(images[0]))
 #define NMODES  (sizeof(mode_names) / sizeof(mode_names[0]))
@@ -141,6 +144,7 @@ struct cs {
 	uint8_t *phase;         /* per operation */
 	struct pl_op *trace;
 	double clean_s;
+	uint64_t t_start;       /* model time the clean run's update began */
 };
 
 static struct pl_sel sel;
@@ -342,6 +346,7 @@ static void run_cut(struct cs *c, uint64_t seed, uint64_t k, struct verdict *v)
 	struct boot_ctx b;
 	struct boot_app_info info;
 	enum phase ph = (enum phase)c->phase[k];
+	bool between = c->mode == M_BETWEEN;
 	const char *why;
 	uint32_t seq_before;
 	int rc, got;
@@ -354,10 +359,14 @@ static void run_cut(struct cs *c, uint64_t seed, uint64_t k, struct verdict *v)
 	seq_before = b.log.max_sequence;
 
 	/* 1. the update, cut during operation k */
-	say("cut during operation %" PRIu64 "/%" PRIu64 " (%s, %s at 0x%08" PRIx32 ")\n",
-	    k, c->nops, phase_names[ph],
+	say("cut %s operation %" PRIu64 "/%" PRIu64 " (%s, %s at 0x%08" PRIx32 ")\n",
+	    between ? "1 ns after" : "during", k, c->nops, phase_names[ph],
 	    c->trace[k].kind == H7SIM_OP_PROGRAM ? "program" : "erase", c->trace[k].addr);
-	h7sim_fault_power_cut_after_ops(ps.sim, k);
+	if (between)
+		h7sim_fault_power_cut_at(ps.sim, h7sim_now(ps.sim) +
+					 (c->trace[k].done_ns - c->t_start) + 1u);
+	else
+		h7sim_fault_power_cut_after_ops(ps.sim, k);
 	rc = run_update(&b, c->mode, c->v2, c->img->len2, c->crc2);
 	say("  update returned %d (%s), %" PRIu64 " operations started\n", rc,
 	    boot_strerror(rc), ps.ops);
@@ -365,10 +374,13 @@ static void run_cut(struct cs *c, uint64_t seed, uint64_t k, struct verdict *v)
 		flunk(v, "the cut at operation %" PRIu64 " never happened (update rc %d)", k, rc);
 		goto out;
 	}
-	if (rc == 0)
+	if (rc == 0 && !(between && ph == PH_COMPLETE))
 		flunk(v, "the update reported success although power was cut");
-	if (ps.ntorn != 1 || ps.torn[0].addr != c->trace[k].addr ||
-	    ps.torn[0].kind != c->trace[k].kind)
+	if (between && (ps.ntorn != 0 || ps.ops != k + 1))
+		flunk(v, "the cut after operation %" PRIu64 " came with %" PRIu64
+		      " operations started and %u torn", k, ps.ops, ps.ntorn);
+	if (!between && (ps.ntorn != 1 || ps.torn[0].addr != c->trace[k].addr ||
+			 ps.torn[0].kind != c->trace[k].kind))
 		flunk(v, "the cut tore %u operation(s), first at 0x%08" PRIx32
 		      "; the clean run had 0x%08" PRIx32 " as operation %" PRIu64,
 		      ps.ntorn, ps.ntorn ? ps.torn[0].addr : 0u, c->trace[k].addr, k);
@@ -389,7 +401,15 @@ static void run_cut(struct cs *c, uint64_t seed, uint64_t k, struct verdict *v)
 		flunk(v, "the application check accepted an image that is neither v1 nor v2 "
 		      "(record length %" PRIu32 " crc 0x%08" PRIx32 ")",
 		      info.rec.length, info.rec.image_crc);
-	switch (ph) {
+	if (between) {
+		/* Operation k completed, nothing torn: v2 exactly when its
+		 * COMPLETE record is written, else the update is refused. */
+		if (ph == PH_COMPLETE ? got != 2 : info.status != BOOT_E_STARTED)
+			flunk(v, "cut after the %s (operation %" PRIu64 " done): expected %s, "
+			      "got %d (%s)", phase_names[ph], k,
+			      ph == PH_COMPLETE ? "v2" : "BOOT_E_STARTED", info.status,
+			      boot_strerror(info.status));
+	} else switch (ph) {
 	case PH_STARTED:
 		/* Nothing of the application area was touched. After a
 		 * compaction the log no longer knows v1: a refusal. */
@@ -410,7 +430,7 @@ static void run_cut(struct cs *c, uint64_t seed, uint64_t k, struct verdict *v)
 			      boot_strerror(info.status));
 		break;
 	}
-	if ((ph == PH_STARTED || ph == PH_COMPLETE) && b.log.torn < 1)
+	if (!between && (ph == PH_STARTED || ph == PH_COMPLETE) && b.log.torn < 1)
 		flunk(v, "cut in a record write, but the scan found no torn slot");
 	if (pl_in_torn(&ps, BOOT_CODE_BASE, BOOT_CODE_SIZE))
 		flunk(v, "the cut tore an operation in the bootloader's sector 0");
@@ -494,6 +514,7 @@ static void case_init(struct cs *c, enum mode m, const struct img *im)
 		fail_msg("%s/%s: v1 not accepted before the update (status %d)", mode_names[m],
 			 im->name, info.status);
 	ps.tracing = true;
+	c->t_start = h7sim_now(ps.sim);
 	rc = run_update(&b, m, c->v2, im->len2, c->crc2);
 	if (rc)
 		fail_msg("%s/%s: the update without a cut failed: %d (%s)", mode_names[m],
@@ -644,6 +665,8 @@ static const struct subset subsets[] = {
 	{ M_COMPACT, "300k", 3, 9001, 0 },
 	{ M_YMODEM, "bank", 4, 1999, 1 },
 	{ M_TWICE, "8k", 5, 3, 1 },
+	{ M_BETWEEN, "8k", 6, 3, 1 },
+	{ M_BETWEEN, "300k", 6, 4801, 1 },
 };
 
 static void test_subset(void **state)
@@ -674,7 +697,7 @@ static int run_one_id(void)
 
 	if (strcmp(sel.id.family, "update") != 0 || !im || m < 0) {
 		fprintf(stderr, "%s: not an update id of this test (modes ymodem an3155 "
-			"compact twice, images 8k 300k bank)\n", PL_ID_ENV);
+			"compact twice between, images 8k 300k bank)\n", PL_ID_ENV);
 		return 2;
 	}
 	case_init(&c, (enum mode)m, im);
