@@ -116,7 +116,7 @@ for _ in $(seq 1 200); do
 	sleep 0.05
 done
 pio() { "$H7IAP" --port "$work/pty" "$@"; }
-expect 0 "0x450" -- pio info
+expect 0 "0x450" -- pio --retries 25 info
 if command -v stm32flash >/dev/null 2>&1; then
 	expect 0 "" -- stm32flash -m 8n1 -w "$APP.bin" -S 0x08040000 "$work/pty"
 	expect 0 "verify OK" -- pio verify "$APP.elf"
