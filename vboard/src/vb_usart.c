@@ -242,7 +242,8 @@ void vb_link_flush(struct vb *b)
     if (l->out_count == 0)
         return;
     if (l->fd_out < 0) {
-        l->out_count = 0;
+        if (l->kind != VB_LINK_TCP)     /* TCP: kept for the next client */
+            l->out_count = 0;
         return;
     }
     unsigned done = 0;
@@ -293,6 +294,7 @@ void vb_link_poll(struct vb *b)
         set_nonblock(c);
         l->fd_in = l->fd_out = c;
         vb_trace(b, "host connected (tcp)");
+        vb_link_flush(b);   /* what the board sent while nobody listened */
     }
     if (l->fd_in < 0 || l->in_eof)
         return;
@@ -433,10 +435,13 @@ static void start_shift(struct vb *b, uint64_t t)
     u->host_silent = false;
     b->uart_tx++;
     struct vb_link_state *l = &b->link;
-    if (l->fd_out >= 0) {
+    if (l->fd_out >= 0 || l->kind == VB_LINK_TCP) {
         if (l->out_count == VB_OUTBUF_SIZE)
             vb_link_flush(b);
-        l->out[l->out_count++] = c;
+        if (l->out_count < VB_OUTBUF_SIZE)
+            l->out[l->out_count++] = c;
+        else
+            l->dropped_out++;
     }
     vb_schedule(b);
 }
