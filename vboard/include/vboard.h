@@ -52,7 +52,7 @@ struct vb_config {
     uint32_t boot_addr;             /* 0: BOOT7_CUR ADD0 of the option bytes */
 
     uint64_t turnaround_ns;         /* host reaction latency (default 1 ms) */
-    unsigned host_wait_ms;          /* wait for the first byte of a host reaction (default 500) */
+    unsigned host_wait_ms;          /* wait for the first byte of a host reaction (default 1000) */
     unsigned host_gap_ms;           /* wait for more bytes of a host reaction (default 2) */
     unsigned host_idle_ms;          /* host counts as attached this long after its last byte (default 3000) */
     bool wait_host;                 /* treat the host as attached before its first byte */

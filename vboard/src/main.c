@@ -44,7 +44,7 @@ static void usage(FILE *out)
         "\n"
         "Host timing (virtual time stays deterministic, see docs/VBOARD.md):\n"
         "  --turnaround-us N     host reaction latency after the board's last byte (1000)\n"
-        "  --host-wait-ms N      wall time to wait for the first byte of a host reaction (500)\n"
+        "  --host-wait-ms N      wall time to wait for the first byte of a host reaction (1000)\n"
         "  --host-gap-ms N       wall time to wait for the rest of a host reaction (2)\n"
         "  --host-idle-ms N      the host counts as attached this long after its last byte (3000)\n"
         "  --wait-host           treat the host as attached before its first byte\n"

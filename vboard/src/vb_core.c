@@ -1023,7 +1023,7 @@ void vb_config_default(struct vb_config *cfg)
     cfg->link = VB_LINK_NONE;
     cfg->fd_in = cfg->fd_out = -1;
     cfg->turnaround_ns = 1000000;
-    cfg->host_wait_ms = 500;
+    cfg->host_wait_ms = 1000;
     cfg->host_gap_ms = 2;
     cfg->host_idle_ms = 3000;
     cfg->hse_hz = 8000000;
