@@ -17,10 +17,13 @@
  *
  * Ranges: "x2"   4 KB before a sector boundary to 4 KB after it (bank 1);
  *         "bank" the same across the bank boundary (0x08100000);
- *         "2s"   two whole sectors (8192 words; exhaustive only in long).
+ *         "2s"   two whole sectors (8192 words; exhaustive only in long);
+ *         "2b"   the same across the bank boundary.
  * Variants: "lazy" (erase on first word, 1000-byte chunks), "upfront"
  * (H7F_WR_ERASE_UPFRONT, 7-byte chunks), "verify" (H7F_WR_VERIFY_CRC,
- * 4096-byte chunks).
+ * 4096-byte chunks), "ahead" (H7F_WR_ERASE_AHEAD: the bank-2 sector is
+ * erased in the background while bank 1 is written, so a cut can tear an
+ * erase and a program at once).
  *
  * Usage: test_pl_writer                         make-test sweeps
  *        test_pl_writer long VARIANT RANGE SEED every k of one case
@@ -50,6 +53,7 @@ static const struct range ranges[] = {
 	{ "x2", 0x080A0000u - 4096u, 8192u + 3u },
 	{ "bank", H7_BANK2_BASE - 4096u, 8192u + 5u },
 	{ "2s", 0x080C0000u, 2u * H7_SECTOR_SIZE },
+	{ "2b", H7_BANK2_BASE - H7_SECTOR_SIZE, 2u * H7_SECTOR_SIZE },
 };
 
 struct variant {
@@ -62,12 +66,15 @@ static const struct variant variants[] = {
 	{ "lazy", 0, 1000 },
 	{ "upfront", H7F_WR_ERASE_UPFRONT, 7 },
 	{ "verify", H7F_WR_VERIFY_CRC, 4096 },
+	{ "ahead", H7F_WR_ERASE_AHEAD, 1000 },
 };
 
 #define NRANGES   (sizeof(ranges) / sizeof(ranges[0]))
 #define NVARIANTS (sizeof(variants) / sizeof(variants[0]))
 
 static struct pl_sel sel;
+/* Cuts that tore two operations at once (one per bank). */
+static uint64_t torn_two;
 static const char *argv0 = "test_pl_writer";
 
 /* First sector and the end of the second (the two sectors the range
@@ -212,6 +219,8 @@ static bool run_cut(struct wcase *c, uint64_t seed, uint64_t k, char *msg, size_
 		snprintf(msg, msgn, "the cut at operation %" PRIu64 " never happened", k);
 		goto out;
 	}
+	if (ps.ntorn == 2)
+		torn_two++;
 	if (err == 0) {
 		snprintf(msg, msgn, "the writer reported success although power was cut");
 		goto out;
@@ -320,10 +329,12 @@ static void run_case(const char *vn, const char *rn, uint64_t seed, uint64_t str
 	uint64_t points = 0, fails;
 
 	wcase_init(&c, find_range(rn), find_variant(vn));
+	torn_two = 0;
 	fails = sweep(&c, seed, stride, &points);
 	printf("writer/%s/%s seed %" PRIu64 ": %" PRIu32 " bytes at 0x%08" PRIx32 ", %" PRIu64
-	       " operations, %" PRIu64 " cut points tested, %" PRIu64 " failed\n", vn, rn, seed,
-	       c.r->len, c.r->start, c.nops, points, fails);
+	       " operations, %" PRIu64 " cut points tested (%" PRIu64 " tore two operations), %"
+	       PRIu64 " failed\n", vn, rn, seed, c.r->len, c.r->start, c.nops, points, torn_two,
+	       fails);
 	fflush(stdout);
 	wcase_free(&c);
 	if (fails)
@@ -335,6 +346,13 @@ static void test_lazy_x2(void **s) { (void)s; run_case("lazy", "x2", 1, 1); }
 static void test_upfront_bank(void **s) { (void)s; run_case("upfront", "bank", 2, 1); }
 static void test_verify_x2(void **s) { (void)s; run_case("verify", "x2", 3, 1); }
 static void test_lazy_2s(void **s) { (void)s; run_case("lazy", "2s", 4, 1021); }
+static void test_ahead_bank(void **s)
+{
+	(void)s;
+	run_case("ahead", "bank", 5, 1);
+	/* The background erase of bank 2 runs beside the bank-1 words. */
+	assert_true(torn_two > 0);
+}
 
 int main(int argc, char **argv)
 {
@@ -343,6 +361,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_upfront_bank),
 		cmocka_unit_test(test_verify_x2),
 		cmocka_unit_test(test_lazy_2s),
+		cmocka_unit_test(test_ahead_bank),
 	};
 
 	argv0 = argv[0];
@@ -355,8 +374,8 @@ int main(int argc, char **argv)
 		bool ok;
 
 		if (strcmp(sel.id.family, "writer") != 0 || !r || !v) {
-			fprintf(stderr, "%s: not a writer id (variants lazy upfront verify, ranges "
-				"x2 bank 2s)\n", PL_ID_ENV);
+			fprintf(stderr, "%s: not a writer id (variants lazy upfront verify ahead, "
+				"ranges x2 bank 2s 2b)\n", PL_ID_ENV);
 			return 2;
 		}
 		wcase_init(&c, r, v);
@@ -384,8 +403,8 @@ int main(int argc, char **argv)
 			wcase_init(&c, find_range(argv[3]), find_variant(argv[2]));
 			fails = sweep(&c, seed, 1, &points);
 			printf("writer/%s/%s seed %" PRIu64 ": %" PRIu64 " operations, %" PRIu64
-			       " cut points tested, %" PRIu64 " failed\n", argv[2], argv[3], seed,
-			       c.nops, points, fails);
+			       " cut points tested (%" PRIu64 " tore two operations), %" PRIu64
+			       " failed\n", argv[2], argv[3], seed, c.nops, points, torn_two, fails);
 			wcase_free(&c);
 			return fails ? 1 : 0;
 		}
