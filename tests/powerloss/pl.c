@@ -137,6 +137,14 @@ const char *pl_violations_check(struct pl_sim *ps, enum pl_vio what, bool clear)
 	return bad;
 }
 
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
 void pl_image(uint8_t *buf, uint32_t len, uint32_t seed)
 {
 	uint32_t x = seed * 2654435761u + 0x9E3779B9u;
@@ -147,18 +155,18 @@ void pl_image(uint8_t *buf, uint32_t len, uint32_t seed)
 		x ^= x << 5;
 		buf[i] = (uint8_t)(x >> 8);
 	}
+	/* CM7 vector table: initial SP at the top of DTCM, reset handler
+	 * inside the image (Thumb bit). */
 	if (len >= 0x200u) {
-		uint32_t sp = BOOT_DTCM_END, pc = (BOOT_APP_START + 0x1C0u) | 1u;
-
-		memcpy(buf, &sp, 4);
-		memcpy(buf + 4, &pc, 4);
+		put_le32(buf, BOOT_DTCM_END);
+		put_le32(buf + 4, (BOOT_APP_START + 0x1C0u) | 1u);
 	}
+	/* CM4 vector table at its boot address when the image covers it. */
 	if (BOOT_APP_START + len >= BOOT_CM4_VECTORS + 0x200u) {
 		uint32_t off = BOOT_CM4_VECTORS - BOOT_APP_START;
-		uint32_t sp = BOOT_SRAM123_END, pc = (BOOT_CM4_VECTORS + 0x1C0u) | 1u;
 
-		memcpy(buf + off, &sp, 4);
-		memcpy(buf + off + 4, &pc, 4);
+		put_le32(buf + off, BOOT_SRAM123_END);
+		put_le32(buf + off + 4, (BOOT_CM4_VECTORS + 0x1C0u) | 1u);
 	}
 }
 
