@@ -94,6 +94,19 @@ expect 9 "first difference at 0x08040000" -- iap verify "$APP.bin"
 expect 5 "refused" -- iap go
 expect 0 "verified" -- iap flash --go --expect h7app --listen 20000 "$APP.elf"
 
+# Raw data across the bank boundary (sectors 7 and 8), odd length.
+head -c 65519 /dev/urandom >"$work/cross.bin"
+expect 0 "erase: 2 sector(s)" -- iap -a 0x080f8000 flash --no-reset "$work/cross.bin"
+expect 0 "verify OK" -- iap -a 0x080f8000 --no-checksum verify "$work/cross.bin"
+expect 0 "read 65519 bytes" -- iap read 0x080f8000 65519 "$work/cross.back"
+n=$((n + 1))
+if cmp -s "$work/cross.bin" "$work/cross.back"; then
+	echo "ok   $n: data across the bank boundary reads back"
+else
+	echo "FAIL $n: data across the bank boundary differs"
+	fails=$((fails + 1))
+fi
+
 # Errors.
 expect 3 "not found" -- "$H7IAP" --port "$work/no-such-tty" info
 # A board that does not answer: it runs the application, not the bootloader.
