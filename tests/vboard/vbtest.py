@@ -135,10 +135,17 @@ def t_cut_at():
 
 
 def t_sigusr1():
-    p = subprocess.Popen([BOARD, "--pty", fw("fw_echo")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(0.5)
-    p.send_signal(signal.SIGUSR1)
-    _, err = p.communicate(timeout=30)
+    with tempfile.TemporaryDirectory() as d:
+        link = os.path.join(d, "uart")
+        p = subprocess.Popen([BOARD, "--pty-link", link, fw("fw_echo")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(500):
+            if os.path.exists(link):
+                break
+            time.sleep(0.01)
+        time.sleep(0.1)
+        p.send_signal(signal.SIGUSR1)
+        _, err = p.communicate(timeout=30)
     err = err.decode()
     print(err)
     expect(p.returncode == 5, "SIGUSR1 cuts the power (exit 5)")

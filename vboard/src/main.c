@@ -11,16 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct vb *the_board;
+static struct vb *volatile the_board;
+static volatile sig_atomic_t early_signal;
 
 static void on_signal(int sig)
 {
-    if (!the_board)
-        _exit(VB_EXIT_SIGNAL);
-    if (sig == SIGUSR1)
-        vb_request_power_cut(the_board);
+    struct vb *b = the_board;
+    if (!b)
+        early_signal = sig;     /* applied once the board exists */
+    else if (sig == SIGUSR1)
+        vb_request_power_cut(b);
     else
-        vb_request_stop(the_board, VB_STOP_SIGNAL);
+        vb_request_stop(b, VB_STOP_SIGNAL);
 }
 
 static void usage(FILE *out)
@@ -177,6 +179,13 @@ int main(int argc, char **argv)
             return VB_EXIT_USAGE;
         }
     }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
     struct vb *b = vb_new(&cfg);
     if (!b)
         return VB_EXIT_USAGE;
@@ -186,13 +195,10 @@ int main(int argc, char **argv)
             return VB_EXIT_USAGE;
         }
     the_board = b;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    if (early_signal == SIGUSR1)
+        vb_request_power_cut(b);
+    else if (early_signal)
+        vb_request_stop(b, VB_STOP_SIGNAL);
     enum vb_stop why = vb_run(b);
     if (!quiet)
         vb_print_summary(b, stderr);
