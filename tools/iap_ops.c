@@ -106,9 +106,16 @@ int iap_do_write(struct iap_client *c, const struct iap_image *padded)
 				snprintf(msg, sizeof msg, "%s", iap_error());
 				iap_progress_interrupt();
 				/* Never rewrite: the words may already be programmed. */
+				char sofar[96];
+				if (done)
+					snprintf(sofar, sizeof sofar,
+						 "the %llu bytes before 0x%08x were written",
+						 (unsigned long long)done, s->addr + off);
+				else
+					snprintf(sofar, sizeof sofar, "nothing was written");
 				return iap_fail(-rc,
-						"%s; %llu bytes before 0x%08x were written; nothing is rewritten (flash words are programmed once): run 'h7iap flash' again to erase and write the image from the start",
-						msg, (unsigned long long)done, s->addr + off);
+						"%s; %s; nothing is sent again (a flash word is programmed once per erase): run 'h7iap flash' again to erase and write the image from the start",
+						msg, sofar);
 			}
 			off += n;
 			done += n;

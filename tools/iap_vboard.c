@@ -161,9 +161,15 @@ static int board_gone(struct vb_transport *v, int rc)
 				return iap_fail(IAP_EXIT_VBOARD,
 						"the virtual board died (signal %d) in the middle of the session (--vboard-log FILE keeps its output)",
 						WTERMSIG(st));
+			int code = WEXITSTATUS(st);
+			/* h7vboard's exit codes (vboard/include/vboard.h). */
+			const char *why = code == 2 ? " (firmware fault)" :
+					  code == 3 ? " (time limit)" :
+					  code == 4 ? " (watchdog reset)" :
+					  code == 5 ? " (power cut)" : "";
 			return iap_fail(IAP_EXIT_VBOARD,
-					"the virtual board stopped (exit status %d) in the middle of the session (--vboard-log FILE keeps its output)",
-					WEXITSTATUS(st));
+					"the virtual board stopped with exit status %d%s in the middle of the session (--vboard-log FILE keeps its output)",
+					code, why);
 		}
 		struct timespec ts = { 0, 10 * 1000000L };
 		nanosleep(&ts, NULL);

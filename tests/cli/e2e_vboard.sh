@@ -94,6 +94,14 @@ expect 9 "first difference at 0x08040000" -- iap verify "$APP.bin"
 expect 5 "refused" -- iap go
 expect 0 "verified" -- iap flash --go --expect h7app --listen 20000 "$APP.elf"
 
+# Power cut in the middle of the write: reported, not retried; the board
+# comes back with the update open (not started), and a new flash recovers.
+head -c 300000 /dev/urandom >"$work/cut.bin"
+expect 11 "power cut" -- iap --vboard-arg=--cut-after-ops=6 flash "$work/cut.bin"
+expect 0 "STARTED and not finished" -- iap info
+expect 0 "h7app" -- iap flash --expect h7app --listen 20000 "$APP.elf"
+expect 0 "COMPLETE" -- iap info
+
 # Raw data across the bank boundary (sectors 7 and 8), odd length.
 head -c 65519 /dev/urandom >"$work/cross.bin"
 expect 0 "erase: 2 sector(s)" -- iap -a 0x080f8000 flash --no-reset "$work/cross.bin"

@@ -223,7 +223,7 @@ static void test_nack_reasons(void **state)
 	assert_int_equal(iap_do_write(&l->c, &pad), -IAP_EXIT_NACK);
 	assert_non_null(strstr(iap_error(), "Write Memory at 0x08040000 refused"));
 	assert_non_null(strstr(iap_error(), "not erased"));
-	assert_non_null(strstr(iap_error(), "nothing is rewritten"));
+	assert_non_null(strstr(iap_error(), "nothing is sent again"));
 	/* The first copy is intact. */
 	OK(iap_do_verify(&l->c, &pad, true));
 	iap_image_free(&img);
