@@ -1,7 +1,7 @@
 /*
  * h7iap host tool: shared definitions (exit codes, error reporting).
  *
- * Every fallible function returns 0 on success or -IAP_EXIT_xxx; the text
+ * Every fallible function returns 0 on success or -IAP_EXIT_*; the text
  * of the failure is kept by iap_fail() and printed once by main(). The exit
  * code of the tool is the negated return value, so a test can check both.
  */

@@ -13,12 +13,12 @@
 struct iap_transport;
 
 struct iap_transport_ops {
-	/* Write all n bytes. 0 or -IAP_EXIT_xxx. */
+	/* Write all n bytes. 0 or -IAP_EXIT_*. */
 	int (*write)(struct iap_transport *t, const uint8_t *buf, size_t n);
 	/*
 	 * Read up to n bytes, waiting at most timeout_ms in total. Returns the
 	 * count read (fewer than n on timeout, 0 if nothing came) or
-	 * -IAP_EXIT_xxx on an error.
+	 * -IAP_EXIT_* on an error.
 	 */
 	int (*read)(struct iap_transport *t, uint8_t *buf, size_t n, int timeout_ms);
 	/* Discard input already received and not read. */

@@ -33,8 +33,8 @@ struct vb_transport {
 	struct iap_transport base;
 	struct iap_transport *line; /* serial transport on the pty */
 	pid_t pid;
-	char dir[64];
-	char link[128];
+	char dir[PATH_MAX];
+	char link[PATH_MAX + 8];
 };
 
 static volatile pid_t running_pid;
@@ -248,7 +248,8 @@ int iap_vboard_open(const struct iap_vboard_opts *o, struct iap_transport **out)
 		return iap_fail(IAP_EXIT_FAIL, "out of memory");
 	v->base.ops = &vb_ops;
 	v->base.name = "virtual board";
-	snprintf(v->dir, sizeof v->dir, "/tmp/h7iap-vb-XXXXXX");
+	const char *tmp = getenv("TMPDIR");
+	snprintf(v->dir, sizeof v->dir, "%s/h7iap-vb-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(v->dir)) {
 		v->dir[0] = '\0';
 		vb_cleanup(v);
