@@ -59,33 +59,28 @@ struct command {
 
 /* ---- connection -------------------------------------------------------- */
 
-static struct iap_transport *open_line(struct opts *o)
+/* The transport the options ask for: virtual board or serial port. */
+static int open_line(struct opts *o, struct iap_transport **t)
 {
-	struct iap_transport *t = NULL;
-	int rc;
 	if (o->vboard) {
 		o->vb.baud = o->baud;
-		rc = iap_vboard_open(&o->vb, &t);
-	} else if (o->port) {
+		return iap_vboard_open(&o->vb, t);
+	}
+	if (o->port) {
 		struct iap_serial_opts so = { o->port, o->baud, o->parity };
-		rc = iap_serial_open(&so, &t);
-	} else {
-		rc = iap_fail(IAP_EXIT_USAGE,
-			      "no port: give --port DEVICE (e.g. /dev/ttyACM0), set H7IAP_PORT, or use --vboard");
+		return iap_serial_open(&so, t);
 	}
-	if (rc) {
-		errno = -rc;
-		return NULL;
-	}
-	return t;
+	return iap_fail(IAP_EXIT_USAGE,
+			"no port: give --port DEVICE (e.g. /dev/ttyACM0), set H7IAP_PORT, or use --vboard");
 }
 
 /* Open the line and get in sync; on failure returns -code and closes. */
 static int connect_board(struct opts *o, struct iap_transport **tp, struct iap_client *c)
 {
-	struct iap_transport *t = open_line(o);
-	if (!t)
-		return -errno;
+	struct iap_transport *t;
+	int rc = open_line(o, &t);
+	if (rc)
+		return rc;
 	iap_client_init(c, t);
 	if (o->timeout_ms > 0)
 		c->ack_timeout_ms = o->timeout_ms;
@@ -95,7 +90,7 @@ static int connect_board(struct opts *o, struct iap_transport **tp, struct iap_c
 		c->sync_attempts = 25; /* the board boots in emulation first: allow 10 s */
 	if (o->enter)
 		c->enter_key = 'b';
-	int rc = iap_connect(c);
+	rc = iap_connect(c);
 	if (rc) {
 		t->ops->close(t);
 		return rc;
