@@ -128,6 +128,10 @@ struct vb_stats {
     uint64_t flash_ops;         /* array operations completed */
     uint64_t uart_rx, uart_tx;  /* bytes on USART3 */
     uint64_t uart_ore;          /* bytes lost to overrun */
+    uint64_t rx_wire_ns;        /* sum of the host bytes' frame times */
+    uint64_t tx_wire_ns;        /* sum of the board's bytes' frame times */
+    uint64_t first_rx_ns;       /* start of the first host byte (UINT64_MAX: none) */
+    uint64_t last_tx_end_ns;    /* end of the board's last byte (0: none) */
     uint64_t exceptions;        /* exception entries */
     uint64_t resets;            /* system resets after power-on */
     uint64_t wdg_resets;

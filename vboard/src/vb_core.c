@@ -106,10 +106,8 @@ void vb_trace(struct vb *b, const char *fmt, ...)
 
 void vb_stop_run(struct vb *b, enum vb_stop why)
 {
-    if (b->stop == VB_STOP_NONE) {
+    if (b->stop == VB_STOP_NONE)
         b->stop = why;
-        b->insns_at_stop = b->cyc;
-    }
     b->stopping = true;
     uc_emu_stop(b->uc);
 }
@@ -825,10 +823,8 @@ static void semihost(struct vb *b)
     }
     case 0x18:                                        /* SYS_EXIT, reason in r1 */
         if (arg == 0x20026u) {
-            b->exit_override = 0;
             vb_stop_run(b, VB_STOP_OK);
         } else {
-            b->exit_override = 1;
             b->stop_r0 = arg;
             vb_stop_run(b, VB_STOP_FW_FAIL);
         }
@@ -1045,7 +1041,7 @@ struct vb *vb_new(const struct vb_config *cfg)
     if (!b)
         return NULL;
     b->cfg = *cfg;
-    b->exit_override = -1;
+    b->first_rx_ns = VB_NEVER;
     b->hz = 64000000;
     b->last_block = 0;
     b->icache = calloc(VB_ICACHE_SLOTS, sizeof *b->icache);
@@ -1444,6 +1440,10 @@ void vb_get_stats(const struct vb *b, struct vb_stats *st)
     st->uart_rx = b->uart_rx;
     st->uart_tx = b->uart_tx;
     st->uart_ore = b->uart_ore;
+    st->rx_wire_ns = b->rx_wire_ns;
+    st->tx_wire_ns = b->tx_wire_ns;
+    st->first_rx_ns = b->first_rx_ns;
+    st->last_tx_end_ns = b->u.last_tx_end;
     st->exceptions = b->exceptions;
     st->resets = b->resets;
     st->wdg_resets = b->wdg_resets;
@@ -1472,6 +1472,10 @@ void vb_print_summary(const struct vb *b, FILE *out)
             (unsigned long long)st.uart_tx, (unsigned long long)st.uart_ore,
             (unsigned long long)st.exceptions, (unsigned long long)st.resets, st.core_hz,
             st.wall_s, mips);
+    if (st.first_rx_ns != VB_NEVER)
+        fprintf(out, " first_rx=%.6f ms last_tx_end=%.6f ms rx_wire=%.3f ms tx_wire=%.3f ms",
+                (double)st.first_rx_ns / 1e6, (double)st.last_tx_end_ns / 1e6,
+                (double)st.rx_wire_ns / 1e6, (double)st.tx_wire_ns / 1e6);
     if (b->stop == VB_STOP_FW_FAIL)
         fprintf(out, " code=%u", b->stop_r0);
     fputc('\n', out);

@@ -185,8 +185,6 @@ struct vb {
     uint32_t last_block;
     uint32_t boot_addr;
     uint32_t stop_r0;
-    int exit_override;              /* semihosting exit code, -1 none */
-    uint64_t insns_at_stop;
 
     /* ---- flash glue ---- */
     bool flash_active;              /* the model has something scheduled */
@@ -241,6 +239,7 @@ struct vb {
 
     /* ---- statistics ---- */
     uint64_t flash_ops, uart_rx, uart_tx, uart_ore, exceptions, resets, wdg_resets;
+    uint64_t rx_wire_ns, tx_wire_ns, first_rx_ns;
     double wall_start, wall_s;
 };
 

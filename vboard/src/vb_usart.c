@@ -429,7 +429,9 @@ static void start_shift(struct vb *b, uint64_t t)
     u->tx_head = (u->tx_head + 1) % 16;
     u->tx_count--;
     u->tx_shifting = true;
-    u->tx_end = t + frame_ns(b);
+    uint64_t fr = frame_ns(b);
+    b->tx_wire_ns += fr;
+    u->tx_end = t + fr;
     u->last_tx_end = u->tx_end;
     /* A new board output: the host may react to it. */
     u->host_silent = false;
@@ -590,7 +592,11 @@ static void host_sync(struct vb *b, uint64_t h)
     l->q_head = (l->q_head + 1) % VB_HOSTQ_SIZE;
     l->q_count--;
     u->rx_inflight = true;
-    u->rx_end = h + frame_ns(b);
+    uint64_t fr = frame_ns(b);
+    u->rx_end = h + fr;
+    b->rx_wire_ns += fr;
+    if (b->first_rx_ns == VB_NEVER)
+        b->first_rx_ns = h;
     u->reaction_started = true;
 }
 
