@@ -46,28 +46,35 @@ def test_stm32flash_write_verify_go(env, work):
 
 
 def test_stm32flash_sizes(env, work):
-    """1 and 33 bytes (written and read back), a bank-crossing image and
-    the full 1.75 MB (written, verified, started)."""
-    with open(env["app"], "rb") as f:
-        app = f.read()
+    """1 and 33 bytes at the application start, and 8 KB across the bank
+    boundary (0x080FF000-0x08100FFF): written, verified by stm32flash,
+    read back with the padding of the last flash word."""
     b = Board(env["vboard"], env["boot"], work)
     try:
         b.ready()
-        for n, seed in ((1, 1), (33, 2)):
+        for n, seed, addr in ((1, 1, 0x08040000), (33, 2, 0x08040000), (8192, 3, 0x080FF000)):
             p = os.path.join(work, "img%d.bin" % n)
             data = image(p, n, seed)
-            stm32flash(b, "-w", p, "-v", "-S", "0x08040000")
-            got = read_back(b, work, 0x08040000, 64)
-            if got[:n] != data or got[n:] != b"\xff" * (64 - n):
-                raise Fail(f"{n}-byte image read back as {got.hex()}")
-        for n, seed in ((0xC0000 + 5000, 3), (0x1C0000, 4)):
-            p = os.path.join(work, "img%d.bin" % n)
-            image(p, n, seed, head=app)
-            stm32flash(b, "-w", p, "-v", "-S", "0x08040000", "-g", "0x08040000", timeout=1800)
-            b.expect("h7app ", 60)
-            b.send("b")
-            b.expect("returning to the bootloader", 20)
-            b.drain()
+            stm32flash(b, "-w", p, "-v", "-S", "0x%08x" % addr)
+            got = read_back(b, work, addr, n + 64)
+            pad = (32 - n % 32) % 32
+            if got[:n] != data or got[n:n + pad] != b"\xff" * pad:
+                raise Fail(f"{n}-byte image at 0x{addr:08x} read back wrong")
+    finally:
+        b.stop()
+
+
+def test_stm32flash_full(env, work):
+    """The whole 1.75 MB application area, verified and started."""
+    with open(env["app"], "rb") as f:
+        app = f.read()
+    p = os.path.join(work, "full.bin")
+    image(p, 0x1C0000, 4, head=app)
+    b = Board(env["vboard"], env["boot"], work)
+    try:
+        b.ready()
+        stm32flash(b, "-w", p, "-v", "-S", "0x08040000", "-g", "0x08040000", timeout=3000)
+        b.expect("h7app ", 60)
     finally:
         b.stop()
 
@@ -185,6 +192,7 @@ def test_refusals_and_noise(env, work):
 TESTS = [
     ("stm32flash_write_verify_go", test_stm32flash_write_verify_go),
     ("stm32flash_sizes", test_stm32flash_sizes),
+    ("stm32flash_full", test_stm32flash_full),
     ("refusals_and_noise", test_refusals_and_noise),
 ]
 

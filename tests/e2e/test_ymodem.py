@@ -38,6 +38,20 @@ def test_sb_upload_then_banner_and_rb(env, work):
         sb_upload(b, app)
         b.expect("Programming completed successfully: %d bytes" % os.path.getsize(app), 60)
         b.expect("> ", 10)
+        b.send("3")
+        b.expect("h7app ", 30)
+    finally:
+        b.stop()
+    # power on again: the bootloader starts the verified application
+    # (rb answers the end of a batch in two writes up to a second apart:
+    # the board waits that long for the rest of a host reaction)
+    b = Board(env["vboard"], env["boot"], work, extra=SLOW_HOST + ("--host-gap-ms", "1500"))
+    try:
+        b.expect("h7app ", 30)
+        # the application hands back to the bootloader
+        b.send("b")
+        b.expect("returning to the bootloader", 20)
+        menu(b)
         # upload back with rb: byte-identical
         need_tool("rb")
         b.send("2")
@@ -51,18 +65,6 @@ def test_sb_upload_then_banner_and_rb(env, work):
         if not os.path.exists(got) or not filecmp.cmp(got, app, shallow=False):
             raise Fail("rb: downloaded image differs from the uploaded one")
         b.expect("Upload completed successfully", 30)
-        b.send("3")
-        b.expect("h7app ", 30)
-    finally:
-        b.stop()
-    # power on again: the bootloader starts the verified application
-    b = Board(env["vboard"], env["boot"], work, extra=SLOW_HOST)
-    try:
-        b.expect("h7app ", 30)
-        # the application hands back to the bootloader
-        b.send("b")
-        b.expect("returning to the bootloader", 20)
-        menu(b)
         b.send("4")
         b.expect("application: valid", 20)
     finally:
@@ -88,18 +90,79 @@ def test_sb_too_large_then_new_upload(env, work):
         b.stop()
 
 
-def test_sb_sizes(env, work):
-    """1 byte, 33 bytes, bank-crossing and full 1.75 MB images."""
+def test_sb_small(env, work):
+    """1-byte and 33-byte files: programmed, padded, recorded; not
+    runnable (no vector table), so the bootloader keeps the menu."""
+    b = Board(env["vboard"], env["boot"], work, extra=SLOW_HOST)
+    try:
+        for n, seed in ((1, 1), (33, 2)):
+            p = os.path.join(work, "img%d.bin" % n)
+            image(p, n, seed)
+            menu(b)
+            sb_upload(b, p)
+            b.expect("Programming completed successfully: %d bytes" % n, 60)
+            b.expect("> ", 10)
+            b.send("4")
+            b.expect("length %d" % n, 20)
+            b.expect("not runnable", 20)
+    finally:
+        b.stop()
+
+
+def test_sb_large(env, work):
+    """An image across the bank boundary, then the full 1.75 MB: both
+    start (the example application at the front, random bytes after)."""
     with open(env["app"], "rb") as f:
         app = f.read()
     b = Board(env["vboard"], env["boot"], work, extra=SLOW_HOST)
     try:
-        for n, seed in ((1, 1), (33, 2), (0xC0000 + 5000, 3), (0x1C0000, 4)):
+        for n, seed in ((0xC0000 + 5000, 3), (0x1C0000, 4)):
             p = os.path.join(work, "img%d.bin" % n)
             image(p, n, seed, head=app)
             menu(b)
             sb_upload(b, p)
             b.expect("Programming completed successfully: %d bytes" % n, 600)
+            b.expect("> ", 10)
+            b.send("3")
+            b.expect("h7app ", 30)
+            b.send("b")
+            b.expect("returning to the bootloader", 20)
+    finally:
+        b.stop()
+
+
+def test_sb_abort_midway(env, work):
+    """sb killed in the middle: the interrupted image never starts, even
+    after a power-on; a new upload works."""
+    with open(env["app"], "rb") as f:
+        app = f.read()
+    p = os.path.join(work, "big.bin")
+    image(p, 200000, 7, head=app)
+    b = Board(env["vboard"], env["boot"], work, extra=SLOW_HOST)
+    try:
+        menu(b)
+        sb_upload(b, env["app"])
+        b.expect("Programming completed successfully", 60)
+        menu(b)
+        b.send("1")
+        b.expect("(YMODEM, 'a' aborts) ...\r\n", 20)
+        r = b.run_piped(["sb", "-k", p], timeout=4)
+        raise Fail(f"sb finished unexpectedly (rc {r.returncode})")
+    except Fail as e:
+        if "did not finish" not in str(e):
+            raise
+    finally:
+        b.stop()
+    b = Board(env["vboard"], env["boot"], work, extra=SLOW_HOST)
+    try:
+        # no application banner: the bootloader stays
+        b.drain(1.0)
+        menu(b)
+        b.send("4")
+        b.expect("last update was interrupted", 20)
+        b.expect("> ", 10)
+        sb_upload(b, env["app"])
+        b.expect("Programming completed successfully", 60)
         b.expect("> ", 10)
         b.send("3")
         b.expect("h7app ", 30)
@@ -110,7 +173,9 @@ def test_sb_sizes(env, work):
 TESTS = [
     ("sb_upload_then_banner_and_rb", test_sb_upload_then_banner_and_rb),
     ("sb_too_large_then_new_upload", test_sb_too_large_then_new_upload),
-    ("sb_sizes", test_sb_sizes),
+    ("sb_small", test_sb_small),
+    ("sb_large", test_sb_large),
+    ("sb_abort_midway", test_sb_abort_midway),
 ]
 
 if __name__ == "__main__":
