@@ -137,6 +137,7 @@ struct vb_stats {
     uint64_t wdg_resets;
     uint64_t cache_ops[10];     /* see VB_CACHE_* */
     double wall_s;              /* host seconds in vb_run */
+    double cpu_s;               /* host CPU seconds in vb_run */
     uint32_t core_hz;           /* core clock at the end */
     uint32_t baud;              /* USART3 baud rate at the end */
     uint32_t pc;

@@ -37,6 +37,13 @@ static inline uint64_t muldiv(uint64_t a, uint64_t b, uint64_t c)
     return (uint64_t)((unsigned __int128)a * b / c);
 }
 
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 double vb_wall(void)
 {
     struct timespec ts;
@@ -1311,6 +1318,7 @@ static void idle(struct vb *b)
 enum vb_stop vb_run(struct vb *b)
 {
     b->wall_start = vb_wall();
+    b->cpu_start = cpu_now();
     system_reset(b, true);
     while (b->stop == VB_STOP_NONE) {
         b->stopping = false;
@@ -1383,6 +1391,7 @@ enum vb_stop vb_run(struct vb *b)
     }
     vb_link_flush(b);
     b->wall_s = vb_wall() - b->wall_start;
+    b->cpu_s = cpu_now() - b->cpu_start;
     if (b->stop == VB_STOP_FAULT || b->stop == VB_STOP_TIMEOUT)
         vb_trace(b, "stopped: %s", vb_stop_name(b->stop));
     if (b->cfg.flash_file) {
@@ -1449,6 +1458,7 @@ void vb_get_stats(const struct vb *b, struct vb_stats *st)
     st->wdg_resets = b->wdg_resets;
     memcpy(st->cache_ops, b->cache_ops, sizeof st->cache_ops);
     st->wall_s = b->wall_s;
+    st->cpu_s = b->cpu_s;
     st->core_hz = b->hz;
     uint32_t fck = vb_rcc_usart3_hz((struct vb *)b);
     uint32_t div = b->u.brr & 0xFFFF;
@@ -1462,16 +1472,16 @@ void vb_print_summary(const struct vb *b, FILE *out)
 {
     struct vb_stats st;
     vb_get_stats(b, &st);
-    double mips = st.wall_s > 0 ? (double)st.insns / st.wall_s / 1e6 : 0;
+    double mips = st.cpu_s > 0 ? (double)st.insns / st.cpu_s / 1e6 : 0;
     fprintf(out, "h7vboard: stop=%s exit=%d time=%.6f ms insns=%llu stall=%.3f ms idle=%.3f ms"
                  " flash_ops=%llu uart_rx=%llu uart_tx=%llu ore=%llu exc=%llu resets=%llu"
-                 " core=%u Hz wall=%.3f s (%.0f M instr/s)",
+                 " core=%u Hz wall=%.3f s cpu=%.3f s (%.0f M instr/s)",
             vb_stop_name(b->stop), vb_exit_code(b->stop), (double)st.time_ns / 1e6,
             (unsigned long long)st.insns, (double)st.stall_ns / 1e6, (double)st.idle_ns / 1e6,
             (unsigned long long)st.flash_ops, (unsigned long long)st.uart_rx,
             (unsigned long long)st.uart_tx, (unsigned long long)st.uart_ore,
             (unsigned long long)st.exceptions, (unsigned long long)st.resets, st.core_hz,
-            st.wall_s, mips);
+            st.wall_s, st.cpu_s, mips);
     if (st.first_rx_ns != VB_NEVER)
         fprintf(out, " first_rx=%.6f ms last_tx_end=%.6f ms rx_wire=%.3f ms tx_wire=%.3f ms",
                 (double)st.first_rx_ns / 1e6, (double)st.last_tx_end_ns / 1e6,

@@ -82,7 +82,7 @@ struct vb_store {
 };
 
 /* Instruction-count cache, per translation block start. */
-#define VB_ICACHE_SLOTS 65536
+#define VB_ICACHE_SLOTS 16384
 struct vb_icache_ent {
     uint32_t addr;
     uint16_t size;
@@ -240,7 +240,7 @@ struct vb {
     /* ---- statistics ---- */
     uint64_t flash_ops, uart_rx, uart_tx, uart_ore, exceptions, resets, wdg_resets;
     uint64_t rx_wire_ns, tx_wire_ns, first_rx_ns;
-    double wall_start, wall_s;
+    double wall_start, wall_s, cpu_start, cpu_s;
 };
 
 /* vb_core.c */
