@@ -1,0 +1,678 @@
+#!/usr/bin/env python3
+"""make bench: every update path measured in virtual time on the virtual
+board, against the physical limit computed from the flash model.
+
+    bench.py --host HOST_BUILD --fw FW_BUILD [--out docs/BENCHMARKS.md]
+             [--sizes 64K,768K,1792K] [--bauds 115200,921600,2000000]
+             [--clients sb,stm32flash,stm32flash-v,h7iap] [--jobs 2]
+             [--timeout S] [--repeat N] [--json FILE] [--no-split]
+
+One configuration = one fresh board (bench/h7bench board: the bootloader,
+an erased application area, USART3 on a pty), one client run as a user
+would, then the application's banner. The board's observer takes the
+figures at exact virtual instants (see bench/h7bench.c); this script only
+orchestrates, checks the banner, and formats. A configuration that fails
+or times out is reported as "n/a (reason)", never hangs the run.
+"""
+import argparse
+import concurrent.futures as cf
+import datetime
+import json
+import os
+import random
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+import tty
+
+APP_BASE = 0x08040000
+SIZES = {"64K": 64 * 1024, "768K": 768 * 1024, "1792K": 1792 * 1024}
+SIZE_LABEL = {64 * 1024: "64 KB", 768 * 1024: "768 KB", 1792 * 1024: "1.75 MB"}
+CLIENTS = ["sb", "stm32flash", "stm32flash-v", "h7iap"]
+CLIENT_LABEL = {
+    "sb": "sb (YMODEM menu)",
+    "stm32flash": "stm32flash",
+    "stm32flash-v": "stm32flash -v",
+    "h7iap": "h7iap flash",
+}
+TURNAROUND_US = 1000
+HOST_WAIT_MS = 2000
+
+LIVE = set()
+LIVE_LOCK = threading.Lock()
+
+
+class NA(Exception):
+    """A configuration that cannot be measured: the reason goes in the table."""
+
+
+def spawn(argv, **kw):
+    p = subprocess.Popen(argv, **kw)
+    with LIVE_LOCK:
+        LIVE.add(p)
+    return p
+
+
+def reap(p, sig=signal.SIGTERM, grace=10.0):
+    if p.poll() is None:
+        try:
+            p.send_signal(sig)
+            p.wait(grace)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    with LIVE_LOCK:
+        LIVE.discard(p)
+
+
+def kill_all(*_):
+    with LIVE_LOCK:
+        procs = list(LIVE)
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+    for p in procs:
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+    sys.exit(130)
+
+
+def baud_const(baud):
+    return getattr(termios, "B%d" % baud, None)
+
+
+def set_raw_speed(fd, baud):
+    tty.setraw(fd, termios.TCSANOW)
+    a = termios.tcgetattr(fd)
+    c = baud_const(baud)
+    if c is None:
+        raise NA(f"no termios constant for {baud} baud")
+    a[4] = a[5] = c
+    termios.tcsetattr(fd, termios.TCSANOW, a)
+
+
+class Pty:
+    """The harness's own end of the board's pty (sb's stdin/stdout, the
+    banner). Reads one byte at a time so that what follows a prompt stays
+    in the tty for the client."""
+
+    def __init__(self, path, baud):
+        self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+        set_raw_speed(self.fd, baud)
+        self.pending = b""
+
+    def send(self, data):
+        os.write(self.fd, data)
+
+    def expect(self, pat, timeout, board):
+        t0 = time.monotonic()
+        buf = b""
+        while pat not in buf:
+            if self.pending:
+                buf, self.pending = buf + self.pending[:1], self.pending[1:]
+                continue
+            if time.monotonic() - t0 > timeout:
+                raise NA(f"no {pat.decode(errors='replace').strip()!r} from the board "
+                         f"in {timeout:.0f} s (last: {buf[-60:].decode(errors='replace')!r})")
+            if board.poll() is not None and not select.select([self.fd], [], [], 0)[0]:
+                raise NA(f"board stopped waiting for {pat.decode(errors='replace').strip()!r}")
+            r, _, _ = select.select([self.fd], [], [], 0.1)
+            if r:
+                try:
+                    buf += os.read(self.fd, 1)
+                except OSError:
+                    raise NA("pty closed")
+        return buf
+
+    def relay(self, argv, timeout, board):
+        """Run an lrzsz client on pipes, copying bytes to and from the pty
+        (lrzsz flushes its terminal on exit: what the board says after
+        the transfer must not be lost)."""
+        p = spawn(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out_fd, err_fd = p.stdout.fileno(), p.stderr.fileno()
+        os.set_blocking(out_fd, False)
+        os.set_blocking(err_fd, False)
+        err = b""
+        out_eof = False
+        t0 = time.monotonic()
+        try:
+            while True:
+                if time.monotonic() - t0 > timeout:
+                    raise NA(f"{argv[0]} did not finish in {timeout:.0f} s")
+                alive = p.poll() is None
+                fds = [err_fd] + ([self.fd] if alive else []) + ([] if out_eof else [out_fd])
+                r, _, _ = select.select(fds, [], [], 0.05)
+                if out_fd in r:
+                    try:
+                        x = os.read(out_fd, 65536)
+                    except BlockingIOError:
+                        x = None
+                    if x:
+                        os.write(self.fd, x)
+                        continue
+                    if x == b"":
+                        out_eof = True
+                if err_fd in r:
+                    try:
+                        err += os.read(err_fd, 65536)
+                    except BlockingIOError:
+                        pass
+                if self.fd in r and alive:
+                    try:
+                        x = os.read(self.fd, 65536)
+                    except OSError:
+                        raise NA("pty closed during the transfer")
+                    # Kept as well: what the board says right after the
+                    # transfer reaches the client before it exits.
+                    self.pending += x
+                    try:
+                        p.stdin.write(x)
+                        p.stdin.flush()
+                    except BrokenPipeError:
+                        pass
+                if not alive and (out_eof or out_fd not in r):
+                    break
+                if board.poll() is not None and alive and time.monotonic() - t0 > 3:
+                    if not select.select([self.fd], [], [], 0.5)[0]:
+                        raise NA("board stopped during the transfer")
+            return p.returncode, err
+        finally:
+            reap(p, signal.SIGKILL)
+
+    def close(self):
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
+def make_image(path, size, app):
+    """The example application padded with deterministic pseudo-random bytes."""
+    rnd = random.Random(size)
+    with open(path, "wb") as f:
+        f.write(app + rnd.randbytes(size - len(app)))
+
+
+def read_kv(path):
+    out = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition("=")
+                out[k] = v
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def tail_text(b, n=120):
+    s = b.decode(errors="replace").strip().splitlines()
+    return (s[-1] if s else "")[-n:]
+
+
+def run_client(argv, timeout, board, **kw):
+    """Run a client; the board stopping first (wrong link rate, limit) ends it."""
+    p = spawn(argv, stderr=subprocess.PIPE, **kw)
+    t0 = time.monotonic()
+    board_gone = None
+    try:
+        while p.poll() is None:
+            if time.monotonic() - t0 > timeout:
+                raise NA(f"{os.path.basename(argv[0])} did not finish in {timeout:.0f} s")
+            if board.poll() is not None:
+                board_gone = board_gone or time.monotonic()
+                if time.monotonic() - board_gone > 3:
+                    raise NA("board stopped during the transfer")
+            time.sleep(0.05)
+        err = p.stderr.read() if p.stderr else b""
+        return p.returncode, err
+    finally:
+        reap(p, signal.SIGKILL)
+
+
+def one(cfg, env, work):
+    """Run one configuration; returns the result dict (with 'na' on failure)."""
+    client, size, baud, turn = cfg["client"], cfg["size"], cfg["baud"], cfg["turnaround_us"]
+    os.makedirs(work, exist_ok=True)
+    img = os.path.join(work, "image.bin")
+    make_image(img, size, env["app"])
+    pty = os.path.join(work, "pty")
+    ready = os.path.join(work, "ready")
+    result = os.path.join(work, "result.txt")
+    banner = os.path.join(work, "banner")
+    log = open(os.path.join(work, "board.log"), "wb")
+    board = spawn([env["h7bench"], "board", "--flash", os.path.join(work, "flash.bin"),
+                   "--pty-link", pty, "--ready", ready, "--banner", banner, "--result", result,
+                   "--turnaround-us", str(turn), "--host-wait-ms", str(HOST_WAIT_MS),
+                   "--max-time-ms", str(cfg["max_time_ms"]), "--expect-baud", str(baud),
+                   env["boot"]], stdout=log, stderr=log)
+    res = dict(cfg)
+    hp = None
+    try:
+        t0 = time.monotonic()
+        while not os.path.exists(ready):
+            if board.poll() is not None:
+                raise NA(f"board exited at start (rc {board.returncode})")
+            if time.monotonic() - t0 > 60:
+                raise NA("board never waited for the host")
+            time.sleep(0.01)
+        timeout = cfg["timeout"]
+        if client == "sb":
+            hp = Pty(pty, baud)
+            hp.send(b"1")
+            hp.expect(b"'a' aborts) ...\r\n", 20, board)
+            rc, err = hp.relay(["sb", "-k", img], timeout, board)
+            if rc != 0:
+                raise NA(f"sb exit {rc}: {tail_text(err)}")
+            out = hp.expect(b"> ", 30, board)
+            if b"Programming completed successfully" not in out:
+                raise NA("bootloader: " + tail_text(out.replace(b"> ", b""), 80))
+            hp.send(b"3")
+        else:
+            if client.startswith("stm32flash"):
+                argv = ["stm32flash", "-m", "8n1", "-b", str(baud), "-w", img]
+                if client.endswith("-v"):
+                    argv.append("-v")
+                argv += ["-S", "0x%08x" % APP_BASE, "-g", "0x%08x" % APP_BASE, pty]
+            else:
+                argv = [env["h7iap"], "--port", pty, "--baud", str(baud), "-q", "flash", "--go", img]
+            rc, err = run_client(argv, timeout, board, stdout=subprocess.DEVNULL)
+            if rc != 0:
+                raise NA(f"{os.path.basename(argv[0])} exit {rc}: {tail_text(err)}")
+        if hp:
+            # The harness holds the line: the banner itself must come.
+            hp.expect(b"h7app ", 30, board)
+        # The clients flush their tty when they close it: the observer's
+        # mark (the application enabled its USART) is what counts.
+        t0 = time.monotonic()
+        while not os.path.exists(banner):
+            if board.poll() is not None:
+                raise NA("the application did not start")
+            if time.monotonic() - t0 > 30:
+                raise NA("the application did not start its banner in 30 s")
+            time.sleep(0.01)
+    except NA as e:
+        res["na"] = str(e)
+    finally:
+        if hp:
+            hp.close()
+        reap(board)
+        log.close()
+    kv = read_kv(result)
+    res["board"] = kv
+    if "error" in kv:
+        res["na"] = kv["error"] if "link ran at" in kv["error"] else res.get("na", kv["error"])
+    if "na" not in res and "t_banner_ns" not in kv:
+        res["na"] = "no figures from the board"
+    return res
+
+
+def limit_for(env, size, baud, psize, bits=10):
+    r = subprocess.run([env["h7bench"], "limit", "--size", str(size), "--baud", str(baud),
+                        "--psize", str(psize), "--frame-bits", str(bits)],
+                       capture_output=True, text=True, check=True)
+    return {k: v for k, _, v in (line.partition("=") for line in r.stdout.splitlines())}
+
+
+def emulator_speed(env):
+    fw = os.path.join(env["fw"], "tests", "fw", "fw_speed.elf")
+    if not os.path.exists(fw):
+        return None
+    r = subprocess.run([env["vboard"], fw], capture_output=True, text=True, timeout=300)
+    for tok in r.stderr.split():
+        if tok.startswith("insns="):
+            insns = int(tok[6:])
+        if tok.startswith("wall="):
+            wall = float(tok[5:])
+    try:
+        return insns / wall
+    except (NameError, ZeroDivisionError):
+        return None
+
+
+def fw_sizes(env):
+    out = []
+    size_tool = shutil.which("arm-none-eabi-size")
+    for rel in ("boot/h7boot.elf", "app/h7app.elf"):
+        p = os.path.join(env["fw"], rel)
+        if not size_tool or not os.path.exists(p):
+            out.append((os.path.basename(rel), None))
+            continue
+        r = subprocess.run([size_tool, p], capture_output=True, text=True)
+        f = r.stdout.splitlines()[-1].split()
+        out.append((os.path.basename(rel), tuple(int(x) for x in f[:3])))
+    return out
+
+
+def secs(ns):
+    return int(ns) / 1e9
+
+
+def figures(res, lim):
+    """Derived figures of one measured configuration."""
+    kv = res["board"]
+    t = secs(int(kv["t_banner_ns"]) - int(kv["t0_ns"]))
+    size = res["size"]
+    bits = int(kv.get("link_frame_bits", 10))
+    lb = int(kv.get("link_baud") or res["baud"])
+    f = {
+        "t": t,
+        "kib_s": size / 1024 / t,
+        "limit": secs(lim["limit_ns"]),
+        "ratio": t / secs(lim["limit_ns"]),
+        "wire_per_byte": (int(kv["rx_bytes"]) + int(kv["tx_bytes"])) / size,
+        "wire_h2d": int(kv["rx_bytes"]) * bits / lb,
+        "wire_d2h": int(kv["tx_bytes"]) * bits / lb,
+        "erase": secs(int(kv["bank1_erase_ns"]) + int(kv["bank2_erase_ns"])),
+        "program": secs(int(kv["bank1_program_ns"]) + int(kv["bank2_program_ns"])),
+        "stall": secs(kv["stall_ns"]),
+        "cpu": int(kv["insns"]) / max(int(kv.get("boot_core_hz") or 400000000), 1),
+        "rx": int(kv["rx_bytes"]),
+        "tx": int(kv["tx_bytes"]),
+    }
+    if "turn" in res:
+        f["turn"] = res["turn"]
+    return f
+
+
+def fmt_s(x):
+    return f"{x:.2f}" if x < 100 else f"{x:.1f}"
+
+
+def table(results, limits, sizes, bauds, clients):
+    hdr = ("| client | image | baud | virtual s | KiB/s | limit s | x limit | wire B/B "
+           "| wire h->d s | wire d->h s | erase s | program s | stall s | turnaround s |")
+    lines = [hdr, "|" + "---|" * 14]
+    for size in sizes:
+        for baud in bauds:
+            for c in clients:
+                r = results.get((c, size, baud))
+                head = f"| {CLIENT_LABEL[c]} | {SIZE_LABEL.get(size, size)} | {baud} "
+                if r is None:
+                    continue
+                if "na" in r:
+                    lines.append(head + f"| n/a ({r['na']}) |" + " |" * 11)
+                    continue
+                f = figures(r, limits[(size, baud)])
+                turn = fmt_s(f["turn"]) if "turn" in f else "n/a"
+                lines.append(head + f"| {fmt_s(f['t'])} | {f['kib_s']:.1f} | {fmt_s(f['limit'])} "
+                             f"| {f['ratio']:.2f} | {f['wire_per_byte']:.3f} | {fmt_s(f['wire_h2d'])} "
+                             f"| {fmt_s(f['wire_d2h'])} | {fmt_s(f['erase'])} | {fmt_s(f['program'])} "
+                             f"| {fmt_s(f['stall'])} | {turn} |")
+    return "\n".join(lines)
+
+
+def limit_text(limits, sizes, bauds):
+    any_l = next(iter(limits.values()))
+    lines = [
+        "limit = max(wire, bank 1, bank 2)   (the two banks erase and program in parallel)",
+        "  wire   = frame_bits x S / B        (10 bits per byte in 8N1, 11 in 8E1)",
+        "  bank n = sectors_n x t_sector_erase + words_n x t_program_word",
+        "           (sectors and 32-byte flash words of the image in bank n)",
+        f"  from the model (h7sim_durations, {any_l['timing']} timing, PSIZE {any_l['psize']}"
+        f" = x{8 << int(any_l['psize'])}):"
+        f" t_program_word = {int(any_l['program_word_ns']) / 1000:.1f} us,"
+        f" t_sector_erase = {int(any_l['sector_erase_ns']) / 1e6:.1f} ms",
+        f"  image at 0x{APP_BASE:08x}",
+        "",
+        "| S bytes | B baud | wire s | bank 1: sectors, words, s | bank 2: sectors, words, s | limit s | bound |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for size in sizes:
+        for baud in bauds:
+            l = limits[(size, baud)]
+            lines.append(f"| {size} | {baud} | {secs(l['wire_ns']):.3f} "
+                         f"| {l['bank1_sectors']}, {l['bank1_words']}, {secs(l['bank1_ns']):.3f} "
+                         f"| {l['bank2_sectors']}, {l['bank2_words']}, {secs(l['bank2_ns']):.3f} "
+                         f"| {secs(l['limit_ns']):.3f} | {l['bound']} |")
+    return "\n".join(lines)
+
+
+def bounds_text(results, limits):
+    """What bounds each client, from the measured 768 KB runs at 115200."""
+    out = []
+    for c in CLIENTS:
+        rs = [r for (cc, s, b), r in results.items() if cc == c and "na" not in r]
+        if not rs:
+            continue
+        r = max(rs, key=lambda r: (r["size"], -r["baud"]))
+        f = figures(r, limits[(r["size"], r["baud"])])
+        wire = f["wire_h2d"] + f["wire_d2h"]
+        rest = f["t"] - wire
+        parts = [f"**{CLIENT_LABEL[c]}** ({SIZE_LABEL.get(r['size'], r['size'])} at {r['baud']}): "
+                 f"{fmt_s(f['t'])} s, {f['ratio']:.2f} x the limit, {f['wire_per_byte']:.3f} wire bytes per "
+                 f"payload byte. The wire (both directions) accounts for {100 * wire / f['t']:.0f} %"]
+        if "turn" in f:
+            parts.append(f", host turnarounds for {100 * f['turn'] / f['t']:.0f} %")
+        flash = f["erase"] + f["program"]
+        parts.append(f"; the flash was busy {fmt_s(flash)} s (erase {fmt_s(f['erase'])} s, program "
+                     f"{fmt_s(f['program'])} s), of which at most {fmt_s(max(0.0, rest - f.get('turn', 0.0)))} s "
+                     f"is not hidden behind the wire or the host.")
+        out.append("".join(parts))
+    return "\n\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--host", required=True)
+    ap.add_argument("--fw", required=True)
+    ap.add_argument("--out")
+    ap.add_argument("--sizes", default="64K,768K,1792K")
+    ap.add_argument("--bauds", default="115200,921600,2000000")
+    ap.add_argument("--clients", default=",".join(CLIENTS))
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--json")
+    ap.add_argument("--no-split", action="store_true",
+                    help="skip the second run with no host turnaround (turnaround column n/a)")
+    ap.add_argument("--work")
+    a = ap.parse_args()
+
+    signal.signal(signal.SIGTERM, kill_all)
+    signal.signal(signal.SIGINT, kill_all)
+    env = {
+        "h7bench": os.path.join(a.host, "bench", "h7bench"),
+        "vboard": os.path.join(a.host, "vboard", "h7vboard"),
+        "h7iap": os.path.join(a.host, "tools", "h7iap"),
+        "boot": os.path.join(a.fw, "boot", "h7boot.elf"),
+        "fw": a.fw,
+    }
+    for k in ("h7bench", "h7iap", "boot"):
+        if not os.path.exists(env[k]):
+            sys.exit(f"bench: {env[k]} is missing: build first (make build)")
+    appbin = os.path.join(a.fw, "app", "h7app.bin")
+    if not os.path.exists(appbin):
+        sys.exit(f"bench: {appbin} is missing: build first (make build)")
+    with open(appbin, "rb") as f:
+        env["app"] = f.read()
+    sizes = [SIZES[s] if s in SIZES else int(s, 0) for s in a.sizes.split(",")]
+    bauds = [int(b) for b in a.bauds.split(",")]
+    clients = a.clients.split(",")
+    for c in clients:
+        if c not in CLIENTS:
+            sys.exit(f"bench: unknown client {c} ({', '.join(CLIENTS)})")
+        if c in ("sb", "stm32flash", "stm32flash-v") and not shutil.which(c.split("-")[0]):
+            sys.exit(f"bench: {c.split('-')[0]} is not installed (scripts/deps.sh)")
+
+    work = a.work or tempfile.mkdtemp(prefix="h7bench.")
+    jobs = []
+    for rep in range(a.repeat):
+        for size in sizes:
+            for baud in bauds:
+                for c in clients:
+                    for turn in ([TURNAROUND_US] if a.no_split else [TURNAROUND_US, 0]):
+                        jobs.append({"client": c, "size": size, "baud": baud, "rep": rep,
+                                     "turnaround_us": turn, "timeout": a.timeout,
+                                     "max_time_ms": 1800000})
+    # Longest first: the two workers finish together.
+    jobs.sort(key=lambda j: (-j["size"] * (2 if j["client"] == "stm32flash-v" else 1), j["baud"]))
+    t_start = time.monotonic()
+    done = []
+    print(f"bench: {len(jobs)} runs, {a.jobs} at a time, work dir {work}", file=sys.stderr)
+    try:
+        with cf.ThreadPoolExecutor(max_workers=a.jobs) as ex:
+            futs = {}
+            for i, j in enumerate(jobs):
+                d = os.path.join(work, f"{i:03d}-{j['client']}-{j['size']}-{j['baud']}-t{j['turnaround_us']}")
+                futs[ex.submit(one, j, env, d)] = j
+            for fu in cf.as_completed(futs):
+                r = fu.result()
+                done.append(r)
+                kv = r["board"]
+                what = r.get("na") or "%.3f s virtual" % secs(int(kv["t_banner_ns"]) - int(kv["t0_ns"]))
+                print(f"bench: {r['client']:13s} {r['size']:8d} B {r['baud']:8d} baud "
+                      f"turnaround {r['turnaround_us']:4d} us: {what} "
+                      f"(wall {float(kv.get('wall_s', 0)):.1f} s)", file=sys.stderr)
+    finally:
+        if not a.work:
+            shutil.rmtree(work, ignore_errors=True)
+    wall = time.monotonic() - t_start
+
+    # Main results (turnaround as configured, first repetition), split from
+    # the runs with no turnaround, determinism across repetitions.
+    results, zero, reps = {}, {}, {}
+    for r in done:
+        key = (r["client"], r["size"], r["baud"])
+        if r["turnaround_us"] == 0:
+            zero[key] = r
+            continue
+        reps.setdefault(key, []).append(r)
+        if r["rep"] == 0:
+            results[key] = r
+    nondet = []
+    for key, rs in reps.items():
+        ts = {int(r["board"]["t_banner_ns"]) - int(r["board"]["t0_ns"]) for r in rs if "na" not in r}
+        if len(ts) > 1 or (ts and any("na" in r for r in rs)):
+            nondet.append((key, sorted(ts)))
+    for key, r in results.items():
+        z = zero.get(key)
+        if "na" not in r and z and "na" not in z:
+            r["turn"] = secs((int(r["board"]["t_banner_ns"]) - int(r["board"]["t0_ns"])) -
+                             (int(z["board"]["t_banner_ns"]) - int(z["board"]["t0_ns"])))
+    psize = 3
+    for r in results.values():
+        p = int(r["board"].get("psize", -1) or -1)
+        if p >= 0:
+            psize = p
+            break
+    limits = {(s, b): limit_for(env, s, b, psize) for s in sizes for b in bauds}
+    for l in limits.values():
+        for k in list(l):
+            if k.endswith("_ns"):
+                l[k] = int(l[k])
+
+    ok = [r for r in done if "na" not in r]
+    emu_runs = sum(int(r["board"]["insns_total"]) for r in ok) / max(
+        sum(float(r["board"]["wall_s"]) for r in ok), 1e-9)
+    emu_fw = emulator_speed(env)
+    cyc = sorted(int(r["board"]["driver_cycles_per_word"]) for r in ok if "driver_cycles_per_word" in r["board"])
+    hz = next((int(r["board"]["boot_core_hz"]) for r in ok if r["board"].get("boot_core_hz")), 0)
+    sizes_fw = fw_sizes(env)
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip() or "unknown"
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    tab = table(results, limits, sizes, bauds, clients)
+    lim = limit_text(limits, sizes, bauds)
+    extra = []
+    extra.append(f"- Emulator speed: {emu_fw / 1e6:.1f} M guest instructions per host second (fw_speed, "
+                 "compute-bound)" if emu_fw else "- Emulator speed (fw_speed): n/a (tests/fw/fw_speed.elf not built)")
+    extra.append(f"- Emulator speed over the benchmark runs: {emu_runs / 1e6:.1f} M instructions per host "
+                 "second (includes waiting for the clients)")
+    if cyc:
+        extra.append(f"- Driver CPU cycles per programmed flash word: {cyc[len(cyc) // 2]} (median over "
+                     f"{len(cyc)} runs, range {cyc[0]}-{cyc[-1]}; instructions from the end of one program "
+                     f"operation to the start of the next in the same bank, at {hz / 1e6:.0f} MHz "
+                     f"= {cyc[len(cyc) // 2] / max(hz, 1) * 1e6:.2f} us)")
+    else:
+        extra.append("- Driver CPU cycles per programmed flash word: n/a (no run programmed)")
+    for name, s in sizes_fw:
+        if s:
+            extra.append(f"- {name}: text {s[0]} B, data {s[1]} B, bss {s[2]} B "
+                         f"(flash {s[0] + s[1]} B, arm-none-eabi-size)")
+        else:
+            extra.append(f"- {name}: n/a (not built)")
+    det = ("identical virtual durations in every repetition" if a.repeat > 1 and not nondet
+           else "NOT deterministic: " + "; ".join(f"{k}: {v}" for k, v in nondet) if nondet
+           else "one run per configuration (tests/bench checks determinism)")
+    extra.append(f"- Determinism: {det}")
+    extra.append(f"- This run: {len(jobs)} board runs, {a.jobs} at a time, {wall:.0f} s wall")
+
+    text = (f"bench {date}, commit {commit}\n\n"
+            f"Virtual seconds from the client's first byte to the application's banner "
+            f"(turnaround {TURNAROUND_US} us)\n\n{tab}\n\nLimit\n\n{lim}\n\n" + "\n".join(extra) + "\n")
+    print(text)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"results": [dict(r, key=None) for r in done], "nondeterministic": nondet},
+                      f, indent=1, default=str)
+    if a.out:
+        write_doc(a.out, date, commit, tab, lim, extra, bounds_text(results, limits))
+    return 1 if nondet else 0
+
+
+DOC_HEAD = """# Benchmarks
+
+Generated by `make bench` (bench/run.sh); do not edit by hand: run it again.
+How the figures are taken: see "Method" at the end.
+"""
+
+DOC_METHOD = """## Method
+
+Each configuration is one fresh virtual board (`bench/h7bench board`: libvboard
+running build/arm's `h7boot.elf`, an erased application area, USART3 on a pty,
+host turnaround 1 ms, `--wait-host`), one client run as a user would run it on
+that pty, and the application's banner:
+
+- **sb**: `1` to the bootloader's menu, `sb -k IMAGE` on the pty, `3` (execute)
+  after "Programming completed successfully"; the pty speed is set to the
+  baud rate first (what `stty -F PTY BAUD` does);
+- **stm32flash**: `stm32flash -m 8n1 -b BAUD -w IMAGE [-v] -S 0x08040000 -g 0x08040000 PTY`
+  (`-m 8n1`: Linux ptys have no parity);
+- **h7iap**: `h7iap --port PTY --baud BAUD flash --go IMAGE` (erase, write,
+  verify by Get Checksum, go).
+
+The image is `h7app.bin` padded to the size with deterministic pseudo-random
+bytes, so the application still boots and prints its banner.
+
+The board's trace goes to an observer inside the same process, which reads
+the board's and the model's statistics at the exact virtual instant of each
+event: **start** = the firmware waits for the host and the host's first byte
+is stamped there; **end** = the application enables its USART to print its
+banner (VTOR = 0x08040000 seen before). Wire = bytes each way x frame bits /
+the rate the bootloader's USART3 ran at; erase and program = time the model's
+banks were busy with those operations (both banks added: they overlap with
+each other and with the wire); stall = CPU cycles held by a busy bank;
+turnaround = this duration minus the same run with `--turnaround-us 0`.
+A configuration whose link does not run at the asked rate (the bootloader
+has no auto-baud yet) is stopped at its first flash operation and shown as
+n/a. Runs are two at a time; virtual time does not depend on the host's
+speed (the board fast-forwards idle time and holds time while it waits for
+a client's reaction, up to 2 s of wall time).
+"""
+
+
+def write_doc(path, date, commit, tab, lim, extra, bounds):
+    with open(path, "w") as f:
+        f.write(DOC_HEAD)
+        f.write(f"\n## Results ({date}, commit {commit})\n\n")
+        f.write("Virtual seconds from the client's first byte to the application's banner; "
+                "KiB/s = image size / that time; x limit = that time / the limit below; wire B/B = "
+                "bytes on the wire (both ways) per image byte.\n\n")
+        f.write(tab + "\n\n## The physical limit\n\n```\n" + "\n".join(lim.split("\n\n")[0].splitlines())
+                + "\n```\n\n" + lim.split("\n\n", 1)[1] + "\n\n## Board and firmware\n\n")
+        f.write("\n".join(extra) + "\n\n## What bounds each client\n\n" + bounds + "\n\n")
+        f.write(DOC_METHOD)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
