@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "boot/layout.h"
+#include "boot/boot.h"
 #include "h7f_port.h"
 
 static void die(const char *what)
@@ -262,3 +262,51 @@ void pl_sel_from_env(struct pl_sel *s)
 		s->verbose = true;
 	}
 }
+
+/* ---- the boot library's platform hooks (the update engine uses none) ---- */
+
+void boot_port_ram_read(uint32_t addr, void *out, size_t n)
+{
+	(void)addr;
+	memset(out, 0, n);
+}
+
+void boot_port_ram_write(uint32_t addr, const void *in, size_t n)
+{
+	(void)addr;
+	(void)in;
+	(void)n;
+}
+
+void boot_port_idle(void)
+{
+}
+
+static int ser_getc(void *ctx, uint32_t timeout_ms)
+{
+	(void)ctx;
+	(void)timeout_ms;
+	return BOOT_SER_TIMEOUT;
+}
+
+static void ser_write(void *ctx, const void *p, size_t n)
+{
+	(void)ctx;
+	(void)p;
+	(void)n;
+}
+
+static void ser_drain(void *ctx)
+{
+	(void)ctx;
+}
+
+static void ser_set_format(void *ctx, enum boot_ser_format f)
+{
+	(void)ctx;
+	(void)f;
+}
+
+const struct boot_serial pl_null_serial = {
+	ser_getc, ser_write, ser_drain, ser_set_format, NULL, NULL,
+};

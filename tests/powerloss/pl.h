@@ -77,6 +77,12 @@ const char *pl_violations_check(struct pl_sim *ps, enum pl_vio what, bool clear)
  * when the image covers 0x08100000 + 8, a CM4 vector table there too. */
 void pl_image(uint8_t *buf, uint32_t len, uint32_t seed);
 
+/* A serial port that never receives and drops what is sent (boot_init
+ * needs one; the update engine does not talk). pl.c also defines the boot
+ * library's platform hooks (boot_port_*). */
+struct boot_serial;
+extern const struct boot_serial pl_null_serial;
+
 /* Program the bootloader's sector 0 with a pattern (back door) / compare. */
 void pl_boot_code_install(struct pl_sim *ps);
 bool pl_boot_code_intact(struct pl_sim *ps);

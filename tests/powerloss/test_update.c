@@ -59,54 +59,6 @@
 #include "h7f_port.h"
 #include "pl.h"
 
-/* ---- platform hooks of the boot library (never used by the engine) ---- */
-
-void boot_port_ram_read(uint32_t addr, void *out, size_t n)
-{
-	(void)addr;
-	memset(out, 0, n);
-}
-
-void boot_port_ram_write(uint32_t addr, const void *in, size_t n)
-{
-	(void)addr;
-	(void)in;
-	(void)n;
-}
-
-void boot_port_idle(void)
-{
-}
-
-static int ser_getc(void *ctx, uint32_t timeout_ms)
-{
-	(void)ctx;
-	(void)timeout_ms;
-	return BOOT_SER_TIMEOUT;
-}
-
-static void ser_write(void *ctx, const void *p, size_t n)
-{
-	(void)ctx;
-	(void)p;
-	(void)n;
-}
-
-static void ser_drain(void *ctx)
-{
-	(void)ctx;
-}
-
-static void ser_set_format(void *ctx, enum boot_ser_format f)
-{
-	(void)ctx;
-	(void)f;
-}
-
-static const struct boot_serial null_ser = {
-	ser_getc, ser_write, ser_drain, ser_set_format, NULL, NULL,
-};
-
 /* ---- cases ------------------------------------------------------------- */
 
 struct img {
@@ -325,7 +277,7 @@ static void second_cut(struct cs *c, struct pl_sim *ps, struct boot_ctx *b, uint
 	if (why)
 		flunk(v, "during the second cut run: %s", why);
 	pl_sim_reset(ps);
-	boot_init(b, &null_ser);
+	boot_init(b, &pl_null_serial);
 	boot_app_check(b, &info);
 	got = accepted_image(c, ps, &info);
 	say("  after power-on: log %" PRIu32 " valid, %" PRIu32 " torn; app check %d (%s)\n",
@@ -355,7 +307,7 @@ static void run_cut(struct cs *c, uint64_t seed, uint64_t k, struct verdict *v)
 	pl_sim_open(&ps, seed);
 	install_v1(c, &ps);
 	/* v1 is runnable here (checked once in case_init). */
-	boot_init(&b, &null_ser);
+	boot_init(&b, &pl_null_serial);
 	seq_before = b.log.max_sequence;
 
 	/* 1. the update, cut during operation k */
@@ -390,7 +342,7 @@ static void run_cut(struct cs *c, uint64_t seed, uint64_t k, struct verdict *v)
 
 	/* 2. power-on: what does the bootloader decide? */
 	pl_sim_reset(&ps);
-	boot_init(&b, &null_ser);
+	boot_init(&b, &pl_null_serial);
 	boot_app_check(&b, &info);
 	got = accepted_image(c, &ps, &info);
 	say("  after power-on: log %" PRIu32 " valid, %" PRIu32 " torn, next slot %" PRIu32
@@ -445,7 +397,7 @@ static void run_cut(struct cs *c, uint64_t seed, uint64_t k, struct verdict *v)
 		flunk(v, "the new update after the cut failed: %d (%s) at 0x%08" PRIx32, rc,
 		      boot_strerror(rc), (uint32_t)b.last_err_addr);
 	pl_sim_reset(&ps);
-	boot_init(&b, &null_ser);
+	boot_init(&b, &pl_null_serial);
 	boot_app_check(&b, &info);
 	got = accepted_image(c, &ps, &info);
 	say("  after power-on: app check %d (%s) -> %s, sequence %" PRIu32 "\n", info.status,
@@ -508,7 +460,7 @@ static void case_init(struct cs *c, enum mode m, const struct img *im)
 
 	pl_sim_open(&ps, 1);
 	install_v1(c, &ps);
-	boot_init(&b, &null_ser);
+	boot_init(&b, &pl_null_serial);
 	boot_app_check(&b, &info);
 	if (accepted_image(c, &ps, &info) != 1)
 		fail_msg("%s/%s: v1 not accepted before the update (status %d)", mode_names[m],
@@ -521,7 +473,7 @@ static void case_init(struct cs *c, enum mode m, const struct img *im)
 			 im->name, rc, boot_strerror(rc));
 	ps.tracing = false;
 	pl_sim_reset(&ps);
-	boot_init(&b, &null_ser);
+	boot_init(&b, &pl_null_serial);
 	boot_app_check(&b, &info);
 	if (accepted_image(c, &ps, &info) != 2)
 		fail_msg("%s/%s: v2 not accepted after the update without a cut (status %d)",
