@@ -59,7 +59,7 @@ static int rd(struct boot_ctx *c, uint8_t *p, size_t n)
 
 		if (b == BOOT_SER_TIMEOUT)
 			return -1;
-		if (b & BOOT_SER_ERRMASK)
+		if (b & c->an_errmask)
 			bad = 1;
 		p[i] = (uint8_t)b;
 	}
@@ -404,13 +404,30 @@ struct boot_result boot_an3155(struct boot_ctx *c, int sync)
 	int b;
 
 	c->auto_erase = false;
-	/* Sync byte seen with a parity/framing error: the host uses the other
-	 * frame format. Either way ACK (0x79) reads the same in 8N1 and 8E1. */
-	if (sync & (BOOT_SER_PE | BOOT_SER_FE))
-		c->ser->set_format(c->ser->ctx, c->idle_format == BOOT_SER_8N1 ? BOOT_SER_8E1
-									   : BOOT_SER_8N1);
-	else
-		c->ser->set_format(c->ser->ctx, c->idle_format);
+	/*
+	 * Frame format. A sync byte seen with a parity/framing error means the
+	 * host uses the other format than the one we waited in: switch. A clean
+	 * sync byte says nothing on a real wire (0x7F's parity bit is 1 and
+	 * falls on the stop bit), so in 8N1 the session accepts both: it sends
+	 * 2 stop bits (the 8E1 host's parity slot, and the 8N1 host's idle
+	 * line) and ignores framing errors, which are what an 8E1 host's
+	 * parity bit 0 looks like; complements and checksums still protect
+	 * every frame. ACK (0x79) and NACK (0x1F) have odd weight: they read
+	 * the same in every one of these formats.
+	 */
+	{
+		enum boot_ser_format f = c->idle_format;
+
+		if (sync & (BOOT_SER_PE | BOOT_SER_FE))
+			f = f == BOOT_SER_8E1 ? BOOT_SER_8N1 : BOOT_SER_8E1;
+		if (f == BOOT_SER_8E1) {
+			c->ser->set_format(c->ser->ctx, BOOT_SER_8E1);
+			c->an_errmask = BOOT_SER_ERRMASK;
+		} else {
+			c->ser->set_format(c->ser->ctx, BOOT_SER_8N2);
+			c->an_errmask = BOOT_SER_PE | BOOT_SER_ORE;
+		}
+	}
 	ack(c);
 	for (;;) {
 		b = c->ser->getc(c->ser->ctx, c->pend ? AN_FLUSH_MS : 1000u);
@@ -436,7 +453,7 @@ struct boot_result boot_an3155(struct boot_ctx *c, int sync)
 			nack(c, AN3155_REASON_TIMEOUT, 0);
 			continue;
 		}
-		if ((b & BOOT_SER_ERRMASK) || an3155_cmd_decode(cmd2, cmd2) != AN3155_OK) {
+		if ((b & c->an_errmask) || an3155_cmd_decode(cmd2, cmd2) != AN3155_OK) {
 			nack(c, AN3155_REASON_BAD_CMD, 0);
 			continue;
 		}

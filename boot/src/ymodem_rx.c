@@ -341,20 +341,20 @@ int boot_ymodem_send(struct boot_ctx *c)
 			goto fail;
 		}
 	}
-	/* End of batch: the receiver asks with 'C' for the next header; the
-	 * empty header goes out at once (a receiver that reads it only
-	 * after its 'C' finds it waiting), its ACK is awaited, 'C' ignored.
-	 * The file is complete either way. */
-	ym_header_encode(NULL, 0, hdr, sizeof(hdr));
-	ym_block_encode(0, hdr, sizeof(hdr), YM_BLOCK_128, 0, ym_frame);
-	c->ser->write(c->ser->ctx, ym_frame, YM_BLOCK_128 + YM_OVERHEAD);
-	for (unsigned tries = 0; tries < 5; tries++) {
-		int r = wait_reply(c, 2000u);
+	/* End of batch: wait for the receiver's 'C' (lrzsz rb drops its
+	 * input before asking), then the empty header. The file is complete
+	 * whatever happens now. */
+	if (wait_c(c, YM_WAIT_C_TRIES) == 0) {
+		ym_header_encode(NULL, 0, hdr, sizeof(hdr));
+		ym_block_encode(0, hdr, sizeof(hdr), YM_BLOCK_128, 0, ym_frame);
+		for (unsigned tries = 0; tries < 5; tries++) {
+			int r;
 
-		if (r == YM_ACK || r == YM_CAN)
-			break;
-		if (r == YM_NAK)
 			c->ser->write(c->ser->ctx, ym_frame, YM_BLOCK_128 + YM_OVERHEAD);
+			r = wait_reply(c, 2000u);
+			if (r == YM_ACK || r == YM_CAN)
+				break;
+		}
 	}
 	return 0;
 fail:

@@ -54,6 +54,7 @@ static void set_cr1(enum boot_ser_format f)
 
 	if (f == BOOT_SER_8E1)
 		cr1 |= USART_CR1_M0 | USART_CR1_PCE; /* 9-bit word: 8 data + even parity */
+	USART_CR2 = f == BOOT_SER_8N2 ? (2u << 12) : 0u; /* STOP: 2 or 1 */
 	USART_CR1 = cr1;
 	USART_CR1 = cr1 | USART_CR1_UE;
 }

@@ -344,6 +344,10 @@ static void *serve(void *arg)
 		}
 		if (rd(f, c + 1, 1, 1000))
 			continue;
+		if (f->host_even && (*f->host_even != 0) != f->target_even) {
+			nack(f, AN3155_REASON_BAD_CMD, 0xFFFFFFFFu);
+			continue;
+		}
 		uint8_t cmd;
 		if (an3155_cmd_decode(c, &cmd)) {
 			nack(f, AN3155_REASON_BAD_CMD, 0xFFFFFFFFu);

@@ -25,6 +25,10 @@ struct fake_target {
 	uint32_t corrupt_at;    /* store the byte written here inverted (0: none) */
 	const char *banner;     /* printed at start and after a reset */
 	const char *app_banner; /* printed after Go to the application */
+	/* Frame formats: when host_even is set and differs from target_even,
+	 * every byte but 0x7F arrives garbled (as 8E1 into an 8N1 USART). */
+	const volatile int *host_even;
+	bool target_even;
 	bool in_app;            /* the "application" runs: only 'b' is heard
 				 * (back to the bootloader, like h7app) */
 

@@ -97,6 +97,88 @@ static void test_chatter_is_not_ack(void **state)
 	assert_int_equal(iap_connect(&r->c), -IAP_EXIT_NO_ANSWER);
 }
 
+/* A transport with a frame format the fake target can see. */
+struct ptrans {
+	struct iap_transport base;
+	struct iap_transport *in;
+	volatile int even;
+	int switches;
+};
+
+static int pt_write(struct iap_transport *t, const uint8_t *b, size_t n)
+{
+	struct ptrans *p = (struct ptrans *)t;
+	return p->in->ops->write(p->in, b, n);
+}
+
+static int pt_read(struct iap_transport *t, uint8_t *b, size_t n, int ms)
+{
+	struct ptrans *p = (struct ptrans *)t;
+	return p->in->ops->read(p->in, b, n, ms);
+}
+
+static void pt_drain(struct iap_transport *t)
+{
+	struct ptrans *p = (struct ptrans *)t;
+	p->in->ops->drain(p->in);
+}
+
+static void pt_close(struct iap_transport *t)
+{
+	(void)t;
+}
+
+static int pt_set_parity(struct iap_transport *t, int even)
+{
+	struct ptrans *p = (struct ptrans *)t;
+	p->even = even;
+	p->switches++;
+	t->parity = even ? IAP_PARITY_EVEN : IAP_PARITY_NONE;
+	return 0;
+}
+
+static const struct iap_transport_ops pt_ops = {
+	pt_write, pt_read, pt_drain, pt_close, pt_set_parity,
+};
+
+static void parity_case(struct rig *r, bool target_even, bool fallback, int want)
+{
+	static struct ptrans pt;
+	memset(&pt, 0, sizeof pt);
+	pt.even = 1; /* the host starts in 8E1, as --parity auto does */
+	r->f.host_even = &pt.even;
+	r->f.target_even = target_even;
+	start(r);
+	pt.in = r->t;
+	pt.base.ops = &pt_ops;
+	pt.base.name = "parity";
+	pt.base.parity = IAP_PARITY_EVEN;
+	pt.base.parity_fallback = fallback;
+	r->c.t = &pt.base;
+	assert_int_equal(iap_connect(&r->c), want);
+	if (want == 0)
+		assert_int_equal(r->c.pid, 0x450);
+	assert_int_equal(pt.switches, target_even || !fallback ? 0 : 1);
+	r->c.t = r->t;
+}
+
+static void test_parity_fallback(void **state)
+{
+	/* Host 8E1, bootloader 8N1: sync works, Get is NACKed, 8N1 works. */
+	parity_case(*state, false, true, 0);
+}
+
+static void test_parity_match(void **state)
+{
+	parity_case(*state, true, true, 0);
+}
+
+static void test_parity_forced(void **state)
+{
+	/* --parity even: no fallback, the NACK is reported. */
+	parity_case(*state, false, false, -IAP_EXIT_NACK);
+}
+
 static void test_already_synced(void **state)
 {
 	struct rig *r = *state;
@@ -267,6 +349,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_connect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_already_synced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parity_fallback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parity_match, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parity_forced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chatter_is_not_ack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flash_read_verify, setup, teardown),

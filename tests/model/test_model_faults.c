@@ -179,6 +179,17 @@ static void test_dbg_abandon_buffer_8_2(void **state)
     h7sim_advance(sim, 1000000);
     assert_int_equal(h7sim_word_state(sim, 0x08000040u), H7SIM_WORD_VIRGIN);
     assert_no_violations(sim);
+    /* Software clearing PG over a debugger's leftovers: the right recovery,
+     * not a violation (its own partial word still is one, see
+     * test_pg_clear_discards_buffer_3_3). */
+    h7sim_dbg_abandon_buffer(sim, 0x08000060u, 7);
+    clr_bits(sim, REG(1, FLASH_CR), FLASH_CR_PG);
+    assert_int_equal(sr(sim, 1) & FLASH_SR_WBNE, 0);
+    assert_no_violations(sim);
+    set_bits(sim, REG(1, FLASH_CR), FLASH_CR_PG);
+    wr32(sim, 0x08000060u, 0);
+    clr_bits(sim, REG(1, FLASH_CR), FLASH_CR_PG);
+    expect_violation(sim, "pg-clear-discards-buffer");
 }
 
 /* Facts 3.7: single flip: corrected data + SNECCERR; double: DBECCERR and a

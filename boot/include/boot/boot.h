@@ -96,6 +96,7 @@ struct boot_ctx {
 	 * host uses the other one (boot/src/an3155_srv.c). */
 	enum boot_ser_format idle_format;
 	int pend_err;           /* deferred flush failure, NACKs the next command */
+	uint16_t an_errmask;    /* line-error flags that invalidate an AN3155 byte */
 
 	/* Diagnostics shown by the menu's status page. */
 	int last_err;

@@ -19,6 +19,9 @@
 enum boot_ser_format {
 	BOOT_SER_8N1 = 0,
 	BOOT_SER_8E1 = 1,
+	/* 8 data bits, 2 stop bits: an 8N1 host reads it, and so does an
+	 * 8E1 host that does not check parity (Linux raw mode: INPCK off). */
+	BOOT_SER_8N2 = 2,
 };
 
 struct boot_serial {
