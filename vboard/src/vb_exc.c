@@ -46,15 +46,22 @@ static int exc_prio(struct vb *b, int exc)
     }
 }
 
+/* Next index >= i whose flag is set, VB_NUM_EXC if none (memchr: the
+ * arrays are mostly false and this runs at every interrupt). */
+static int next_set(const bool *arr, int i)
+{
+    const bool *p = memchr(arr + i, 1, (size_t)(VB_NUM_EXC - i));
+    return p ? (int)(p - arr) : VB_NUM_EXC;
+}
+
 int vb_exec_priority(struct vb *b)
 {
     int p = 256;
-    for (int i = 1; i < VB_NUM_EXC; i++)
-        if (b->active[i]) {
-            int q = group_prio(b, exc_prio(b, i));
-            if (q < p)
-                p = q;
-        }
+    for (int i = next_set(b->active, 1); i < VB_NUM_EXC; i = next_set(b->active, i + 1)) {
+        int q = group_prio(b, exc_prio(b, i));
+        if (q < p)
+            p = q;
+    }
     uint32_t basepri = vb_rreg(b, UC_ARM_REG_BASEPRI) & 0xF0;
     if (basepri && group_prio(b, (int)basepri) < p)
         p = group_prio(b, (int)basepri);
@@ -76,8 +83,8 @@ static bool exc_enabled(struct vb *b, int exc)
 static int best_pending(struct vb *b)
 {
     int best = 0, bp = 1000;
-    for (int i = 1; i < VB_NUM_EXC; i++) {
-        if (!b->pending[i] || !exc_enabled(b, i))
+    for (int i = next_set(b->pending, 1); i < VB_NUM_EXC; i = next_set(b->pending, i + 1)) {
+        if (!exc_enabled(b, i))
             continue;
         int p = exc_prio(b, i);
         if (p < bp) {

@@ -131,6 +131,7 @@ struct vb_link_state {
     uint64_t dropped_out;
     double last_host_byte_wall;     /* CLOCK_MONOTONIC seconds, 0 = never */
     double last_poll_wall;
+    double last_flush_wall;
     bool seen_host;
     int host_parity;                /* pty termios of the client: 0 none, 1 even, 2 odd */
     int host_bits;                  /* data bits incl. none */

@@ -644,8 +644,15 @@ void vb_usart_process(struct vb *b, uint64_t now)
     }
     if (changed)
         update_irq(b);
-    if (l->out_count)
-        vb_link_flush(b);
+    /* Output goes out in batches: at least every millisecond of wall time,
+     * and before any wait for the host. */
+    if (l->out_count) {
+        double w = vb_wall();
+        if (w - l->last_flush_wall > 0.001 || l->out_count > VB_OUTBUF_SIZE / 2) {
+            vb_link_flush(b);
+            l->last_flush_wall = w;
+        }
+    }
 }
 
 /* ---- registers --------------------------------------------------------------------- */
