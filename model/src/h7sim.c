@@ -582,6 +582,7 @@ void h7sim_i_discard_buffer(struct h7sim *sim, unsigned pb)
 {
     struct h7sim_bank *b = &sim->bank[pb];
     b->wb_active = false;
+    b->wb_foreign = false;
     b->wb_mask = 0;
     (void)sim;
 }

@@ -136,8 +136,10 @@ static void cr_write(struct h7sim *sim, unsigned pb, uint32_t v, uint64_t *stall
     uint32_t old = b->cr;
     b->cr = v & CR_WRITABLE;
     if ((old & FLASH_CR_PG) && !(b->cr & FLASH_CR_PG) && b->wb_active) {
-        /* Facts 3.3: clearing PG loses the data not yet queued. */
-        h7sim_i_violation(sim, addr, "pg-clear-discards-buffer", "3.3",
+        /* Facts 3.3: clearing PG loses the data not yet queued. Losing a
+         * debugger's leftovers is the right recovery, not a violation. */
+        if (!b->wb_foreign)
+            h7sim_i_violation(sim, addr, "pg-clear-discards-buffer", "3.3",
                           "%u bytes of word 0x%08x lost", (unsigned)__builtin_popcount(b->wb_mask),
                           (unsigned)h7sim_i_logical(sim, pb, b->wb_word * H7_FLASH_WORD));
         h7sim_i_discard_buffer(sim, pb);
@@ -444,6 +446,7 @@ static void array_store(struct h7sim *sim, uint32_t addr, unsigned size, uint64_
     }
     if (!b->wb_active) {
         b->wb_active = true;
+        b->wb_foreign = false;
         b->wb_word = word;
         b->wb_mask = 0;
         memset(b->wb_data, 0xFF, sizeof(b->wb_data));

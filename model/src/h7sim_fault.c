@@ -205,6 +205,7 @@ void h7sim_dbg_abandon_buffer(struct h7sim *sim, uint32_t addr, unsigned n)
     struct h7sim_bank *b = &sim->bank[pb];
     b->cr |= FLASH_CR_PG;
     b->wb_active = true;
+    b->wb_foreign = true;
     b->wb_word = (addr & (H7_BANK_SIZE - 1u)) / H7_FLASH_WORD;
     b->wb_mask = (1u << n) - 1u;
     memset(b->wb_data, 0xFF, sizeof(b->wb_data));

@@ -56,6 +56,7 @@ struct h7sim_bank {
     struct h7sim_crc crc;
     /* Write buffer (facts 3.1). */
     bool wb_active;
+    bool wb_foreign;        /* filled by a debugger (h7sim_dbg_abandon_buffer) */
     uint32_t wb_word;
     uint32_t wb_mask;       /* bit i: byte i written */
     uint8_t wb_data[H7_FLASH_WORD];
