@@ -44,6 +44,15 @@ CLIENT_LABEL = {
 TURNAROUND_US = 1000
 HOST_WAIT_MS = 2000
 
+# Figures of the observed window that must not change between two runs of
+# the same configuration.
+DETERMINISTIC = {
+    "t0_ns", "t_app_ns", "t_banner_ns", "rx_bytes", "tx_bytes", "stall_ns", "idle_ns", "insns",
+    "link_baud", "link_frame_bits", "psize", "driver_cycles_per_word", "driver_cycles_samples",
+    "bank1_program_ns", "bank1_program_ops", "bank1_erase_ns", "bank1_erase_ops",
+    "bank2_program_ns", "bank2_program_ops", "bank2_erase_ns", "bank2_erase_ops",
+}
+
 LIVE = set()
 LIVE_LOCK = threading.Lock()
 
@@ -475,6 +484,8 @@ def main():
     ap.add_argument("--no-split", action="store_true",
                     help="skip the second run with no host turnaround (turnaround column n/a)")
     ap.add_argument("--work")
+    ap.add_argument("--require-ok", action="store_true",
+                    help="exit 2 when a configuration is n/a (tests/bench)")
     a = ap.parse_args()
 
     signal.signal(signal.SIGTERM, kill_all)
@@ -551,8 +562,11 @@ def main():
     nondet = []
     for key, rs in reps.items():
         ts = {int(r["board"]["t_banner_ns"]) - int(r["board"]["t0_ns"]) for r in rs if "na" not in r}
-        if len(ts) > 1 or (ts and any("na" in r for r in rs)):
-            nondet.append((key, sorted(ts)))
+        figs = {tuple(sorted((k, v) for k, v in r["board"].items() if k in DETERMINISTIC))
+                for r in rs if "na" not in r}
+        if len(ts) > 1 or len(figs) > 1 or (ts and any("na" in r for r in rs)):
+            diff = sorted({k for f in figs for k, v in f if any((k, v) not in g for g in figs)})
+            nondet.append((key, sorted(ts), diff))
     for key, r in results.items():
         z = zero.get(key)
         if "na" not in r and z and "na" not in z:
@@ -602,7 +616,8 @@ def main():
         else:
             extra.append(f"- {name}: n/a (not built)")
     det = ("identical virtual durations in every repetition" if a.repeat > 1 and not nondet
-           else "NOT deterministic: " + "; ".join(f"{k}: {v}" for k, v in nondet) if nondet
+           else "NOT deterministic: " + "; ".join(f"{k}: {v} (differ: {', '.join(d)})" for k, v, d in nondet)
+           if nondet
            else "one run per configuration (tests/bench checks determinism)")
     extra.append(f"- Determinism: {det}")
     extra.append(f"- This run: {len(jobs)} board runs, {a.jobs} at a time, {wall:.0f} s wall")
@@ -617,7 +632,13 @@ def main():
                       f, indent=1, default=str)
     if a.out:
         write_doc(a.out, date, commit, tab, lim, extra, bounds_text(results, limits))
-    return 1 if nondet else 0
+    if nondet:
+        print("bench: FAIL: figures differ between repetitions of the same configuration", file=sys.stderr)
+        return 1
+    if a.require_ok and any("na" in r for r in done):
+        print("bench: FAIL: a configuration could not be measured", file=sys.stderr)
+        return 2
+    return 0
 
 
 DOC_HEAD = """# Benchmarks

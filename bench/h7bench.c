@@ -27,6 +27,9 @@
  *       when that gap is under 50 us: the driver streaming a block). The
  *       board runs on (the banner goes out on the pty) until SIGTERM or
  *       --max-time-ms; the figures are then written to --result FILE.
+ *       Host turnarounds: received bytes that follow board output (each
+ *       one held a turnaround by the board's host model), counted from the
+ *       RX interrupt entries in the trace.
  *       --ready FILE is created at first contact: start the client then;
  *       --banner FILE when the application starts its banner.
  *       --expect-baud B stops the board at the first array operation when
@@ -165,6 +168,10 @@ struct obs {
     uint64_t done_t[2], done_insns[2];
     uint64_t *gaps;
     size_t ngaps, capgaps;
+
+    /* Host turnarounds: host bytes that follow board output. */
+    uint64_t turnaround_ns;
+    uint64_t last_rx, tx_at_last_rx, turns;
 };
 
 static struct obs O;
@@ -255,6 +262,15 @@ static void trace_line(char *l)
 {
     struct vb_stats st;
     vb_get_stats(O.b, &st);
+    /* Every received byte enters the bootloader's RX interrupt, which
+     * traces: a host byte with board output since the previous one is a
+     * host reaction, held for one turnaround by the board's host model. */
+    if (st.uart_rx != O.last_rx) {
+        if (in_window() && st.uart_tx != O.tx_at_last_rx)
+            O.turns++;
+        O.last_rx = st.uart_rx;
+        O.tx_at_last_rx = st.uart_tx;
+    }
     char *p = strstr(l, "] ");
     p = p ? p + 2 : l;
     if (strncmp(p, "flash ", 6) == 0) {
@@ -342,6 +358,8 @@ static void write_result(FILE *f, enum vb_stop why)
             (unsigned long long)(z->stall_ns - a->stall_ns),
             (unsigned long long)(z->idle_ns - a->idle_ns), (unsigned long long)(z->insns - a->insns));
     fprintf(f, "boot_core_hz=%u\n", O.boot_hz);
+    fprintf(f, "turnarounds=%llu\nturnaround_ns=%llu\n", (unsigned long long)O.turns,
+            (unsigned long long)(O.turns * O.turnaround_ns));
     static const char *const kn[3] = { "program", "erase", "other" };
     for (unsigned bk = 0; bk < 2; bk++)
         for (unsigned k = 0; k < 3; k++)
@@ -402,6 +420,7 @@ static int cmd_board(int argc, char **argv)
                         "       BOOT.elf\n");
         return 2;
     }
+    O.turnaround_ns = cfg.turnaround_ns;
     static const cookie_io_functions_t io = { .write = trace_write };
     FILE *tr = fopencookie(NULL, "w", io);
     if (!tr)

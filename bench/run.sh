@@ -16,9 +16,12 @@ shift
 HOST=$(cd "$HOST" && pwd)
 FW=$(sed -n 's/^H7_FW_DIR:[A-Z]*=//p' "$HOST/CMakeCache.txt" 2>/dev/null || true)
 if [ -z "$FW" ] || [ ! -d "$FW" ]; then
-	echo "bench: H7_FW_DIR is not set in $HOST/CMakeCache.txt (configure with -DH7_FW_DIR=ARM_BUILD)" >&2
-	exit 1
+	echo "SKIP: no firmware: H7_FW_DIR is not set in $HOST/CMakeCache.txt (configure with -DH7_FW_DIR=ARM_BUILD)" >&2
+	exit 77
 fi
+for f in "$FW/boot/h7boot.elf" "$FW/app/h7app.bin" "$HOST/bench/h7bench"; do
+	[ -e "$f" ] || { echo "SKIP: $f is not built (make build)" >&2; exit 77; }
+done
 for tool in python3 sb stm32flash; do
 	command -v "$tool" >/dev/null || { echo "bench: $tool is missing (scripts/deps.sh)" >&2; exit 1; }
 done
