@@ -255,6 +255,33 @@ int iap_connect(struct iap_client *c)
 	int rc = iap_sync(c);
 	if (!rc)
 		rc = iap_cmd_get(c);
+	/*
+	 * A bootloader listening in 8N1 takes an 8E1 0x7F without error (the
+	 * parity bit, 1, sits where it expects the stop bit) and ACKs, but
+	 * then sees framing errors and NACKs. The same holds the other way
+	 * round. So the frame format shows only at the first command: with
+	 * --parity auto, try the other one once.
+	 */
+	if ((rc == -IAP_EXIT_NACK || rc == -IAP_EXIT_PROTOCOL || rc == -IAP_EXIT_NO_ANSWER) &&
+	    c->synced && c->t->parity_fallback && c->t->ops->set_parity) {
+		int even = c->t->parity != IAP_PARITY_EVEN;
+		iap_debug(1, "no sense from the bootloader in 8%c1 (%s): trying 8%c1",
+			  even ? 'N' : 'E', iap_error(), even ? 'E' : 'N');
+		c->t->parity_fallback = 0;
+		rc = c->t->ops->set_parity(c->t, even);
+		if (!rc) {
+			uint8_t junk[64];
+			/* Let a half-read command time out on the target side. */
+			while (c->t->ops->read(c->t, junk, sizeof junk, 300) > 0)
+				;
+			c->synced = false;
+			c->n_cmds = 0;
+			iap_clear_error();
+			rc = iap_sync(c);
+			if (!rc)
+				rc = iap_cmd_get(c);
+		}
+	}
 	if (!rc)
 		rc = iap_cmd_get_version(c);
 	if (!rc)

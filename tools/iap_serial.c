@@ -20,7 +20,7 @@ struct fd_transport {
 	int fd;
 	int is_tty;
 	struct termios saved;
-	enum iap_parity parity;
+	speed_t speed;
 	char name[256];
 };
 
@@ -125,11 +125,27 @@ static void fd_close(struct iap_transport *t)
 	free(f);
 }
 
+static int apply(int fd, speed_t sp, int even);
+
+static int fd_set_parity(struct iap_transport *t, int even)
+{
+	struct fd_transport *f = (struct fd_transport *)t;
+	if (f->is_tty) {
+		tcdrain(f->fd);
+		if (apply(f->fd, f->speed, even) != 1)
+			return iap_fail(IAP_EXIT_PORT, "%s: cannot switch to 8%c1", f->name,
+					even ? 'E' : 'N');
+	}
+	t->parity = even ? IAP_PARITY_EVEN : IAP_PARITY_NONE;
+	return 0;
+}
+
 static const struct iap_transport_ops fd_ops = {
 	.write = fd_write,
 	.read = fd_read,
 	.drain = fd_drain,
 	.close = fd_close,
+	.set_parity = fd_set_parity,
 };
 
 static struct fd_transport *fd_new(int fd, const char *name)
@@ -141,7 +157,7 @@ static struct fd_transport *fd_new(int fd, const char *name)
 	f->base.ops = &fd_ops;
 	snprintf(f->name, sizeof f->name, "%s", name);
 	f->base.name = f->name;
-	f->parity = IAP_PARITY_NONE;
+	f->base.parity = IAP_PARITY_NONE;
 	return f;
 }
 
@@ -159,10 +175,6 @@ int iap_fd_transport(int fd, const char *name, struct iap_transport **out)
 	return 0;
 }
 
-enum iap_parity iap_serial_parity(const struct iap_transport *t)
-{
-	return ((const struct fd_transport *)t)->parity;
-}
 
 static speed_t baud_const(unsigned b)
 {
@@ -297,13 +309,17 @@ int iap_serial_open(const struct iap_serial_opts *o, struct iap_transport **out)
 			return iap_fail(IAP_EXIT_PORT, "%s: cannot set 8N1: %s", o->path,
 					strerror(e));
 		}
-		f->parity = IAP_PARITY_NONE;
+		f->base.parity = IAP_PARITY_NONE;
 	} else {
-		f->parity = want_even ? IAP_PARITY_EVEN : IAP_PARITY_NONE;
+		f->base.parity = want_even ? IAP_PARITY_EVEN : IAP_PARITY_NONE;
+		/* Auto on a real port: 8E1 first, 8N1 if the bootloader does not
+		 * understand us (the h7iap bootloader idles in 8N1 by default). */
+		f->base.parity_fallback = o->parity == IAP_PARITY_AUTO;
 	}
+	f->speed = sp;
 	tcflush(fd, TCIOFLUSH);
 	iap_debug(1, "opened %s at %u baud 8%c1", o->path, o->baud,
-		  f->parity == IAP_PARITY_EVEN ? 'E' : 'N');
+		  f->base.parity == IAP_PARITY_EVEN ? 'E' : 'N');
 	*out = &f->base;
 	return 0;
 }

@@ -25,14 +25,21 @@ struct iap_transport_ops {
 	void (*drain)(struct iap_transport *t);
 	/* Release everything (stops the virtual board); t is freed. */
 	void (*close)(struct iap_transport *t);
+	/* Change the frame format (NULL: fixed). 0 or -IAP_EXIT_*. */
+	int (*set_parity)(struct iap_transport *t, int even);
 };
+
+enum iap_parity { IAP_PARITY_AUTO, IAP_PARITY_EVEN, IAP_PARITY_NONE };
 
 struct iap_transport {
 	const struct iap_transport_ops *ops;
 	const char *name; /* for messages: "/dev/ttyACM0", "virtual board" */
+	/* Frame format in use (NONE where there is no parity, e.g. a pty),
+	 * and whether the client may fall back from 8E1 to 8N1 (--parity
+	 * auto on a device that kept even parity). */
+	enum iap_parity parity;
+	int parity_fallback;
 };
-
-enum iap_parity { IAP_PARITY_AUTO, IAP_PARITY_EVEN, IAP_PARITY_NONE };
 
 struct iap_serial_opts {
 	const char *path;
@@ -48,8 +55,6 @@ struct iap_serial_opts {
 int iap_serial_open(const struct iap_serial_opts *o, struct iap_transport **out);
 /* Wrap an already open fd (socketpair, pipe): no termios. Takes the fd. */
 int iap_fd_transport(int fd, const char *name, struct iap_transport **out);
-/* Parity actually in use after iap_serial_open (for -v and tests). */
-enum iap_parity iap_serial_parity(const struct iap_transport *t);
 
 struct iap_vboard_opts {
 	const char *bin;        /* h7vboard executable; NULL: next to h7iap */

@@ -218,6 +218,7 @@ static const struct iap_transport_ops vb_ops = {
 	.read = vb_read,
 	.drain = vb_drain,
 	.close = vb_close,
+	.set_parity = NULL, /* a pty has no parity */
 };
 
 void iap_vboard_emergency_stop(void)
@@ -248,6 +249,7 @@ int iap_vboard_open(const struct iap_vboard_opts *o, struct iap_transport **out)
 		return iap_fail(IAP_EXIT_FAIL, "out of memory");
 	v->base.ops = &vb_ops;
 	v->base.name = "virtual board";
+	v->base.parity = IAP_PARITY_NONE;
 	const char *tmp = getenv("TMPDIR");
 	snprintf(v->dir, sizeof v->dir, "%s/h7iap-vb-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(v->dir)) {

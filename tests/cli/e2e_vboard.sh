@@ -36,8 +36,9 @@ trap 'stop_board; rm -rf "$work"' EXIT
 fails=0
 n=0
 
+# -v: what h7iap did is in the output a failure prints.
 iap() {
-	"$H7IAP" --vboard --vboard-bin "$VBOARD" --vboard-boot "$BOOT" \
+	"$H7IAP" -v --vboard --vboard-bin "$VBOARD" --vboard-boot "$BOOT" \
 		--vboard-flash "$work/flash.bin" --vboard-log "$work/board.log" "$@"
 }
 
@@ -136,7 +137,7 @@ for _ in $(seq 1 200); do
 	[ -e "$work/pty" ] && break
 	sleep 0.05
 done
-pio() { "$H7IAP" --port "$work/pty" "$@"; }
+pio() { "$H7IAP" -v --port "$work/pty" "$@"; }
 expect 0 "0x450" -- pio --retries 25 info
 if command -v stm32flash >/dev/null 2>&1; then
 	expect 0 "" -- stm32flash -m 8n1 -w "$APP.bin" -S 0x08040000 "$work/pty"
