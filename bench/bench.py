@@ -5,7 +5,7 @@ board, against the physical limit computed from the flash model.
     bench.py --host HOST_BUILD --fw FW_BUILD [--out docs/BENCHMARKS.md]
              [--sizes 64K,768K,1792K] [--bauds 115200,921600,2000000]
              [--clients sb,stm32flash,stm32flash-v,h7iap] [--jobs 2]
-             [--timeout S] [--repeat N] [--json FILE] [--no-split]
+             [--timeout S] [--repeat N] [--json FILE] [--split] [--require-ok]
 
 One configuration = one fresh board (bench/h7bench board: the bootloader,
 an erased application area, USART3 on a pty), one client run as a user
@@ -387,8 +387,9 @@ def figures(res, lim):
         "rx": int(kv["rx_bytes"]),
         "tx": int(kv["tx_bytes"]),
     }
-    if "turn" in res:
-        f["turn"] = res["turn"]
+    if "turnaround_ns" in kv:
+        f["turn"] = secs(kv["turnaround_ns"])
+        f["turns"] = int(kv["turnarounds"])
     return f
 
 
@@ -481,8 +482,9 @@ def main():
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--json")
-    ap.add_argument("--no-split", action="store_true",
-                    help="skip the second run with no host turnaround (turnaround column n/a)")
+    ap.add_argument("--split", action="store_true",
+                    help="also run every configuration with no host turnaround, to check the "
+                         "counted turnaround time against the difference")
     ap.add_argument("--work")
     ap.add_argument("--require-ok", action="store_true",
                     help="exit 2 when a configuration is n/a (tests/bench)")
@@ -520,7 +522,7 @@ def main():
         for size in sizes:
             for baud in bauds:
                 for c in clients:
-                    for turn in ([TURNAROUND_US] if a.no_split else [TURNAROUND_US, 0]):
+                    for turn in ([TURNAROUND_US, 0] if a.split else [TURNAROUND_US]):
                         jobs.append({"client": c, "size": size, "baud": baud, "rep": rep,
                                      "turnaround_us": turn, "timeout": a.timeout,
                                      "max_time_ms": 1800000})
@@ -567,11 +569,14 @@ def main():
         if len(ts) > 1 or len(figs) > 1 or (ts and any("na" in r for r in rs)):
             diff = sorted({k for f in figs for k, v in f if any((k, v) not in g for g in figs)})
             nondet.append((key, sorted(ts), diff))
+    split_check = []
     for key, r in results.items():
         z = zero.get(key)
         if "na" not in r and z and "na" not in z:
-            r["turn"] = secs((int(r["board"]["t_banner_ns"]) - int(r["board"]["t0_ns"])) -
-                             (int(z["board"]["t_banner_ns"]) - int(z["board"]["t0_ns"])))
+            diff = secs((int(r["board"]["t_banner_ns"]) - int(r["board"]["t0_ns"])) -
+                        (int(z["board"]["t_banner_ns"]) - int(z["board"]["t0_ns"])))
+            split_check.append(f"{CLIENT_LABEL[key[0]]} {key[1]} B {key[2]}: counted "
+                               f"{secs(r['board'].get('turnaround_ns', 0)):.3f} s, difference {diff:.3f} s")
     psize = 3
     for r in results.values():
         p = int(r["board"].get("psize", -1) or -1)
@@ -620,6 +625,8 @@ def main():
            if nondet
            else "one run per configuration (tests/bench checks determinism)")
     extra.append(f"- Determinism: {det}")
+    if split_check:
+        extra.append("- Turnaround check (runs with --turnaround-us 0): " + "; ".join(split_check))
     extra.append(f"- This run: {len(jobs)} board runs, {a.jobs} at a time, {wall:.0f} s wall")
 
     text = (f"bench {date}, commit {commit}\n\n"
@@ -673,7 +680,10 @@ banner (VTOR = 0x08040000 seen before). Wire = bytes each way x frame bits /
 the rate the bootloader's USART3 ran at; erase and program = time the model's
 banks were busy with those operations (both banks added: they overlap with
 each other and with the wire); stall = CPU cycles held by a busy bank;
-turnaround = this duration minus the same run with `--turnaround-us 0`.
+turnaround = host reactions (received bytes that follow board output,
+counted from the bootloader's RX interrupts) x 1 ms, the time the board's
+host model holds each of them (`bench.py --split` checks it against the
+same runs with `--turnaround-us 0`).
 A configuration whose link does not run at the asked rate (the bootloader
 has no auto-baud yet) is stopped at its first flash operation and shown as
 n/a. Runs are two at a time; virtual time does not depend on the host's
