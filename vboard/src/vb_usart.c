@@ -209,9 +209,10 @@ void vb_link_close(struct vb *b)
     struct vb_link_state *l = &b->link;
     vb_link_flush(b);
     if (l->kind == VB_LINK_PTY) {
-        /* Give a client up to a second to read what the board sent last:
-         * closing the master makes the slave side fail with EIO at once. */
-        for (int i = 0; i < 100 && l->pty_slave >= 0 && b->uart_tx; i++) {
+        /* Give a client time to read what the board sent last: closing the
+         * master makes the slave side fail with EIO at once. */
+        int tries = l->seen_host ? 100 : 10;   /* 1 s for a client that talked, else 0.1 s */
+        for (int i = 0; i < tries && l->pty_slave >= 0 && b->uart_tx; i++) {
             /* The kernel moves bytes to the slave's queue asynchronously:
              * give it a moment before looking. */
             struct timespec ts = { 0, 10000000L };
