@@ -143,6 +143,7 @@ int iap_sync(struct iap_client *c)
 		if (rc)
 			return rc;
 		iap_debug(1, "sent '%c' to ask the application for the bootloader", c->enter_key);
+		c->enter_key = 0; /* once */
 		for (int i = 0; i < 20; i++) {
 			uint8_t junk[64];
 			int r = c->t->ops->read(c->t, junk, sizeof junk, 200);
@@ -166,22 +167,32 @@ int iap_sync(struct iap_client *c)
 			if (r == 0)
 				break;
 			if (b == AN3155_ACK || b == AN3155_NACK) {
-				/* A bootloader answers with one byte and then
-				 * waits; a running application printing text
-				 * ('y' is 0x79) keeps going. */
-				uint8_t more;
-				r = c->t->ops->read(c->t, &more, 1, 30);
-				if (r < 0)
-					return r;
-				if (r == 1) {
-					iap_debug(2, "sync: 0x%02x followed by 0x%02x: text, not a reply",
-						  b, more);
-					continue;
+				/*
+				 * A bootloader answers with one byte and then
+				 * waits (late answers to earlier sync bytes
+				 * may follow: more ACK/NACK bytes); a running
+				 * application printing text ('y' is 0x79)
+				 * sends other bytes too. Take everything
+				 * until the line is quiet for 100 ms.
+				 */
+				int text = 0;
+				for (int k = 0; k < 20; k++) {
+					uint8_t more[64];
+					r = c->t->ops->read(c->t, more, sizeof more, 100);
+					if (r < 0)
+						return r;
+					if (r == 0)
+						break;
+					for (int j = 0; j < r; j++)
+						if (more[j] != AN3155_ACK && more[j] != AN3155_NACK)
+							text = 1;
+				}
+				if (text) {
+					iap_debug(2, "sync: 0x%02x amid other bytes: text, not a reply", b);
+					break;
 				}
 				iap_debug(1, "in sync (%s to 0x7F, attempt %d)",
 					  b == AN3155_ACK ? "ACK" : "NACK", i + 1);
-				if (b == AN3155_NACK)
-					c->t->ops->drain(c->t);
 				c->synced = true;
 				return 0;
 			}
@@ -250,11 +261,49 @@ int iap_cmd_get_id(struct iap_client *c)
 	return 0;
 }
 
+/* Read and drop whatever arrives until the line is quiet for 300 ms. */
+static void settle(struct iap_client *c)
+{
+	uint8_t junk[64];
+	for (int i = 0; i < 10 && c->t->ops->read(c->t, junk, sizeof junk, 300) > 0; i++)
+		;
+}
+
+static bool worth_retry(int rc)
+{
+	return rc == -IAP_EXIT_NACK || rc == -IAP_EXIT_PROTOCOL || rc == -IAP_EXIT_NO_ANSWER;
+}
+
+/*
+ * Sync, then Get. A Get that fails right after a good sync means the two
+ * sides disagree about where a command starts (a late reply to an earlier
+ * sync byte, a half command left in the target's parser): settle and
+ * sync once more.
+ */
+static int sync_and_get(struct iap_client *c)
+{
+	int rc = 0;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (attempt) {
+			iap_debug(1, "Get failed after sync (%s): syncing again", iap_error());
+			settle(c);
+			iap_clear_error();
+		}
+		c->synced = false;
+		c->n_cmds = 0;
+		rc = iap_sync(c);
+		if (rc)
+			return rc;
+		rc = iap_cmd_get(c);
+		if (!worth_retry(rc))
+			return rc;
+	}
+	return rc;
+}
+
 int iap_connect(struct iap_client *c)
 {
-	int rc = iap_sync(c);
-	if (!rc)
-		rc = iap_cmd_get(c);
+	int rc = sync_and_get(c);
 	/*
 	 * A bootloader listening in 8N1 takes an 8E1 0x7F without error (the
 	 * parity bit, 1, sits where it expects the stop bit) and ACKs, but
@@ -262,24 +311,17 @@ int iap_connect(struct iap_client *c)
 	 * round. So the frame format shows only at the first command: with
 	 * --parity auto, try the other one once.
 	 */
-	if ((rc == -IAP_EXIT_NACK || rc == -IAP_EXIT_PROTOCOL || rc == -IAP_EXIT_NO_ANSWER) &&
-	    c->synced && c->t->parity_fallback && c->t->ops->set_parity) {
+	if (worth_retry(rc) && c->synced && c->t->parity_fallback && c->t->ops->set_parity) {
 		int even = c->t->parity != IAP_PARITY_EVEN;
 		iap_debug(1, "no sense from the bootloader in 8%c1 (%s): trying 8%c1",
 			  even ? 'N' : 'E', iap_error(), even ? 'E' : 'N');
 		c->t->parity_fallback = 0;
 		rc = c->t->ops->set_parity(c->t, even);
 		if (!rc) {
-			uint8_t junk[64];
 			/* Let a half-read command time out on the target side. */
-			while (c->t->ops->read(c->t, junk, sizeof junk, 300) > 0)
-				;
-			c->synced = false;
-			c->n_cmds = 0;
+			settle(c);
 			iap_clear_error();
-			rc = iap_sync(c);
-			if (!rc)
-				rc = iap_cmd_get(c);
+			rc = sync_and_get(c);
 		}
 	}
 	if (!rc)

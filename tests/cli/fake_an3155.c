@@ -336,6 +336,12 @@ static void *serve(void *arg)
 		}
 		if (!f->synced) {
 			if (c[0] == AN3155_SYNC) {
+				if (f->sync_delay_ms) {
+					struct timespec ts = { f->sync_delay_ms / 1000,
+							       (f->sync_delay_ms % 1000) * 1000000L };
+					nanosleep(&ts, NULL);
+					f->sync_delay_ms = 0;
+				}
 				f->synced = true;
 				f->syncs++;
 				ack(f);

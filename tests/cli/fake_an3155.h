@@ -19,6 +19,7 @@ struct fake_target {
 	bool silent;            /* never answer anything */
 	bool chatter;           /* silent, but print the banner for every byte received */
 	bool start_synced;      /* already synced: 0x7F is taken as a command byte */
+	int sync_delay_ms;      /* answer the first sync byte this late (slow boot) */
 	bool offer_checksum;    /* advertise and serve Get Checksum 0xA1 */
 	bool offer_reason;      /* advertise and serve the Get Reason extension */
 	uint32_t nack_write_at; /* NACK the Write Memory at this address (0: none) */

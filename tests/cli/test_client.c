@@ -86,6 +86,18 @@ static void test_connect(void **state)
 	assert_int_equal(r->f.syncs, 1);
 }
 
+static void test_late_sync_replies(void **state)
+{
+	struct rig *r = *state;
+	/* A slow boot: three sync bytes queue up; the late ACK comes with a
+	 * NACK for the 0x7F 0x7F pair and a third byte half-parsed. */
+	r->f.sync_delay_ms = 250;
+	start(r);
+	assert_int_equal(iap_connect(&r->c), 0);
+	assert_int_equal(r->c.pid, 0x450);
+	assert_int_equal(r->c.n_cmds, 7);
+}
+
 static void test_chatter_is_not_ack(void **state)
 {
 	struct rig *r = *state;
@@ -353,6 +365,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_parity_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parity_forced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chatter_is_not_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_sync_replies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flash_read_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flash_checksum_verify, setup, teardown),
