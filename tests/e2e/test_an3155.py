@@ -90,6 +90,20 @@ def test_stm32flash_full(env, work):
         b.stop()
 
 
+def test_stm32flash_reset_via_ram(env, work):
+    """stm32flash -R: Write Memory of its reset stub to 0x20004100 and Go
+    there (RAM Go); the board resets into the bootloader."""
+    b = Board(env["vboard"], env["boot"], work)
+    try:
+        b.ready()
+        r = stm32flash(b, "-R")
+        if b"Reset done" not in (r.stdout or b""):
+            raise Fail("stm32flash -R did not report the reset")
+        b.ready()
+    finally:
+        b.stop()
+
+
 def frame_addr(a):
     f = a.to_bytes(4, "big")
     x = 0
@@ -205,6 +219,7 @@ TESTS = [
     ("stm32flash_sizes", test_stm32flash_sizes),
     ("stm32flash_full", test_stm32flash_full),
     ("refusals_and_noise", test_refusals_and_noise),
+    ("stm32flash_reset_via_ram", test_stm32flash_reset_via_ram),
 ]
 
 if __name__ == "__main__":
