@@ -302,7 +302,12 @@ def one(cfg, env, work):
                     argv.append("-v")
                 argv += ["-S", "0x%08x" % APP_BASE, "-g", "0x%08x" % APP_BASE, pty]
             else:
-                argv = [env["h7iap"], "--port", pty, "--baud", str(baud), "-q", "flash", "--go", img]
+                # -t: h7iap's reply timeouts are wall-clock; the emulated
+                # bootloader's image check before Go's ACK can take longer
+                # than the default 3 s of host time on a loaded machine.
+                # Virtual time does not depend on it.
+                argv = [env["h7iap"], "--port", pty, "--baud", str(baud), "-t", "30000", "-q",
+                        "flash", "--go", img]
             rc, err = run_client(argv, timeout, board, stdout=subprocess.DEVNULL)
             if rc != 0:
                 raise NA(f"{os.path.basename(argv[0])} exit {rc}: {tail_text(err)}")
@@ -678,7 +683,7 @@ that pty, and the application's banner:
   baud rate first (what `stty -F PTY BAUD` does);
 - **stm32flash**: `stm32flash -m 8n1 -b BAUD -w IMAGE [-v] -S 0x08040000 -g 0x08040000 PTY`
   (`-m 8n1`: Linux ptys have no parity);
-- **h7iap**: `h7iap --port PTY --baud BAUD flash --go IMAGE` (erase, write,
+- **h7iap**: `h7iap --port PTY --baud BAUD -t 30000 flash --go IMAGE` (erase, write,
   verify by Get Checksum, go).
 
 The image is `h7app.bin` padded to the size with deterministic pseudo-random
