@@ -170,12 +170,103 @@ def test_sb_abort_midway(env, work):
         b.stop()
 
 
+def crc16(data):
+    crc = 0
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return crc
+
+
+def block(seq, data, size):
+    data = data + bytes([0x1A if seq else 0]) * (size - len(data))
+    c = crc16(data)
+    return bytes([0x02 if size == 1024 else 0x01, seq & 0xFF, 0xFF - (seq & 0xFF)]) + data + \
+        bytes([c >> 8, c & 0xFF])
+
+
+def wait_byte(b, wanted, timeout=20):
+    import time
+    t0 = time.time()
+    while True:
+        while b.buf:
+            c, b.buf = b.buf[0], b.buf[1:]
+            if c in wanted:
+                return c
+        if time.time() - t0 > timeout:
+            raise Fail(f"no {wanted!r} from the board")
+        b.read_some(0.1)
+
+
+def test_noise_and_corrupted_blocks(env, work):
+    """Random noise on the menu line, then a YMODEM sender (written here)
+    whose block 2 arrives corrupted and block 3's ACK is 'lost': the
+    corrupted block is NAKed and accepted when sent again, the repeated
+    block is ACKed once more, the image is complete and starts."""
+    import random
+    with open(env["app"], "rb") as f:
+        app = f.read()
+    img = app + bytes(random.Random(9).getrandbits(8) for _ in range(5000))
+    b = Board(env["vboard"], env["boot"], work, extra=SLOW_HOST)
+    try:
+        noise = bytes(random.Random(1).choice(range(0x80, 0x100)) for _ in range(200))
+        b.send(noise)
+        menu(b)
+        b.send("1")
+        b.expect("(YMODEM, 'a' aborts) ...\r\n", 20)
+        wait_byte(b, b"C")
+        hdr = b"img.bin\x00" + str(len(img)).encode() + b"\x00"
+        b.send(block(0, hdr, 128))
+        if wait_byte(b, b"\x06\x15") != 0x06:
+            raise Fail("header not ACKed")
+        wait_byte(b, b"C")
+        seq, off, naks = 1, 0, 0
+        while off < len(img):
+            chunk = img[off:off + 1024]
+            frame = block(seq, chunk, 1024)
+            if seq == 2 and naks == 0:
+                bad = bytearray(frame)
+                bad[100] ^= 0x55
+                b.send(bytes(bad))
+            else:
+                b.send(frame)
+            r = wait_byte(b, b"\x06\x15\x18")
+            if r == 0x15:
+                naks += 1
+                continue
+            if r != 0x06:
+                raise Fail("transfer cancelled by the board")
+            if seq == 3 and naks < 2:
+                naks += 1
+                b.send(frame)        # our ACK was "lost": send block 3 again
+                if wait_byte(b, b"\x06\x15\x18") != 0x06:
+                    raise Fail("repeated block not ACKed")
+            seq, off = seq + 1, off + len(chunk)
+        if naks != 2:
+            raise Fail(f"expected one NAK and one repeat, saw {naks} events")
+        b.send(b"\x04")
+        if wait_byte(b, b"\x06\x15") != 0x06:
+            raise Fail("EOT not ACKed")
+        wait_byte(b, b"C")
+        b.send(block(0, b"", 128))
+        wait_byte(b, b"\x06")
+        b.expect("Programming completed successfully: %d bytes" % len(img), 30)
+        b.expect("> ", 10)
+        b.send("3")
+        b.expect("h7app ", 30)
+    finally:
+        b.stop()
+
+
 TESTS = [
     ("sb_upload_then_banner_and_rb", test_sb_upload_then_banner_and_rb),
     ("sb_too_large_then_new_upload", test_sb_too_large_then_new_upload),
     ("sb_small", test_sb_small),
     ("sb_large", test_sb_large),
     ("sb_abort_midway", test_sb_abort_midway),
+    ("noise_and_corrupted_blocks", test_noise_and_corrupted_blocks),
 ]
 
 if __name__ == "__main__":
