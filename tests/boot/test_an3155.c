@@ -404,10 +404,10 @@ static void test_go(void **state)
 	assert_int_equal(R.addr, BOOT_APP_START);
 
 	/* RAM: stm32flash -R puts SP, PC and code at 0x20004100 */
-	uint8_t stub[16] = { 0x00, 0x20, 0x00, 0x20, 0x09, 0x41, 0x00, 0x20,
+	uint8_t reset_code[16] = { 0x00, 0x20, 0x00, 0x20, 0x09, 0x41, 0x00, 0x20,
 			     0x01, 0x49, 0x02, 0x4A, 0x0A, 0x60, 0xfe, 0xe7 };
-	write_ok(0x20004100u, stub, sizeof(stub));
-	assert_memory_equal(bfx_dtcm + 0x4100, stub, sizeof(stub));
+	write_ok(0x20004100u, reset_code, sizeof(reset_code));
+	assert_memory_equal(bfx_dtcm + 0x4100, reset_code, sizeof(reset_code));
 	cmd(AN3155_CMD_GO);
 	addr(0x20004100u);
 	run();

@@ -91,7 +91,7 @@ def test_stm32flash_full(env, work):
 
 
 def test_stm32flash_reset_via_ram(env, work):
-    """stm32flash -R: Write Memory of its reset stub to 0x20004100 and Go
+    """stm32flash -R: Write Memory of its reset code to 0x20004100 and Go
     there (RAM Go); the board resets into the bootloader."""
     b = Board(env["vboard"], env["boot"], work)
     try:
