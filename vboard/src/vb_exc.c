@@ -121,11 +121,17 @@ bool vb_wakeup_pending(struct vb *b)
 
 /* ---- entry and return ------------------------------------------------------ */
 
-static const int fp_regs[16] = {
+/* Registers of the basic frame (r0-r3, r12, lr) and of the FP part
+ * (s0-s15, FPSCR), in stacking order. */
+static const int frame_regs[6] = {
+    UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3, UC_ARM_REG_R12, UC_ARM_REG_LR,
+};
+static const int fp_frame_regs[17] = {
     UC_ARM_REG_S0, UC_ARM_REG_S1, UC_ARM_REG_S2, UC_ARM_REG_S3,
     UC_ARM_REG_S4, UC_ARM_REG_S5, UC_ARM_REG_S6, UC_ARM_REG_S7,
     UC_ARM_REG_S8, UC_ARM_REG_S9, UC_ARM_REG_S10, UC_ARM_REG_S11,
     UC_ARM_REG_S12, UC_ARM_REG_S13, UC_ARM_REG_S14, UC_ARM_REG_S15,
+    UC_ARM_REG_FPSCR,
 };
 
 static uint32_t handler_addr(struct vb *b, int exc)
@@ -152,18 +158,15 @@ void vb_take_exception(struct vb *b, int exc, uint32_t ret_pc)
         xpsr &= ~(1u << 9);
     frame &= ~7u;
     uint32_t f[26];
-    f[0] = vb_rreg(b, UC_ARM_REG_R0);
-    f[1] = vb_rreg(b, UC_ARM_REG_R1);
-    f[2] = vb_rreg(b, UC_ARM_REG_R2);
-    f[3] = vb_rreg(b, UC_ARM_REG_R3);
-    f[4] = vb_rreg(b, UC_ARM_REG_R12);
-    f[5] = vb_rreg(b, UC_ARM_REG_LR);
+    void *vals[6] = { &f[0], &f[1], &f[2], &f[3], &f[4], &f[5] };
+    uc_reg_read_batch(b->uc, (int *)frame_regs, vals, 6);
     f[6] = ret_pc & ~1u;
     f[7] = xpsr;
     if (fp) {
-        for (int i = 0; i < 16; i++)
-            f[8 + i] = vb_rreg(b, fp_regs[i]);
-        f[24] = vb_rreg(b, UC_ARM_REG_FPSCR);
+        void *fv[17];
+        for (int i = 0; i < 17; i++)
+            fv[i] = &f[8 + i];
+        uc_reg_read_batch(b->uc, (int *)fp_frame_regs, fv, 17);
         f[25] = 0;
     }
     if (uc_mem_write(b->uc, frame, f, size) != UC_ERR_OK) {
@@ -218,16 +221,13 @@ void vb_exception_return(struct vb *b, uint32_t exc_return)
         vb_stop_run(b, VB_STOP_FAULT);
         return;
     }
-    vb_wreg(b, UC_ARM_REG_R0, f[0]);
-    vb_wreg(b, UC_ARM_REG_R1, f[1]);
-    vb_wreg(b, UC_ARM_REG_R2, f[2]);
-    vb_wreg(b, UC_ARM_REG_R3, f[3]);
-    vb_wreg(b, UC_ARM_REG_R12, f[4]);
-    vb_wreg(b, UC_ARM_REG_LR, f[5]);
+    void *vals[6] = { &f[0], &f[1], &f[2], &f[3], &f[4], &f[5] };
+    uc_reg_write_batch(b->uc, (int *)frame_regs, vals, 6);
     if (fp) {
-        for (int i = 0; i < 16; i++)
-            vb_wreg(b, fp_regs[i], f[8 + i]);
-        vb_wreg(b, UC_ARM_REG_FPSCR, f[24]);
+        void *fv[17];
+        for (int i = 0; i < 17; i++)
+            fv[i] = &f[8 + i];
+        uc_reg_write_batch(b->uc, (int *)fp_frame_regs, fv, 17);
     }
     sp += size + ((f[7] >> 9) & 1) * 4;
     if (psp)
