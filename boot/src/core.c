@@ -87,7 +87,7 @@ void boot_app_check(struct boot_ctx *c, struct boot_app_info *info)
 		info->status = BOOT_E_STARTED;
 		return;
 	}
-	if (r->start != BOOT_APP_START || r->length < 8u || r->length > BOOT_APP_SIZE) {
+	if (r->start != BOOT_APP_START || r->length > BOOT_APP_SIZE) {
 		info->status = BOOT_E_NO_IMAGE;
 		return;
 	}
@@ -98,6 +98,11 @@ void boot_app_check(struct boot_ctx *c, struct boot_app_info *info)
 	}
 	if (crc != r->image_crc) {
 		info->status = BOOT_E_IMAGE_CRC;
+		return;
+	}
+	if (r->length < sizeof(vec)) {
+		/* too short to hold a vector table */
+		info->status = BOOT_E_VECTORS;
 		return;
 	}
 	rc = h7f_read(&c->fl_app, BOOT_APP_START, vec, sizeof(vec), NULL);
