@@ -68,6 +68,12 @@ def t_fpu():
     no_fail(out)
 
 
+def program_read_cycles(out):
+    m = re.search(r"during a word program: (\d+) cycles", out)
+    expect(m is not None, "program-then-read figure printed")
+    return int(m.group(1))
+
+
 def t_stall():
     out, err = run(["--max-time-ms", "10000", fw("fw_stall")])
     no_fail(out)
@@ -75,6 +81,11 @@ def t_stall():
     stall = float(s["stall"])
     # Two stalls of one sector erase each (typical 1 s at x64 for the model).
     expect(stall > 1000.0, f"stall time reported ({stall} ms)")
+    expect(program_read_cycles(out) < 1000, "default: a read during a word program does not stall")
+    out, _ = run(["--max-time-ms", "10000", "--exact-read-stalls", fw("fw_stall")])
+    no_fail(out)
+    c = program_read_cycles(out)
+    expect(c > 40000, f"--exact-read-stalls: the read waits for the word program ({c} cycles)")
 
 
 def t_ecc():

@@ -68,6 +68,7 @@ struct vb_config {
 
     uint32_t hse_hz;                /* HSE frequency (default 8 MHz, ST-LINK MCO bypass) */
     bool timing_max;                /* FLASH model uses datasheet maximum times */
+    bool exact_read_stalls;         /* data reads stall during word programs too (slower) */
 
     FILE *trace;                    /* NULL: no trace */
     const char *cache_log;          /* file receiving one line per cache maintenance op */

@@ -58,6 +58,8 @@ static void usage(FILE *out)
         "  --flash FILE          keep the array and option bytes in FILE (created if missing)\n"
         "  --erase               start from an erased part (ignore FILE's contents)\n"
         "  --timing-max          datasheet maximum program/erase times (default typical)\n"
+        "  --exact-read-stalls   data reads of a bank stall during word programs too\n"
+        "                        (default: during erases; fetches always stall)\n"
         "  --cut-after-ops N     power cut during the (N+1)-th array operation\n"
         "  --cut-at-ns T         power cut at virtual time T ns (also: SIGUSR1 = cut now)\n"
         "  --boot ADDR           boot from ADDR instead of the BOOT7 option byte\n"
@@ -103,7 +105,7 @@ int main(int argc, char **argv)
     enum {
         O_PTY = 256, O_PTY_LINK, O_PTY_FILE, O_STDIO, O_TCP, O_TURN, O_HWAIT, O_HGAP, O_HIDLE,
         O_WAITHOST, O_LINEFMT, O_FLASH, O_ERASE, O_TMAX, O_CUTOPS, O_CUTNS, O_BOOT, O_MAXT, O_MAXI,
-        O_WDG, O_RST, O_HSE, O_TRACE, O_TRACEF, O_CACHE, O_QUIET,
+        O_WDG, O_RST, O_HSE, O_EXACT, O_TRACE, O_TRACEF, O_CACHE, O_QUIET,
     };
     static const struct option opts[] = {
         { "pty", no_argument, 0, O_PTY },
@@ -120,6 +122,7 @@ int main(int argc, char **argv)
         { "flash", required_argument, 0, O_FLASH },
         { "erase", no_argument, 0, O_ERASE },
         { "timing-max", no_argument, 0, O_TMAX },
+        { "exact-read-stalls", no_argument, 0, O_EXACT },
         { "cut-after-ops", required_argument, 0, O_CUTOPS },
         { "cut-at-ns", required_argument, 0, O_CUTNS },
         { "boot", required_argument, 0, O_BOOT },
@@ -152,6 +155,7 @@ int main(int argc, char **argv)
         case O_FLASH: cfg.flash_file = optarg; break;
         case O_ERASE: cfg.erase = true; break;
         case O_TMAX: cfg.timing_max = true; break;
+        case O_EXACT: cfg.exact_read_stalls = true; break;
         case O_CUTOPS: cfg.cut_after_ops_set = true; cfg.cut_after_ops = num(optarg, "--cut-after-ops"); break;
         case O_CUTNS: cfg.cut_at_ns = num(optarg, "--cut-at-ns"); break;
         case O_BOOT: cfg.boot_addr = (uint32_t)num(optarg, "--boot"); break;

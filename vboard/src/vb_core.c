@@ -348,13 +348,15 @@ static void update_bank_prot(struct vb *b)
     b->ecc_dirty = false;
     for (unsigned w = 0; w < 2; w++) {
         uint32_t base = H7_FLASH_BASE + w * H7_BANK_SIZE;
-        /* Only erases and option changes make the window fetch-only: making
-         * it so costs two rebuilds of Unicorn's memory map, too much for
-         * every 100 us word program (code fetches stall in any case). */
+        /* Only erases and option changes make the window fetch-only (unless
+         * --exact-read-stalls): making it so costs two rebuilds of Unicorn's
+         * memory map, 1.6 s of host CPU over a 1.75 MB update, for reads
+         * that a driver does not make while its word programs (code
+         * fetches stall in any case). */
         bool busy = h7sim_bank_busy(b->sim, base);
         if (!busy)
             b->long_op[w] = false;
-        busy = busy && b->long_op[w];
+        busy = busy && (b->long_op[w] || b->cfg.exact_read_stalls);
         if (busy == b->bank_protected[w] && !ecc_changed)
             continue;
         b->bank_protected[w] = busy;
