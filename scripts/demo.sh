@@ -71,7 +71,7 @@ t0=$(date +%s%N)
 step "Starting the virtual STM32H745 board with the bootloader ($BOOT)"
 # A fresh flash file each run: the demo always starts from an empty
 # application area, like a board straight from the factory plus bootloader.
-"$VBOARD" --flash "$work/flash.bin" --pty-link "$work/pty" --wait-host "$BOOT" \
+"$VBOARD" --flash "$work/flash.bin" --pty-link "$work/pty" --wait-host --host-wait-ms 1000 "$BOOT" \
 	>"$work/board.log" 2>&1 &
 board_pid=$!
 for _ in $(seq 1 200); do

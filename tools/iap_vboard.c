@@ -260,7 +260,7 @@ int iap_vboard_open(const struct iap_vboard_opts *o, struct iap_transport **out)
 	}
 	snprintf(v->link, sizeof v->link, "%s/pty", v->dir);
 
-	const char *argv[32];
+	const char *argv[40];
 	int n = 0;
 	argv[n++] = bin;
 	argv[n++] = "--flash";
@@ -270,7 +270,12 @@ int iap_vboard_open(const struct iap_vboard_opts *o, struct iap_transport **out)
 	/* The bootloader listens for a host for a short (virtual) window after
 	 * reset; with --wait-host the board holds virtual time until we talk. */
 	argv[n++] = "--wait-host";
-	for (int i = 0; i < iap_vboard_nextra && n < 29; i++)
+	/* The board lets virtual time run when the host is slower than this
+	 * (wall) to react; on a loaded machine 500 ms is too little and the
+	 * bootloader's timeouts fire in the middle of a command. */
+	argv[n++] = "--host-wait-ms";
+	argv[n++] = "2000";
+	for (int i = 0; i < iap_vboard_nextra && n < 37; i++)
 		argv[n++] = iap_vboard_extra[i];
 	argv[n++] = elf;
 	argv[n] = NULL;

@@ -130,7 +130,7 @@ expect 11 "not found" -- "$H7IAP" --vboard --vboard-bin "$work/none" info
 
 # One board for several commands (as in make demo), shared with
 # stm32flash: both clients must be interchangeable on this bootloader.
-"$VBOARD" --flash "$work/port.bin" --pty-link "$work/pty" --wait-host "$BOOT" \
+"$VBOARD" --flash "$work/port.bin" --pty-link "$work/pty" --wait-host --host-wait-ms 2000 "$BOOT" \
 	>"$work/board.log" 2>&1 &
 board_pid=$!
 for _ in $(seq 1 200); do
