@@ -133,6 +133,7 @@ struct vb_link_state {
     double last_poll_wall;
     double last_flush_wall;
     bool seen_host;
+    bool gave_up;                   /* --wait-host: no host came within the first wait */
     int host_parity;                /* pty termios of the client: 0 none, 1 even, 2 odd */
     int host_bits;                  /* data bits incl. none */
 };

@@ -356,8 +356,8 @@ static bool host_engaged(struct vb *b)
     struct vb_link_state *l = &b->link;
     if (l->kind == VB_LINK_NONE || l->in_eof)
         return false;
-    if (!l->seen_host)
-        return b->cfg.wait_host;    /* TCP: also before the client connects */
+    if (!l->seen_host)              /* TCP: also before the client connects */
+        return b->cfg.wait_host && !l->gave_up;
     if (l->kind == VB_LINK_TCP && l->fd_in < 0)
         return false;
     return vb_wall() - l->last_host_byte_wall < (double)b->cfg.host_idle_ms / 1000.0;
@@ -584,7 +584,10 @@ static void host_sync(struct vb *b, uint64_t h)
     }
     if (l->q_count == 0) {
         /* The host's reaction is over (or never came): silent until the
-         * board sends again. */
+         * board sends again. A host that never showed up within the first
+         * wait is not waited for again (until it sends something). */
+        if (!l->seen_host)
+            l->gave_up = true;
         u->host_silent = true;
         u->reaction_started = false;
         return;
