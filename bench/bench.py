@@ -47,7 +47,8 @@ HOST_WAIT_MS = 2000
 # Figures of the observed window that must not change between two runs of
 # the same configuration.
 DETERMINISTIC = {
-    "t0_ns", "t_app_ns", "t_banner_ns", "rx_bytes", "tx_bytes", "stall_ns", "idle_ns", "insns",
+    "t0_ns", "t_first_rx_ns", "t_app_ns", "t_banner_ns", "t_erase0_ns", "t_prog0_ns", "t_prog_end_ns",
+    "rx_wire_ns", "tx_wire_ns", "rx_bytes", "tx_bytes", "stall_ns", "idle_ns", "insns",
     "link_baud", "link_frame_bits", "psize", "driver_cycles_per_word", "driver_cycles_samples",
     "bank1_program_ns", "bank1_program_ops", "bank1_erase_ns", "bank1_erase_ops",
     "bank2_program_ns", "bank2_program_ops", "bank2_erase_ns", "bank2_erase_ops",
@@ -396,10 +397,15 @@ def secs(ns):
     return int(ns) / 1e9
 
 
+def duration_ns(kv):
+    """From the start of the host's first byte to the application's banner."""
+    return int(kv["t_banner_ns"]) - int(kv.get("t_first_rx_ns") or kv["t0_ns"])
+
+
 def figures(res, lim):
     """Derived figures of one measured configuration."""
     kv = res["board"]
-    t = secs(int(kv["t_banner_ns"]) - int(kv["t0_ns"]))
+    t = secs(duration_ns(kv))
     size = res["size"]
     bits = int(kv.get("link_frame_bits", 10))
     lb = int(kv.get("link_baud") or res["baud"])
@@ -409,8 +415,8 @@ def figures(res, lim):
         "limit": secs(lim["limit_ns"]),
         "ratio": t / secs(lim["limit_ns"]),
         "wire_per_byte": (int(kv["rx_bytes"]) + int(kv["tx_bytes"])) / size,
-        "wire_h2d": int(kv["rx_bytes"]) * bits / lb,
-        "wire_d2h": int(kv["tx_bytes"]) * bits / lb,
+        "wire_h2d": secs(kv["rx_wire_ns"]) if "rx_wire_ns" in kv else int(kv["rx_bytes"]) * bits / lb,
+        "wire_d2h": secs(kv["tx_wire_ns"]) if "tx_wire_ns" in kv else int(kv["tx_bytes"]) * bits / lb,
         "erase": secs(int(kv["bank1_erase_ns"]) + int(kv["bank2_erase_ns"])),
         "program": secs(int(kv["bank1_program_ns"]) + int(kv["bank2_program_ns"])),
         "stall": secs(kv["stall_ns"]),
@@ -597,7 +603,7 @@ def main():
                 r = fu.result()
                 done.append(r)
                 kv = r["board"]
-                what = r.get("na") or "%.3f s virtual" % secs(int(kv["t_banner_ns"]) - int(kv["t0_ns"]))
+                what = r.get("na") or "%.3f s virtual" % secs(duration_ns(kv))
                 print(f"bench: {r['client']:13s} {r['size']:8d} B {r['baud']:8d} baud "
                       f"turnaround {r['turnaround_us']:4d} us: {what} "
                       f"(wall {float(kv.get('wall_s', 0)):.1f} s)", file=sys.stderr)
@@ -619,7 +625,7 @@ def main():
             results[key] = r
     nondet = []
     for key, rs in reps.items():
-        ts = {int(r["board"]["t_banner_ns"]) - int(r["board"]["t0_ns"]) for r in rs if "na" not in r}
+        ts = {duration_ns(r["board"]) for r in rs if "na" not in r}
         figs = {tuple(sorted((k, v) for k, v in r["board"].items() if k in DETERMINISTIC))
                 for r in rs if "na" not in r}
         if len(ts) > 1 or len(figs) > 1 or (ts and any("na" in r for r in rs)):
@@ -629,8 +635,7 @@ def main():
     for key, r in results.items():
         z = zero.get(key)
         if "na" not in r and z and "na" not in z:
-            diff = secs((int(r["board"]["t_banner_ns"]) - int(r["board"]["t0_ns"])) -
-                        (int(z["board"]["t_banner_ns"]) - int(z["board"]["t0_ns"])))
+            diff = secs(duration_ns(r["board"]) - duration_ns(z["board"]))
             split_check.append(f"{CLIENT_LABEL[key[0]]} {key[1]} B {key[2]}: counted "
                                f"{secs(r['board'].get('turnaround_ns', 0)):.3f} s, difference {diff:.3f} s")
     psize = 3
@@ -731,9 +736,9 @@ bytes, so the application still boots and prints its banner.
 The board's trace goes to an observer inside the same process, which reads
 the board's and the model's statistics at the exact virtual instant of each
 event: **start** = the firmware waits for the host and the host's first byte
-is stamped there; **end** = the application enables its USART to print its
-banner (VTOR = 0x08040000 seen before). Wire = bytes each way x frame bits /
-the rate the bootloader's USART3 ran at; erase and program = time the model's
+is stamped there (the board reports that stamp); **end** = the application enables its USART to print its
+banner (VTOR = 0x08040000 seen before). Wire = the frame times of the bytes
+each way, as the board's USART model counted them; erase and program = time the model's
 banks were busy with those operations (both banks added: they overlap with
 each other and with the wire); stall = CPU cycles held by a busy bank;
 turnaround = host reactions (received bytes that follow board output,

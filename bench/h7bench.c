@@ -169,6 +169,10 @@ struct obs {
     uint64_t *gaps;
     size_t ngaps, capgaps;
 
+    /* Phases (0: not seen): first erase start, first program start, last
+     * program done, inside the window. */
+    uint64_t t_erase0, t_prog0, t_prog_end;
+
     /* Host turnarounds: host bytes that follow board output. */
     uint64_t turnaround_ns;
     uint64_t last_rx, tx_at_last_rx, turns;
@@ -242,6 +246,12 @@ static void flash_event(const char *p, uint64_t now, uint64_t insns)
             if (h7sim_read(vb_model(O.b), reg, 4, &cr, NULL) == H7SIM_OK)
                 O.psize = (int)((cr & FLASH_CR_PSIZE_Msk) >> FLASH_CR_PSIZE_Pos);
         }
+        if (in_window()) {
+            if (kind == 1 && !O.t_erase0)
+                O.t_erase0 = now;
+            if (kind == 0 && !O.t_prog0)
+                O.t_prog0 = now;
+        }
         O.running[bk] = true;
         O.op_start[bk] = now;
         O.op_kind[bk] = kind;
@@ -250,6 +260,8 @@ static void flash_event(const char *p, uint64_t now, uint64_t insns)
             uint64_t from = O.op_start[bk] > O.s0.st.time_ns ? O.op_start[bk] : O.s0.st.time_ns;
             O.busy[bk][O.op_kind[bk]] += now - from;
             O.count[bk][O.op_kind[bk]]++;
+            if (O.op_kind[bk] == 0)
+                O.t_prog_end = now;
         }
         O.running[bk] = false;
         O.have_done[bk] = kind == 0;
@@ -352,8 +364,17 @@ static void write_result(FILE *f, enum vb_stop why)
     }
     const struct vb_stats *a = &O.s0.st, *z = &O.s_ban.st;
     fprintf(f, "t_banner_ns=%llu\n", (unsigned long long)z->time_ns);
+    /* The start of the host's first byte, as the board stamped it (the
+     * same instant as first contact when the client is prompt). */
+    if (z->first_rx_ns != UINT64_MAX)
+        fprintf(f, "t_first_rx_ns=%llu\n", (unsigned long long)z->first_rx_ns);
+    fprintf(f, "t_erase0_ns=%llu\nt_prog0_ns=%llu\nt_prog_end_ns=%llu\n",
+            (unsigned long long)O.t_erase0, (unsigned long long)O.t_prog0,
+            (unsigned long long)O.t_prog_end);
     fprintf(f, "rx_bytes=%llu\ntx_bytes=%llu\n", (unsigned long long)(z->uart_rx - a->uart_rx),
             (unsigned long long)(z->uart_tx - a->uart_tx));
+    fprintf(f, "rx_wire_ns=%llu\ntx_wire_ns=%llu\n", (unsigned long long)(z->rx_wire_ns - a->rx_wire_ns),
+            (unsigned long long)(z->tx_wire_ns - a->tx_wire_ns));
     fprintf(f, "stall_ns=%llu\nidle_ns=%llu\ninsns=%llu\n",
             (unsigned long long)(z->stall_ns - a->stall_ns),
             (unsigned long long)(z->idle_ns - a->idle_ns), (unsigned long long)(z->insns - a->insns));
