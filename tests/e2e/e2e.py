@@ -37,6 +37,16 @@ def need_tool(name):
     return p
 
 
+def _die_with_parent():
+    """Child side of Popen: the board gets SIGTERM when this test process
+    dies, even when ctest kills it on a timeout."""
+    import ctypes
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 class Board:
     """h7vboard running the bootloader, USART3 on a pty."""
 
@@ -51,7 +61,7 @@ class Board:
             os.unlink(self.link)
         self.p = subprocess.Popen(
             [vboard, "--flash", self.flash, "--pty-link", self.link, *extra, boot_elf],
-            stdout=self.log, stderr=self.log)
+            stdout=self.log, stderr=self.log, preexec_fn=_die_with_parent)
         t0 = time.time()
         while not os.path.exists(self.link):
             if self.p.poll() is not None:
