@@ -407,9 +407,14 @@ int iap_erase_pages(struct iap_client *c, const uint16_t *pages, size_t n)
 int iap_go(struct iap_client *c, uint32_t addr)
 {
 	int rc = send_cmd(c, AN3155_CMD_GO, addr);
-	if (!rc)
-		rc = send_addr(c, AN3155_CMD_GO, addr);
-	return rc;
+	if (rc)
+		return rc;
+	/* The h7iap bootloader closes the update (CRC over the whole image,
+	 * COMPLETE record) before it answers the address: allow for that. */
+	uint8_t f[AN3155_ADDR_FRAME_LEN];
+	an3155_addr_encode(addr, f);
+	rc = xwrite(c, f, sizeof f);
+	return rc ? rc : expect_ack(c, AN3155_CMD_GO, "address", addr, c->ack_timeout_ms * 10);
 }
 
 int iap_checksum(struct iap_client *c, uint32_t addr, uint32_t len, uint32_t *crc)
@@ -427,7 +432,7 @@ int iap_checksum(struct iap_client *c, uint32_t addr, uint32_t len, uint32_t *cr
 		return rc;
 	/* Second ACK once the CRC is computed: allow for a slow target. */
 	if ((rc = expect_ack(c, AN3155_CMD_GET_CHECKSUM, "computation", addr,
-			     c->ack_timeout_ms + (int)(len / 1024))))
+			     c->ack_timeout_ms + (int)(len / 64))))
 		return rc;
 	if ((rc = xread(c, f, sizeof f, c->ack_timeout_ms, "Get Checksum (result)")))
 		return rc;
