@@ -197,6 +197,26 @@ def t_timeout():
     expect(100000 <= insns < 100100, f"stopped after 100000 instructions ({insns})")
 
 
+def t_autobaud():
+    """USART auto-baud: the firmware measures the host's rate on its first
+    byte (start bit, bit 0 = 1) and BRR follows; without it, bytes at
+    another rate arrive garbled."""
+    for baud, brr in ((921600, 130), (2000000, 60), (115200, 1042)):
+        out, err = run(["--stdio", "--host-baud", str(baud), fw("fw_autobaud")],
+                       stdin=b"\rhello\nquit\n")
+        expect(out.startswith(f"BRR={brr}\r\nHELLO\nQUIT\n"),
+               f"auto-baud at {baud}: BRR={brr} and a clean echo ({out!r})")
+    # First byte with bit 0 = 0: the measurement fails (ABRE), the firmware stops with 1.
+    run(["--stdio", "--host-baud", "921600", fw("fw_autobaud")], stdin=b"hello\nquit\n", expect_rc=1)
+    # No auto-baud: the fixed 115200 firmware and a 921600 host garble each other.
+    out, _ = run(["--stdio", "--host-baud", "921600", "--max-time-ms", "200", fw("fw_echo")],
+                 stdin=b"hello\nquit\n", expect_rc=3)
+    expect("READY" not in out and "HELLO" not in out, f"rate mismatch garbles the line ({out!r})")
+    # A host at the firmware's rate (within 3.5%) is fine.
+    out, _ = run(["--stdio", "--host-baud", "117000", fw("fw_echo")], stdin=b"hello\nquit\n")
+    expect(out.startswith("READY\r\nHELLO\n"), "rates 1.6% apart still work")
+
+
 def t_echo_stdio():
     out, err = run(["--stdio", fw("fw_echo")], stdin=b"hello\nworld\nquit\n")
     expect(out.startswith("READY\r\nHELLO\nWORLD\nQUIT\n"), "echo through the RX interrupt")

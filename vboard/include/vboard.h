@@ -57,6 +57,7 @@ struct vb_config {
     unsigned host_idle_ms;          /* host counts as attached this long after its last byte (default 3000) */
     bool wait_host;                 /* treat the host as attached before its first byte */
     bool check_line_format;         /* pty: sample host bytes with the client's termios format */
+    uint32_t host_baud;             /* the host's line rate; 0: always the firmware's (BRR) */
 
     uint64_t max_time_ns;           /* 0: no limit */
     uint64_t max_insns;             /* 0: no limit */

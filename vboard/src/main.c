@@ -52,6 +52,10 @@ static void usage(FILE *out)
         "  --wait-host           treat the host as attached before its first byte\n"
         "                        (waits up to 5 s for it at the first sync point)\n"
         "  --check-line-format   pty: read host bytes in the client's termios format\n"
+        "  --host-baud N         the host sends and listens at N baud (default: at whatever\n"
+        "                        rate the firmware programmed); bytes at a rate that differs\n"
+        "                        by more than 3.5%% from BRR arrive garbled, unless USART\n"
+        "                        auto-baud (CR2.ABREN) measured them\n"
         "                        (parity, size) and set PE/FE when USART3 differs\n"
         "\n"
         "Flash:\n"
@@ -104,7 +108,7 @@ int main(int argc, char **argv)
     const char *trace_file = NULL;
     enum {
         O_PTY = 256, O_PTY_LINK, O_PTY_FILE, O_STDIO, O_TCP, O_TURN, O_HWAIT, O_HGAP, O_HIDLE,
-        O_WAITHOST, O_LINEFMT, O_FLASH, O_ERASE, O_TMAX, O_CUTOPS, O_CUTNS, O_BOOT, O_MAXT, O_MAXI,
+        O_WAITHOST, O_LINEFMT, O_HBAUD, O_FLASH, O_ERASE, O_TMAX, O_CUTOPS, O_CUTNS, O_BOOT, O_MAXT, O_MAXI,
         O_WDG, O_RST, O_HSE, O_EXACT, O_TRACE, O_TRACEF, O_CACHE, O_QUIET,
     };
     static const struct option opts[] = {
@@ -119,6 +123,7 @@ int main(int argc, char **argv)
         { "host-idle-ms", required_argument, 0, O_HIDLE },
         { "wait-host", no_argument, 0, O_WAITHOST },
         { "check-line-format", no_argument, 0, O_LINEFMT },
+        { "host-baud", required_argument, 0, O_HBAUD },
         { "flash", required_argument, 0, O_FLASH },
         { "erase", no_argument, 0, O_ERASE },
         { "timing-max", no_argument, 0, O_TMAX },
@@ -152,6 +157,7 @@ int main(int argc, char **argv)
         case O_HIDLE: cfg.host_idle_ms = (unsigned)num(optarg, "--host-idle-ms"); break;
         case O_WAITHOST: cfg.wait_host = true; break;
         case O_LINEFMT: cfg.check_line_format = true; break;
+        case O_HBAUD: cfg.host_baud = (uint32_t)num(optarg, "--host-baud"); break;
         case O_FLASH: cfg.flash_file = optarg; break;
         case O_ERASE: cfg.erase = true; break;
         case O_TMAX: cfg.timing_max = true; break;

@@ -43,6 +43,8 @@
 #define CR1_OVER8  (1u << 15)
 #define CR1_M1     (1u << 28)
 #define CR1_FIFOEN (1u << 29)
+#define CR2_ABREN  (1u << 20)
+#define CR2_ABRMOD_Pos 21
 #define CR3_EIE    (1u << 0)
 #define CR3_OVRDIS (1u << 12)
 
@@ -54,6 +56,8 @@
 #define ISR_RXNE (1u << 5)
 #define ISR_TC   (1u << 6)
 #define ISR_TXE  (1u << 7)
+#define ISR_ABRE (1u << 14)
+#define ISR_ABRF (1u << 15)
 #define ISR_BUSY (1u << 16)
 #define ISR_TEACK (1u << 21)
 #define ISR_REACK (1u << 22)
@@ -79,21 +83,92 @@ static unsigned frame_bits(const struct vb_usart *u)
     return 1 + word_bits(u) + stop_bits(u);
 }
 
+/* USART kernel clock after the prescaler. */
+static uint64_t kernel_hz(struct vb *b)
+{
+    static const unsigned presc[12] = { 1, 2, 4, 6, 8, 10, 12, 16, 32, 64, 128, 256 };
+    unsigned p = b->u.presc & 0xF;
+    return vb_rcc_usart3_hz(b) / presc[p < 12 ? p : 11];
+}
+
+/* The baud divider and its scale: baud = fck * mult / div. */
+static uint64_t brr_div(const struct vb_usart *u, uint64_t *mult)
+{
+    uint64_t div = u->brr & 0xFFFF;
+    *mult = 1;
+    if (u->cr1 & CR1_OVER8) {
+        div = (div & 0xFFF0u) | ((div & 7u) << 1);
+        *mult = 2;
+    }
+    return div;
+}
+
 /* Virtual duration of one frame. */
 static uint64_t frame_ns(struct vb *b)
 {
     struct vb_usart *u = &b->u;
-    static const unsigned presc[12] = { 1, 2, 4, 6, 8, 10, 12, 16, 32, 64, 128, 256 };
-    uint64_t fck = vb_rcc_usart3_hz(b) / presc[(u->presc & 0xF) < 12 ? (u->presc & 0xF) : 11];
-    uint64_t div = u->brr & 0xFFFF, mult = 1;
-    if (u->cr1 & CR1_OVER8) {
-        div = (div & 0xFFF0u) | ((div & 7u) << 1);
-        mult = 2;
-    }
+    uint64_t fck = kernel_hz(b), mult;
+    uint64_t div = brr_div(u, &mult);
     uint64_t bits = frame_bits(u);
     if (div < 16 || fck == 0)
         return (bits * VB_NS_PER_S + 115199) / 115200;
     return (uint64_t)(((unsigned __int128)bits * div * VB_NS_PER_S + fck * mult - 1) / (fck * mult));
+}
+
+/* Duration of a host frame: at the host's own rate when it has one. */
+static uint64_t host_frame_ns(struct vb *b)
+{
+    uint64_t hb = b->cfg.host_baud;
+    if (!hb)
+        return frame_ns(b);
+    return (frame_bits(&b->u) * VB_NS_PER_S + hb - 1) / hb;
+}
+
+/* Whether the firmware's rate is within the 3.5% a UART tolerates of the
+ * host's rate (always, when the host follows the firmware). */
+static bool rate_matches(struct vb *b)
+{
+    uint64_t hb = b->cfg.host_baud, fck = kernel_hz(b), mult;
+    if (!hb)
+        return true;
+    uint64_t div = brr_div(&b->u, &mult);
+    if (div < 16 || fck == 0)
+        return false;
+    uint64_t fb = fck * mult / div;
+    uint64_t d = fb > hb ? fb - hb : hb - fb;
+    return d * 1000 <= hb * 35;
+}
+
+/* What a receiver sampling at the wrong rate makes of a byte. */
+static uint8_t garble(uint8_t c)
+{
+    return (uint8_t)((c << 1) | 0x01u) ^ 0x80u;
+}
+
+/* Auto baud rate detection on the first byte after ABREN/ABRRQ (CR2.ABRMOD:
+ * 0 start bit, needs bit 0 = 1; 1 falling edges, needs bits 0..1 = 10b
+ * read LSB first; 2 the 0x7F frame; 3 the 0x55 frame). On success BRR
+ * takes the host's rate and ABRF is set; otherwise ABRE and ABRF. */
+static void autobaud(struct vb *b, uint8_t c)
+{
+    struct vb_usart *u = &b->u;
+    unsigned mode = (u->cr2 >> CR2_ABRMOD_Pos) & 3u;
+    bool ok = mode == 0 ? (c & 1u) : mode == 1 ? (c & 3u) == 1u : mode == 2 ? c == 0x7F : c == 0x55;
+    uint64_t hb = b->cfg.host_baud, fck = kernel_hz(b);
+    if (ok && hb && fck) {
+        if (u->cr1 & CR1_OVER8) {
+            uint64_t div = (2 * fck + hb / 2) / hb;
+            u->brr = (uint32_t)((div & 0xFFF0u) | ((div & 0xFu) >> 1));
+        } else {
+            u->brr = (uint32_t)((fck + hb / 2) / hb) & 0xFFFFu;
+        }
+        u->isr |= ISR_ABRF;
+        vb_trace(b, "USART3 auto-baud (mode %u) on 0x%02x: %u baud, BRR = %u", mode, c,
+                 (unsigned)hb, u->brr);
+    } else {
+        u->isr |= ISR_ABRF | ISR_ABRE;
+        vb_trace(b, "USART3 auto-baud (mode %u) failed on 0x%02x", mode, c);
+    }
 }
 
 static unsigned rx_capacity(const struct vb_usart *u)
@@ -368,7 +443,7 @@ static bool host_engaged(struct vb *b)
 static uint32_t isr_value(struct vb *b)
 {
     struct vb_usart *u = &b->u;
-    uint32_t v = u->isr & (ISR_PE | ISR_FE | ISR_NE | ISR_ORE | ISR_IDLE);
+    uint32_t v = u->isr & (ISR_PE | ISR_FE | ISR_NE | ISR_ORE | ISR_IDLE | ISR_ABRE | ISR_ABRF);
     if (u->rx_count)
         v |= ISR_RXNE;
     if (u->rx_count >= 16)
@@ -427,6 +502,8 @@ static void start_shift(struct vb *b, uint64_t t)
 {
     struct vb_usart *u = &b->u;
     uint8_t c = u->txq[u->tx_head];
+    if (!rate_matches(b))
+        c = garble(c);
     u->tx_head = (u->tx_head + 1) % 16;
     u->tx_count--;
     u->tx_shifting = true;
@@ -501,8 +578,14 @@ static void rx_deliver(struct vb *b)
         vb_trace(b, "USART3 RX byte 0x%02x dropped (receiver off)", u->rx_byte);
         return;
     }
+    if (b->cfg.host_baud && (u->cr2 & CR2_ABREN) && !(u->isr & ISR_ABRF))
+        autobaud(b, u->rx_byte);
     uint32_t flags = 0;
     uint32_t data = sample(b, u->rx_byte, &flags);
+    if (!rate_matches(b)) {
+        data = garble((uint8_t)data);
+        flags |= ISR_FE;
+    }
     if (u->rx_count >= rx_capacity(u)) {
         if (!(u->cr3 & CR3_OVRDIS)) {
             u->isr |= ISR_ORE;
@@ -596,7 +679,7 @@ static void host_sync(struct vb *b, uint64_t h)
     l->q_head = (l->q_head + 1) % VB_HOSTQ_SIZE;
     l->q_count--;
     u->rx_inflight = true;
-    uint64_t fr = frame_ns(b);
+    uint64_t fr = host_frame_ns(b);
     u->rx_end = h + fr;
     b->rx_wire_ns += fr;
     if (b->first_rx_ns == VB_NEVER)
@@ -751,6 +834,8 @@ void vb_usart_write(struct vb *b, uint32_t off, unsigned size, uint32_t v)
     case 0x10: u->gtpr = v; break;
     case 0x14: u->rtor = v; break;
     case 0x18:
+        if (v & (1u << 0))          /* ABRRQ: measure the next byte again */
+            u->isr &= ~(ISR_ABRF | ISR_ABRE);
         if (v & (1u << 3)) {        /* RXFRQ: drop the received data */
             u->rx_count = 0;
         }
