@@ -176,7 +176,7 @@ static void put_err(struct boot_ctx *c, int err)
 static void menu(struct boot_ctx *c)
 {
 	boot_puts(c, "\r\n"
-		  "==== h7iap bootloader " BOOT_VERSION_STR " (STM32H745, USART3 115200 8N1) ====\r\n"
+		  "==== h7iap bootloader " BOOT_VERSION_STR " (STM32H745, USART3 8N1) ====\r\n"
 		  "  1  Download image to the internal flash (YMODEM)\r\n"
 		  "  2  Upload image from the internal flash (YMODEM)\r\n"
 		  "  3  Execute the application\r\n"

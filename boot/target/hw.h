@@ -85,6 +85,7 @@
 #define USART_CR1_M1      (1u << 28)
 #define USART_CR1_FIFOEN  (1u << 29)
 #define USART_CR2         REG(USART3_BASE + 0x04u)
+#define USART_CR2_ABREN   (1u << 20)      /* auto-baud, ABRMOD = 00: start bit */
 #define USART_CR3         REG(USART3_BASE + 0x08u)
 #define USART_CR3_EIE     (1u << 0)
 #define USART_BRR         REG(USART3_BASE + 0x0Cu)
@@ -96,6 +97,10 @@
 #define USART_ISR_RXNE    (1u << 5)
 #define USART_ISR_TC      (1u << 6)
 #define USART_ISR_TXE     (1u << 7)
+#define USART_ISR_ABRE    (1u << 14)
+#define USART_ISR_ABRF    (1u << 15)
+#define USART_RQR         REG(USART3_BASE + 0x18u)
+#define USART_RQR_ABRRQ   (1u << 0)
 #define USART_ICR         REG(USART3_BASE + 0x20u)
 #define USART_RDR         REG(USART3_BASE + 0x24u)
 #define USART_TDR         REG(USART3_BASE + 0x28u)

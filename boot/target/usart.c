@@ -1,5 +1,10 @@
 /*
- * USART3 (PD8 TX, PD9 RX, AF7: the ST-LINK virtual COM port), 115200 baud.
+ * USART3 (PD8 TX, PD9 RX, AF7: the ST-LINK virtual COM port), 115200 baud
+ * at power-on. The line rate follows the host: auto-baud (CR2.ABREN, start
+ * bit measurement) on the first byte after reset, which therefore must have
+ * bit 0 = 1 (0x7F, '1', '3', Enter); a first byte that cannot be measured
+ * is flagged as a framing error and the next one is measured. The rate is
+ * handed across resets and to the application (BOOT_HANDOFF_BAUD_ADDR).
  * Receive: RXNE interrupt (handler and vector table in RAM, so it keeps
  * running while bank 1 is busy, facts 8.4) into a ring buffer of byte |
  * flags; a parity or framing error is attached to its byte, an overrun
@@ -7,6 +12,7 @@
  */
 #include <stdbool.h>
 
+#include "boot/layout.h"
 #include "boot/serial.h"
 #include "h7flash/io.h"
 #include "hw.h"
@@ -36,6 +42,10 @@ H7F_RAMFUNC void USART3_IRQHandler(void)
 			v |= BOOT_SER_PE;
 		if (isr & (USART_ISR_FE | USART_ISR_NE))
 			v |= BOOT_SER_FE;
+		if (isr & USART_ISR_ABRE) {
+			v |= BOOT_SER_FE;       /* not measurable: measure the next byte */
+			USART_RQR = USART_RQR_ABRRQ;
+		}
 		USART_ICR = USART_ISR_PE | USART_ISR_FE | USART_ISR_NE;
 		if (next == ring_tail) {
 			ore_count++;
@@ -54,13 +64,29 @@ static void set_cr1(enum boot_ser_format f)
 
 	if (f == BOOT_SER_8E1)
 		cr1 |= USART_CR1_M0 | USART_CR1_PCE; /* 9-bit word: 8 data + even parity */
-	USART_CR2 = f == BOOT_SER_8N2 ? (2u << 12) : 0u; /* STOP: 2 or 1 */
+	/* Auto-baud stays armed until it has measured a byte. */
+	uint32_t abr = (USART_ISR & USART_ISR_ABRF) ? 0u : (USART_CR2 & USART_CR2_ABREN);
+
+	USART_CR2 = (f == BOOT_SER_8N2 ? (2u << 12) : 0u) | abr; /* STOP: 2 or 1 */
 	USART_CR1 = cr1;
 	USART_CR1 = cr1 | USART_CR1_UE;
 }
 
+/* The rate handed over by the previous run, or the default. */
+static uint32_t handoff_baud(void)
+{
+	volatile uint32_t *h = (volatile uint32_t *)BOOT_HANDOFF_BAUD_ADDR;
+	uint32_t b = h[0];
+
+	if (h[1] == ~b && b >= BOOT_BAUD_MIN && b <= BOOT_BAUD_MAX)
+		return b;
+	return BOOT_BAUD;
+}
+
 void usart_init(void)
 {
+	uint32_t baud = handoff_baud();
+
 	RCC_AHB4ENR |= RCC_AHB4ENR_GPIODEN;
 	RCC_APB1LENR |= RCC_APB1LENR_USART3EN;
 	(void)RCC_APB1LENR;
@@ -70,9 +96,9 @@ void usart_init(void)
 	GPIOD_PUPDR = (GPIOD_PUPDR & ~(0xFu << 16)) | (0x1u << 18);
 	GPIOD_MODER = (GPIOD_MODER & ~(0xFu << 16)) | (0xAu << 16);
 	USART_CR1 = 0;
-	USART_CR2 = 0;
+	USART_CR2 = USART_CR2_ABREN;
 	USART_CR3 = USART_CR3_EIE;
-	USART_BRR = (BOOT_PCLK1_HZ + BOOT_BAUD / 2u) / BOOT_BAUD;
+	USART_BRR = (BOOT_PCLK1_HZ + baud / 2u) / baud;
 	ring_head = ring_tail = 0;
 	/* Error flags only: clearing TC (TCCF) would hold TC at 0 until the
 	 * first byte is sent, and drain() would wait for nothing. */
@@ -97,7 +123,14 @@ static void drain(void)
 
 void usart_deinit(void)
 {
+	volatile uint32_t *h = (volatile uint32_t *)BOOT_HANDOFF_BAUD_ADDR;
+	uint32_t brr = USART_BRR & 0xFFFFu;
+
 	drain();
+	if (brr >= 16u) {
+		h[0] = BOOT_PCLK1_HZ / brr;
+		h[1] = ~h[0];
+	}
 	NVIC_ICER(USART3_IRQn / 32u) = 1u << (USART3_IRQn % 32u);
 	USART_CR1 = 0;
 	RCC_APB1LRSTR |= RCC_APB1LENR_USART3EN;

@@ -62,4 +62,14 @@
 #define BOOT_HANDOFF_ADDR  0x20003FF0u
 #define BOOT_HANDOFF_ENTER 0xB007E17Eu  /* stay in the bootloader */
 
+/*
+ * The host's line rate, {baud, ~baud}, in the same no-init words: the
+ * bootloader measures it (USART auto-baud on the host's first byte) and
+ * writes it before every jump and reset, so the next bootloader run and
+ * the application talk at the rate the host uses.
+ */
+#define BOOT_HANDOFF_BAUD_ADDR 0x20003FF8u
+#define BOOT_BAUD_MIN      1200u
+#define BOOT_BAUD_MAX      12500000u
+
 #endif /* BOOT_LAYOUT_H */
