@@ -1,8 +1,8 @@
 /*
  * h7app: the example application the bootloader installs. Runs on the
  * reset clock (HSI 64 MHz: the bootloader hands over with the clock tree
- * back in its reset state), prints its banner on USART3 (115200 8N1,
- * polled), keeps IWDG1 refreshed (the bootloader started it), and returns
+ * back in its reset state), prints its banner on USART3 (8N1, polled, at
+ * the rate the bootloader measured, else 115200), keeps IWDG1 refreshed (the bootloader started it), and returns
  * to the bootloader when the host sends 'b': handoff words at
  * BOOT_HANDOFF_ADDR, then a system reset.
  */
@@ -68,8 +68,15 @@ __attribute__((noreturn)) static void app_main(void)
 	(void)RCC_APB1LENR;
 	GPIOD_AFRH = (GPIOD_AFRH & ~0xFFu) | 0x77u;
 	GPIOD_MODER = (GPIOD_MODER & ~(0xFu << 16)) | (0xAu << 16);
+	/* The host's rate as the bootloader measured it (auto-baud), else
+	 * 115200; HSI 64 MHz kernel clock. */
+	volatile uint32_t *hb = (volatile uint32_t *)BOOT_HANDOFF_BAUD_ADDR;
+	uint32_t baud = 115200u;
+
+	if (hb[1] == ~hb[0] && hb[0] >= BOOT_BAUD_MIN && hb[0] <= BOOT_BAUD_MAX)
+		baud = hb[0];
 	USART_CR1 = 0;
-	USART_BRR = (64000000u + 57600u) / 115200u;   /* HSI 64 MHz kernel clock */
+	USART_BRR = (64000000u + baud / 2u) / baud;
 	USART_CR1 = (1u << 2) | (1u << 3) | 1u;        /* RE, TE, UE: 8N1 */
 	puts_(banner);
 	for (;;) {
