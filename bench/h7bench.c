@@ -173,6 +173,11 @@ struct obs {
      * program done, inside the window. */
     uint64_t t_erase0, t_prog0, t_prog_end;
 
+    /* Host bytes that came after the board had given up waiting for them
+     * (the client was slower than --host-wait-ms of wall time): stamped at
+     * the board's present time, so the figures depend on the host. */
+    uint64_t late, late_first_ns;
+
     /* Host turnarounds: host bytes that follow board output. */
     uint64_t turnaround_ns;
     uint64_t last_rx, tx_at_last_rx, turns;
@@ -289,6 +294,11 @@ static void trace_line(char *l)
         flash_event(p, st.time_ns, st.insns);
         return;
     }
+    if (strncmp(p, "host byte arrived late", 22) == 0 && in_window()) {
+        if (!O.late++)
+            O.late_first_ns = st.time_ns;
+        return;
+    }
     if (!O.s0.taken) {
         if (strstr(p, "first contact with the host")) {
             snap(&O.s0);
@@ -379,6 +389,9 @@ static void write_result(FILE *f, enum vb_stop why)
             (unsigned long long)(z->stall_ns - a->stall_ns),
             (unsigned long long)(z->idle_ns - a->idle_ns), (unsigned long long)(z->insns - a->insns));
     fprintf(f, "boot_core_hz=%u\n", O.boot_hz);
+    fprintf(f, "late_host_bytes=%llu\n", (unsigned long long)O.late);
+    if (O.late)
+        fprintf(f, "late_first_ns=%llu\n", (unsigned long long)O.late_first_ns);
     fprintf(f, "turnarounds=%llu\nturnaround_ns=%llu\n", (unsigned long long)O.turns,
             (unsigned long long)(O.turns * O.turnaround_ns));
     static const char *const kn[3] = { "program", "erase", "other" };
@@ -409,6 +422,7 @@ static int cmd_board(int argc, char **argv)
         { "turnaround-us", required_argument, 0, 't' },
         { "host-wait-ms", required_argument, 0, 'w' },
         { "host-gap-ms", required_argument, 0, 'g' },
+        { "host-idle-ms", required_argument, 0, 'i' },
         { "max-time-ms", required_argument, 0, 'x' },
         { "app-vtor", required_argument, 0, 'v' },
         { "ready", required_argument, 0, 'r' },
@@ -425,6 +439,7 @@ static int cmd_board(int argc, char **argv)
         case 't': cfg.turnaround_ns = num(optarg, "--turnaround-us") * 1000u; break;
         case 'w': cfg.host_wait_ms = (unsigned)num(optarg, "--host-wait-ms"); break;
         case 'g': cfg.host_gap_ms = (unsigned)num(optarg, "--host-gap-ms"); break;
+        case 'i': cfg.host_idle_ms = (unsigned)num(optarg, "--host-idle-ms"); break;
         case 'x': cfg.max_time_ns = num(optarg, "--max-time-ms") * 1000000ull; break;
         case 'v': O.app_vtor = (uint32_t)num(optarg, "--app-vtor"); break;
         case 'r': O.ready = optarg; break;
@@ -436,7 +451,7 @@ static int cmd_board(int argc, char **argv)
     }
     if (optind + 1 != argc) {
         fprintf(stderr, "usage: h7bench board [--pty-link F] [--flash F] [--turnaround-us N]\n"
-                        "       [--host-wait-ms N] [--host-gap-ms N] [--max-time-ms N]\n"
+                        "       [--host-wait-ms N] [--host-gap-ms N] [--host-idle-ms N] [--max-time-ms N]\n"
                         "       [--app-vtor A] [--ready F] [--banner F] [--result F] [--expect-baud B]\n"
                         "       BOOT.elf\n");
         return 2;
