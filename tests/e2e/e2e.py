@@ -131,9 +131,12 @@ class Board:
             raise Fail(f"{argv[0]} did not finish in {timeout} s")
         return r
 
-    def run_piped(self, argv, timeout=600, cwd=None):
+    def run_piped(self, argv, timeout=600, cwd=None, kill_after=None):
         """Run lrzsz-style clients on pipes, copying bytes to and from the
-        pty; the exchange is logged to transcript.txt in the work dir."""
+        pty; the exchange is logged to transcript.txt in the work dir.
+        kill_after: kill the client once it has sent that many bytes
+        (returncode -9)."""
+        sent = 0
         p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, cwd=cwd)
         out_fd, err_fd = p.stdout.fileno(), p.stderr.fileno()
@@ -159,6 +162,12 @@ class Board:
                     if x:
                         log.write(f"{time.time() - t0:8.3f} host {x.hex()} ({len(x)})\n")
                         os.write(self.fd, x)
+                        sent += len(x)
+                        if kill_after is not None and sent >= kill_after:
+                            p.kill()
+                            p.wait()
+                            log.write(f"{time.time() - t0:8.3f} killed after {sent} bytes\n")
+                            return subprocess.CompletedProcess(argv, -9, b"", err)
                 if err_fd in r:
                     try:
                         err += os.read(err_fd, 65536)
