@@ -19,9 +19,12 @@
  *                 stamped at that instant);
  *         t_app   the application sets VTOR to --app-vtor (0x08040000);
  *         t_ban   the application enables its USART to print the banner.
- *       Between t0 and t_ban: bytes each way, CPU stall, instructions,
- *       erase and program time per bank (from the model's operation
- *       events), the PSIZE of the first program operation, and the
+ *       The duration is taken from the board's stamp of the host's first
+ *       byte (vb_stats.first_rx_ns) to t_ban.
+ *       Between t0 and t_ban: bytes and frame times each way, CPU stall,
+ *       instructions, the instants of the first erase, first program and
+ *       last program, erase and program time per bank (from the model's
+ *       operation events), the PSIZE of the first program operation, and the
  *       driver's CPU cycles per flash word (instructions between the end of
  *       one program operation and the start of the next in the same bank,
  *       when that gap is under 50 us: the driver streaming a block). The
@@ -29,7 +32,8 @@
  *       --max-time-ms; the figures are then written to --result FILE.
  *       Host turnarounds: received bytes that follow board output (each
  *       one held a turnaround by the board's host model), counted from the
- *       RX interrupt entries in the trace.
+ *       RX interrupt entries in the trace; host bytes stamped late (the
+ *       client answered after the board stopped waiting for it).
  *       --ready FILE is created at first contact: start the client then;
  *       --banner FILE when the application starts its banner.
  *       --expect-baud B stops the board at the first array operation when
