@@ -280,6 +280,7 @@ def one(cfg, env, work):
                    "--turnaround-us", str(turn), "--host-wait-ms", str(HOST_WAIT_MS),
                    "--host-idle-ms", str(HOST_IDLE_MS),
                    "--max-time-ms", str(cfg["max_time_ms"]), "--expect-baud", str(baud),
+                   "--host-baud", str(baud),
                    env["boot"]], stdout=log, stderr=log)
     res = dict(cfg)
     hp = None
@@ -376,15 +377,17 @@ def emulator_speed(env):
     if not os.path.exists(fw):
         return None
     r = subprocess.run([env["vboard"], fw], capture_output=True, text=True, timeout=300)
+    insns, secs_ = None, None
     for tok in r.stderr.split():
         if tok.startswith("insns="):
             insns = int(tok[6:])
-        if tok.startswith("wall="):
-            wall = float(tok[5:])
-    try:
-        return insns / wall
-    except (NameError, ZeroDivisionError):
+        if tok.startswith("wall=") and secs_ is None:
+            secs_ = float(tok[5:].rstrip("s"))
+        if tok.startswith("cpu="):
+            secs_ = float(tok[4:].rstrip("s"))   # host CPU seconds: load does not matter
+    if not insns or not secs_:
         return None
+    return insns / secs_
 
 
 def fw_sizes(env):
@@ -438,6 +441,11 @@ def figures(res, lim):
     return f
 
 
+def lkey(r):
+    """The limit that applies to a measured run: its size, rate and frame bits."""
+    return (r["size"], r["baud"], int(r["board"].get("link_frame_bits") or 10))
+
+
 def fmt_s(x):
     return f"{x:.2f}" if x < 100 else f"{x:.1f}"
 
@@ -456,7 +464,7 @@ def table(results, limits, sizes, bauds, clients):
                 if "na" in r:
                     lines.append(head + f"| n/a ({r['na']}) |" + " |" * 10)
                     continue
-                f = figures(r, limits[(size, baud)])
+                f = figures(r, limits[lkey(r)])
                 turn = fmt_s(f["turn"]) if "turn" in f else "n/a"
                 late = " (host late)" if int(r["board"].get("late_host_bytes", 0)) else ""
                 lines.append(head + f"| {fmt_s(f['t'])}{late} | {f['kib_s']:.1f} | {fmt_s(f['limit'])} "
@@ -470,7 +478,8 @@ def limit_text(limits, sizes, bauds):
     any_l = next(iter(limits.values()))
     lines = [
         "limit = max(wire, bank 1, bank 2)   (the two banks erase and program in parallel)",
-        "  wire   = frame_bits x S / B        (10 bits per byte in 8N1, 11 in 8E1)",
+        "  wire   = frame_bits x S / B        (10 bits per byte in 8N1, 11 in 8E1 or 8N2;",
+        "                                     the frame format the session ran in)",
         "  bank n = sectors_n x t_sector_erase + words_n x t_program_word",
         "           (sectors and 32-byte flash words of the image in bank n)",
         f"  from the model (h7sim_durations, {any_l['timing']} timing, PSIZE {any_l['psize']}"
@@ -479,16 +488,15 @@ def limit_text(limits, sizes, bauds):
         f" t_sector_erase = {int(any_l['sector_erase_ns']) / 1e6:.1f} ms",
         f"  image at 0x{APP_BASE:08x}",
         "",
-        "| S bytes | B baud | wire s | bank 1: sectors, words, s | bank 2: sectors, words, s | limit s | bound |",
-        "|---|---|---|---|---|---|---|",
+        "| S bytes | B baud | frame bits | wire s | bank 1: sectors, words, s | bank 2: sectors, words, s | limit s | bound |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for size in sizes:
-        for baud in bauds:
-            l = limits[(size, baud)]
-            lines.append(f"| {size} | {baud} | {secs(l['wire_ns']):.3f} "
-                         f"| {l['bank1_sectors']}, {l['bank1_words']}, {secs(l['bank1_ns']):.3f} "
-                         f"| {l['bank2_sectors']}, {l['bank2_words']}, {secs(l['bank2_ns']):.3f} "
-                         f"| {secs(l['limit_ns']):.3f} | {l['bound']} |")
+    for (size, baud, bits) in sorted(limits):
+        l = limits[(size, baud, bits)]
+        lines.append(f"| {size} | {baud} | {bits} | {secs(l['wire_ns']):.3f} "
+                     f"| {l['bank1_sectors']}, {l['bank1_words']}, {secs(l['bank1_ns']):.3f} "
+                     f"| {l['bank2_sectors']}, {l['bank2_words']}, {secs(l['bank2_ns']):.3f} "
+                     f"| {secs(l['limit_ns']):.3f} | {l['bound']} |")
     return "\n".join(lines)
 
 
@@ -513,7 +521,7 @@ def bounds_text(results, limits):
         if not rs:
             continue
         r = max(rs, key=lambda r: (r["size"], -r["baud"]))
-        lim = limits[(r["size"], r["baud"])]
+        lim = limits[lkey(r)]
         f = figures(r, lim)
         wire = f["wire_h2d"] + f["wire_d2h"]
         turn = f.get("turn", 0.0)
@@ -653,7 +661,13 @@ def main():
         if p >= 0:
             psize = p
             break
-    limits = {(s, b): limit_for(env, s, b, psize) for s in sizes for b in bauds}
+    # The wire term uses the frame format the session ran in (the bootloader
+    # answers AN3155 in 8N2 when the host is 8N1: 11 bits, as 8E1).
+    fbits = {(s, b): {10} for s in sizes for b in bauds}
+    for (c, s_, b), r in results.items():
+        if "na" not in r:
+            fbits[(s_, b)].add(int(r["board"].get("link_frame_bits") or 10))
+    limits = {(s, b, n): limit_for(env, s, b, psize, n) for s in sizes for b in bauds for n in sorted(fbits[(s, b)])}
     for l in limits.values():
         for k in list(l):
             if k.endswith("_ns"):
@@ -661,6 +675,8 @@ def main():
 
     ok = [r for r in done if "na" not in r]
     emu_runs = sum(int(r["board"]["insns_total"]) for r in ok) / max(
+        sum(float(r["board"].get("cpu_s") or r["board"]["wall_s"]) for r in ok), 1e-9)
+    emu_wall = sum(int(r["board"]["insns_total"]) for r in ok) / max(
         sum(float(r["board"]["wall_s"]) for r in ok), 1e-9)
     emu_fw = emulator_speed(env)
     cyc = sorted(int(r["board"]["driver_cycles_per_word"]) for r in ok if "driver_cycles_per_word" in r["board"])
@@ -673,10 +689,10 @@ def main():
     tab = table(results, limits, sizes, bauds, clients)
     lim = limit_text(limits, sizes, bauds)
     extra = []
-    extra.append(f"- Emulator speed: {emu_fw / 1e6:.1f} M guest instructions per host second (fw_speed, "
-                 "compute-bound)" if emu_fw else "- Emulator speed (fw_speed): n/a (tests/fw/fw_speed.elf not built)")
-    extra.append(f"- Emulator speed over the benchmark runs: {emu_runs / 1e6:.1f} M instructions per host "
-                 "second (includes waiting for the clients)")
+    extra.append(f"- Emulator speed: {emu_fw / 1e6:.0f} M guest instructions per host CPU second (tests/fw "
+                 "fw_speed: a CRC loop)" if emu_fw else "- Emulator speed (fw_speed): n/a (tests/fw/fw_speed.elf not built)")
+    extra.append(f"- Emulator speed over the benchmark runs: {emu_runs / 1e6:.1f} M guest instructions per host "
+                 f"CPU second ({emu_wall / 1e6:.1f} M per wall second: the boards mostly wait for the clients)")
     if cyc:
         extra.append(f"- Driver CPU cycles per programmed flash word: {cyc[len(cyc) // 2]} (median over "
                      f"{len(cyc)} runs, range {cyc[0]}-{cyc[-1]}; instructions from the end of one program "

@@ -37,7 +37,9 @@
  *       --ready FILE is created at first contact: start the client then;
  *       --banner FILE when the application starts its banner.
  *       --expect-baud B stops the board at the first array operation when
- *       the bootloader's USART3 does not run at B (+-3 %).
+ *       the bootloader's USART3 does not run at B (+-3 %); --host-baud B
+ *       gives the host its own line rate (vboard: the bootloader follows it
+ *       by USART auto-baud on the host's first byte).
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -156,7 +158,7 @@ struct obs {
     struct snap s0, s_app, s_ban;
     bool app;                       /* the application set its VTOR */
     uint32_t link_baud;             /* bootloader's USART3 rate, last seen */
-    unsigned link_bits;             /* 10 (8N1) or 11 (8E1), last seen */
+    unsigned link_bits;             /* bits per frame: 10 (8N1), 11 (8E1, 8N2), last seen */
     int psize;                      /* PSIZE of the first program operation (-1: none) */
     uint32_t boot_hz;               /* bootloader's core clock, last seen */
     uint32_t expect_baud;           /* stop when the link runs at another rate (0: any) */
@@ -234,7 +236,7 @@ static void flash_event(const char *p, uint64_t now, uint64_t insns)
         /* The first array operation of the update: the link rate is settled. */
         if (O.expect_baud && in_window() && !O.error[0] &&
             (O.link_baud * 100ull < O.expect_baud * 97ull || O.link_baud * 100ull > O.expect_baud * 103ull)) {
-            snprintf(O.error, sizeof O.error, "link ran at %u baud, not %u (no auto-baud)",
+            snprintf(O.error, sizeof O.error, "link ran at %u baud, not the host's %u",
                      O.link_baud, O.expect_baud);
             vb_request_stop(O.b, VB_STOP_FW_FAIL);
         }
@@ -320,8 +322,13 @@ static void trace_line(char *l)
             O.link_baud = st.baud;
             O.boot_hz = st.core_hz;
         }
-        if (strncmp(p, "USART3 CR1 = ", 13) == 0 && sscanf(p + 13, "0x%x", &v) == 1 && (v & 1u))
-            O.link_bits = strstr(p, "E1)") || strstr(p, "O1)") ? 11 : 10;
+        /* "USART3 CR1 = 0x... (8E1, FIFO)": start + data + parity + stop bits. */
+        unsigned data, stop;
+        char par;
+        const char *fmt = strchr(p, '(');
+        if (strncmp(p, "USART3 CR1 = ", 13) == 0 && sscanf(p + 13, "0x%x", &v) == 1 && (v & 1u) && fmt &&
+            sscanf(fmt, "(%1u%c%1u", &data, &par, &stop) == 3)
+            O.link_bits = 1 + data + (par != 'N') + stop;
         return;
     }
     if (!O.s_ban.taken && strncmp(p, "USART3 CR1 = ", 13) == 0 &&
@@ -357,7 +364,8 @@ static void write_result(FILE *f, enum vb_stop why)
     struct vb_stats end;
     vb_get_stats(O.b, &end);
     fprintf(f, "stop=%s\n", vb_stop_name(why));
-    fprintf(f, "wall_s=%.6f\ninsns_total=%llu\n", end.wall_s, (unsigned long long)end.insns);
+    fprintf(f, "wall_s=%.6f\ncpu_s=%.6f\ninsns_total=%llu\n", end.wall_s, end.cpu_s,
+            (unsigned long long)end.insns);
     fprintf(f, "uart_ore=%llu\n", (unsigned long long)end.uart_ore);
     if (O.error[0]) {
         fprintf(f, "error=%s\n", O.error);
@@ -433,6 +441,7 @@ static int cmd_board(int argc, char **argv)
         { "banner", required_argument, 0, 'n' },
         { "result", required_argument, 0, 'o' },
         { "expect-baud", required_argument, 0, 'e' },
+        { "host-baud", required_argument, 0, 'b' },
         { 0, 0, 0, 0 },
     };
     int c;
@@ -450,6 +459,7 @@ static int cmd_board(int argc, char **argv)
         case 'n': O.banner = optarg; break;
         case 'o': result = optarg; break;
         case 'e': O.expect_baud = (uint32_t)num(optarg, "--expect-baud"); break;
+        case 'b': cfg.host_baud = (uint32_t)num(optarg, "--host-baud"); break;
         default: return 2;
         }
     }
@@ -457,6 +467,7 @@ static int cmd_board(int argc, char **argv)
         fprintf(stderr, "usage: h7bench board [--pty-link F] [--flash F] [--turnaround-us N]\n"
                         "       [--host-wait-ms N] [--host-gap-ms N] [--host-idle-ms N] [--max-time-ms N]\n"
                         "       [--app-vtor A] [--ready F] [--banner F] [--result F] [--expect-baud B]\n"
+                        "       [--host-baud B]\n"
                         "       BOOT.elf\n");
         return 2;
     }
