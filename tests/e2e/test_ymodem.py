@@ -137,7 +137,9 @@ def test_sb_abort_midway(env, work):
     with open(env["app"], "rb") as f:
         app = f.read()
     p = os.path.join(work, "big.bin")
-    image(p, 200000, 7, head=app)
+    # Large enough that sb cannot finish before it is killed (4 s of wall
+    # time), however fast the machine: 1.5 MB is 130 s of virtual line time.
+    image(p, 1500000, 7, head=app)
     b = Board(env["vboard"], env["boot"], work, extra=SLOW_HOST)
     try:
         menu(b)
