@@ -6,6 +6,7 @@ board, against the physical limit computed from the flash model.
              [--sizes 64K,768K,1792K] [--bauds 115200,921600,2000000]
              [--clients sb,stm32flash,stm32flash-v,h7iap] [--jobs 2]
              [--timeout S] [--repeat N] [--json FILE] [--split] [--require-ok]
+             [--from-json FILE]
 
 One configuration = one fresh board (bench/h7bench board: the bootloader,
 an erased application area, USART3 on a pty), one client run as a user
@@ -513,37 +514,45 @@ CLIENT_HOW = {
 }
 
 
-def bounds_text(results, limits):
-    """What bounds each client: the largest image at the lowest rate it ran."""
-    out = []
-    for c in CLIENTS:
-        rs = [r for (cc, s, b), r in results.items() if cc == c and "na" not in r]
-        if not rs:
-            continue
-        r = max(rs, key=lambda r: (r["size"], -r["baud"]))
-        lim = limits[lkey(r)]
-        f = figures(r, lim)
-        wire = f["wire_h2d"] + f["wire_d2h"]
-        turn = f.get("turn", 0.0)
-        flash = f["erase"] + f["program"]
-        exposed = f["t"] - wire - turn
-        if flash > 0 and exposed >= 0.8 * flash:
-            verdict = ("the flash work is not overlapped with the transfer (stop-and-wait: the "
-                       "host waits while the device erases and programs)")
-        elif flash > 0 and exposed >= 0.2 * flash:
-            verdict = "part of the flash work overlaps the transfer, part adds to it"
-        else:
-            verdict = "the flash work is hidden behind the transfer"
-        lb = lim["bound"]
-        out.append(
-            f"**{CLIENT_LABEL[c]}** ({CLIENT_HOW[c]}). {SIZE_LABEL.get(r['size'], r['size'])} at "
-            f"{r['baud']} baud: {fmt_s(f['t'])} s, {f['ratio']:.2f} x the limit "
-            f"({fmt_s(f['limit'])} s, bound by {'the wire' if lb == 'wire' else lb.replace('bank', 'bank ')}). "
+def describe(r, lim):
+    """One measured run in words: where its time went."""
+    f = figures(r, lim)
+    wire = f["wire_h2d"] + f["wire_d2h"]
+    turn = f.get("turn", 0.0)
+    flash = f["erase"] + f["program"]
+    exposed = f["t"] - wire - turn
+    if flash > 0 and exposed >= 0.8 * flash:
+        verdict = ("the flash work is not overlapped with the transfer (stop-and-wait: the host "
+                   "waits while the device erases and programs)")
+    elif flash > 0 and exposed >= 0.2 * flash:
+        verdict = "part of the flash work overlaps the transfer, part adds to it"
+    else:
+        verdict = "the flash work is hidden behind the transfer"
+    lb = lim["bound"]
+    return (f"{SIZE_LABEL.get(r['size'], r['size'])} at {r['baud']} baud: {fmt_s(f['t'])} s, "
+            f"{f['ratio']:.2f} x the limit ({fmt_s(f['limit'])} s, bound by "
+            f"{'the wire' if lb == 'wire' else lb.replace('bank', 'bank ') + ' erase + program'}). "
             f"Wire {fmt_s(wire)} s ({100 * wire / f['t']:.0f} %, {f['wire_per_byte']:.3f} bytes per payload "
             f"byte), host turnarounds {fmt_s(turn)} s ({100 * turn / f['t']:.0f} %, {f.get('turns', 0)} of them); "
             f"the remaining {fmt_s(exposed)} s compare with {fmt_s(flash)} s of flash work (erase "
             f"{fmt_s(f['erase'])} s, program {fmt_s(f['program'])} s, both banks added) and the CPU: "
             f"{verdict}.")
+
+
+def bounds_text(results, limits):
+    """What bounds each client: the largest image at the lowest and at the
+    highest rate it ran."""
+    out = []
+    for c in CLIENTS:
+        rs = [r for (cc, s, b), r in results.items() if cc == c and "na" not in r]
+        if not rs:
+            continue
+        big = max(r["size"] for r in rs)
+        rs = sorted((r for r in rs if r["size"] == big), key=lambda r: r["baud"])
+        text = f"**{CLIENT_LABEL[c]}** ({CLIENT_HOW[c]}). " + describe(rs[0], limits[lkey(rs[0])])
+        if len(rs) > 1:
+            text += " " + describe(rs[-1], limits[lkey(rs[-1])])
+        out.append(text)
     return "\n\n".join(out)
 
 
@@ -564,6 +573,8 @@ def main():
                          "counted turnaround time against the difference")
     ap.add_argument("--retries", type=int, default=1,
                     help="run a configuration again when its client failed (default 1)")
+    ap.add_argument("--from-json", metavar="FILE",
+                    help="no runs: report the figures saved by an earlier --json FILE")
     ap.add_argument("--work")
     ap.add_argument("--require-ok", action="store_true",
                     help="exit 2 when a configuration is n/a (tests/bench)")
@@ -595,6 +606,29 @@ def main():
         if c in ("sb", "stm32flash", "stm32flash-v") and not shutil.which(c.split("-")[0]):
             sys.exit(f"bench: {c.split('-')[0]} is not installed (scripts/deps.sh)")
 
+    if a.from_json:
+        with open(a.from_json) as f:
+            saved = json.load(f)
+        done, wall, jobs = saved["results"], saved.get("wall_s"), saved["results"]
+        sizes = sorted({r["size"] for r in done})
+        bauds = sorted({r["baud"] for r in done})
+        clients = [c for c in CLIENTS if any(r["client"] == c for r in done)]
+        a.jobs = saved.get("jobs", a.jobs)
+        a.stamp = tuple(saved.get("stamp") or stamp())
+    else:
+        a.stamp = stamp()
+        done, wall, jobs = run_all(a, env, sizes, bauds, clients)
+    return report(a, env, done, wall, jobs, sizes, bauds, clients)
+
+
+def stamp():
+    """The commit and the date of a run, taken when it starts."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip() or "unknown"
+    return commit, datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def run_all(a, env, sizes, bauds, clients):
     work = a.work or tempfile.mkdtemp(prefix="h7bench.")
     jobs = []
     for rep in range(a.repeat):
@@ -628,7 +662,13 @@ def main():
         if not a.work:
             shutil.rmtree(work, ignore_errors=True)
     wall = time.monotonic() - t_start
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"results": done, "wall_s": wall, "jobs": a.jobs, "stamp": a.stamp}, f, indent=1)
+    return done, wall, jobs
 
+
+def report(a, env, done, wall, jobs, sizes, bauds, clients):
     # Main results (turnaround as configured, first repetition), split from
     # the runs with no turnaround, determinism across repetitions.
     results, zero, reps = {}, {}, {}
@@ -683,9 +723,7 @@ def main():
     hz = next((int(r["board"]["boot_core_hz"]) for r in ok if r["board"].get("boot_core_hz")), 0)
     sizes_fw = fw_sizes(env)
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip() or "unknown"
-    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    commit, date = a.stamp
     tab = table(results, limits, sizes, bauds, clients)
     lim = limit_text(limits, sizes, bauds)
     extra = []
@@ -713,16 +751,13 @@ def main():
     extra.append(f"- Determinism: {det}")
     if split_check:
         extra.append("- Turnaround check (runs with --turnaround-us 0): " + "; ".join(split_check))
-    extra.append(f"- This run: {len(jobs)} board runs, {a.jobs} at a time, {wall:.0f} s wall")
+    extra.append(f"- This run: {len(jobs)} board runs, {a.jobs} at a time, "
+                 + (f"{wall:.0f} s wall" if wall is not None else "wall time not recorded"))
 
     text = (f"bench {date}, commit {commit}\n\n"
             f"Virtual seconds from the client's first byte to the application's banner "
             f"(turnaround {TURNAROUND_US} us)\n\n{tab}\n\nLimit\n\n{lim}\n\n" + "\n".join(extra) + "\n")
     print(text)
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump({"results": [dict(r, key=None) for r in done], "nondeterministic": nondet},
-                      f, indent=1, default=str)
     if a.out:
         write_doc(a.out, date, commit, tab, lim, extra, bounds_text(results, limits))
     if nondet:
