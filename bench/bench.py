@@ -253,9 +253,11 @@ def tail_text(b, n=120):
     return (s[-1] if s else "")[-n:]
 
 
-def run_client(argv, timeout, board, **kw):
-    """Run a client; the board stopping first (wrong link rate, limit) ends it."""
-    p = spawn(argv, stderr=subprocess.PIPE, **kw)
+def run_client(argv, timeout, board, errlog, **kw):
+    """Run a client; the board stopping first (wrong link rate, limit) ends it.
+    Its stderr goes to errlog (a file: a chatty client never blocks)."""
+    with open(errlog, "wb") as ef:
+        p = spawn(argv, stderr=ef, **kw)
     t0 = time.monotonic()
     board_gone = None
     try:
@@ -267,8 +269,8 @@ def run_client(argv, timeout, board, **kw):
                 if time.monotonic() - board_gone > 3:
                     raise NA("board stopped during the transfer")
             time.sleep(0.05)
-        err = p.stderr.read() if p.stderr else b""
-        return p.returncode, err
+        with open(errlog, "rb") as ef:
+            return p.returncode, ef.read()
     finally:
         reap(p, signal.SIGKILL)
 
@@ -326,7 +328,8 @@ def one(cfg, env, work):
                 # Virtual time does not depend on it.
                 argv = [env["h7iap"], "--port", pty, "--baud", str(baud), "-t", "30000", "-q",
                         "flash", "--go", img]
-            rc, err = run_client(argv, timeout, board, stdout=subprocess.DEVNULL)
+            rc, err = run_client(argv, timeout, board, os.path.join(work, "client.err"),
+                                 stdout=subprocess.DEVNULL)
             if rc != 0:
                 raise NA(f"{os.path.basename(argv[0])} exit {rc}: {tail_text(err)}")
         if hp and baud == APP_BAUD:
