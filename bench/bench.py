@@ -554,6 +554,53 @@ def describe(r, lim):
             f"{verdict}.")
 
 
+def summary_text(results, limits, cyc, hz):
+    """The lesson of the table in a few sentences, from the figures."""
+    ok = [r for r in results.values() if "na" not in r]
+    if not ok:
+        return ""
+    big = max(r["size"] for r in ok)
+    bauds = sorted({r["baud"] for r in ok if r["size"] == big})
+    out = []
+    for b in (bauds[0], bauds[-1]) if len(bauds) > 1 else bauds[:1]:
+        rs = sorted((r for r in ok if r["size"] == big and r["baud"] == b),
+                    key=lambda r: figures(r, limits[lkey(r)])["ratio"])
+        parts = ", ".join(f"{CLIENT_LABEL[r['client']]} {figures(r, limits[lkey(r)])['ratio']:.2f}" for r in rs)
+        lims = sorted({lkey(r)[2]: limits[lkey(r)] for r in rs}.items())
+        what = ", ".join(f"{fmt_s(secs(l['limit_ns']))} s with {n}-bit frames" for n, l in lims) \
+            if len({l["limit_ns"] for _, l in lims}) > 1 else f"{fmt_s(secs(lims[0][1]['limit_ns']))} s"
+        lb = lims[0][1]["bound"]
+        out.append(f"{SIZE_LABEL.get(big, big)} at {b} baud (limit {what}, "
+                   f"{'the wire' if lb == 'wire' else 'the flash of ' + lb.replace('bank', 'bank ')}): "
+                   f"x limit {parts}.")
+    r_big = [r for r in ok if r["size"] == big]
+    r_hi = [r for r in r_big if r["baud"] == bauds[-1]]
+    an = [r for r in r_hi if r["client"] in ("stm32flash", "h7iap")]
+    ym = [r for r in r_hi if r["client"] == "sb"]
+    text = " ".join(out)
+    fs = [figures(r, limits[lkey(r)]) for r in r_big]
+    serial = [f["t"] - f["wire_h2d"] - f["wire_d2h"] - f.get("turn", 0.0) >= 0.8 * (f["erase"] + f["program"])
+              for f in fs]
+    if fs and all(serial):
+        fl = fs[0]["erase"] + fs[0]["program"]
+        text += (f" No client overlaps the flash work with the transfer: for {SIZE_LABEL.get(big, big)} its "
+                 f"{fmt_s(fl)} s of erase and program (both banks) add to the wire time at every rate, while "
+                 f"the limit lets the two banks work in parallel behind the wire.")
+    if an:
+        fa = figures(an[0], limits[lkey(an[0])])
+        text += (f" AN3155's three host turnarounds per 256 bytes cost {fmt_s(fa.get('turn', 0.0))} s at any rate "
+                 f"({fa.get('turns', 0)} x 1 ms), {fa.get('turn', 0.0) / fa['limit']:.1f} x the whole limit at "
+                 f"{bauds[-1]} baud")
+        if ym:
+            text += f"; YMODEM's one per 1 KiB block costs {fmt_s(figures(ym[0], limits[lkey(ym[0])]).get('turn', 0.0))} s"
+        text += "."
+    if cyc and hz:
+        pw = int(next(iter(limits.values()))["program_word_ns"])
+        text += (f" The CPU is not a bound: the driver spends {cyc} cycles ({cyc / hz * 1e6:.1f} us) per flash "
+                 f"word against {pw / 1000:.0f} us of programming.")
+    return text
+
+
 def bounds_text(results, limits):
     """What bounds each client: the largest image at the lowest and at the
     highest rate it ran."""
@@ -776,7 +823,8 @@ def report(a, env, done, wall, jobs, sizes, bauds, clients):
             f"(turnaround {TURNAROUND_US} us)\n\n{tab}\n\nLimit\n\n{lim}\n\n" + "\n".join(extra) + "\n")
     print(text)
     if a.out:
-        write_doc(a.out, date, commit, tab, lim, extra, bounds_text(results, limits))
+        summ = summary_text(results, limits, cyc[len(cyc) // 2] if cyc else 0, hz)
+        write_doc(a.out, date, commit, tab, lim, extra, (summ + "\n\n" if summ else "") + bounds_text(results, limits))
     if nondet:
         print("bench: FAIL: figures differ between repetitions of the same configuration", file=sys.stderr)
         return 1
