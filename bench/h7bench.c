@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "h7sim.h"
@@ -493,6 +494,8 @@ static int cmd_board(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* A board never outlives the harness that started it. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     enum vb_stop why = vb_run(b);
     fflush(tr);
     vb_print_summary(b, stderr);
