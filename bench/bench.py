@@ -71,6 +71,7 @@ DETERMINISTIC = {
 
 LIVE = set()
 LIVE_LOCK = threading.Lock()
+STOP = threading.Event()
 
 
 class NA(Exception):
@@ -78,8 +79,10 @@ class NA(Exception):
 
 
 def spawn(argv, **kw):
-    p = subprocess.Popen(argv, **kw)
     with LIVE_LOCK:
+        if STOP.is_set():
+            raise NA("stopped")
+        p = subprocess.Popen(argv, **kw)
         LIVE.add(p)
     return p
 
@@ -97,7 +100,10 @@ def reap(p, sig=signal.SIGTERM, grace=10.0):
 
 
 def kill_all(*_):
+    """SIGINT/SIGTERM: no new process starts, every live one is killed; the
+    workers then see their processes gone and return."""
     with LIVE_LOCK:
+        STOP.set()
         procs = list(LIVE)
     for p in procs:
         if p.poll() is None:
@@ -107,7 +113,7 @@ def kill_all(*_):
             p.wait(5)
         except subprocess.TimeoutExpired:
             pass
-    sys.exit(130)
+    raise KeyboardInterrupt
 
 
 def baud_const(baud):
@@ -372,7 +378,7 @@ def attempts(cfg, env, work, retries):
         late = int(res["board"].get("late_host_bytes", 0) or 0)
         if "na" not in res and not late:
             break
-        if "na" in res and ("link ran at" in res["na"] or "termios" in res["na"]):
+        if STOP.is_set() or ("na" in res and ("link ran at" in res["na"] or "termios" in res["na"])):
             break
         why = res.get("na") or f"{late} host byte(s) arrived late"
         print(f"bench: {cfg['client']} {cfg['size']} B {cfg['baud']} baud: {why}; "
@@ -708,21 +714,27 @@ def run_all(a, env, sizes, bauds, clients):
     t_start = time.monotonic()
     done = []
     print(f"bench: {len(jobs)} runs, {a.jobs} at a time, work dir {work}", file=sys.stderr)
+    ex = cf.ThreadPoolExecutor(max_workers=a.jobs)
     try:
-        with cf.ThreadPoolExecutor(max_workers=a.jobs) as ex:
-            futs = {}
-            for i, j in enumerate(jobs):
-                d = os.path.join(work, f"{i:03d}-{j['client']}-{j['size']}-{j['baud']}-t{j['turnaround_us']}")
-                futs[ex.submit(attempts, j, env, d, a.retries)] = j
-            for fu in cf.as_completed(futs):
-                r = fu.result()
-                done.append(r)
-                kv = r["board"]
-                what = r.get("na") or "%.3f s virtual" % secs(duration_ns(kv))
-                print(f"bench: {r['client']:13s} {r['size']:8d} B {r['baud']:8d} baud "
-                      f"turnaround {r['turnaround_us']:4d} us: {what} "
-                      f"(wall {float(kv.get('wall_s', 0)):.1f} s)", file=sys.stderr)
+        futs = {}
+        for i, j in enumerate(jobs):
+            d = os.path.join(work, f"{i:03d}-{j['client']}-{j['size']}-{j['baud']}-t{j['turnaround_us']}")
+            futs[ex.submit(attempts, j, env, d, a.retries)] = j
+        for fu in cf.as_completed(futs):
+            r = fu.result()
+            done.append(r)
+            kv = r["board"]
+            what = r.get("na") or "%.3f s virtual" % secs(duration_ns(kv))
+            print(f"bench: {r['client']:13s} {r['size']:8d} B {r['baud']:8d} baud "
+                  f"turnaround {r['turnaround_us']:4d} us: {what} "
+                  f"(wall {float(kv.get('wall_s', 0)):.1f} s)", file=sys.stderr)
+    except KeyboardInterrupt:
+        STOP.set()
+        ex.shutdown(wait=True, cancel_futures=True)
+        print("bench: stopped", file=sys.stderr)
+        sys.exit(130)
     finally:
+        ex.shutdown(wait=True, cancel_futures=True)
         if not a.work:
             shutil.rmtree(work, ignore_errors=True)
     wall = time.monotonic() - t_start
