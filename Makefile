@@ -35,9 +35,14 @@ build-asan: deps build-arm
 build: build-arm build-host
 
 # Every test: the host build runs all of them; the sanitizer build reruns the
-# host-only unit tests (label "unit") under ASan+UBSan.
+# host-only unit tests (label "unit") under ASan+UBSan. Tests that run the
+# virtual board against a client's wall-clock timeouts (labels e2e, vboard,
+# bench) run one at a time, so two emulated boards never compete for the
+# cores of a small CI machine.
+BOARD_LABELS := e2e|vboard|bench
 test: build-host build-asan
-	ctest --test-dir $(HOST) --output-on-failure -j$(JOBS) -LE long
+	ctest --test-dir $(HOST) --output-on-failure -j$(JOBS) -LE "long|$(BOARD_LABELS)"
+	ctest --test-dir $(HOST) --output-on-failure -j1 -L "$(BOARD_LABELS)" -LE long
 	ctest --test-dir $(ASAN) --output-on-failure -j$(JOBS) -L unit -LE long
 
 test-long: build-host

@@ -267,14 +267,10 @@ static void cmd_ext_erase(struct boot_ctx *c)
 		}
 		mask |= 1u << pages[i];
 	}
-	for (unsigned p = AN3155_H7_APP_FIRST_PAGE; p < AN3155_H7_PAGES; p++) {
-		if (!(mask & (1u << p)))
-			continue;
-		rc = boot_update_erase_page(c, p);
-		if (rc) {
-			nack(c, flash_reason(rc), an3155_h7_page_addr(p));
-			return;
-		}
+	rc = boot_update_erase_pages(c, mask);
+	if (rc) {
+		nack(c, flash_reason(rc), c->last_err_addr);
+		return;
 	}
 	ack(c);
 }

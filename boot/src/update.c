@@ -123,6 +123,47 @@ int boot_update_erase_page(struct boot_ctx *c, unsigned page)
 	return 0;
 }
 
+int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask)
+{
+	unsigned first = page_of(BOOT_APP_START), end = page_of(BOOT_APP_END);
+	uint32_t app = ((1u << end) - 1u) & ~((1u << first) - 1u);
+	int rc;
+
+	if (mask & ~app)
+		return BOOT_E_RANGE;
+	if (!mask)
+		return 0;
+	rc = boot_update_begin(c, UR_LEN_UNKNOWN);
+	if (rc)
+		return rc;
+	/* One call per run of consecutive pages: the driver erases a run's
+	 * bank 1 and bank 2 parts at the same time (facts 5.1: the banks are
+	 * independent), a whole bank with one bank erase. */
+	for (unsigned p = first; p < end;) {
+		unsigned q = p;
+		uint32_t erased = 0;
+
+		if (!(mask & (1u << p))) {
+			p++;
+			continue;
+		}
+		while (q < end && (mask & (1u << q)))
+			q++;
+		if (c->pend && page_of(c->pend_addr) >= p && page_of(c->pend_addr) < q)
+			c->pend = false;
+		rc = h7f_erase_range(&c->fl_app, BOOT_FLASH_BASE + p * H7_SECTOR_SIZE,
+				     (q - p) * H7_SECTOR_SIZE, &erased);
+		c->erased_mask |= erased;
+		if (rc) {
+			c->last_err = rc;
+			c->last_err_addr = c->fl_app.last_addr;
+			return rc;
+		}
+		p = q;
+	}
+	return 0;
+}
+
 /* Program one whole word at a 32-byte aligned application address. */
 static int program_word(struct boot_ctx *c, uint32_t addr, const uint8_t *data)
 {

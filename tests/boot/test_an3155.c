@@ -344,13 +344,25 @@ static void test_erase_refusals(void **state)
 	expect_end();
 
 	/* mass and bank codes: application area only */
+	/* the whole of bank 2: one bank erase */
 	erase_special(AN3155_ERASE_BANK2, AN3155_ACK);
 	h7sim_get_stats(X.sim, &st);
-	assert_int_equal(st.sector_erases[1], 8);
+	assert_int_equal(st.bank_erases[1], 1);
+	for (unsigned s = 0; s < 8; s++)
+		assert_int_equal(st.erase_count[1][s], 1);
 	assert_int_equal(st.sector_erases[0], 0);
+	assert_int_equal(st.bank_erases[0], 0);
+	/* bank 1 sectors 2-7 and bank 2 at the same time */
+	uint64_t t0 = h7sim_now(X.sim);
 	erase_special(AN3155_ERASE_MASS, AN3155_ACK);
+	uint64_t took = h7sim_now(X.sim) - t0;
+	struct h7sim_durations d;
+	h7sim_durations(X.sim, 3, &d);
+	assert_true(took < 6 * d.sector_erase + d.bank_erase);
+	assert_true(took >= 6 * d.sector_erase);
 	h7sim_get_stats(X.sim, &st);
 	assert_int_equal(st.sector_erases[0], 6);
+	assert_int_equal(st.bank_erases[1], 2);
 	assert_int_equal(st.erase_count[0][0], 0);
 	assert_int_equal(st.erase_count[0][1], 0);
 	uint8_t now[32];

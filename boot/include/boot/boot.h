@@ -139,6 +139,10 @@ int boot_update_write(struct boot_ctx *c, uint32_t addr, const void *p, size_t n
 int boot_update_flush(struct boot_ctx *c);
 /* Erase page p (2..15) of the application area. */
 int boot_update_erase_page(struct boot_ctx *c, unsigned page);
+/* Erase the pages of mask (bit p: page p, application pages only), bank 1
+ * and bank 2 pages at the same time; on error c->last_err_addr names the
+ * sector. */
+int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask);
 /* Close the update: flush, CRC over [APP_START, APP_START+len) read back
  * from flash; when expect_crc is given it must match; COMPLETE record. */
 int boot_update_commit(struct boot_ctx *c, uint32_t len, const uint32_t *expect_crc);
