@@ -399,6 +399,8 @@ struct boot_result boot_an3155(struct boot_ctx *c, int sync)
 	uint8_t cmd2[2];
 	int b;
 
+	/* The host erases; an open update carries on across sessions (h7iap
+	 * and stm32flash write in one session and may Go in the next). */
 	c->auto_erase = false;
 	/*
 	 * Frame format. A sync byte seen with a parity/framing error means the

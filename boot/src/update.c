@@ -58,6 +58,18 @@ static int log_append(struct boot_ctx *c, const struct ur_record *r)
 	return 0;
 }
 
+void boot_update_new_transfer(struct boot_ctx *c, bool auto_erase)
+{
+	/* A transfer abandoned earlier in this session may have left data in
+	 * sectors it had erased: every sector is erased again before use. An
+	 * open update (STARTED record) stays open; the image is refused until
+	 * a transfer commits. */
+	c->auto_erase = auto_erase;
+	c->erased_mask = 0;
+	c->pend = false;
+	c->upd_end = BOOT_APP_START;
+}
+
 int boot_update_begin(struct boot_ctx *c, uint32_t planned_len)
 {
 	struct ur_record r;

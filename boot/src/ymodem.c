@@ -79,12 +79,7 @@ int boot_ymodem_receive(struct boot_ctx *c, uint32_t *len_out)
 	int rc;
 
 	*len_out = 0;
-	c->auto_erase = true;
-	/* A transfer that failed earlier in this session may have left data
-	 * in sectors it had erased: erase every sector again before use. */
-	c->erased_mask = 0;
-	c->pend = false;
-	c->upd_end = BOOT_APP_START;
+	boot_update_new_transfer(c, true);
 	tx1(c, YM_CRC);
 	for (;;) {
 		int b = rx(c, ph == PH_DATA ? YM_BLOCK_MS : YM_WAIT_C_MS);

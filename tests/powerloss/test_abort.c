@@ -39,7 +39,10 @@ static int drive(struct boot_ctx *b, bool an3155, const uint8_t *img, uint32_t l
 	uint32_t chunk = an3155 ? 256u : 1024u, crc;
 	int rc;
 
-	b->auto_erase = !an3155;
+	if (an3155)
+		b->auto_erase = false;          /* as boot_an3155() */
+	else
+		boot_update_new_transfer(b, true);  /* as boot_ymodem_receive() */
 	if (an3155) {
 		unsigned first = (BOOT_APP_START - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
 		unsigned last = (BOOT_APP_START + len - 1u - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;

@@ -162,7 +162,7 @@ static int run_update(struct boot_ctx *b, enum mode m, const uint8_t *img, uint3
 		unsigned first = (BOOT_APP_START - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
 		unsigned last = (BOOT_APP_START + len - 1u - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
 
-		b->auto_erase = false;
+		b->auto_erase = false;          /* as boot_an3155() */
 		for (unsigned p = first; p <= last; p++) {
 			rc = boot_update_erase_page(b, p);
 			if (rc)
@@ -180,7 +180,7 @@ static int run_update(struct boot_ctx *b, enum mode m, const uint8_t *img, uint3
 			return rc;
 		return boot_update_commit(b, b->upd_end - BOOT_APP_START, NULL);
 	}
-	b->auto_erase = true;
+	boot_update_new_transfer(b, true);
 	for (uint32_t off = 0; off < len; off += 1024u) {
 		uint32_t n = len - off < 1024u ? len - off : 1024u;
 

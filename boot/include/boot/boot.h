@@ -128,6 +128,12 @@ struct boot_result boot_session(struct boot_ctx *c, int first);
 
 /* ---- update engine (boot/src/update.c) ---- */
 
+/* Start a new whole-image transfer (each YMODEM download): what an
+ * abandoned transfer erased or buffered is forgotten. auto_erase: erase
+ * each sector before its first word (YMODEM), else the host erases. AN3155
+ * sessions do not call it: their host erases explicitly, and an update
+ * stays open across sessions until a Go commits it. */
+void boot_update_new_transfer(struct boot_ctx *c, bool auto_erase);
 /* Re-read the record log. */
 void boot_log_scan(struct boot_ctx *c);
 /* Open an update: STARTED record (erasing the log first when full). */
