@@ -6,6 +6,7 @@ clients (lrzsz sb/rb, stm32flash) on that pty as a user would.
 """
 import os
 import random
+import re
 import select
 import shutil
 import signal
@@ -222,6 +223,21 @@ def image(path, n, seed, head=None):
     return bytes(data)
 
 
+def model_violations(work):
+    """The FLASH model's violation log lines of every board a test ran (the
+    summary each board prints when it stops): the bootloader must not break
+    a hardware rule, whatever the host does."""
+    log = os.path.join(work, "board.log")
+    if not os.path.exists(log):
+        return []
+    with open(log, "rb") as f:
+        text = f.read().decode(errors="replace")
+    counts = re.findall(r"^h7vboard: stop=.* violations=(\d+)", text, re.M)
+    if not counts:
+        raise Fail("no board summary in board.log (did the board stop cleanly?)")
+    return [l for l in text.splitlines() if l.startswith("h7sim: t=")]
+
+
 def main(tests):
     """Run the named tests (argv: vboard boot.elf app.bin [test...])."""
     if len(sys.argv) < 4:
@@ -239,6 +255,9 @@ def main(tests):
         try:
             need(env["app"], "the example application (app/)")
             fn(env, work)
+            bad = model_violations(work)
+            if bad:
+                raise Fail("the flash model logged violations:\n  " + "\n  ".join(bad[:10]))
             print(f"PASS {name} ({time.time() - t0:.1f} s)")
             shutil.rmtree(work, ignore_errors=True)
         except Fail as e:
