@@ -70,17 +70,28 @@ int iap_do_erase(struct iap_client *c, uint32_t mask)
 	char what[96];
 	snprintf(what, sizeof what, "%d sector(s) of 128 KB", n);
 	iap_progress_begin("erase", (uint64_t)n * AN3155_H7_PAGE_SIZE, what);
+	/*
+	 * Bank 1 and bank 2 erase in parallel (facts 5.1), so all sectors go
+	 * out in one Extended Erase command, as stm32flash sends them: the
+	 * h7iap bootloader erases the bank 1 and bank 2 parts at the same time
+	 * (a whole bank with one bank erase), 6 s instead of 14 s for a full
+	 * image. The progress moves once, when the command is acknowledged.
+	 */
+	uint16_t pages[AN3155_H7_PAGES];
+	unsigned np = 0;
 	for (unsigned p = 0; p < AN3155_H7_PAGES; p++) {
 		if (!(mask & (1u << p)))
 			continue;
-		uint16_t pg = (uint16_t)p;
 		iap_debug(1, "erasing sector %u at 0x%08x", p, an3155_h7_page_addr(p));
-		int rc = iap_erase_pages(c, &pg, 1);
+		pages[np++] = (uint16_t)p;
+	}
+	if (np) {
+		int rc = iap_erase_pages(c, pages, np);
 		if (rc) {
 			iap_progress_interrupt();
 			return rc;
 		}
-		done++;
+		done = n;
 		iap_progress_update((uint64_t)done * AN3155_H7_PAGE_SIZE);
 	}
 	iap_progress_end();
