@@ -201,8 +201,11 @@ void h7sim_i_irq_update(struct h7sim *sim)
 
 /* ---- durations (facts 6.1) ------------------------------------------------ */
 
-/* Index: PSIZE 0..3 = x8, x16, x32, x64. Typical values; max = 2 x typ for
- * every row of DS12110 Table 53. */
+/* DS12110 Table 53. Index: PSIZE 0..3 = x8, x16, x32, x64. Typical values;
+ * max = 2 x typ for every row. tME ("mass erase") is the time of one bank:
+ * a BER takes tME, and an MER erases both banks in parallel, each for tME
+ * at its own CR.PSIZE (scope decision, docs/FLASH_MODEL.md "Time"). No
+ * jitter: TYP and MAX are the only timings. */
 static const uint64_t t_prog_ns[4] = {290000, 180000, 130000, 100000};
 static const uint64_t t_sector_ns[4] = {2000000000ull, 1800000000ull, 1100000000ull,
                                         1000000000ull};
