@@ -1,4 +1,5 @@
 /* h7iap: loading raw binary, Intel HEX and ELF32 images. */
+#define _POSIX_C_SOURCE 200809L
 #include "iap_image.h"
 #include "iap.h"
 #include "an3155.h"
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char *iap_format_name(enum iap_format f)
 {
@@ -82,84 +84,144 @@ enum iap_format iap_detect_format(const uint8_t *buf, size_t len)
 
 /* ---- segment list ------------------------------------------------------ */
 
-static int seg_add(struct iap_image *img, size_t *cap, uint32_t addr,
-		   const uint8_t *data, uint32_t len)
+/*
+ * The list a parser fills. Every slot of img->segs owns its data buffer
+ * and no buffer is owned twice: a segment that moves to another slot
+ * leaves an empty slot behind (data NULL), so iap_image_free() is right
+ * at any point, error paths included. Only the last segment grows (HEX
+ * records in address order); its buffer doubles. total counts the payload
+ * and never exceeds limit, the size of the input: no format holds more
+ * data bytes than the file has, so a file that claims more is malformed
+ * and is refused before the memory is taken.
+ */
+struct builder {
+	struct iap_image *img;
+	size_t cap;       /* slots in img->segs */
+	size_t last_cap;  /* bytes allocated for the last segment's data */
+	uint64_t total;   /* payload bytes so far */
+	uint64_t limit;   /* payload bytes allowed */
+};
+
+static int seg_add(struct builder *b, uint32_t addr, const uint8_t *data, uint32_t len)
 {
+	struct iap_image *img = b->img;
 	if (len == 0)
 		return 0;
 	if ((uint64_t)addr + len > 0x100000000ull)
 		return iap_fail(IAP_EXIT_FILE,
 				"data at 0x%08x (%u bytes) runs past the 32-bit address space",
 				addr, len);
+	if (b->total + len > b->limit)
+		return iap_fail(IAP_EXIT_FILE,
+				"data at 0x%08x (%u bytes) makes more data than the file holds",
+				addr, len);
 	/* Extend the previous segment when this one continues it (HEX). */
 	if (img->n) {
 		struct iap_seg *last = &img->segs[img->n - 1];
 		if ((uint64_t)last->addr + last->len == addr) {
-			uint8_t *d = realloc(last->data, (size_t)last->len + len);
-			if (!d)
-				return iap_fail(IAP_EXIT_FAIL, "out of memory");
-			memcpy(d + last->len, data, len);
-			last->data = d;
+			size_t need = (size_t)last->len + len;
+			if (need > b->last_cap) {
+				size_t nc = b->last_cap * 2 > need ? b->last_cap * 2 : need;
+				if (nc > b->limit)
+					nc = need;
+				uint8_t *d = realloc(last->data, nc);
+				if (!d)
+					return iap_fail(IAP_EXIT_FAIL, "out of memory");
+				last->data = d;
+				b->last_cap = nc;
+			}
+			memcpy(last->data + last->len, data, len);
 			last->len += len;
+			b->total += len;
 			return 0;
 		}
 	}
-	if (img->n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 8;
+	if (img->n == b->cap) {
+		size_t nc = b->cap ? b->cap * 2 : 8;
 		struct iap_seg *s = realloc(img->segs, nc * sizeof *s);
 		if (!s)
 			return iap_fail(IAP_EXIT_FAIL, "out of memory");
 		img->segs = s;
-		*cap = nc;
+		b->cap = nc;
 	}
 	uint8_t *d = malloc(len);
 	if (!d)
 		return iap_fail(IAP_EXIT_FAIL, "out of memory");
 	memcpy(d, data, len);
 	img->segs[img->n++] = (struct iap_seg){ addr, len, d };
+	b->last_cap = len;
+	b->total += len;
 	return 0;
 }
 
 static int seg_cmp(const void *a, const void *b)
 {
 	const struct iap_seg *x = a, *y = b;
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->len < y->len ? -1 : x->len > y->len;
 }
 
-/* Sort, refuse overlaps, merge touching segments. */
+/*
+ * Sort, refuse overlaps, merge touching segments. Overlaps are looked for
+ * before anything moves; a run of touching segments becomes one buffer,
+ * the parts are freed and their slots emptied as they are taken.
+ */
 static int normalize(struct iap_image *img)
 {
 	if (img->n == 0)
 		return iap_fail(IAP_EXIT_FILE, "the file holds no data to program");
 	qsort(img->segs, img->n, sizeof img->segs[0], seg_cmp);
-	size_t w = 0;
-	for (size_t r = 1; r < img->n; r++) {
-		struct iap_seg *a = &img->segs[w], *b = &img->segs[r];
-		uint64_t aend = (uint64_t)a->addr + a->len;
+	/* Sorted by address: no overlap at all iff no neighbours overlap. */
+	for (size_t i = 1; i < img->n; i++) {
+		const struct iap_seg *a = &img->segs[i - 1], *b = &img->segs[i];
+		uint64_t aend = (uint64_t)a->addr + a->len, bend = (uint64_t)b->addr + b->len;
 		if (aend > b->addr)
 			return iap_fail(IAP_EXIT_FILE,
-					"overlapping data at 0x%08x", b->addr);
-		if (aend == b->addr) {
-			uint8_t *d = realloc(a->data, (size_t)a->len + b->len);
-			if (!d)
-				return iap_fail(IAP_EXIT_FAIL, "out of memory");
-			memcpy(d + a->len, b->data, b->len);
-			a->data = d;
-			a->len += b->len;
-			free(b->data);
-			b->data = NULL;
-		} else {
-			img->segs[++w] = *b;
-		}
+					"overlapping data at 0x%08x: 0x%08x-0x%08x is given twice (by the data at 0x%08x-0x%08x and at 0x%08x-0x%08x)",
+					b->addr, b->addr, (uint32_t)((aend < bend ? aend : bend) - 1),
+					a->addr, (uint32_t)(aend - 1), b->addr, (uint32_t)(bend - 1));
 	}
-	img->n = w + 1;
+	size_t w = 0, n = img->n;
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		uint64_t len = img->segs[i].len;
+		while (j < n && (uint64_t)img->segs[j - 1].addr + img->segs[j - 1].len ==
+				img->segs[j].addr) {
+			len += img->segs[j].len;
+			j++;
+		}
+		struct iap_seg out = img->segs[i];
+		if (j - i > 1) {
+			uint8_t *d = len <= 0xFFFFFFFFu ? malloc((size_t)len) : NULL;
+			if (!d) {
+				/* Keep one owner per buffer: close the gap of
+				 * slots already taken, then let the caller free. */
+				memmove(&img->segs[w], &img->segs[i], (n - i) * sizeof img->segs[0]);
+				img->n = w + (n - i);
+				return iap_fail(IAP_EXIT_FAIL, "out of memory");
+			}
+			size_t off = 0;
+			for (size_t k = i; k < j; k++) {
+				memcpy(d + off, img->segs[k].data, img->segs[k].len);
+				off += img->segs[k].len;
+				free(img->segs[k].data);
+				img->segs[k] = (struct iap_seg){ 0, 0, NULL };
+			}
+			out.len = (uint32_t)len;
+			out.data = d;
+		}
+		img->segs[i] = (struct iap_seg){ 0, 0, NULL };
+		img->segs[w++] = out;
+		i = j;
+	}
+	img->n = w;
 	return 0;
 }
 
 /* ---- Intel HEX --------------------------------------------------------- */
 
-static int parse_hex(const uint8_t *buf, size_t len, struct iap_image *img,
-		     size_t *cap)
+static int parse_hex(const uint8_t *buf, size_t len, struct builder *b)
 {
 	uint32_t base = 0;
 	unsigned line = 0;
@@ -205,12 +267,17 @@ static int parse_hex(const uint8_t *buf, size_t len, struct iap_image *img,
 		int rc;
 		switch (type) {
 		case 0x00:
-			/* A record that wraps past 64 KB continues linearly. */
-			rc = seg_add(img, cap, base + off, d, cnt);
+			/* A record that wraps past 64 KB continues linearly;
+			 * seg_add refuses one that wraps past 4 GB. */
+			rc = seg_add(b, base + off, d, cnt);
 			if (rc)
 				return rc;
 			break;
 		case 0x01:
+			if (cnt != 0)
+				return iap_fail(IAP_EXIT_FILE,
+						"Intel HEX: end-of-file record with %u data bytes on line %u",
+						cnt, line);
 			eof = 1;
 			break;
 		case 0x02:
@@ -227,6 +294,9 @@ static int parse_hex(const uint8_t *buf, size_t len, struct iap_image *img,
 			break;
 		case 0x03:
 		case 0x05:
+			if (cnt != 4)
+				return iap_fail(IAP_EXIT_FILE,
+						"Intel HEX: bad start address record on line %u", line);
 			break; /* start address: not programmed */
 		default:
 			return iap_fail(IAP_EXIT_FILE,
@@ -240,6 +310,19 @@ static int parse_hex(const uint8_t *buf, size_t len, struct iap_image *img,
 
 /* ---- ELF32 ------------------------------------------------------------- */
 
+#define ELF_EHDR_SIZE 52u
+#define ELF_PHDR_SIZE 32u
+#define ELF_SHDR_SIZE 40u
+#define ELF_PT_NULL   0u
+#define ELF_PT_LOAD   1u
+#define ELF_PN_XNUM   0xFFFFu
+/*
+ * The largest segment that can exist on a Cortex-M: one region of the
+ * ARMv7-M memory map (code, SRAM, peripheral, ...) is 512 MB. A size above
+ * it is a corrupt or crafted header, refused as such.
+ */
+#define ELF_MAX_MEMSZ 0x20000000u
+
 static uint32_t rd32(const uint8_t *p, int be)
 {
 	return be ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
@@ -251,37 +334,113 @@ static uint16_t rd16(const uint8_t *p, int be)
 	return be ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
 }
 
-static int parse_elf(const uint8_t *buf, size_t len, struct iap_image *img,
-		     size_t *cap)
+/* A table of n entries of size es at off lies inside the file (no wrap). */
+static int table_fits(uint64_t off, uint64_t es, uint64_t n, size_t len)
 {
-	if (len < 52)
+	return off <= len && es * n <= len - off;
+}
+
+struct elf_load {
+	uint32_t off, filesz, paddr;
+	unsigned index;
+};
+
+static int load_cmp(const void *a, const void *b)
+{
+	const struct elf_load *x = a, *y = b;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/*
+ * Every header field that is an offset or a size is checked against the
+ * file (64-bit sums, so nothing wraps) before it is used; the PT_LOAD
+ * segments with file bytes must not share those bytes, so the image never
+ * holds more than the file. Only then is anything copied.
+ */
+static int parse_elf(const uint8_t *buf, size_t len, struct builder *b)
+{
+	if (len < ELF_EHDR_SIZE)
 		return iap_fail(IAP_EXIT_FILE, "ELF: file too short for a header");
 	if (buf[4] != 1)
 		return iap_fail(IAP_EXIT_FILE, "ELF: only 32-bit ELF files are supported");
 	if (buf[5] != 1 && buf[5] != 2)
 		return iap_fail(IAP_EXIT_FILE, "ELF: unknown byte order");
+	if (buf[6] != 1)
+		return iap_fail(IAP_EXIT_FILE, "ELF: unknown ELF version %u", buf[6]);
 	int be = buf[5] == 2;
-	uint32_t phoff = rd32(buf + 28, be);
+	uint32_t phoff = rd32(buf + 28, be), shoff = rd32(buf + 32, be);
+	uint16_t ehsize = rd16(buf + 40, be);
 	uint16_t phentsize = rd16(buf + 42, be), phnum = rd16(buf + 44, be);
+	uint16_t shentsize = rd16(buf + 46, be), shnum = rd16(buf + 48, be);
+	if (ehsize < ELF_EHDR_SIZE || ehsize > len)
+		return iap_fail(IAP_EXIT_FILE, "ELF: bad header size %u", ehsize);
 	if (phnum == 0)
 		return iap_fail(IAP_EXIT_FILE, "ELF: no program headers (not an executable?)");
-	if (phentsize < 32 || (uint64_t)phoff + (uint64_t)phentsize * phnum > len)
+	if (phnum == ELF_PN_XNUM)
+		return iap_fail(IAP_EXIT_FILE, "ELF: more than 65534 program headers");
+	if (phentsize < ELF_PHDR_SIZE || !table_fits(phoff, phentsize, phnum, len))
 		return iap_fail(IAP_EXIT_FILE, "ELF: program headers outside the file");
-	for (unsigned i = 0; i < phnum; i++) {
+	/* Not used, but a header that points outside the file is corrupt. */
+	if (shnum && (shentsize < ELF_SHDR_SIZE || !table_fits(shoff, shentsize, shnum, len)))
+		return iap_fail(IAP_EXIT_FILE, "ELF: section headers outside the file");
+	if (!shnum && shoff && !table_fits(shoff, ELF_SHDR_SIZE, 1, len))
+		return iap_fail(IAP_EXIT_FILE, "ELF: section headers outside the file");
+
+	struct elf_load *loads = malloc(phnum * sizeof *loads);
+	if (!loads)
+		return iap_fail(IAP_EXIT_FAIL, "out of memory");
+	size_t nl = 0;
+	int rc = 0;
+	for (unsigned i = 0; i < phnum && !rc; i++) {
 		const uint8_t *ph = buf + phoff + (size_t)i * phentsize;
-		uint32_t type = rd32(ph, be), off = rd32(ph + 4, be);
+		uint32_t type = rd32(ph, be), off = rd32(ph + 4, be), vaddr = rd32(ph + 8, be);
 		uint32_t paddr = rd32(ph + 12, be), filesz = rd32(ph + 16, be);
-		if (type != 1 || filesz == 0) /* PT_LOAD with bytes in the file */
+		uint32_t memsz = rd32(ph + 20, be);
+		if (type == ELF_PT_NULL)
 			continue;
-		if ((uint64_t)off + filesz > len)
-			return iap_fail(IAP_EXIT_FILE,
-					"ELF: segment %u at 0x%08x runs past the end of the file",
-					i, paddr);
-		int rc = seg_add(img, cap, paddr, buf + off, filesz);
-		if (rc)
-			return rc;
+		if ((uint64_t)off + filesz > len) {
+			rc = iap_fail(IAP_EXIT_FILE,
+				      "ELF: segment %u at 0x%08x runs past the end of the file (offset 0x%x, %u bytes, file %zu bytes)",
+				      i, paddr, off, filesz, len);
+			break;
+		}
+		if (type != ELF_PT_LOAD)
+			continue;
+		if (filesz > memsz)
+			rc = iap_fail(IAP_EXIT_FILE,
+				      "ELF: segment %u at 0x%08x has more file bytes (%u) than memory bytes (%u)",
+				      i, paddr, filesz, memsz);
+		else if (memsz > ELF_MAX_MEMSZ)
+			rc = iap_fail(IAP_EXIT_FILE,
+				      "ELF: segment %u at 0x%08x claims %u bytes of memory, more than a Cortex-M memory region",
+				      i, paddr, memsz);
+		else if ((uint64_t)paddr + memsz > 0x100000000ull ||
+			 (uint64_t)vaddr + memsz > 0x100000000ull)
+			rc = iap_fail(IAP_EXIT_FILE,
+				      "ELF: segment %u at 0x%08x (%u bytes) runs past the 32-bit address space",
+				      i, paddr, memsz);
+		else if (filesz) /* PT_LOAD with bytes in the file */
+			loads[nl++] = (struct elf_load){ off, filesz, paddr, i };
 	}
-	return 0;
+	if (!rc && nl > 1) {
+		struct elf_load *s = malloc(nl * sizeof *s);
+		if (!s) {
+			rc = iap_fail(IAP_EXIT_FAIL, "out of memory");
+		} else {
+			memcpy(s, loads, nl * sizeof *s);
+			qsort(s, nl, sizeof *s, load_cmp);
+			for (size_t k = 1; k < nl && !rc; k++)
+				if ((uint64_t)s[k - 1].off + s[k - 1].filesz > s[k].off)
+					rc = iap_fail(IAP_EXIT_FILE,
+						      "ELF: segments %u and %u share file bytes from offset 0x%x",
+						      s[k - 1].index, s[k].index, s[k].off);
+			free(s);
+		}
+	}
+	for (size_t k = 0; k < nl && !rc; k++)
+		rc = seg_add(b, loads[k].paddr, buf + loads[k].off, loads[k].filesz);
+	free(loads);
+	return rc;
 }
 
 /* ---- public ------------------------------------------------------------ */
@@ -289,21 +448,21 @@ static int parse_elf(const uint8_t *buf, size_t len, struct iap_image *img,
 int iap_image_parse(const uint8_t *buf, size_t len, uint32_t bin_addr,
 		    struct iap_image *img)
 {
-	size_t cap = 0;
 	int rc;
 	memset(img, 0, sizeof *img);
+	struct builder b = { .img = img, .limit = len };
 	img->fmt = iap_detect_format(buf, len);
 	switch (img->fmt) {
 	case IAP_FMT_ELF:
-		rc = parse_elf(buf, len, img, &cap);
+		rc = parse_elf(buf, len, &b);
 		break;
 	case IAP_FMT_HEX:
-		rc = parse_hex(buf, len, img, &cap);
+		rc = parse_hex(buf, len, &b);
 		break;
 	default:
 		if (len > 0xFFFFFFFFu)
 			return iap_fail(IAP_EXIT_TOO_LARGE, "file too large");
-		rc = seg_add(img, &cap, bin_addr, buf, (uint32_t)len);
+		rc = seg_add(&b, bin_addr, buf, (uint32_t)len);
 		break;
 	}
 	if (!rc)
@@ -313,30 +472,51 @@ int iap_image_parse(const uint8_t *buf, size_t len, uint32_t bin_addr,
 	return rc;
 }
 
+/* Larger than this is no firmware image for a 2 MB flash (HEX and ELF
+ * with debug information included). */
+#define IAP_IMAGE_MAX_FILE (64u << 20)
+
 int iap_image_load(const char *path, uint32_t bin_addr, struct iap_image *img)
 {
 	memset(img, 0, sizeof *img);
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return iap_fail(IAP_EXIT_FILE, "cannot open %s: %s", path, strerror(errno));
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
+	/* A regular file is read into a buffer of its size, taken once; a
+	 * pipe grows its buffer up to the same limit. */
+	struct stat st;
+	size_t cap = 65536;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+		if ((uint64_t)st.st_size > IAP_IMAGE_MAX_FILE) {
+			fclose(f);
+			return iap_fail(IAP_EXIT_TOO_LARGE,
+					"%s: larger than 64 MB, not a firmware image", path);
+		}
+		cap = (size_t)st.st_size + 1; /* +1: sees EOF without growing */
+	}
+	uint8_t *buf = malloc(cap);
+	size_t len = 0;
+	if (!buf) {
+		fclose(f);
+		return iap_fail(IAP_EXIT_FAIL, "out of memory");
+	}
 	for (;;) {
 		if (len == cap) {
-			cap = cap ? cap * 2 : 65536;
-			if (cap > (64u << 20)) {
+			if (cap > IAP_IMAGE_MAX_FILE) {
 				fclose(f);
 				free(buf);
 				return iap_fail(IAP_EXIT_TOO_LARGE,
 						"%s: larger than 64 MB, not a firmware image", path);
 			}
-			uint8_t *b = realloc(buf, cap);
+			size_t nc = cap * 2 > IAP_IMAGE_MAX_FILE + 1 ? IAP_IMAGE_MAX_FILE + 1 : cap * 2;
+			uint8_t *b = realloc(buf, nc);
 			if (!b) {
 				fclose(f);
 				free(buf);
 				return iap_fail(IAP_EXIT_FAIL, "out of memory");
 			}
 			buf = b;
+			cap = nc;
 		}
 		size_t r = fread(buf + len, 1, cap - len, f);
 		len += r;
@@ -410,9 +590,14 @@ int iap_image_check_region(const struct iap_image *img, uint32_t lo, uint32_t hi
 
 int iap_image_pad(const struct iap_image *img, uint32_t word, struct iap_image *out)
 {
-	size_t cap = 0;
 	memset(out, 0, sizeof *out);
 	out->fmt = img->fmt;
+	if (!img->n)
+		return 0;
+	/* At most one block per segment. */
+	out->segs = calloc(img->n, sizeof *out->segs);
+	if (!out->segs)
+		return iap_fail(IAP_EXIT_FAIL, "out of memory");
 	for (size_t i = 0; i < img->n;) {
 		uint64_t start = img->segs[i].addr & ~(uint64_t)(word - 1);
 		uint64_t end = 0;
@@ -439,12 +624,7 @@ int iap_image_pad(const struct iap_image *img, uint32_t word, struct iap_image *
 		for (size_t k = i; k < j; k++)
 			memcpy(d + (img->segs[k].addr - start), img->segs[k].data,
 			       img->segs[k].len);
-		int rc = seg_add(out, &cap, (uint32_t)start, d, (uint32_t)len);
-		free(d);
-		if (rc) {
-			iap_image_free(out);
-			return rc;
-		}
+		out->segs[out->n++] = (struct iap_seg){ (uint32_t)start, (uint32_t)len, d };
 		i = j;
 	}
 	return 0;

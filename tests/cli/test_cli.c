@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -81,6 +82,10 @@ static void slurp(const char *path, char *buf, size_t n)
 		fclose(f);
 }
 
+/* Address-space limit for the next runs of h7iap (0: none). Not under
+ * ASan, which reserves terabytes of shadow memory at start. */
+static rlim_t child_as_limit;
+
 /* Run h7iap with args (NULL-terminated); returns its exit status. */
 static int run(struct rig *r, ...)
 {
@@ -105,6 +110,10 @@ static int run(struct rig *r, ...)
 		dup2(o, 1);
 		dup2(e, 2);
 		unsetenv("H7IAP_PORT");
+		if (child_as_limit) {
+			struct rlimit rl = { child_as_limit, child_as_limit };
+			setrlimit(RLIMIT_AS, &rl);
+		}
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -339,6 +348,87 @@ static void test_too_large_and_outside(void **state)
 	CHECK_ERR(r, "cannot open");
 }
 
+/* Files that used to crash h7iap or exhaust memory: exit 6 at once. */
+static void test_bad_images(void **state)
+{
+	struct rig *r = *state;
+	start(r);
+#if !defined(__SANITIZE_ADDRESS__)
+	child_as_limit = 256u << 20;
+#endif
+	/* Out-of-order HEX records, the last two overlapping: was a double free. */
+	const char *ovl =
+		":020000040804EE\n"
+		":10001000101112131415161718191A1B1C1D1E1F68\n"
+		":10000000000102030405060708090A0B0C0D0E0F78\n"
+		":10010000000102030405060708090A0B0C0D0E0F77\n"
+		":1001050005060708090A0B0C0D0E0F101112131422\n"
+		":00000001FF\n";
+	fx_write(file("ovl.hex"), ovl, strlen(ovl));
+	assert_int_equal(run(r, "-p", r->slave, "flash", file("ovl.hex"), NULL), 6);
+	CHECK_ERR(r, "ovl.hex: overlapping data at 0x08040105: 0x08040105-0x0804010f is given twice");
+	/* 10000 PT_LOADs over the same 320 KB of file at consecutive
+	 * addresses: 3 GB of image, was allocated before any check. */
+	enum { NPH = 10000, FLEN = 320 * 1024 };
+	uint8_t *e = calloc(1, FLEN);
+	memcpy(e, "\x7f" "ELF\x01\x01\x01", 7);
+	e[16] = 2;
+	e[18] = 40;
+	e[20] = 1;
+	e[28] = 52;
+	e[40] = 52;
+	e[42] = 32;
+	e[44] = NPH & 0xFF;
+	e[45] = NPH >> 8;
+	for (uint32_t i = 0; i < NPH; i++) {
+		uint8_t *ph = e + 52 + 32 * i;
+		uint32_t a = 0x08040000u + i * FLEN;
+		uint32_t f[8] = { 1, 0, a, a, FLEN, FLEN, 5, 4 };
+		for (int k = 0; k < 8; k++)
+			for (int j = 0; j < 4; j++)
+				ph[4 * k + j] = (uint8_t)(f[k] >> (8 * j));
+	}
+	fx_write(file("shared.elf"), e, FLEN);
+	assert_int_equal(run(r, "-p", r->slave, "flash", file("shared.elf"), NULL), 6);
+	CHECK_ERR(r, "shared.elf: ELF: segments 0 and 1 share file bytes");
+	/* One PT_LOAD of 3 GB (file and memory size) in a 148-byte file. */
+	memset(e + 52, 0, 32 * 2);
+	e[44] = 1;
+	e[45] = 0;
+	uint32_t f[8] = { 1, 0x54, 0x08040000u, 0x08040000u, 0xC0000000u, 0xC0000000u, 5, 4 };
+	for (int k = 0; k < 8; k++)
+		for (int j = 0; j < 4; j++)
+			e[52 + 4 * k + j] = (uint8_t)(f[k] >> (8 * j));
+	fx_write(file("huge.elf"), e, 148);
+	assert_int_equal(run(r, "-p", r->slave, "flash", file("huge.elf"), NULL), 6);
+	CHECK_ERR(r, "huge.elf: ELF: segment 0 at 0x08040000 runs past the end of the file");
+	/* File bytes fit, memory size 3 GB. */
+	f[4] = 64;
+	for (int j = 0; j < 4; j++)
+		e[52 + 16 + j] = (uint8_t)(f[4] >> (8 * j));
+	fx_write(file("mem.elf"), e, 148);
+	assert_int_equal(run(r, "-p", r->slave, "flash", file("mem.elf"), NULL), 6);
+	CHECK_ERR(r, "more than a Cortex-M memory region");
+	free(e);
+	child_as_limit = 0;
+	assert_int_equal(r->f.writes + r->f.erases, 0);
+	/* Out of order without overlap is fine: 0x10, 0x00, 0x100. */
+	const char *unordered =
+		":020000040804EE\n"
+		":10001000101112131415161718191A1B1C1D1E1F68\n"
+		":10000000000102030405060708090A0B0C0D0E0F78\n"
+		":10010000000102030405060708090A0B0C0D0E0F77\n"
+		":00000001FF\n";
+	fx_write(file("unordered.hex"), unordered, strlen(unordered));
+	assert_int_equal(run(r, "-p", r->slave, "flash", file("unordered.hex"), NULL), 0);
+	CHECK_ERR(r, "flashed 48 bytes to 0x08040000-0x0804010f, verified");
+	for (int i = 0; i < 32; i++)
+		assert_int_equal(r->f.flash[0x40000 + i], i);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(r->f.flash[0x40100 + i], i);
+	assert_int_equal(r->f.flash[0x40020], 0xFF);
+}
+
 static void test_verify_mismatch(void **state)
 {
 	struct rig *r = *state;
@@ -401,6 +491,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_formats_same_flash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_large_and_outside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_images, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_go_reset, setup, teardown),
 	};
