@@ -4,15 +4,18 @@
 #   make test-long  long sweeps (power cuts over whole updates, fuzzing)
 #   make bench      figures in virtual time (docs/BENCHMARKS.md)
 #   make build      configure and build both trees, print firmware sizes
+#   make fuzz       libFuzzer harnesses, FUZZ_SECONDS each (docs/ROBUSTNESS.md)
 
 BUILD   ?= build
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 HOST    := $(BUILD)/host
 ASAN    := $(BUILD)/asan
 ARM     := $(BUILD)/arm
+FUZZ    := $(BUILD)/fuzz
+FUZZ_SECONDS ?= 60
 FWDIR   := $(abspath $(ARM))
 
-.PHONY: all deps build build-arm build-host build-asan test test-unit test-long demo bench clean
+.PHONY: all deps build build-arm build-host build-asan build-fuzz test test-unit test-long fuzz demo bench clean
 
 all: build
 
@@ -34,6 +37,14 @@ build-asan: deps build-arm
 
 build: build-arm build-host
 
+# Only the harnesses: the rest of the tree is configured, not built.
+build-fuzz: deps
+	cmake -S . -B $(FUZZ) -DCMAKE_C_COMPILER=clang -DH7_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(FUZZ) -j$(JOBS) --target fuzz_all
+
+fuzz: build-fuzz
+	./scripts/fuzz.sh $(FUZZ) $(FUZZ_SECONDS)
+
 # Every test: the host build runs all of them; the sanitizer build reruns the
 # host-only unit tests (label "unit") under ASan+UBSan. Tests that run the
 # virtual board against a client's wall-clock timeouts (labels e2e, vboard,
@@ -47,6 +58,7 @@ test: build-host build-asan
 
 test-long: build-host
 	ctest --test-dir $(HOST) --output-on-failure -j$(JOBS) -L long
+	$(MAKE) fuzz FUZZ_SECONDS=300
 
 demo: build-host
 	./scripts/demo.sh $(HOST)

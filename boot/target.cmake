@@ -16,6 +16,12 @@ target_compile_options(h7boot PRIVATE -mgeneral-regs-only)
 # board does). OFF (default): 8N1, for stm32flash -m 8n1, terminals and the
 # virtual board's pty. ON: 8E1 like ST's ROM (stm32flash default,
 # STM32CubeProgrammer) on real hardware; menu keys switch back to 8N1.
+# Development only: AN3155 Write Memory and Go into RAM run code the host
+# sends, which could unlock the flash and rewrite the bootloader.
+option(H7BOOT_HOST_RAM "Allow AN3155 Write Memory and Go into RAM (development)" OFF)
+if(H7BOOT_HOST_RAM)
+  target_compile_definitions(h7boot PRIVATE H7BOOT_HOST_RAM=1)
+endif()
 option(H7BOOT_IDLE_8E1 "Bootloader waits for the host in 8E1 (ROM-like AN3155 framing)" OFF)
 if(H7BOOT_IDLE_8E1)
   target_compile_definitions(h7boot PRIVATE H7BOOT_IDLE_8E1)

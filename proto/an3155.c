@@ -235,6 +235,10 @@ const char *an3155_reason_str(uint8_t reason)
 	case AN3155_REASON_PAGE:       return "page not erasable";
 	case AN3155_REASON_NO_IMAGE:   return "no valid application image";
 	case AN3155_REASON_TIMEOUT:    return "host timeout inside a command";
+	case AN3155_REASON_RAM_OFF:    return "Write Memory / Go into RAM disabled in this bootloader";
+	case AN3155_REASON_SEQUENCE:   return "write before the transfer's position (already written)";
+	case AN3155_REASON_VERIFY:     return "image read back from flash differs from the data sent";
+	case AN3155_REASON_TRANSFER:   return "an earlier write of this transfer failed: erase to start again";
 	default:                       return "unknown reason";
 	}
 }

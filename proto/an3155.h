@@ -87,6 +87,10 @@ enum an3155_reason {
 	AN3155_REASON_PAGE        = 0x09, /* erase page number not allowed */
 	AN3155_REASON_NO_IMAGE    = 0x0A, /* Go: no valid application image */
 	AN3155_REASON_TIMEOUT     = 0x0B, /* host went silent inside a command */
+	AN3155_REASON_RAM_OFF     = 0x0C, /* Write Memory / Go into RAM disabled (build option) */
+	AN3155_REASON_SEQUENCE    = 0x0D, /* write before the transfer's position */
+	AN3155_REASON_VERIFY      = 0x0E, /* image CRC read back differs from the data sent */
+	AN3155_REASON_TRANSFER    = 0x0F, /* an earlier write failed: erase to start again */
 };
 
 /* Return codes of the helpers: 0 or one of these (negative). */

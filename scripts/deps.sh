@@ -9,6 +9,7 @@ pkgs=(
   libcmocka-dev libunicorn-dev
   lrzsz stm32flash
   python3
+  clang libclang-rt-14-dev
 )
 
 missing=()

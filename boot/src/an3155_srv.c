@@ -8,8 +8,11 @@
  *
  * Image commit: the first erase or write of the application area appends a
  * STARTED record; Go (to the application, to 0x08000000 = reset, or to
- * RAM) first writes the COMPLETE record for [0x08040000, highest byte
- * written], with the CRC-32 read back from flash.
+ * RAM) first commits the transfer: the COMPLETE record for [0x08040000,
+ * highest byte written], when the CRC-32 read back from flash equals the
+ * CRC of the bytes written (gaps as 0xFF). A transfer with a failed write
+ * or erase commits nothing. Write Memory and Go into RAM are refused
+ * (AN3155_REASON_RAM_OFF) unless the firmware is built with H7BOOT_HOST_RAM.
  */
 #include <string.h>
 
@@ -17,7 +20,6 @@
 #include "boot/boot.h"
 
 #define AN_BYTE_MS   1000u  /* between bytes of one command */
-#define AN_FLUSH_MS  50u    /* idle time after which a partial word is programmed */
 #define AN_MAX_PAGES 16u
 
 static const uint8_t an_cmds[] = {
@@ -103,6 +105,10 @@ static uint8_t flash_reason(int rc)
 	case H7F_E_NOT_VIRGIN: return AN3155_REASON_NOT_ERASED;
 	case H7F_E_PROTECTED: return AN3155_REASON_PROTECTED;
 	case BOOT_E_RANGE: return AN3155_REASON_ADDRESS;
+	case H7F_E_SEQUENCE: return AN3155_REASON_SEQUENCE;
+	case BOOT_E_VERIFY: return AN3155_REASON_VERIFY;
+	case BOOT_E_NO_IMAGE: return AN3155_REASON_NO_IMAGE;
+	case BOOT_E_TRANSFER: return AN3155_REASON_TRANSFER;
 	default: return AN3155_REASON_FLASH;
 	}
 }
@@ -114,6 +120,16 @@ static int mem_read(struct boot_ctx *c, uint32_t a, uint8_t *out, size_t n)
 		return h7f_read(&c->fl_app, a, out, n, NULL);
 	boot_port_ram_read(a, out, n);
 	return 0;
+}
+
+/* Program the transfer's partial flash word when [a, a+n) reads it. */
+static int flush_overlap(struct boot_ctx *c, uint32_t a, uint32_t n)
+{
+	uint32_t word = c->w.next - c->w.fill;
+
+	if (!c->stream || c->w.fill == 0 || word >= a + n || a >= word + H7_FLASH_WORD)
+		return 0;
+	return boot_update_flush(c);
 }
 
 static void cmd_get(struct boot_ctx *c)
@@ -153,7 +169,7 @@ static void cmd_read(struct boot_ctx *c)
 		return;
 	}
 	/* Reads see every byte written so far. */
-	rc = boot_update_flush(c);
+	rc = flush_overlap(c, addr, (uint32_t)n);
 	if (rc == 0)
 		rc = mem_read(c, addr, an_buf, n);
 	if (rc) {
@@ -177,6 +193,10 @@ static void cmd_write(struct boot_ctx *c)
 		nack(c, flash_range(addr, 1) ? AN3155_REASON_PROTECTED : AN3155_REASON_ADDRESS, addr);
 		return;
 	}
+	if (!app_range(addr, 1) && !c->host_ram) {
+		nack(c, AN3155_REASON_RAM_OFF, addr);
+		return;
+	}
 	ack(c);
 	r = rd(c, an_buf, 1);
 	if (r == 0) {
@@ -198,7 +218,7 @@ static void cmd_write(struct boot_ctx *c)
 			nack(c, flash_reason(rc), c->last_err_addr);
 			return;
 		}
-	} else if (boot_ram_range_ok(addr, (uint32_t)n)) {
+	} else if (c->host_ram && boot_ram_range_ok(addr, (uint32_t)n)) {
 		boot_port_ram_write(addr, an_buf + 1, n);
 	} else {
 		nack(c, AN3155_REASON_LENGTH, addr);
@@ -307,7 +327,7 @@ static void cmd_checksum(struct boot_ctx *c)
 		return;
 	}
 	ack(c);
-	rc = boot_update_flush(c);
+	rc = flush_overlap(c, addr, len);
 	for (uint32_t off = 0; rc == 0 && off < len; off += AN3155_MAX_DATA) {
 		uint32_t k = len - off < AN3155_MAX_DATA ? len - off : AN3155_MAX_DATA;
 
@@ -350,9 +370,9 @@ static bool cmd_go(struct boot_ctx *c, struct boot_result *res)
 	ack(c);
 	if (rd_addr(c, &addr))
 		return false;
-	rc = boot_update_flush(c);
-	if (rc == 0 && c->upd_open && c->upd_end > BOOT_APP_START)
-		rc = boot_update_commit(c, c->upd_end - BOOT_APP_START, NULL);
+	/* Commit the transfer if one is open; a transfer that failed has
+	 * already been dropped and commits nothing. */
+	rc = c->stream ? boot_update_commit(c) : 0;
 	if (rc) {
 		nack(c, flash_reason(rc), c->last_err_addr);
 		return false;
@@ -374,6 +394,10 @@ static bool cmd_go(struct boot_ctx *c, struct boot_result *res)
 		res->addr = addr;
 		res->release_cm4 = info.cm4_valid;
 		return true;
+	}
+	if (boot_ram_range_ok(addr, 8) && !c->host_ram) {
+		nack(c, AN3155_REASON_RAM_OFF, addr);
+		return false;
 	}
 	if (boot_ram_range_ok(addr, 8)) {
 		uint8_t v[8];
@@ -399,9 +423,8 @@ struct boot_result boot_an3155(struct boot_ctx *c, int sync)
 	uint8_t cmd2[2];
 	int b;
 
-	/* The host erases; an open update carries on across sessions (h7iap
+	/* The host erases; an open transfer carries on across sessions (h7iap
 	 * and stm32flash write in one session and may Go in the next). */
-	c->auto_erase = false;
 	/*
 	 * Frame format. A sync byte seen with a parity/framing error means the
 	 * host uses the other format than the one we waited in: switch. A clean
@@ -428,19 +451,13 @@ struct boot_result boot_an3155(struct boot_ctx *c, int sync)
 	}
 	ack(c);
 	for (;;) {
-		b = c->ser->getc(c->ser->ctx, c->pend ? AN_FLUSH_MS : 1000u);
+		/* A partial flash word waits in the transfer's writer until
+		 * a write completes it or a Read, Get Checksum or Go needs it:
+		 * a slow host may continue it at any time. */
+		b = c->ser->getc(c->ser->ctx, 1000u);
 		boot_port_idle();
-		if (b == BOOT_SER_TIMEOUT) {
-			/* Host quiet after a write that ended mid-word: program
-			 * the word now (stm32flash's last 232-byte chunk). */
-			if (c->pend) {
-				int rc = boot_update_flush(c);
-
-				if (rc)
-					c->pend_err = rc;
-			}
+		if (b == BOOT_SER_TIMEOUT)
 			continue;
-		}
 		if ((b & 0xFF) == AN3155_SYNC) {
 			/* A new client: stm32flash always starts with 0x7F. */
 			ack(c);
@@ -453,11 +470,6 @@ struct boot_result boot_an3155(struct boot_ctx *c, int sync)
 		}
 		if ((b & c->an_errmask) || an3155_cmd_decode(cmd2, cmd2) != AN3155_OK) {
 			nack(c, AN3155_REASON_BAD_CMD, 0);
-			continue;
-		}
-		if (c->pend_err) {
-			nack(c, flash_reason(c->pend_err), c->last_err_addr);
-			c->pend_err = 0;
 			continue;
 		}
 		switch (cmd2[0]) {

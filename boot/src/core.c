@@ -22,6 +22,7 @@ const char *boot_strerror(int err)
 	case BOOT_E_STARTED: return "last update was interrupted";
 	case BOOT_E_NOSIZE: return "YMODEM header without file size";
 	case BOOT_E_VERIFY: return "read-back CRC differs from the received data";
+	case BOOT_E_TRANSFER: return "an earlier write of this transfer failed: erase and start again";
 	default: return h7f_strerror(err);
 	}
 }
@@ -91,9 +92,14 @@ void boot_app_check(struct boot_ctx *c, struct boot_app_info *info)
 		info->status = BOOT_E_NO_IMAGE;
 		return;
 	}
+	/* A double-ECC word in the image is a read error here, never a bus
+	 * fault: the image is refused and the status page names the word. */
 	rc = h7f_crc32(&c->fl_app, BOOT_APP_START, r->length, &crc);
 	if (rc) {
 		info->status = rc;
+		info->bad_addr = c->fl_app.last_addr;
+		c->last_err = rc;
+		c->last_err_addr = info->bad_addr;
 		return;
 	}
 	if (crc != r->image_crc) {
@@ -105,7 +111,7 @@ void boot_app_check(struct boot_ctx *c, struct boot_app_info *info)
 		info->status = BOOT_E_VECTORS;
 		return;
 	}
-	rc = h7f_read(&c->fl_app, BOOT_APP_START, vec, sizeof(vec), NULL);
+	rc = h7f_read(&c->fl_app, BOOT_APP_START, vec, sizeof(vec), &info->bad_addr);
 	if (rc) {
 		info->status = rc;
 		return;

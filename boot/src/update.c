@@ -1,8 +1,13 @@
 /*
  * Update engine: the only code that writes flash. Application bytes go
- * through a one-word RAM buffer so that writes of any length and alignment
- * (stm32flash's 232-byte tails, YMODEM's trimmed last block) become whole
- * 32-byte flash words, each programmed once (facts 8.1, 8.5).
+ * through one h7flash streaming writer per transfer (c->w): it owns the
+ * partial flash word, turns writes of any length and alignment
+ * (stm32flash's 232-byte tails, YMODEM's trimmed last block) into whole
+ * 32-byte flash words programmed once each, and moves forward only, so a
+ * byte or a word is never written twice (docs/PROTOCOL.md "Write path").
+ * A transfer that fails is dropped: only a transfer that ended and whose
+ * CRC-32 read back from flash equals the CRC of the bytes the host sent
+ * (gaps as 0xFF) is committed.
  *
  * Record protocol (docs/PROTOCOL.md "Update record"):
  *   1. before the first erase or program of the application area: append
@@ -18,6 +23,14 @@
 
 #include "boot/boot.h"
 #include "crc32.h"
+
+/* Record a failure for the status page and the NACK reason. */
+static int boot_fail(struct boot_ctx *c, int err, uint32_t addr)
+{
+	c->last_err = err;
+	c->last_err_addr = addr;
+	return err;
+}
 
 static int log_read_slot(void *ctx, uint32_t slot, uint8_t out[UR_SIZE])
 {
@@ -45,9 +58,7 @@ static int log_append(struct boot_ctx *c, const struct ur_record *r)
 	rc = h7f_program_word(&c->fl_log, BOOT_LOG_BASE + slot * UR_SIZE, buf);
 	if (rc) {
 		c->log.torn++;
-		c->last_err = rc;
-		c->last_err_addr = BOOT_LOG_BASE + slot * UR_SIZE;
-		return rc;
+		return boot_fail(c, rc, BOOT_LOG_BASE + slot * UR_SIZE);
 	}
 	c->log.valid++;
 	c->log.have_newest = true;
@@ -56,18 +67,6 @@ static int log_append(struct boot_ctx *c, const struct ur_record *r)
 	if (r->sequence > c->log.max_sequence)
 		c->log.max_sequence = r->sequence;
 	return 0;
-}
-
-void boot_update_new_transfer(struct boot_ctx *c, bool auto_erase)
-{
-	/* A transfer abandoned earlier in this session may have left data in
-	 * sectors it had erased: every sector is erased again before use. An
-	 * open update (STARTED record) stays open; the image is refused until
-	 * a transfer commits. */
-	c->auto_erase = auto_erase;
-	c->erased_mask = 0;
-	c->pend = false;
-	c->upd_end = BOOT_APP_START;
 }
 
 int boot_update_begin(struct boot_ctx *c, uint32_t planned_len)
@@ -81,11 +80,8 @@ int boot_update_begin(struct boot_ctx *c, uint32_t planned_len)
 	seq = c->log.max_sequence + 1u;
 	if (c->log.next_free + 2u > c->log.slots) {
 		rc = h7f_erase_sector(&c->fl_log, BOOT_LOG_BASE);
-		if (rc) {
-			c->last_err = rc;
-			c->last_err_addr = BOOT_LOG_BASE;
-			return rc;
-		}
+		if (rc)
+			return boot_fail(c, rc, BOOT_LOG_BASE);
 		boot_log_scan(c);
 	}
 	memset(&r, 0, sizeof(r));
@@ -102,8 +98,6 @@ int boot_update_begin(struct boot_ctx *c, uint32_t planned_len)
 		return rc;
 	c->upd_open = true;
 	c->upd_seq = seq;
-	c->upd_end = BOOT_APP_START;
-	c->erased_mask = 0;
 	return 0;
 }
 
@@ -112,27 +106,56 @@ static unsigned page_of(uint32_t addr)
 	return (addr - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
 }
 
+/* A failed write, flush or erase ends the transfer: what it wrote can no
+ * longer be committed, and later writes are refused until the host starts
+ * again (an erase, a new download). A refused write changed nothing: the
+ * bytes acknowledged before it are programmed, so that nothing the host
+ * was told is written silently disappears. */
+static int stream_fail(struct boot_ctx *c, int err)
+{
+	uint32_t addr = h7f_writer_report(&c->w)->err_addr;
+
+	if (err == H7F_E_SEQUENCE || err == H7F_E_NOSPC || !addr)
+		addr = c->w.next;
+	if (err == H7F_E_SEQUENCE)
+		(void)h7f_writer_flush(&c->w);
+	c->stream = false;
+	c->stream_dead = true;
+	return boot_fail(c, err, addr);
+}
+
+void boot_update_abandon(struct boot_ctx *c)
+{
+	c->stream = false;
+	c->stream_dead = false;
+}
+
+static int stream_open(struct boot_ctx *c, uint32_t len, uint32_t flags)
+{
+	int rc = h7f_writer_open(&c->w, &c->fl_app, BOOT_APP_START, len,
+				 flags | H7F_WR_VERIFY_CRC);
+
+	if (rc)
+		return boot_fail(c, rc, BOOT_APP_START);
+	c->stream = true;
+	return 0;
+}
+
+int boot_update_new_transfer(struct boot_ctx *c, uint32_t len)
+{
+	boot_update_abandon(c);
+	if (len == 0 || len > BOOT_APP_SIZE)
+		return boot_fail(c, BOOT_E_TOO_BIG, BOOT_APP_START);
+	/* Each sector is erased before its first word; bank 2's sectors are
+	 * erased in the background while bank 1 is written. */
+	return stream_open(c, len, 0);
+}
+
 int boot_update_erase_page(struct boot_ctx *c, unsigned page)
 {
-	uint32_t addr = BOOT_FLASH_BASE + page * H7_SECTOR_SIZE;
-	int rc;
-
 	if (page < page_of(BOOT_APP_START) || page >= page_of(BOOT_APP_END))
-		return BOOT_E_RANGE;
-	rc = boot_update_begin(c, UR_LEN_UNKNOWN);
-	if (rc)
-		return rc;
-	/* A buffered partial word inside the erased page is dropped. */
-	if (c->pend && page_of(c->pend_addr) == page)
-		c->pend = false;
-	rc = h7f_erase_sector(&c->fl_app, addr);
-	if (rc) {
-		c->last_err = rc;
-		c->last_err_addr = addr;
-		return rc;
-	}
-	c->erased_mask |= 1u << page;
-	return 0;
+		return boot_fail(c, BOOT_E_RANGE, BOOT_FLASH_BASE + page * H7_SECTOR_SIZE);
+	return boot_update_erase_pages(c, 1u << page);
 }
 
 int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask)
@@ -142,12 +165,29 @@ int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask)
 	int rc;
 
 	if (mask & ~app)
-		return BOOT_E_RANGE;
+		return boot_fail(c, BOOT_E_RANGE, 0);
 	if (!mask)
 		return 0;
 	rc = boot_update_begin(c, UR_LEN_UNKNOWN);
 	if (rc)
 		return rc;
+	/* Erasing a sector that holds bytes of the transfer restarts it: the
+	 * buffered partial word is programmed first when its sector stays
+	 * (the host was told it is written), and the next write opens a new
+	 * transfer at BOOT_APP_START. Sectors beyond the transfer's position
+	 * are erased without touching it. */
+	if (c->stream && c->w.next > BOOT_APP_START &&
+	    (mask & ((2u << page_of(c->w.next - 1u)) - 1u))) {
+		uint32_t word = c->w.next - c->w.fill;
+
+		if (c->w.fill && !(mask & (1u << page_of(word)))) {
+			rc = h7f_writer_flush(&c->w);
+			if (rc)
+				return stream_fail(c, rc);
+		}
+		c->stream = false;
+		c->stream_dead = false;
+	}
 	/* One call per run of consecutive pages: the driver erases a run's
 	 * bank 1 and bank 2 parts at the same time (facts 5.1: the banks are
 	 * independent), a whole bank with one bank erase. */
@@ -161,152 +201,77 @@ int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask)
 		}
 		while (q < end && (mask & (1u << q)))
 			q++;
-		if (c->pend && page_of(c->pend_addr) >= p && page_of(c->pend_addr) < q)
-			c->pend = false;
 		rc = h7f_erase_range(&c->fl_app, BOOT_FLASH_BASE + p * H7_SECTOR_SIZE,
 				     (q - p) * H7_SECTOR_SIZE, &erased);
-		c->erased_mask |= erased;
 		if (rc) {
-			c->last_err = rc;
-			c->last_err_addr = c->fl_app.last_addr;
-			return rc;
+			/* The transfer is unknown now: it cannot commit. */
+			c->stream = false;
+			c->stream_dead = true;
+			return boot_fail(c, rc, c->fl_app.last_addr);
 		}
 		p = q;
 	}
+	/* The host starts again: the next write may open a transfer. */
+	c->stream_dead = false;
 	return 0;
-}
-
-/* Program one whole word at a 32-byte aligned application address. */
-static int program_word(struct boot_ctx *c, uint32_t addr, const uint8_t *data)
-{
-	unsigned page = page_of(addr);
-	int rc;
-
-	if (c->auto_erase && !(c->erased_mask & (1u << page))) {
-		rc = boot_update_erase_page(c, page);
-		if (rc)
-			return rc;
-	}
-	rc = h7f_program_word(&c->fl_app, addr, data);
-	if (rc) {
-		c->last_err = rc;
-		c->last_err_addr = addr;
-	}
-	return rc;
 }
 
 int boot_update_flush(struct boot_ctx *c)
 {
 	int rc;
 
-	if (!c->pend)
+	if (!c->stream)
 		return 0;
-	/* The unwritten bytes stay 0xFF: exactly what erased flash holds. */
-	c->pend = false;
-	rc = program_word(c, c->pend_addr, c->pend_buf);
-	return rc;
+	rc = h7f_writer_flush(&c->w);
+	return rc ? stream_fail(c, rc) : 0;
 }
 
 int boot_update_write(struct boot_ctx *c, uint32_t addr, const void *p, size_t n)
 {
-	const uint8_t *src = p;
 	int rc;
 
 	if (n == 0)
 		return 0;
 	if (addr < BOOT_APP_START || addr >= BOOT_APP_END || n > BOOT_APP_END - addr)
-		return BOOT_E_RANGE;
+		return boot_fail(c, BOOT_E_RANGE, addr);
 	rc = boot_update_begin(c, UR_LEN_UNKNOWN);
 	if (rc)
 		return rc;
-	if (c->pend && (addr & ~31u) != c->pend_addr) {
-		rc = boot_update_flush(c);
+	/* AN3155: the host erases, the length is not known; every word must
+	 * be erased (virgin check by the driver, gaps included). */
+	if (!c->stream && c->stream_dead)
+		return boot_fail(c, BOOT_E_TRANSFER, addr);
+	if (!c->stream) {
+		rc = stream_open(c, H7F_LEN_UNKNOWN, H7F_WR_NO_ERASE);
 		if (rc)
 			return rc;
 	}
-	while (n) {
-		uint32_t word = addr & ~31u, off = addr & 31u;
-		size_t k = 32u - off;
-
-		if (k > n)
-			k = n;
-		if (off == 0 && k == 32u && !c->pend) {
-			rc = program_word(c, word, src);
-			if (rc)
-				return rc;
-		} else {
-			if (!c->pend) {
-				/* Refuse now, not at the deferred program: a
-				 * word that is not erased can never take these
-				 * bytes (facts 8.5). */
-				if (!c->auto_erase || (c->erased_mask & (1u << page_of(word)))) {
-					rc = h7f_blank_check(&c->fl_app, word, 32u, NULL);
-					if (rc) {
-						c->last_err = rc;
-						c->last_err_addr = word;
-						return rc;
-					}
-				}
-				c->pend = true;
-				c->pend_addr = word;
-				c->pend_mask = 0;
-				memset(c->pend_buf, 0xFF, sizeof(c->pend_buf));
-			}
-			for (size_t i = 0; i < k; i++) {
-				uint32_t bit = 1u << (off + i);
-
-				/* Never two values for one byte of a flash word. */
-				if (c->pend_mask & bit) {
-					c->last_err = H7F_E_NOT_VIRGIN;
-					c->last_err_addr = word + off + (uint32_t)i;
-					return H7F_E_NOT_VIRGIN;
-				}
-				c->pend_mask |= bit;
-				c->pend_buf[off + i] = src[i];
-			}
-			if (c->pend_mask == 0xFFFFFFFFu) {
-				rc = boot_update_flush(c);
-				if (rc)
-					return rc;
-			}
-		}
-		src += k;
-		addr += (uint32_t)k;
-		n -= k;
-		if (addr > c->upd_end)
-			c->upd_end = addr;
-	}
-	return 0;
+	rc = h7f_writer_write_at(&c->w, addr, p, n);
+	return rc ? stream_fail(c, rc) : 0;
 }
 
-int boot_update_commit(struct boot_ctx *c, uint32_t len, const uint32_t *expect_crc)
+int boot_update_commit(struct boot_ctx *c)
 {
+	const struct h7f_writer_report *rep = h7f_writer_report(&c->w);
 	struct ur_record r;
-	uint32_t crc;
 	int rc;
 
-	rc = boot_update_flush(c);
+	if (!c->upd_open || !c->stream || rep->bytes == 0)
+		return boot_fail(c, BOOT_E_NO_IMAGE, BOOT_APP_START);
+	c->stream = false;
+	/* Last word padded and programmed; CRC-32 over the image read back
+	 * from flash against the CRC of what the host sent. */
+	rc = h7f_writer_finish(&c->w);
+	if (rc == H7F_E_VERIFY)
+		return boot_fail(c, BOOT_E_VERIFY, rep->err_addr);
 	if (rc)
-		return rc;
-	if (!c->upd_open)
-		return BOOT_E_NO_IMAGE;
-	if (len == 0 || len > BOOT_APP_SIZE)
-		return BOOT_E_TOO_BIG;
-	rc = h7f_crc32(&c->fl_app, BOOT_APP_START, len, &crc);
-	if (rc) {
-		c->last_err = rc;
-		return rc;
-	}
-	if (expect_crc && crc != *expect_crc) {
-		c->last_err = BOOT_E_VERIFY;
-		return BOOT_E_VERIFY;
-	}
+		return boot_fail(c, rc, rep->err_addr);
 	memset(&r, 0, sizeof(r));
 	r.state = UR_STATE_COMPLETE;
 	r.sequence = c->upd_seq;
 	r.start = BOOT_APP_START;
-	r.length = len;
-	r.image_crc = crc;
+	r.length = rep->bytes;
+	r.image_crc = rep->crc;
 	rc = log_append(c, &r);
 	if (rc)
 		rc = log_append(c, &r);

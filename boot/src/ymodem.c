@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "boot/boot.h"
-#include "crc32.h"
 #include "ymodem.h"
 
 #define YM_WAIT_C_MS      1000u  /* 'C' period while waiting for a sender */
@@ -71,15 +70,14 @@ static int read_block(struct boot_ctx *c)
 
 enum rx_phase { PH_HEADER, PH_DATA, PH_END };
 
-int boot_ymodem_receive(struct boot_ctx *c, uint32_t *len_out)
+static int receive(struct boot_ctx *c, uint32_t *len_out)
 {
 	enum rx_phase ph = PH_HEADER;
-	uint32_t size = 0, got = 0, crc = PROTO_CRC32_INIT, tries = 0, errors = 0;
+	uint32_t size = 0, got = 0, tries = 0, errors = 0;
 	uint8_t expect = 0;
 	int rc;
 
 	*len_out = 0;
-	boot_update_new_transfer(c, true);
 	tx1(c, YM_CRC);
 	for (;;) {
 		int b = rx(c, ph == PH_DATA ? YM_BLOCK_MS : YM_WAIT_C_MS);
@@ -134,8 +132,7 @@ int boot_ymodem_receive(struct boot_ctx *c, uint32_t *len_out)
 				cancel(c);
 				return BOOT_E_INCOMPLETE;
 			}
-			crc = proto_crc32_final(crc);
-			rc = boot_update_commit(c, size, &crc);
+			rc = boot_update_commit(c);
 			if (rc) {
 				cancel(c);
 				return rc;
@@ -193,6 +190,11 @@ int boot_ymodem_receive(struct boot_ctx *c, uint32_t *len_out)
 					cancel(c);
 					return h.size ? BOOT_E_TOO_BIG : BOOT_E_INCOMPLETE;
 				}
+				rc = boot_update_new_transfer(c, h.size);
+				if (rc) {
+					cancel(c);
+					return rc;
+				}
 				size = h.size;
 				ph = PH_DATA;
 				expect = 1;
@@ -221,13 +223,25 @@ int boot_ymodem_receive(struct boot_ctx *c, uint32_t *len_out)
 					cancel(c);
 					return rc;
 				}
-				crc = proto_crc32_update(crc, ym_frame + 3, n);
 				got += n;
 			}
 			expect++;
 			tx1(c, YM_ACK);
 		}
 	}
+}
+
+int boot_ymodem_receive(struct boot_ctx *c, uint32_t *len_out)
+{
+	int rc;
+
+	/* A transfer left by an earlier download or AN3155 session is
+	 * dropped; so is this one when it fails: it can never commit. */
+	boot_update_abandon(c);
+	rc = receive(c, len_out);
+	if (rc)
+		boot_update_abandon(c);
+	return rc;
 }
 
 /* ---- sender ---- */

@@ -70,6 +70,9 @@ int main(void)
 	ctx.idle_format = BOOT_SER_8N1;
 #endif
 	usart_serial.set_format(usart_serial.ctx, ctx.idle_format);
+#ifdef H7BOOT_HOST_RAM
+	ctx.host_ram = true;
+#endif
 	ctx.cm4_state = cm4;
 	ctx.stack_used = boot_stack_used;
 	boot_app_check(&ctx, &info);

@@ -47,6 +47,7 @@ const char *h7f_strerror(int err)
     case H7F_E_LOCKED:       return "flash bank stays locked";
     case H7F_E_VERIFY:       return "read-back differs from data written";
     case H7F_E_NOSPC:        return "more data than the opened length";
+    case H7F_E_SEQUENCE:     return "address before the stream position (already written)";
     case H7F_E_WRPERR:       return "write protection error (WRPERR)";
     case H7F_E_PGSERR:       return "programming sequence error (PGSERR)";
     case H7F_E_STRBERR:      return "strobe error (STRBERR)";
@@ -523,7 +524,17 @@ int h7f_program_word(struct h7f *f, uint32_t addr, const void *data32)
     if (err)
         return err;
 
+    /* All-0xFF data: the erased word already holds it. Programming it
+     * would leave a word that reads as erased but can never be programmed
+     * again before an erase (ECC, RM0399 4.3.9): a later write of that
+     * word would pass the virgin check above and break its ECC. */
     const uint8_t *data = data32;
+    bool all_ff = true;
+    for (unsigned i = 0; i < H7_FLASH_WORD; i++)
+        all_ff = all_ff && data[i] == 0xFFu;
+    if (all_ff)
+        return H7F_OK;
+
     err = program_raw(f, addr, data);
     /* Facts 8.1: the controller does not update the D-cache. */
     h7f_io_dcache_invalidate(addr, H7_FLASH_WORD);

@@ -2,7 +2,9 @@
  * h7flash streaming writer: bytes in any chunking become 32-byte flash
  * words, each programmed (and verified by h7f_program_word) as soon as it
  * is complete; sectors are erased just before their first word (or all at
- * open); the last partial word is padded with 0xFF (facts 8.1).
+ * open); the last partial word is padded with 0xFF (facts 8.1). The
+ * stream moves forward only (write_at, seek): each flash word is assembled
+ * in one buffer and programmed once.
  */
 #include <string.h>
 
@@ -97,6 +99,7 @@ int h7f_writer_open(struct h7f_writer *w, struct h7f *f, uint32_t start, uint32_
     w->length = length;
     w->flags = flags;
     w->next = start;
+    w->floor = start;
 
     bool unknown = length == H7F_LEN_UNKNOWN;
     if ((flags & H7F_WR_ERASE_UPFRONT) && (unknown || (flags & H7F_WR_NO_ERASE)))
@@ -133,26 +136,33 @@ int h7f_writer_open(struct h7f_writer *w, struct h7f *f, uint32_t start, uint32_
     return H7F_OK;
 }
 
-int h7f_writer_write(struct h7f_writer *w, const void *buf, size_t n)
+/* Append n stream bytes at w->next: from p, or 0xFF when p is NULL (a gap:
+ * never programmed on its own, see h7f_program_word). */
+static int put(struct h7f_writer *w, const uint8_t *p, size_t n)
 {
-    if (w == NULL || !w->open || (buf == NULL && n != 0))
-        return H7F_E_INVAL;
-    if (w->rep.err)
-        return w->rep.err;
-    if (n > limit(w) - w->next)
-        return fail(w, H7F_E_NOSPC, w->next);
-
-    const uint8_t *p = buf;
-    w->rep.crc = h7f_crc32_update(w->rep.crc, p, n);
     while (n) {
         uint32_t take = H7_FLASH_WORD - w->fill;
         if (take > n)
             take = (uint32_t)n;
-        memcpy(w->buf + w->fill, p, take);
+        /* H7F_WR_NO_ERASE: a word that is not erased can never take these
+         * bytes; refuse them now, not at the word's deferred program. */
+        if (w->fill == 0 && (w->flags & H7F_WR_NO_ERASE)) {
+            uint32_t bad = w->next;
+            int err = h7f_blank_check(w->f, w->next, H7_FLASH_WORD, &bad);
+            if (err)
+                return fail(w, err, bad);
+        }
+        if (p) {
+            memcpy(w->buf + w->fill, p, take);
+            p += take;
+        } else {
+            memset(w->buf + w->fill, 0xFF, take);
+        }
+        w->rep.crc = h7f_crc32_update(w->rep.crc, w->buf + w->fill, take);
         w->fill += take;
         w->next += take;
+        w->floor = w->next;
         w->rep.bytes += take;
-        p += take;
         n -= take;
         if (w->fill == H7_FLASH_WORD) {
             int err = flush_word(w);
@@ -161,6 +171,102 @@ int h7f_writer_write(struct h7f_writer *w, const void *buf, size_t n)
         }
     }
     return H7F_OK;
+}
+
+/* Move the stream from next to addr without data. The rest of a buffered
+ * word is padding (0xFF, programmed with the word). In the erase modes the
+ * words passed are erased with their sectors and count as 0xFF; in
+ * H7F_WR_NO_ERASE they keep what the flash holds and count as read back
+ * (an update of part of an image); the start of addr's word is 0xFF. */
+static int skip(struct h7f_writer *w, uint32_t addr)
+{
+    if (addr == w->next)
+        return H7F_OK;
+    if (!(w->flags & H7F_WR_NO_ERASE))
+        return put(w, NULL, addr - w->next);
+    if (w->fill) {
+        uint32_t pad = H7_FLASH_WORD - w->fill;
+        int err = put(w, NULL, addr - w->next < pad ? addr - w->next : pad);
+        if (err || addr == w->next)
+            return err;
+    }
+    uint32_t word = addr & ~(H7_FLASH_WORD - 1u);
+    while (w->next < word) {
+        uint8_t chunk[256];
+        uint32_t k = word - w->next < sizeof chunk ? word - w->next : (uint32_t)sizeof chunk;
+        uint32_t bad = w->next;
+        int err = h7f_read(w->f, w->next, chunk, k, &bad);
+        if (err)
+            return fail(w, err, bad);
+        w->rep.crc = h7f_crc32_update(w->rep.crc, chunk, k);
+        w->rep.bytes += k;
+        w->next += k;
+        w->floor = w->next;
+    }
+    return put(w, NULL, addr - w->next);
+}
+
+int h7f_writer_write_at(struct h7f_writer *w, uint32_t addr, const void *buf, size_t n)
+{
+    if (w == NULL || !w->open || (buf == NULL && n != 0))
+        return H7F_E_INVAL;
+    if (w->rep.err)
+        return w->rep.err;
+    /* Forward only: before floor the bytes, or their flash word, are
+     * written. Nothing happened, so the writer stays usable. */
+    if (addr < w->floor)
+        return H7F_E_SEQUENCE;
+    if (addr > limit(w) || n > limit(w) - addr)
+        return fail(w, H7F_E_NOSPC, addr);
+
+    /* After a flushed partial word, the rest of that word is on flash as
+     * padding: stream bytes of 0xFF, not programmed again. */
+    if (w->floor > w->next) {
+        uint8_t ff[H7_FLASH_WORD];
+        uint32_t pad = w->floor - w->next;
+        memset(ff, 0xFF, sizeof ff);
+        w->rep.crc = h7f_crc32_update(w->rep.crc, ff, pad);
+        w->rep.bytes += pad;
+        w->next = w->floor;
+    }
+    int err = skip(w, addr);
+    if (err)
+        return err;
+    return put(w, buf, n);
+}
+
+int h7f_writer_write(struct h7f_writer *w, const void *buf, size_t n)
+{
+    if (w == NULL)
+        return H7F_E_INVAL;
+    return h7f_writer_write_at(w, w->floor, buf, n);
+}
+
+int h7f_writer_seek(struct h7f_writer *w, uint32_t addr)
+{
+    static const uint8_t none;
+    return h7f_writer_write_at(w, addr, &none, 0);
+}
+
+int h7f_writer_flush(struct h7f_writer *w)
+{
+    if (w == NULL || !w->open)
+        return H7F_E_INVAL;
+    if (w->rep.err)
+        return w->rep.err;
+    if (w->fill == 0)
+        return H7F_OK;
+    uint32_t end = w->next - w->fill + H7_FLASH_WORD;
+    int err = flush_word(w);
+    if (err)
+        return err;
+    w->floor = end;
+    return H7F_OK;
+}
+
+uint32_t h7f_writer_next(const struct h7f_writer *w)
+{
+    return w->floor;
 }
 
 int h7f_writer_finish(struct h7f_writer *w)

@@ -178,7 +178,10 @@ static void test_odd_lengths_padded(void **state)
 	/* stm32flash: 256, 256, 256, 232 */
 	for (uint32_t off = 0; off < 1000; off += 256)
 		write_ok(BOOT_APP_START + off, img + off, off + 256 <= 1000 ? 256 : 1000 - off);
-	/* the 232-byte tail was programmed after the idle time, padded with 0xFF */
+	/* the 232-byte tail waits in the writer (a slow host may continue
+	 * it) until a Read, Get Checksum or Go needs it: padded with 0xFF */
+	assert_int_equal(h7sim_word_state(X.sim, BOOT_APP_START + 992), H7SIM_WORD_VIRGIN);
+	assert_int_equal(boot_update_flush(&X.c), 0);
 	h7sim_peek(X.sim, BOOT_APP_START + 992, word, 32);
 	assert_memory_equal(word, img + 992, 8);
 	for (int i = 8; i < 32; i++)
@@ -196,6 +199,7 @@ static void test_odd_lengths_padded(void **state)
 	h7sim_peek(X.sim, 0x08060000u, word, 32);
 	assert_int_equal(word[0], img[0]);
 	assert_int_equal(word[1], 0xFF);
+	assert_int_equal(boot_update_flush(&X.c), 0);
 	h7sim_peek(X.sim, 0x08060120u, word, 32);
 	assert_int_equal(word[0], img[32]);
 	assert_int_equal(word[1], 0xFF);
@@ -296,10 +300,22 @@ static void test_write_refusals(void **state)
 	expect(AN3155_ACK);
 	expect(AN3155_NACK);
 	expect_end();
-	assert_int_equal(reason(), AN3155_REASON_NOT_ERASED);
+	assert_int_equal(reason(), AN3155_REASON_SEQUENCE);
 	uint8_t w[32];
 	h7sim_peek(X.sim, BOOT_APP_START, w, 32);
 	assert_memory_equal(w, img, 32);
+
+	/* the failed transfer refuses every later write until an erase */
+	cmd(AN3155_CMD_WRITE);
+	addr(BOOT_APP_START + 64);
+	data(img, 32);
+	run();
+	expect(AN3155_ACK);
+	expect(AN3155_ACK);
+	expect(AN3155_NACK);
+	expect_end();
+	assert_int_equal(reason(), AN3155_REASON_TRANSFER);
+	erase_pages(p2, 1, AN3155_ACK);
 
 	/* not erased (page 4 never erased, but holds data from an earlier
 	 * writer: backdoor) */
@@ -313,6 +329,63 @@ static void test_write_refusals(void **state)
 	expect(AN3155_NACK); /* checked before buffering */
 	expect_end();
 	assert_int_equal(reason(), AN3155_REASON_NOT_ERASED);
+}
+
+/* Issue 14, defect 1: 1 byte at 0x08040001, then 31 bytes at 0x08040002:
+ * every byte lands at its own address, 0x08040000 stays 0xFF. */
+static void test_write_continues_in_next_word(void **state)
+{
+	static const uint16_t p2[] = { 2 };
+	uint8_t a = 0x11, b[31], word[64];
+	(void)state;
+
+	for (unsigned i = 0; i < sizeof(b); i++)
+		b[i] = (uint8_t)(0x40 + i);
+	erase_pages(p2, 1, AN3155_ACK);
+	write_ok(BOOT_APP_START + 1, &a, 1);
+	write_ok(BOOT_APP_START + 2, b, sizeof(b));
+	assert_int_equal(boot_update_flush(&X.c), 0);
+	h7sim_peek(X.sim, BOOT_APP_START, word, sizeof(word));
+	assert_int_equal(word[0], 0xFF);
+	assert_int_equal(word[1], a);
+	assert_memory_equal(word + 2, b, sizeof(b));
+	for (unsigned i = 33; i < 64; i++)
+		assert_int_equal(word[i], 0xFF);
+}
+
+/* Issue 14, defect 2: 32 bytes of 0xFF at 0x08040000, then another write
+ * of the same word: refused, and the word is never programmed twice (the
+ * fixture's close checks the model's violation log). */
+static void test_ff_word_then_rewrite(void **state)
+{
+	static const uint16_t p2[] = { 2 };
+	uint8_t ff[32], d[32];
+	(void)state;
+
+	memset(ff, 0xFF, sizeof(ff));
+	memset(d, 0x5A, sizeof(d));
+	erase_pages(p2, 1, AN3155_ACK);
+	write_ok(BOOT_APP_START, ff, sizeof(ff));
+	/* not programmed: it already reads 0xFF */
+	assert_int_equal(h7sim_word_state(X.sim, BOOT_APP_START), H7SIM_WORD_VIRGIN);
+	cmd(AN3155_CMD_WRITE);
+	addr(BOOT_APP_START);
+	data(d, sizeof(d));
+	run();
+	expect(AN3155_ACK);
+	expect(AN3155_ACK);
+	expect(AN3155_NACK);
+	expect_end();
+	assert_int_equal(reason(), AN3155_REASON_SEQUENCE);
+	assert_int_equal(h7sim_word_state(X.sim, BOOT_APP_START), H7SIM_WORD_VIRGIN);
+	/* the failed transfer commits nothing at Go */
+	cmd(AN3155_CMD_GO);
+	addr(BOOT_APP_START);
+	run();
+	expect(AN3155_ACK);
+	expect(AN3155_NACK);
+	expect_end();
+	assert_int_equal(X.c.log.newest.state, UR_STATE_STARTED);
 }
 
 static void test_erase_refusals(void **state)
@@ -415,9 +488,28 @@ static void test_go(void **state)
 	assert_int_equal(R.act, BOOT_ACT_JUMP_APP);
 	assert_int_equal(R.addr, BOOT_APP_START);
 
-	/* RAM: stm32flash -R puts SP, PC and code at 0x20004100 */
+	/* RAM: stm32flash -R puts SP, PC and code at 0x20004100. Refused by
+	 * default: code from the host could rewrite the bootloader. */
 	uint8_t reset_code[16] = { 0x00, 0x20, 0x00, 0x20, 0x09, 0x41, 0x00, 0x20,
 			     0x01, 0x49, 0x02, 0x4A, 0x0A, 0x60, 0xfe, 0xe7 };
+	cmd(AN3155_CMD_WRITE);
+	addr(0x20004100u);
+	run();
+	expect(AN3155_ACK);
+	expect(AN3155_NACK);
+	expect_end();
+	assert_int_equal(reason(), AN3155_REASON_RAM_OFF);
+	for (unsigned i = 0; i < sizeof(reset_code); i++)
+		assert_int_equal(bfx_dtcm[0x4100 + i], 0);
+	cmd(AN3155_CMD_GO);
+	addr(0x20004100u);
+	run();
+	expect(AN3155_ACK);
+	expect(AN3155_NACK);
+	expect_end();
+	assert_int_equal(reason(), AN3155_REASON_RAM_OFF);
+	/* With the development build option (H7BOOT_HOST_RAM). */
+	X.c.host_ram = true;
 	write_ok(0x20004100u, reset_code, sizeof(reset_code));
 	assert_memory_equal(bfx_dtcm + 0x4100, reset_code, sizeof(reset_code));
 	cmd(AN3155_CMD_GO);
@@ -546,6 +638,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_get_gv_gid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_odd_lengths_padded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_continues_in_next_word, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ff_word_then_rewrite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erase_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_go, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checksum_and_read, setup, teardown),

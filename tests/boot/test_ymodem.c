@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "an3155.h"
 #include "crc32.h"
 #include "peers.h"
 #include "ymodem.h"
@@ -198,6 +199,37 @@ static void test_abort_midway_then_new_upload(void **state)
 	download(sizeof(img), false, 12);
 }
 
+/* Issue 14, defect 3: a cancelled download followed by an AN3155 Go must
+ * not commit what the download wrote. */
+static void test_cancelled_then_go_commits_nothing(void **state)
+{
+	uint8_t img[8192], go[2 + 5];
+	struct ysend y = { 0 };
+	struct boot_result res;
+	uint32_t len;
+	(void)state;
+
+	bfx_image(img, sizeof(img), 31);
+	y.data = img;
+	y.len = y.announce = sizeof(img);
+	y.can_after = 3;
+	assert_int_equal(run_rx(&y, &len), BOOT_E_CANCELLED);
+	assert_int_equal(X.c.log.newest.state, UR_STATE_STARTED);
+	/* Go 0x08040000 in an AN3155 session of the same boot */
+	X.ser.peer = NULL;
+	an3155_cmd_encode(AN3155_CMD_GO, go);
+	an3155_addr_encode(BOOT_APP_START, go + 2);
+	fser_push(&X.ser, go, sizeof(go));
+	X.ser.idle = 0;
+	X.ser.idle_limit = 5;
+	if (setjmp(X.ser.escape) == 0)
+		res = boot_an3155(&X.c, AN3155_SYNC);
+	(void)res;
+	assert_int_equal(X.c.log.newest.state, UR_STATE_STARTED);
+	/* and the next boot does not start it */
+	app_status(BOOT_E_STARTED);
+}
+
 static void test_upload_identical(void **state)
 {
 	struct yrecv r = { 0 };
@@ -276,6 +308,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_download_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_and_lost_ack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_large_refused_before_erase, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancelled_then_go_commits_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_midway_then_new_upload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upload_identical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upload_without_image, setup, teardown),

@@ -39,10 +39,13 @@ static int drive(struct boot_ctx *b, bool an3155, const uint8_t *img, uint32_t l
 	uint32_t chunk = an3155 ? 256u : 1024u, crc;
 	int rc;
 
-	if (an3155)
-		b->auto_erase = false;          /* as boot_an3155() */
-	else
-		boot_update_new_transfer(b, true);  /* as boot_ymodem_receive() */
+	if (an3155) {
+		boot_update_abandon(b);         /* as a new AN3155 transfer */
+	} else {
+		rc = boot_update_new_transfer(b, len);  /* as boot_ymodem_receive() */
+		if (rc)
+			return rc;
+	}
 	if (an3155) {
 		unsigned first = (BOOT_APP_START - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
 		unsigned last = (BOOT_APP_START + len - 1u - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
@@ -62,12 +65,11 @@ static int drive(struct boot_ctx *b, bool an3155, const uint8_t *img, uint32_t l
 	}
 	if (stop < len)
 		return 0;
-	if (an3155) {
-		rc = boot_update_flush(b);
-		return rc ? rc : boot_update_commit(b, b->upd_end - BOOT_APP_START, NULL);
-	}
 	crc = proto_crc32(img, len);
-	return boot_update_commit(b, len, &crc);
+	rc = boot_update_commit(b);
+	if (rc == 0 && b->log.newest.image_crc != crc)
+		return BOOT_E_VERIFY;
+	return rc;
 }
 
 static void one(bool first_an, bool second_an, uint32_t stop)

@@ -162,7 +162,6 @@ static int run_update(struct boot_ctx *b, enum mode m, const uint8_t *img, uint3
 		unsigned first = (BOOT_APP_START - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
 		unsigned last = (BOOT_APP_START + len - 1u - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
 
-		b->auto_erase = false;          /* as boot_an3155() */
 		for (unsigned p = first; p <= last; p++) {
 			rc = boot_update_erase_page(b, p);
 			if (rc)
@@ -175,12 +174,11 @@ static int run_update(struct boot_ctx *b, enum mode m, const uint8_t *img, uint3
 			if (rc)
 				return rc;
 		}
-		rc = boot_update_flush(b);
-		if (rc)
-			return rc;
-		return boot_update_commit(b, b->upd_end - BOOT_APP_START, NULL);
+		return boot_update_commit(b);
 	}
-	boot_update_new_transfer(b, true);
+	rc = boot_update_new_transfer(b, len);
+	if (rc)
+		return rc;
 	for (uint32_t off = 0; off < len; off += 1024u) {
 		uint32_t n = len - off < 1024u ? len - off : 1024u;
 
@@ -188,7 +186,10 @@ static int run_update(struct boot_ctx *b, enum mode m, const uint8_t *img, uint3
 		if (rc)
 			return rc;
 	}
-	return boot_update_commit(b, len, &crc);
+	rc = boot_update_commit(b);
+	if (rc == 0 && b->log.newest.image_crc != crc)
+		return BOOT_E_VERIFY;
+	return rc;
 }
 
 /* ---- checks ---------------------------------------------------------------- */

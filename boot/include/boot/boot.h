@@ -42,6 +42,7 @@ enum boot_err {
 	BOOT_E_STARTED     = -2011, /* newest record: an update that never ended */
 	BOOT_E_NOSIZE      = -2012, /* YMODEM header without a size */
 	BOOT_E_VERIFY      = -2013, /* read-back CRC differs from received data */
+	BOOT_E_TRANSFER    = -2014, /* an earlier write of this transfer failed */
 };
 
 const char *boot_strerror(int err);
@@ -62,6 +63,7 @@ struct boot_result {
 /* Result of checking the application. */
 struct boot_app_info {
 	int status;             /* 0: may run; else BOOT_E_* / H7F_E_* */
+	uint32_t bad_addr;      /* status is a flash read error: the flash word */
 	struct ur_record rec;   /* newest record (if any) */
 	bool have_rec;
 	uint32_t sp, entry;     /* from the image's vector table */
@@ -77,15 +79,17 @@ struct boot_ctx {
 	/* Update session: STARTED written, not yet COMPLETE. */
 	bool upd_open;
 	uint32_t upd_seq;
-	uint32_t upd_end;       /* highest address written + 1 */
-	bool auto_erase;        /* YMODEM: erase sectors before first write */
-	uint32_t erased_mask;   /* bit p: page p erased in this session */
+	/* The transfer into the application area: the one owner of the
+	 * partial flash word and of the write order (boot/src/update.c). */
+	bool stream;            /* w is open and may still commit */
+	bool stream_dead;       /* a transfer failed: writes refused until an
+				   erase or a new download starts again */
+	struct h7f_writer w;
 
-	/* Partial flash word waiting for more bytes (AN3155 writes). */
-	bool pend;
-	uint32_t pend_addr;
-	uint8_t pend_buf[32];
-	uint32_t pend_mask;     /* bit i: byte i written */
+	/* AN3155 Write Memory and Go into RAM: off unless the firmware is
+	 * built with H7BOOT_HOST_RAM (code from the host could rewrite the
+	 * bootloader's sectors); Read Memory of RAM stays. */
+	bool host_ram;
 
 	/* AN3155 NACK reason (h7iap extension 0xE0). */
 	uint8_t reason;
@@ -95,7 +99,6 @@ struct boot_ctx {
 	 * first byte; a sync byte with a parity or framing error means the
 	 * host uses the other one (boot/src/an3155_srv.c). */
 	enum boot_ser_format idle_format;
-	int pend_err;           /* deferred flush failure, NACKs the next command */
 	uint16_t an_errmask;    /* line-error flags that invalidate an AN3155 byte */
 
 	/* Diagnostics shown by the menu's status page. */
@@ -128,30 +131,36 @@ struct boot_result boot_session(struct boot_ctx *c, int first);
 
 /* ---- update engine (boot/src/update.c) ---- */
 
-/* Start a new whole-image transfer (each YMODEM download): what an
- * abandoned transfer erased or buffered is forgotten. auto_erase: erase
- * each sector before its first word (YMODEM), else the host erases. AN3155
- * sessions do not call it: their host erases explicitly, and an update
- * stays open across sessions until a Go commits it. */
-void boot_update_new_transfer(struct boot_ctx *c, bool auto_erase);
+/* Start a whole-image transfer of len bytes at BOOT_APP_START (each YMODEM
+ * download): each sector is erased before its first word, bank 2's in the
+ * background while bank 1 is written. Whatever an earlier transfer left is
+ * dropped. */
+int boot_update_new_transfer(struct boot_ctx *c, uint32_t len);
+/* Drop the transfer in progress (nothing of it can be committed). */
+void boot_update_abandon(struct boot_ctx *c);
 /* Re-read the record log. */
 void boot_log_scan(struct boot_ctx *c);
 /* Open an update: STARTED record (erasing the log first when full). */
 int boot_update_begin(struct boot_ctx *c, uint32_t planned_len);
-/* Program bytes into the application area. Partial flash words are kept
- * in RAM until completed or flushed. */
+/* Program bytes into the application area through the transfer's writer:
+ * addresses only move forward (a write before the transfer's position is
+ * refused with H7F_E_SEQUENCE), bytes skipped must read as erased, partial
+ * flash words wait in the writer. Without a transfer (AN3155: the host
+ * erases) one is opened at BOOT_APP_START. Any error ends the transfer. */
 int boot_update_write(struct boot_ctx *c, uint32_t addr, const void *p, size_t n);
-/* Program the pending partial word padded with 0xFF. */
+/* Program the transfer's buffered partial word now, padded with 0xFF. */
 int boot_update_flush(struct boot_ctx *c);
 /* Erase page p (2..15) of the application area. */
 int boot_update_erase_page(struct boot_ctx *c, unsigned page);
 /* Erase the pages of mask (bit p: page p, application pages only), bank 1
  * and bank 2 pages at the same time; on error c->last_err_addr names the
- * sector. */
+ * sector. Erasing a page that holds bytes of the transfer ends it. */
 int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask);
-/* Close the update: flush, CRC over [APP_START, APP_START+len) read back
- * from flash; when expect_crc is given it must match; COMPLETE record. */
-int boot_update_commit(struct boot_ctx *c, uint32_t len, const uint32_t *expect_crc);
+/* Close the transfer: last word padded and programmed, CRC-32 over the
+ * image read back from flash equal to the CRC of the bytes sent (gaps as
+ * 0xFF), COMPLETE record with that length and CRC. BOOT_E_NO_IMAGE
+ * without a transfer that wrote something. */
+int boot_update_commit(struct boot_ctx *c);
 
 /* ---- protocols ---- */
 

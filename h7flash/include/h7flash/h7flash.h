@@ -39,6 +39,8 @@ enum h7f_err {
     H7F_E_LOCKED        = -1003, /* bank stays locked (keys disabled until reset) */
     H7F_E_VERIFY        = -1004, /* read-back differs from what was written */
     H7F_E_NOSPC         = -28,   /* writer: more data than the opened length */
+    H7F_E_SEQUENCE      = -1005, /* writer: address before the stream position
+                                    (those bytes or their flash word are written) */
     /* One code per SR error flag (facts 2.6). */
     H7F_E_WRPERR        = -1017,
     H7F_E_PGSERR        = -1018,
@@ -70,7 +72,10 @@ void h7f_init(struct h7f *f);
  * alignment). Refused before any store: H7F_E_ALIGN, H7F_E_RANGE,
  * H7F_E_PROTECTED, H7F_E_WRPERR (WPSN or PCROP), H7F_E_NOT_VIRGIN (the
  * word is read first, past the D-cache, with ECC checking). Afterwards the
- * word is invalidated in the D-cache and read back: H7F_E_VERIFY. */
+ * word is invalidated in the D-cache and read back: H7F_E_VERIFY.
+ * All-0xFF data is not programmed: the erased word already reads so, and a
+ * word programmed with 0xFF would read as erased yet could never be
+ * programmed again before an erase (docs/DRIVER.md, rule 13). */
 int h7f_program_word(struct h7f *f, uint32_t addr, const void *data32);
 
 /* Erase the 128 KB sector containing addr / a whole bank (1 or 2). The
@@ -147,20 +152,22 @@ enum h7f_writer_flags {
 };
 
 struct h7f_writer_report {
-    uint32_t bytes;            /* bytes accepted from the caller */
+    uint32_t bytes;            /* stream bytes: accepted from the caller, gaps included */
     uint32_t words;            /* flash words programmed */
     uint32_t sectors_erased;
     int err;                   /* first error, 0 if none */
     uint32_t err_addr;         /* address of the first error */
-    uint32_t crc;              /* CRC-32 of the bytes given (padding excluded) */
+    uint32_t crc;              /* CRC-32 of the stream bytes (gaps included, final padding excluded) */
 };
 
 struct h7f_writer {
     struct h7f *f;
     uint32_t start, length, flags;
-    uint32_t next;             /* address of the next byte */
+    uint32_t next;             /* address of the next byte of the stream */
+    uint32_t floor;            /* lowest address a write may use (>= next:
+                                  above it after a flushed partial word) */
     uint8_t buf[H7_FLASH_WORD];
-    uint32_t fill;             /* bytes in buf */
+    uint32_t fill;             /* bytes in buf: the word at next - fill */
     uint32_t erased_mask;      /* bit (bank-1)*8+sector: erased by this writer */
     struct h7f_erase_job ahead; /* H7F_WR_ERASE_AHEAD: bank 2 in the background */
     bool ahead_started;
@@ -173,9 +180,30 @@ struct h7f_writer {
  * before anything is erased. */
 int h7f_writer_open(struct h7f_writer *w, struct h7f *f, uint32_t start,
                     uint32_t length, uint32_t flags);
-/* Any sizes and alignments, any number of times. */
+/* Any sizes and alignments, any number of times: the bytes continue the
+ * stream at its position (h7f_writer_next()). */
 int h7f_writer_write(struct h7f_writer *w, const void *buf, size_t n);
-/* Pad the last partial word with 0xFF, program it, verify. */
+/* The same at addr, which must not lie before h7f_writer_next(): the
+ * stream only moves forward, so no byte and no flash word is written twice
+ * (H7F_E_SEQUENCE otherwise: nothing is written and the writer stays
+ * usable). The bytes skipped are stream bytes, counted in the report's
+ * bytes and CRC, never programmed on their own: in the erase modes their
+ * sectors are erased and they count as 0xFF; in H7F_WR_NO_ERASE whole
+ * flash words skipped keep what the flash holds and count as read back
+ * (the part of the buffered word before addr, and the rest of a word left
+ * behind, are 0xFF padding). */
+int h7f_writer_write_at(struct h7f_writer *w, uint32_t addr, const void *buf, size_t n);
+/* Move the stream to addr without data: write_at with n = 0. */
+int h7f_writer_seek(struct h7f_writer *w, uint32_t addr);
+/* Program the buffered partial flash word now, padded with 0xFF. The rest
+ * of that word can no longer be written: h7f_writer_next() moves to its
+ * end. No-op without a partial word. */
+int h7f_writer_flush(struct h7f_writer *w);
+/* Lowest address the next write may use. */
+uint32_t h7f_writer_next(const struct h7f_writer *w);
+/* Pad the last partial word with 0xFF, program it, verify (with
+ * H7F_WR_VERIFY_CRC: the CRC-32 over [start, start + report.bytes) read
+ * back from flash must equal the CRC of the stream, gaps as 0xFF). */
 int h7f_writer_finish(struct h7f_writer *w);
 const struct h7f_writer_report *h7f_writer_report(const struct h7f_writer *w);
 
