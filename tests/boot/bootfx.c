@@ -177,10 +177,13 @@ void bfx_close(struct bfx *x)
 	uint8_t now[256];
 	size_t n = h7sim_violation_count(x->sim);
 
-	if (n) {
+	if (n != x->expect_violations) {
 		h7sim_violations_print(x->sim, stderr);
-		fail_msg("model violation log holds %zu entries", n);
+		fail_msg("model violation log holds %zu entries, %zu expected", n,
+			 x->expect_violations);
 	}
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(h7sim_violation_get(x->sim, i)->rule, x->expect_rule);
 	h7sim_peek(x->sim, BOOT_CODE_BASE, now, sizeof(now));
 	assert_memory_equal(now, x->boot_code, sizeof(now));
 	/* the rest of sector 0 stays erased */

@@ -46,6 +46,11 @@ struct bfx {
 	struct fser ser;
 	struct boot_ctx c;
 	uint8_t boot_code[256];     /* pattern in sector 0 */
+	/* Violations a test provokes on purpose (e.g. a read of a double-ECC
+	 * word it injected): bfx_close requires exactly this many, all of
+	 * rule expect_rule. */
+	size_t expect_violations;
+	const char *expect_rule;
 };
 
 extern uint8_t bfx_dtcm[0x20000];

@@ -90,6 +90,33 @@ VEC_TEST(test_pc_no_thumb, 0x20020000u, 0x08040100u, BOOT_E_VECTORS)
 VEC_TEST(test_pc_outside_image, 0x20020000u, 0x08050001u, BOOT_E_VECTORS)
 VEC_TEST(test_pc_in_vector_words, 0x20020000u, 0x08040001u, BOOT_E_VECTORS)
 
+/* A double-ECC word inside the image: the check fails cleanly with the
+ * word's address (never a bus fault), the status page names it. A single
+ * ECC error refuses the image too (the data was corrected, the flash is
+ * failing). */
+static void test_ecc_in_image(void **state)
+{
+	uint8_t img[4096];
+	struct boot_app_info info;
+	(void)state;
+
+	bfx_image(img, sizeof(img), 41);
+	put_image(img, sizeof(img), 0, proto_crc32(img, sizeof(img)));
+	assert_int_equal(status(), 0);
+	h7sim_flip_bits(X.sim, BOOT_APP_START + 0x400, 1);
+	assert_int_equal(status(), H7F_E_SNECCERR);
+	h7sim_flip_bits(X.sim, BOOT_APP_START + 0x800, 2);
+	boot_app_check(&X.c, &info);
+	assert_true(info.status == H7F_E_DBECCERR || info.status == H7F_E_SNECCERR);
+	assert_int_equal(info.bad_addr, info.status == H7F_E_DBECCERR ? BOOT_APP_START + 0x800
+								       : BOOT_APP_START + 0x400);
+	assert_int_equal(X.c.last_err_addr, info.bad_addr);
+	/* the bootloader's checked read of the injected word, once */
+	X.expect_violations = h7sim_violation_count(X.sim);
+	assert_true(X.expect_violations <= 1);
+	X.expect_rule = "read-double-ecc";
+}
+
 static void test_cm4_vectors(void **state)
 {
 	uint32_t len = 0xC0000u + 1024u;
@@ -242,6 +269,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pc_no_thumb, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pc_outside_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pc_in_vector_words, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ecc_in_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cm4_vectors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_record_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_full_compaction, setup, teardown),
