@@ -184,6 +184,62 @@ static void test_no_erase(void **state)
     run_case(WRITE_START + 3u * H7_SECTOR_SIZE + 64u, 5000, 1000, H7F_WR_NO_ERASE, true);
 }
 
+/* write_at: forward jumps, refusals before the position, flush of a
+ * partial word, all-0xFF words never programmed; CRC over flash with the
+ * gaps. Both modes: lazy erase (gaps 0xFF) and no-erase (gaps as read). */
+static void test_write_at_seek_flush(void **state)
+{
+    (void)state;
+    for (int mode = 0; mode < 2; mode++) {
+        struct fx x;
+        struct h7f_writer w;
+        const uint32_t s = WRITE_START;
+        uint8_t a[40], ff[64], back[256];
+        uint32_t flags = H7F_WR_VERIFY_CRC | (mode ? H7F_WR_NO_ERASE : 0u);
+        fx_open(&x);
+        fx_pattern(a, sizeof a, 5);
+        memset(ff, 0xFF, sizeof ff);
+        /* no-erase: a word of old data in the gap, kept as it is */
+        if (mode) {
+            assert_int_equal(h7f_erase_sector(&x.f, s), 0);
+            assert_int_equal(h7f_program_word(&x.f, s + 0x80, a), 0);
+        }
+        assert_int_equal(h7f_writer_open(&w, &x.f, s, H7F_LEN_UNKNOWN, flags), 0);
+        assert_int_equal(h7f_writer_write_at(&w, s + 1, a, 1), 0);
+        assert_int_equal(h7f_writer_write_at(&w, s + 2, a + 1, 31), 0);
+        /* byte 0x20 belongs to the next word, not merged into the first */
+        assert_int_equal(h7sim_word_state(x.sim, s), H7SIM_WORD_PROGRAMMED);
+        assert_int_equal(h7sim_word_state(x.sim, s + 0x20), H7SIM_WORD_VIRGIN);
+        /* before the position: refused, nothing happens, still usable */
+        assert_int_equal(h7f_writer_write_at(&w, s + 1, a, 1), H7F_E_SEQUENCE);
+        assert_int_equal(h7f_writer_write_at(&w, s + 0x21, a, 1), 0);
+        assert_int_equal(h7f_writer_flush(&w), 0);
+        assert_int_equal(h7sim_word_state(x.sim, s + 0x20), H7SIM_WORD_PROGRAMMED);
+        /* the rest of a flushed word cannot be written any more */
+        assert_int_equal(h7f_writer_next(&w), s + 0x40);
+        assert_int_equal(h7f_writer_write_at(&w, s + 0x22, a, 1), H7F_E_SEQUENCE);
+        /* two words of 0xFF: never programmed */
+        assert_int_equal(h7f_writer_write_at(&w, s + 0x40, ff, 64), 0);
+        assert_int_equal(h7sim_word_state(x.sim, s + 0x40), H7SIM_WORD_VIRGIN);
+        assert_int_equal(h7sim_word_state(x.sim, s + 0x60), H7SIM_WORD_VIRGIN);
+        /* a jump over the old word (mode 1) and past it */
+        assert_int_equal(h7f_writer_seek(&w, s + 0xC3), 0);
+        assert_int_equal(h7f_writer_write(&w, a, 8), 0);
+        assert_int_equal(h7f_writer_finish(&w), 0);
+        h7sim_peek(x.sim, s, back, sizeof back);
+        assert_int_equal(back[0], 0xFF);
+        assert_memory_equal(back + 1, a, 32);
+        assert_int_equal(back[0x21], a[0]);
+        for (unsigned i = 0x22; i < 0x80; i++)
+            assert_int_equal(back[i], i == 0x21 ? a[0] : 0xFF);
+        if (mode)
+            assert_memory_equal(back + 0x80, a, 32);
+        assert_memory_equal(back + 0xC3, a, 8);
+        assert_int_equal(h7f_writer_report(&w)->bytes, 0xC3 + 8);
+        fx_close_clean(&x);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_every_sector_start),
         cmocka_unit_test(test_bank_boundary),
         cmocka_unit_test(test_no_erase),
+        cmocka_unit_test(test_write_at_seek_flush),
         cmocka_unit_test(test_slowest_part),
         cmocka_unit_test(test_whole_lazy_random),
         cmocka_unit_test(test_whole_lazy_1024_crc),
