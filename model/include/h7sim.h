@@ -116,6 +116,7 @@ struct h7sim_durations {
     uint64_t mass_erase;        /* MER: both banks */
     uint64_t option_change;     /* OPTSTART to OPT_BUSY=0 */
     uint64_t crc_per_word;      /* CRC unit, per flash word read */
+    uint64_t crc_per_burst;     /* CRC unit, once per CRC_BURST burst */
 };
 void h7sim_durations(const struct h7sim *sim, unsigned psize, struct h7sim_durations *d);
 

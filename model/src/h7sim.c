@@ -71,7 +71,7 @@ void h7sim_i_power_on(struct h7sim *sim)
         b->key = KEY_LOCKED0;
         b->cr = FLASH_CR_RESET & ~FLASH_CR_LOCK;
         b->crccr = FLASH_CRCCR_RESET;
-        b->crc.acc = 0xFFFFFFFFu;
+        b->crc.acc = 0;
     }
     sim->acr = 0x37u;
     sim->optkey = KEY_LOCKED0;
@@ -103,6 +103,20 @@ unsigned h7sim_i_pb_of_addr(const struct h7sim *sim, uint32_t addr)
 bool h7sim_i_pcrop(const struct h7sim *sim, unsigned pb, uint32_t lo, uint32_t hi)
 {
     uint32_t p = sim->ob.prar[pb];
+    uint32_t s = p & 0xFFFu, e = (p >> 16) & 0xFFFu;
+    if (s > e)
+        return false;
+    return lo <= e * 256u + 255u && hi >= s * 256u;
+}
+
+/* Secure-only area = 256-byte blocks SEC_AREA_START..SEC_AREA_END of
+ * SCAR_CUR, same encoding as PRAR (RM0399 FLASH_SCAR_CUR1/2; START > END:
+ * none). True if [lo, hi] (bank offsets) overlaps it. The model has no
+ * secure execution state: the area only matters to the CRC unit
+ * (CRCRDERR, docs/FLASH_MODEL.md "CRC unit"). */
+bool h7sim_i_secure(const struct h7sim *sim, unsigned pb, uint32_t lo, uint32_t hi)
+{
+    uint32_t p = sim->ob.scar[pb];
     uint32_t s = p & 0xFFFu, e = (p >> 16) & 0xFFFu;
     if (s > e)
         return false;
@@ -213,7 +227,10 @@ static const uint64_t t_mass_ns[4] = {13000000000ull, 8000000000ull, 6000000000u
                                       5000000000ull};
 /* Not in the datasheet (inferred, docs/FLASH_MODEL.md). */
 #define T_OPTION_NS 50000000ull     /* option byte change */
+/* AN5507 Table 1 (STM32H745/755): 8 clocks per flash word and 1 more per
+ * burst, at an assumed 200 MHz flash interface clock. */
 #define T_CRC_WORD_NS 40ull         /* CRC unit, per flash word */
+#define T_CRC_BURST_NS 5ull         /* CRC unit, per burst */
 
 uint64_t h7sim_i_duration(const struct h7sim *sim, enum h7sim_op_kind kind, unsigned psize)
 {
@@ -239,6 +256,7 @@ void h7sim_durations(const struct h7sim *sim, unsigned psize, struct h7sim_durat
     d->mass_erase = h7sim_i_duration(sim, H7SIM_OP_MASS_ERASE, psize);
     d->option_change = h7sim_i_duration(sim, H7SIM_OP_OPTION, psize);
     d->crc_per_word = h7sim_i_duration(sim, H7SIM_OP_CRC, psize);
+    d->crc_per_burst = T_CRC_BURST_NS;
 }
 
 /* ---- scheduler ------------------------------------------------------------ */
@@ -411,49 +429,6 @@ static void complete_op(struct h7sim *sim, unsigned pb)
     promote(sim, pb);
 }
 
-static void complete_crc(struct h7sim *sim, unsigned pb)
-{
-    struct h7sim_bank *b = &sim->bank[pb];
-    struct h7sim_crc *c = &b->crc;
-    uint32_t acc = c->acc;
-    bool ecc = false;
-    for (unsigned s = 0; s < H7_SECTORS_PER_BANK; s++) {
-        uint32_t w0, w1;
-        if (c->by_sector) {
-            if (!(c->sect_mask & (1u << s)))
-                continue;
-            w0 = s * H7_WORDS_PER_SECTOR;
-            w1 = w0 + H7_WORDS_PER_SECTOR - 1u;
-        } else {
-            if (s > 0)
-                break;
-            w0 = c->first_word;
-            w1 = c->last_word;
-        }
-        for (uint32_t w = w0; w <= w1 && w < H7_WORDS_PER_BANK; w++) {
-            if (sim->state[pb][w] == H7SIM_WORD_ECC_DOUBLE)
-                ecc = true;
-        }
-        if (w1 >= H7_WORDS_PER_BANK)
-            w1 = H7_WORDS_PER_BANK - 1u;
-        /* Facts 2.6: CRCRDERR when the CRC meets a read-protected word. */
-        if (w0 <= w1 && h7sim_i_pcrop(sim, pb, w0 * H7_FLASH_WORD, w1 * H7_FLASH_WORD + 31u))
-            b->sr |= FLASH_SR_CRCRDERR;
-        if (w0 <= w1)
-            acc = h7sim_i_crc32_words(acc, &sim->data[pb][w0 * H7_FLASH_WORD],
-                                      (size_t)(w1 - w0 + 1u) * H7_FLASH_WORD);
-    }
-    c->acc = acc;
-    c->busy = false;
-    b->crcdata = acc;
-    sim->crcdata_last = acc;
-    b->sr |= FLASH_SR_CRCEND;
-    if (ecc)
-        b->sr |= FLASH_SR_DBECCERR;
-    sim->stats.crc_runs++;
-    h7sim_i_event(sim, H7SIM_EV_OP_DONE, H7SIM_OP_CRC, pb, 0, 0);
-}
-
 static void complete_option(struct h7sim *sim)
 {
     sim->opt_busy = false;
@@ -486,7 +461,7 @@ static bool process_one(struct h7sim *sim, uint64_t t)
         if (b->run.valid && b->run.end <= sim->now)
             complete_op(sim, pb);
         if (b->crc.busy && b->crc.end <= sim->now)
-            complete_crc(sim, pb);
+            h7sim_i_crc_complete(sim, pb);
     }
     if (sim->opt_busy && sim->opt_end <= sim->now)
         complete_option(sim);

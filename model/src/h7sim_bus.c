@@ -150,7 +150,7 @@ static void cr_write(struct h7sim *sim, unsigned pb, uint32_t v, uint64_t *stall
         b->crcdata = 0;
         b->crc.busy = false;
         b->crc.added = 0;
-        b->crc.acc = 0xFFFFFFFFu;
+        b->crc.acc = 0;
         h7sim_i_schedule(sim);
     }
     /* Facts 3.4: FW is effective only with a partly filled buffer. */
@@ -176,7 +176,7 @@ static void crccr_write(struct h7sim *sim, unsigned pb, uint32_t v, uint32_t add
     if (v & FLASH_CRCCR_ADD_SECT)
         b->crc.added |= (uint8_t)(1u << (v & FLASH_CRCCR_CRC_SECT_Msk));
     if (v & FLASH_CRCCR_CLEAN_CRC) {
-        b->crc.acc = 0xFFFFFFFFu;
+        b->crc.acc = 0;
         b->crcdata = 0;
     }
     if ((v & FLASH_CRCCR_START_CRC) && !b->crc.busy)

@@ -1,8 +1,19 @@
 /*
- * h7sim CRC unit (facts 2.10): CRC-32, polynomial 0x04C11DB7, computed as
- * the STM32 CRC peripheral does by default: initial value 0xFFFFFFFF
- * (CLEAN_CRC), each 32-bit word taken little-endian from the array and fed
- * most-significant bit first, no reflection, no final XOR.
+ * h7sim CRC unit (RM0399 "CRC computation" of the embedded flash, registers
+ * FLASH_CRCCR1/2, FLASH_CRCSADD1/2R, FLASH_CRCEADD1/2R, FLASH_CRCDATAR;
+ * ST AN5507 "How to use CRC to check the integrity of the internal flash
+ * memory on STM32H7 MCUs", section 4; convention and evidence in
+ * docs/FLASH_MODEL.md "CRC unit").
+ *
+ * AN5507 convention (its SW_crc32_Calcul): CLEAN_CRC clears the register to
+ * 0; then for every 32-bit word of the selection, taken little-endian from
+ * the array, crc = CRC-32 step (polynomial 0x04C11DB7, most-significant bit
+ * first, no reflection) of crc ^ word, then crc ^= 0x55555555. No final
+ * XOR. The register runs on across bursts, sectors and START_CRCs without
+ * CLEAN_CRC: CRC_BURST only decides which flash words are read (whole
+ * bursts). 128 zero bytes give 0x11E66C62, the value measured on an
+ * STM32H753 (same flash IP), which is also plain CRC-32/MPEG-2 arithmetic
+ * with an initial value 0xB6C0AE5A over that one 4-word burst.
  */
 #include "h7sim_internal.h"
 
@@ -52,6 +63,9 @@ static const uint32_t crc_table[256] = {
     0xbcb4666du, 0xb8757bdau, 0xb5365d03u, 0xb1f740b4u,
 };
 
+/* The plain CRC-32 step: register crc, polynomial 0x04C11DB7, the 32-bit
+ * little-endian words of p fed most-significant bit first, no reflection,
+ * no final XOR. Also the image file check (h7sim_fault.c, crc = 0xFFFFFFFF). */
 uint32_t h7sim_i_crc32_words(uint32_t crc, const uint8_t *p, size_t len)
 {
     for (size_t i = 0; i + 4u <= len; i += 4u) {
@@ -62,12 +76,35 @@ uint32_t h7sim_i_crc32_words(uint32_t crc, const uint8_t *p, size_t len)
     return crc;
 }
 
-/* START_CRC: capture the selection, schedule the end (facts 2.10). */
+/* AN5507 SW_crc32_Calcul: XORed into the register after every word. */
+#define H7SIM_CRC_WORD_XOR 0x55555555u
+
+/* AN5507 convention over n flash words at p, from register value crc. */
+static uint32_t crc_flash_words(uint32_t crc, const uint8_t *p, uint32_t n)
+{
+    for (uint32_t i = 0; i < n * H7_FLASH_WORD; i += 4u)
+        crc = h7sim_i_crc32_words(crc, p + i, 4u) ^ H7SIM_CRC_WORD_XOR;
+    return crc;
+}
+
+static uint32_t burst_words(uint32_t crccr)
+{
+    return 4u << (2u * ((crccr & FLASH_CRCCR_CRC_BURST_Msk) >> FLASH_CRCCR_CRC_BURST_Pos));
+}
+
+/* START_CRC: capture the selection, schedule the end. By address, the unit
+ * starts with the burst holding CRCSADD and ends with the burst holding
+ * CRCEADD, both aligned down to the burst size (RM0399 FLASH_CRCEADD: "the
+ * address of the flash word starting the last burst"; AN5507 section 3,
+ * case 2: from the last burst boundary at or before the start address to
+ * the end of the burst holding the end address). Duration: AN5507 Table 1,
+ * 8 clocks per flash word and 1 per burst (docs/FLASH_MODEL.md "Time"). */
 void h7sim_i_crc_start(struct h7sim *sim, unsigned pb)
 {
     struct h7sim_bank *b = &sim->bank[pb];
     struct h7sim_crc *c = &b->crc;
     uint64_t words = 0;
+    c->burst_words = burst_words(b->crccr);
     if (b->crccr & FLASH_CRCCR_ALL_BANK) {
         c->by_sector = true;
         c->sect_mask = 0xFFu;
@@ -75,13 +112,16 @@ void h7sim_i_crc_start(struct h7sim *sim, unsigned pb)
         c->by_sector = true;
         c->sect_mask = c->added;
     } else {
+        uint32_t bw = c->burst_words;
+        uint32_t first = ((b->crcsadd & (H7_BANK_SIZE - 1u)) / H7_FLASH_WORD) / bw * bw;
+        uint32_t last = ((b->crceadd & (H7_BANK_SIZE - 1u)) / H7_FLASH_WORD) / bw * bw;
         c->by_sector = false;
-        c->first_word = (b->crcsadd & (H7_BANK_SIZE - 1u)) / H7_FLASH_WORD;
-        c->last_word = (b->crceadd & (H7_BANK_SIZE - 1u)) / H7_FLASH_WORD;
-        if (c->last_word >= c->first_word) {
+        if (last >= first) {
+            c->first_word = first;
+            c->last_word = last + bw - 1u;
             words = c->last_word - c->first_word + 1u;
         } else {
-            /* End before start: an empty range. */
+            /* Last burst before the first one: nothing is read. */
             c->first_word = 1;
             c->last_word = 0;
         }
@@ -90,9 +130,60 @@ void h7sim_i_crc_start(struct h7sim *sim, unsigned pb)
         for (unsigned s = 0; s < H7_SECTORS_PER_BANK; s++)
             if (c->sect_mask & (1u << s))
                 words += H7_WORDS_PER_SECTOR;
-    uint64_t dur = words * h7sim_i_duration(sim, H7SIM_OP_CRC, 0);
+    struct h7sim_durations d;
+    h7sim_durations(sim, 0, &d);
+    uint64_t dur = words * d.crc_per_word + words / c->burst_words * d.crc_per_burst;
     c->busy = true;
     c->end = sim->now + (dur ? dur : 1u);
     h7sim_i_event(sim, H7SIM_EV_OP_START, H7SIM_OP_CRC, pb, 0, (uint32_t)(words * H7_FLASH_WORD));
     h7sim_i_schedule(sim);
+}
+
+/* Flash words [w0, w0 + n) of physical bank pb into the register. Protected
+ * words (PCROP, secure-only) set CRCRDERR and are read as zeros; double-ECC
+ * words set DBECCERR and give their stored bits. */
+static void crc_read(struct h7sim *sim, unsigned pb, uint32_t w0, uint32_t n, bool *rderr,
+                     bool *ecc)
+{
+    static const uint8_t zero[H7_FLASH_WORD];
+    uint32_t crc = sim->bank[pb].crc.acc;
+    for (uint32_t w = w0; w < w0 + n && w < H7_WORDS_PER_BANK; w++) {
+        uint32_t off = w * H7_FLASH_WORD;
+        const uint8_t *p = &sim->data[pb][off];
+        if (h7sim_i_pcrop(sim, pb, off, off + H7_FLASH_WORD - 1u) ||
+            h7sim_i_secure(sim, pb, off, off + H7_FLASH_WORD - 1u)) {
+            *rderr = true;
+            p = zero;
+        } else if (sim->state[pb][w] == H7SIM_WORD_ECC_DOUBLE) {
+            *ecc = true;
+        }
+        crc = crc_flash_words(crc, p, 1u);
+    }
+    sim->bank[pb].crc.acc = crc;
+}
+
+/* The computation is due: read the selection now (sectors in ascending
+ * order), set CRCDATA, CRCEND and (valid with CRCEND) CRCRDERR. */
+void h7sim_i_crc_complete(struct h7sim *sim, unsigned pb)
+{
+    struct h7sim_bank *b = &sim->bank[pb];
+    struct h7sim_crc *c = &b->crc;
+    bool rderr = false, ecc = false;
+    if (c->by_sector) {
+        for (unsigned s = 0; s < H7_SECTORS_PER_BANK; s++)
+            if (c->sect_mask & (1u << s))
+                crc_read(sim, pb, s * H7_WORDS_PER_SECTOR, H7_WORDS_PER_SECTOR, &rderr, &ecc);
+    } else if (c->first_word <= c->last_word) {
+        crc_read(sim, pb, c->first_word, c->last_word - c->first_word + 1u, &rderr, &ecc);
+    }
+    c->busy = false;
+    b->crcdata = c->acc;
+    sim->crcdata_last = c->acc;
+    b->sr |= FLASH_SR_CRCEND;
+    if (rderr)
+        b->sr |= FLASH_SR_CRCRDERR;
+    if (ecc)
+        b->sr |= FLASH_SR_DBECCERR;
+    sim->stats.crc_runs++;
+    h7sim_i_event(sim, H7SIM_EV_OP_DONE, H7SIM_OP_CRC, pb, 0, 0);
 }

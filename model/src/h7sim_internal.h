@@ -34,15 +34,16 @@ struct h7sim_op {
     uint8_t data[H7_FLASH_WORD];
 };
 
-/* CRC selection captured at START_CRC. */
+/* CRC selection captured at START_CRC (h7sim_crc.c). */
 struct h7sim_crc {
     bool busy;
     uint64_t end;
-    uint32_t first_word;    /* by address: inclusive flash-word range */
-    uint32_t last_word;
+    uint32_t first_word;    /* by address: inclusive flash-word range, */
+    uint32_t last_word;     /* whole bursts (first > last: empty) */
+    uint32_t burst_words;   /* CRC_BURST at START_CRC: 4, 16, 64 or 256 */
     uint8_t sect_mask;      /* by sector / whole bank: sectors to read */
     bool by_sector;
-    uint32_t acc;           /* running CRC value (CLEAN_CRC resets it) */
+    uint32_t acc;           /* CRC register (CLEAN_CRC: 0) */
     uint8_t added;          /* sectors added with ADD_SECT */
 };
 
@@ -123,6 +124,7 @@ void h7sim_i_violation(struct h7sim *sim, uint32_t addr, const char *rule,
 uint32_t h7sim_i_logical(const struct h7sim *sim, unsigned pb, uint32_t off);
 unsigned h7sim_i_pb_of_addr(const struct h7sim *sim, uint32_t addr);
 bool h7sim_i_pcrop(const struct h7sim *sim, unsigned pb, uint32_t lo, uint32_t hi);
+bool h7sim_i_secure(const struct h7sim *sim, unsigned pb, uint32_t lo, uint32_t hi);
 uint32_t h7sim_i_sr(const struct h7sim *sim, unsigned pb);
 void h7sim_i_irq_update(struct h7sim *sim);
 void h7sim_i_schedule(struct h7sim *sim);
@@ -145,7 +147,8 @@ uint64_t h7sim_i_rand(struct h7sim *sim);
 void h7sim_i_cut_now(struct h7sim *sim);
 void h7sim_i_tear(struct h7sim *sim, unsigned pb, const struct h7sim_op *op);
 
-/* h7sim_bus.c */
+/* h7sim_crc.c */
 uint32_t h7sim_i_crc32_words(uint32_t crc, const uint8_t *p, size_t len);
+void h7sim_i_crc_complete(struct h7sim *sim, unsigned pb);
 
 #endif /* H7SIM_INTERNAL_H */

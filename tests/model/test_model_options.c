@@ -180,89 +180,6 @@ static void test_optchangeerr_2_9(void **state)
     assert_no_violations(sim);
 }
 
-/* Reference: STM32 CRC peripheral default (poly 0x04C11DB7, init all ones,
- * 32-bit little-endian words fed MSB first, no reflection, no final XOR). */
-static uint32_t crc_ref(const uint8_t *p, size_t len)
-{
-    uint32_t crc = 0xFFFFFFFFu;
-    for (size_t i = 0; i + 4 <= len; i += 4) {
-        uint32_t w = (uint32_t)p[i] | (uint32_t)p[i + 1] << 8 | (uint32_t)p[i + 2] << 16 |
-                     (uint32_t)p[i + 3] << 24;
-        crc ^= w;
-        for (int b = 0; b < 32; b++)
-            crc = (crc & 0x80000000u) ? (crc << 1) ^ 0x04C11DB7u : crc << 1;
-    }
-    return crc;
-}
-
-static uint32_t hal_crc(struct h7sim *sim, unsigned bank, uint32_t type, uint8_t sectors,
-                        uint32_t start, uint32_t end, uint64_t *busy_ns)
-{
-    unlock(sim, bank);
-    set_bits(sim, REG(bank, FLASH_CR), FLASH_CR_CRC_EN);
-    wr32(sim, REG(bank, FLASH_CCR), FLASH_CCR_CLR_CRCEND | FLASH_CCR_CLR_CRCRDERR);
-    set_bits(sim, REG(bank, FLASH_CRCCR), FLASH_CRCCR_CLEAN_CRC | type);
-    if (type == FLASH_CRCCR_CRC_BY_SECT) {
-        for (unsigned s = 0; s < 8; s++)
-            if (sectors & (1u << s)) {
-                clr_bits(sim, REG(bank, FLASH_CRCCR), FLASH_CRCCR_CRC_SECT_Msk);
-                set_bits(sim, REG(bank, FLASH_CRCCR), s | FLASH_CRCCR_ADD_SECT);
-            }
-    } else if (type == 0) {
-        wr32(sim, REG(bank, FLASH_CRCSADD), start);
-        wr32(sim, REG(bank, FLASH_CRCEADD), end);
-    }
-    uint64_t t0 = h7sim_now(sim);
-    set_bits(sim, REG(bank, FLASH_CRCCR), FLASH_CRCCR_START_CRC);
-    assert_true(sr(sim, bank) & FLASH_SR_CRC_BUSY);
-    while (sr(sim, bank) & FLASH_SR_CRC_BUSY)
-        h7sim_advance(sim, 1000);
-    *busy_ns = h7sim_now(sim) - t0;
-    assert_true(sr(sim, bank) & FLASH_SR_CRCEND);
-    uint32_t r = rd32(sim, REG(bank, FLASH_CRCDATA));
-    /* The HAL reads CRCDATA at 0x05C for both banks. */
-    assert_int_equal(rd32(sim, REG(1, FLASH_CRCDATA)), r);
-    clr_bits(sim, REG(bank, FLASH_CR), FLASH_CR_CRC_EN);
-    assert_int_equal(rd32(sim, REG(bank, FLASH_CRCDATA)), bank == 2 ? 0u : r);
-    wr32(sim, REG(bank, FLASH_CCR), FLASH_CCR_CLR_CRCEND);
-    return r;
-}
-
-/* Facts 2.10: the CRC unit over sectors, a whole bank and an address range
- * matches the software reference; its duration is in the clock. */
-static void test_crc_matches_reference_2_10(void **state)
-{
-    struct h7sim *sim = *state;
-    static uint8_t img[H7_SECTOR_SIZE * 2];
-    fill_pattern(img, sizeof img, 11);
-    assert_int_equal(h7sim_backdoor_program(sim, 0x08120000u, img, sizeof img), 0);
-    uint64_t busy;
-    struct h7sim_durations d;
-    h7sim_durations(sim, 3, &d);
-
-    uint32_t r = hal_crc(sim, 2, FLASH_CRCCR_CRC_BY_SECT, 0x06u, 0, 0, &busy);
-    assert_int_equal(r, crc_ref(img, sizeof img));
-    assert_true(busy >= 2u * H7_WORDS_PER_SECTOR * d.crc_per_word);
-
-    static uint8_t bank[H7_BANK_SIZE];
-    h7sim_peek(sim, 0x08100000u, bank, sizeof bank);
-    r = hal_crc(sim, 2, FLASH_CRCCR_ALL_BANK | FLASH_CRCCR_CRC_BY_SECT, 0, 0, 0, &busy);
-    assert_int_equal(r, crc_ref(bank, sizeof bank));
-
-    /* By address: flash words from CRCSADD to CRCEADD inclusive. */
-    r = hal_crc(sim, 2, 0, 0, 0x08120040u, 0x081200A0u, &busy);
-    assert_int_equal(r, crc_ref(img + 0x40, 0x80));
-
-    r = hal_crc(sim, 1, FLASH_CRCCR_CRC_BY_SECT, 0x01u, 0, 0, &busy);
-    static uint8_t erased[H7_SECTOR_SIZE];
-    memset(erased, 0xFF, sizeof erased);
-    assert_int_equal(r, crc_ref(erased, sizeof erased));
-    struct h7sim_stats s;
-    h7sim_get_stats(sim, &s);
-    assert_int_equal(s.crc_runs, 4);
-    assert_no_violations(sim);
-}
-
 /* Facts 2.5: CRCCR is configurable only with CRC_EN=1. */
 static void test_crccr_needs_crc_en_2_5(void **state)
 {
@@ -281,7 +198,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_swap_only_at_reset_5_2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mass_erase_2_8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_optchangeerr_2_9, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_crc_matches_reference_2_10, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crccr_needs_crc_en_2_5, setup, teardown),
     };
     return cmocka_run_group_tests_name("model_options", tests, NULL, NULL);
