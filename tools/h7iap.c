@@ -1,6 +1,9 @@
 /*
  * h7iap: flash an STM32H745 through its serial bootloader (AN3155), over a
- * serial port or the virtual board. One function per command; see
+ * serial port or the virtual board. A command is a prepare step (its
+ * arguments and files, no board needed) and a run step on the connected
+ * bootloader; run_command() connects and disconnects for all of them.
+ * main() alone turns the library's error codes into exit statuses. See
  * docs/h7iap.1 and `h7iap --help`.
  */
 #define _DEFAULT_SOURCE
@@ -48,14 +51,173 @@ struct opts {
 	const char *expect;
 };
 
-struct command {
-	const char *name;
-	int (*run)(struct opts *o, int argc, char **argv);
-	int min_args, max_args;
-	const char *usage;
-	const char *summary;
-	const char *help;
+/* ---- errors and exit codes --------------------------------------------- */
+
+/*
+ * The library returns its layers' error codes (iap.h); this file adds its
+ * own for the command line and the output file, in the next range. Only
+ * main() turns a code into an exit status (exit_code below), and the exit
+ * statuses are the interface scripts rely on: docs/h7iap.1, --help.
+ */
+enum cli_err {
+	CLI_OK = 0,
+	CLI_ERR_BASE = 0x500,
+	CLI_ERR_USAGE = CLI_ERR_BASE + 1, /* bad argument or missing --port */
+	CLI_ERR_ADDRESS,                  /* go address outside the area */
+	CLI_ERR_OUTPUT,                   /* cannot write the output file */
+	CLI_ERR_NOMEM,
+	CLI_ERR_EXPECT,                   /* the board did not print --expect TEXT */
+	CLI_ERR_END
 };
+
+enum exit_status {
+	EXIT_OK        = 0,
+	EXIT_FAIL      = 1,  /* I/O or internal failure not listed below */
+	EXIT_USAGE     = 2,  /* bad command line */
+	EXIT_PORT      = 3,  /* serial port missing, busy or not usable */
+	EXIT_NO_ANSWER = 4,  /* the board did not answer (BOOT0, reset, baud) */
+	EXIT_NACK      = 5,  /* the bootloader refused a command */
+	EXIT_FILE      = 6,  /* input file unreadable or malformed */
+	EXIT_TOO_LARGE = 7,  /* image does not fit in the application area */
+	EXIT_ADDRESS   = 8,  /* address outside the application area */
+	EXIT_VERIFY    = 9,  /* read back differs from the image */
+	EXIT_PROTOCOL  = 10, /* garbled or unexpected reply */
+	EXIT_VBOARD    = 11, /* the virtual board could not be started or died */
+	EXIT_LAST      = EXIT_VBOARD
+};
+
+static const char *exit_str(int code)
+{
+	switch (code) {
+	case EXIT_OK:        return "success";
+	case EXIT_FAIL:      return "I/O or internal failure";
+	case EXIT_USAGE:     return "bad command line";
+	case EXIT_PORT:      return "serial port missing, busy or unusable";
+	case EXIT_NO_ANSWER: return "no answer from the bootloader";
+	case EXIT_NACK:      return "the bootloader refused a command (NACK)";
+	case EXIT_FILE:      return "input file unreadable or malformed";
+	case EXIT_TOO_LARGE: return "image too large for the application area";
+	case EXIT_ADDRESS:   return "address outside the application area";
+	case EXIT_VERIFY:    return "verify mismatch";
+	case EXIT_PROTOCOL:  return "protocol error (unexpected reply)";
+	case EXIT_VBOARD:    return "virtual board could not be started or stopped unexpectedly";
+	default:             return "unknown";
+	}
+}
+
+static const char *cli_strerror(int err)
+{
+	switch (err) {
+	case CLI_ERR_USAGE:   return "bad command line";
+	case CLI_ERR_ADDRESS: return "address outside the application area";
+	case CLI_ERR_OUTPUT:  return "cannot write the output file";
+	case CLI_ERR_NOMEM:   return "out of memory";
+	case CLI_ERR_EXPECT:  return "the board did not print the expected text";
+	default:              return iap_strerror(err);
+	}
+}
+
+/* One switch per layer, on its enum: a new code without a status is a
+ * compiler warning (-Wswitch), not a silent exit 1. */
+static int exit_code_port(enum iap_port_err e)
+{
+	switch (e) {
+	case IAP_PORT_OK:                 return EXIT_OK;
+	case IAP_PORT_ERR_BAUD:           return EXIT_USAGE;
+	case IAP_PORT_ERR_NODEV:
+	case IAP_PORT_ERR_BUSY:
+	case IAP_PORT_ERR_ACCESS:
+	case IAP_PORT_ERR_NOT_TTY:
+	case IAP_PORT_ERR_SETUP:
+	case IAP_PORT_ERR_OPEN:
+	case IAP_PORT_ERR_IO:
+	case IAP_PORT_ERR_CLOSED:
+	case IAP_PORT_ERR_TIMEDOUT:       return EXIT_PORT;
+	case IAP_PORT_ERR_VBOARD_MISSING:
+	case IAP_PORT_ERR_VBOARD_START:
+	case IAP_PORT_ERR_VBOARD_DIED:    return EXIT_VBOARD;
+	case IAP_PORT_ERR_NOMEM:
+	case IAP_PORT_ERR_BASE:
+	case IAP_PORT_ERR_END:            break;
+	}
+	return EXIT_FAIL;
+}
+
+static int exit_code_image(enum iap_image_err e)
+{
+	switch (e) {
+	case IAP_IMAGE_OK:            return EXIT_OK;
+	case IAP_IMAGE_ERR_OPEN:
+	case IAP_IMAGE_ERR_READ:
+	case IAP_IMAGE_ERR_FORMAT:
+	case IAP_IMAGE_ERR_EMPTY:
+	case IAP_IMAGE_ERR_OVERLAP:   return EXIT_FILE;
+	case IAP_IMAGE_ERR_HUGE:
+	case IAP_IMAGE_ERR_TOO_LARGE: return EXIT_TOO_LARGE;
+	case IAP_IMAGE_ERR_ADDRESS:   return EXIT_ADDRESS;
+	case IAP_IMAGE_ERR_NOMEM:
+	case IAP_IMAGE_ERR_BASE:
+	case IAP_IMAGE_ERR_END:       break;
+	}
+	return EXIT_FAIL;
+}
+
+static int exit_code_client(enum iap_client_err e)
+{
+	switch (e) {
+	case IAP_CLIENT_OK:            return EXIT_OK;
+	case IAP_CLIENT_ERR_NO_ANSWER: return EXIT_NO_ANSWER;
+	case IAP_CLIENT_ERR_NACK:
+	case IAP_CLIENT_ERR_NO_CMD:    return EXIT_NACK;
+	case IAP_CLIENT_ERR_PROTOCOL:  return EXIT_PROTOCOL;
+	case IAP_CLIENT_ERR_ARG:
+	case IAP_CLIENT_ERR_BASE:
+	case IAP_CLIENT_ERR_END:       break;
+	}
+	return EXIT_FAIL;
+}
+
+static int exit_code_op(enum iap_op_err e)
+{
+	switch (e) {
+	case IAP_OP_OK:              return EXIT_OK;
+	case IAP_OP_ERR_VERIFY:      return EXIT_VERIFY;
+	case IAP_OP_ERR_SECTORS:     return EXIT_USAGE;
+	case IAP_OP_ERR_BOOT_SECTOR: return EXIT_ADDRESS;
+	case IAP_OP_ERR_BASE:
+	case IAP_OP_ERR_END:         break;
+	}
+	return EXIT_FAIL;
+}
+
+static int exit_code_cli(enum cli_err e)
+{
+	switch (e) {
+	case CLI_OK:          return EXIT_OK;
+	case CLI_ERR_USAGE:   return EXIT_USAGE;
+	case CLI_ERR_ADDRESS: return EXIT_ADDRESS;
+	case CLI_ERR_OUTPUT:  return EXIT_FILE;
+	case CLI_ERR_EXPECT:  return EXIT_NO_ANSWER;
+	case CLI_ERR_NOMEM:
+	case CLI_ERR_BASE:
+	case CLI_ERR_END:     break;
+	}
+	return EXIT_FAIL;
+}
+
+static int exit_code(int err)
+{
+	if (err == 0)
+		return EXIT_OK;
+	switch (IAP_ERR_LAYER(err)) {
+	case IAP_PORT_ERR_BASE:   return exit_code_port((enum iap_port_err)err);
+	case IAP_IMAGE_ERR_BASE:  return exit_code_image((enum iap_image_err)err);
+	case IAP_CLIENT_ERR_BASE: return exit_code_client((enum iap_client_err)err);
+	case IAP_OP_ERR_BASE:     return exit_code_op((enum iap_op_err)err);
+	case CLI_ERR_BASE:        return exit_code_cli((enum cli_err)err);
+	default:                  return EXIT_FAIL;
+	}
+}
 
 /* ---- connection -------------------------------------------------------- */
 
@@ -70,11 +232,11 @@ static int open_line(struct opts *o, struct iap_transport **t)
 		struct iap_serial_opts so = { o->port, o->baud, o->parity };
 		return iap_serial_open(&so, t);
 	}
-	return iap_fail(IAP_EXIT_USAGE,
+	return iap_fail(CLI_ERR_USAGE,
 			"no port: give --port DEVICE (e.g. /dev/ttyACM0), set H7IAP_PORT, or use --vboard");
 }
 
-/* Open the line and get in sync; on failure returns -code and closes. */
+/* Open the line and get in sync; on failure returns the error and closes. */
 static int connect_board(struct opts *o, struct iap_transport **tp, struct iap_client *c)
 {
 	struct iap_transport *t;
@@ -99,12 +261,6 @@ static int connect_board(struct opts *o, struct iap_transport **tp, struct iap_c
 	return 0;
 }
 
-static void disconnect(struct iap_transport *t)
-{
-	if (t)
-		t->ops->close(t);
-}
-
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -126,14 +282,15 @@ static int listen_line(struct opts *o, struct iap_transport *t)
 		if (left <= 0)
 			break;
 		uint8_t b[256];
-		int r = t->ops->read(t, b, sizeof b, (int)(left < 100 ? left : 100));
-		if (r < 0)
-			return r;
+		size_t r;
+		int rc = t->ops->read(t, b, sizeof b, (int)(left < 100 ? left : 100), &r);
+		if (rc)
+			return rc;
 		if (r == 0)
 			continue;
-		fwrite(b, 1, (size_t)r, stdout);
+		fwrite(b, 1, r, stdout);
 		fflush(stdout);
-		for (int i = 0; i < r; i++) {
+		for (size_t i = 0; i < r; i++) {
 			if (n == sizeof seen - 1) {
 				memmove(seen, seen + sizeof seen / 2, sizeof seen / 2);
 				n -= sizeof seen / 2;
@@ -145,111 +302,120 @@ static int listen_line(struct opts *o, struct iap_transport *t)
 			return 0;
 	}
 	if (o->expect)
-		return iap_fail(IAP_EXIT_NO_ANSWER, "the board did not print \"%s\" within %d ms",
+		return iap_fail(CLI_ERR_EXPECT, "the board did not print \"%s\" within %d ms",
 				o->expect, ms);
 	return 0;
 }
 
 /* ---- commands ---------------------------------------------------------- */
 
-static int load_checked(struct opts *o, const char *path, struct iap_image *img,
-			struct iap_image *padded)
+/*
+ * A command in two parts: prepare() checks the arguments and loads files
+ * without the board (so a bad file never costs a connection), run() works
+ * on the connected bootloader. run_command() does the rest once for all:
+ * connect, run, disconnect, free what prepare() took.
+ */
+struct job {
+	struct opts *o;
+	int argc;
+	char **argv;
+	struct iap_image img, padded; /* flash, verify */
+	uint8_t *buf;                 /* read */
+	uint32_t addr, len, mask;     /* read, go; erase */
+};
+
+struct command {
+	const char *name;
+	int (*prepare)(struct job *j); /* NULL: nothing to check */
+	int (*run)(struct job *j, struct iap_client *c);
+	int min_args, max_args;
+	const char *usage;
+	const char *summary;
+	const char *help;
+};
+
+static int run_command(const struct command *cmd, struct job *j)
 {
-	int rc = iap_image_load(path, o->bin_addr, img);
-	if (rc)
-		return rc;
-	rc = iap_image_check_region(img, AN3155_H7_APP_START, AN3155_H7_APP_END);
-	if (!rc)
-		rc = iap_image_pad(img, AN3155_H7_FLASH_WORD, padded);
-	if (rc)
-		iap_image_free(img);
+	int rc = cmd->prepare ? cmd->prepare(j) : 0;
+	if (!rc) {
+		struct iap_transport *t;
+		struct iap_client c;
+		rc = connect_board(j->o, &t, &c);
+		if (!rc) {
+			rc = cmd->run(j, &c);
+			t->ops->close(t);
+		}
+	}
+	iap_image_free(&j->img);
+	iap_image_free(&j->padded);
+	free(j->buf);
+	j->buf = NULL;
 	return rc;
 }
 
-/*
- * The bootloader's update record log (proto/update_record.h) in sector 1:
- * slots fill from 0 upwards, so the first empty slot is found by a binary
- * search of 32-byte reads, then the newest valid record below it.
- */
-#define LOG_BASE  0x08020000u
-#define LOG_SLOTS (AN3155_H7_PAGE_SIZE / UR_SIZE)
-
-/* 1: slot empty, 0: not empty (a NACKed read counts as a torn slot), <0 error. */
-static int slot_empty(struct iap_client *c, uint32_t slot, uint8_t buf[UR_SIZE])
+/* flash, verify: FILE loaded, inside the application area, padded. */
+static int prepare_image(struct job *j)
 {
-	int rc = iap_read_mem(c, LOG_BASE + slot * UR_SIZE, buf, UR_SIZE);
-	if (rc == -IAP_EXIT_NACK) {
-		memset(buf, 0, UR_SIZE);
-		return 0;
-	}
-	if (rc)
-		return rc;
-	return ur_is_empty(buf);
+	int rc = iap_image_load(j->argv[0], j->o->bin_addr, &j->img);
+	if (!rc)
+		rc = iap_image_check_region(&j->img, AN3155_H7_APP_START, AN3155_H7_APP_END);
+	if (!rc)
+		rc = iap_image_pad(&j->img, AN3155_H7_FLASH_WORD, &j->padded);
+	return rc;
+}
+
+static int prepare_flash(struct job *j)
+{
+	int rc = prepare_image(j);
+	if (!rc)
+		iap_info("%s: %s, %llu bytes, 0x%08x-0x%08x", j->argv[0],
+			 iap_format_name(j->img.fmt),
+			 (unsigned long long)iap_image_bytes(&j->img), iap_image_lo(&j->img),
+			 (uint32_t)(iap_image_hi(&j->img) - 1));
+	return rc;
 }
 
 static void print_record(struct iap_client *c)
 {
-	uint8_t buf[UR_SIZE];
-	uint32_t lo = 0, hi = LOG_SLOTS; /* first empty slot is in [lo, hi] */
-	int rc = slot_empty(c, 0, buf);
-	if (rc < 0)
-		goto unreadable;
-	if (rc == 1) {
-		printf("record:      none (the update log is empty)\n");
+	struct iap_log log;
+	int rc = iap_read_log(c, &log);
+	if (rc) {
+		printf("record:      update log not readable (%s)\n", iap_error());
+		iap_clear_error();
 		return;
 	}
-	lo = 1;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		rc = slot_empty(c, mid, buf);
-		if (rc < 0)
-			goto unreadable;
-		if (rc)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	for (uint32_t s = lo; s-- > 0 && lo - s <= 64;) {
-		struct ur_record r;
-		rc = slot_empty(c, s, buf);
-		if (rc < 0)
-			goto unreadable;
-		if (ur_decode(buf, &r) != UR_OK)
-			continue;
-		if (r.state == UR_STATE_COMPLETE)
+	switch (log.state) {
+	case IAP_LOG_EMPTY:
+		printf("record:      none (the update log is empty)\n");
+		break;
+	case IAP_LOG_RECORD:
+		if (log.rec.state == UR_STATE_COMPLETE)
 			printf("record:      update #%u COMPLETE: 0x%08x, %u bytes, CRC-32 0x%08x (log slot %u of %u)\n",
-			       r.sequence, r.start, r.length, r.image_crc, s, LOG_SLOTS);
+			       log.rec.sequence, log.rec.start, log.rec.length, log.rec.image_crc,
+			       log.slot, log.slots);
 		else
 			printf("record:      update #%u STARTED and not finished (the bootloader will not start this image; flash it again, then go or reset) (log slot %u of %u)\n",
-			       r.sequence, s, LOG_SLOTS);
-		return;
+			       log.rec.sequence, log.slot, log.slots);
+		break;
+	case IAP_LOG_NO_VALID:
+		printf("record:      no valid record in the %u used log slot(s)\n", log.used);
+		break;
 	}
-	printf("record:      no valid record in the %u used log slot(s)\n", lo);
-	return;
-unreadable:
-	printf("record:      update log not readable (%s)\n", iap_error());
-	iap_clear_error();
 }
 
-static int cmd_info(struct opts *o, int argc, char **argv)
+static int run_info(struct job *j, struct iap_client *c)
 {
-	(void)argc;
-	(void)argv;
-	struct iap_transport *t;
-	struct iap_client c;
-	int rc = connect_board(o, &t, &c);
-	if (rc)
-		return rc;
-	printf("port:        %s\n", t->name);
+	(void)j;
+	printf("port:        %s\n", c->t->name);
 	printf("bootloader:  AN3155 protocol %u.%u (Get Version: 0x%02x, options 0x%02x 0x%02x)\n",
-	       c.version >> 4, c.version & 15, c.gv[0], c.gv[1], c.gv[2]);
+	       c->version >> 4, c->version & 15, c->gv[0], c->gv[1], c->gv[2]);
 	printf("commands:   ");
-	for (size_t i = 0; i < c.n_cmds; i++)
-		printf(" %s(0x%02x)%s", an3155_cmd_name(c.cmds[i]), c.cmds[i],
-		       i + 1 < c.n_cmds ? "," : "");
+	for (size_t i = 0; i < c->n_cmds; i++)
+		printf(" %s(0x%02x)%s", an3155_cmd_name(c->cmds[i]), c->cmds[i],
+		       i + 1 < c->n_cmds ? "," : "");
 	printf("\n");
-	printf("chip ID:     0x%03x%s\n", c.pid,
-	       c.pid == AN3155_PID_H74X ? " (STM32H74x/H75x, e.g. STM32H745)" : " (not an STM32H74x/H75x!)");
+	printf("chip ID:     0x%03x%s\n", c->pid,
+	       c->pid == AN3155_PID_H74X ? " (STM32H74x/H75x, e.g. STM32H745)" : " (not an STM32H74x/H75x!)");
 	printf("flash:       2 MB in 16 sectors of 128 KB: bank 1 = sectors 0-7 at 0x%08x, bank 2 = sectors 8-15 at 0x%08x\n",
 	       AN3155_H7_FLASH_BASE, an3155_h7_page_addr(8));
 	printf("bootloader:  sectors 0-1 (0x%08x-0x%08x)\n", AN3155_H7_FLASH_BASE,
@@ -257,202 +423,156 @@ static int cmd_info(struct opts *o, int argc, char **argv)
 	printf("application: sectors 2-15 (0x%08x-0x%08x, %u KB)\n", AN3155_H7_APP_START,
 	       AN3155_H7_APP_END - 1, (AN3155_H7_APP_END - AN3155_H7_APP_START) / 1024);
 	uint8_t v[8];
-	rc = iap_read_mem(&c, AN3155_H7_APP_START, v, sizeof v);
+	int rc = iap_read_mem(c, AN3155_H7_APP_START, v, sizeof v);
 	if (rc) {
 		printf("image:       vector table not readable (%s)\n", iap_error());
 		iap_clear_error();
-		rc = 0;
-	} else {
-		uint32_t sp = (uint32_t)v[0] | (uint32_t)v[1] << 8 | (uint32_t)v[2] << 16 | (uint32_t)v[3] << 24;
-		uint32_t pc = (uint32_t)v[4] | (uint32_t)v[5] << 8 | (uint32_t)v[6] << 16 | (uint32_t)v[7] << 24;
-		if (sp == 0xFFFFFFFFu && pc == 0xFFFFFFFFu)
-			printf("image:       none (the application area starts erased)\n");
-		else
-			printf("image:       initial SP 0x%08x, reset handler 0x%08x%s\n", sp, pc,
-			       (pc & 1) && pc >= AN3155_H7_APP_START && pc < AN3155_H7_APP_END
-				       ? "" : " (does not look like a Thumb entry in the application area)");
+		return 0;
 	}
-	if (!rc && iap_has_cmd(&c, AN3155_CMD_H7_GET_REASON))
-		print_record(&c); /* only the h7iap bootloader keeps a log */
-	disconnect(t);
-	return rc;
+	uint32_t sp = (uint32_t)v[0] | (uint32_t)v[1] << 8 | (uint32_t)v[2] << 16 | (uint32_t)v[3] << 24;
+	uint32_t pc = (uint32_t)v[4] | (uint32_t)v[5] << 8 | (uint32_t)v[6] << 16 | (uint32_t)v[7] << 24;
+	if (sp == 0xFFFFFFFFu && pc == 0xFFFFFFFFu)
+		printf("image:       none (the application area starts erased)\n");
+	else
+		printf("image:       initial SP 0x%08x, reset handler 0x%08x%s\n", sp, pc,
+		       (pc & 1) && pc >= AN3155_H7_APP_START && pc < AN3155_H7_APP_END
+			       ? "" : " (does not look like a Thumb entry in the application area)");
+	if (iap_has_cmd(c, AN3155_CMD_H7_GET_REASON))
+		print_record(c); /* only the h7iap bootloader keeps a log */
+	return 0;
 }
 
-static int cmd_flash(struct opts *o, int argc, char **argv)
+static int run_flash(struct job *j, struct iap_client *c)
 {
-	(void)argc;
-	struct iap_image img, padded;
-	int rc = load_checked(o, argv[0], &img, &padded);
+	struct opts *o = j->o;
+	const struct iap_image *img = &j->img;
+	int rc = iap_do_erase(c, iap_image_pages(&j->padded));
+	if (!rc)
+		rc = iap_do_write(c, &j->padded);
+	if (!rc && !o->no_verify)
+		rc = iap_do_verify(c, &j->padded,
+				   !o->no_checksum && iap_has_cmd(c, AN3155_CMD_GET_CHECKSUM));
 	if (rc)
 		return rc;
-	uint32_t pages = iap_image_pages(&padded);
-	iap_info("%s: %s, %llu bytes, 0x%08x-0x%08x", argv[0], iap_format_name(img.fmt),
-		 (unsigned long long)iap_image_bytes(&img), iap_image_lo(&img),
-		 (uint32_t)(iap_image_hi(&img) - 1));
-	struct iap_transport *t = NULL;
-	struct iap_client c;
-	rc = connect_board(o, &t, &c);
-	if (!rc)
-		rc = iap_do_erase(&c, pages);
-	if (!rc)
-		rc = iap_do_write(&c, &padded);
-	if (!rc && !o->no_verify)
-		rc = iap_do_verify(&c, &padded,
-				   !o->no_checksum && iap_has_cmd(&c, AN3155_CMD_GET_CHECKSUM));
-	if (!rc)
-		iap_info("flashed %llu bytes to 0x%08x-0x%08x%s", (unsigned long long)iap_image_bytes(&img),
-			 iap_image_lo(&img), (uint32_t)(iap_image_hi(&img) - 1),
-			 o->no_verify ? " (not verified)" : ", verified");
+	iap_info("flashed %llu bytes to 0x%08x-0x%08x%s", (unsigned long long)iap_image_bytes(img),
+		 iap_image_lo(img), (uint32_t)(iap_image_hi(img) - 1),
+		 o->no_verify ? " (not verified)" : ", verified");
 	/*
 	 * Finish like esptool: reset, so the board runs what was written. The
 	 * h7iap bootloader closes the update (COMPLETE record) on any Go; an
 	 * update left open counts as interrupted after a power cycle.
 	 */
-	if (!rc && o->go_after) {
-		rc = iap_go(&c, iap_image_lo(&img));
+	if (o->go_after) {
+		rc = iap_go(c, iap_image_lo(img));
 		if (!rc) {
-			iap_info("started the application at 0x%08x", iap_image_lo(&img));
-			rc = listen_line(o, t);
+			iap_info("started the application at 0x%08x", iap_image_lo(img));
+			rc = listen_line(o, c->t);
 		}
-	} else if (!rc && !o->no_reset) {
-		rc = iap_go(&c, AN3155_H7_RESET_ADDR);
+	} else if (!o->no_reset) {
+		rc = iap_go(c, AN3155_H7_RESET_ADDR);
 		if (!rc) {
 			iap_info("board reset: the bootloader checks the image and starts it");
-			rc = listen_line(o, t);
+			rc = listen_line(o, c->t);
 		}
-	} else if (!rc) {
+	} else {
 		iap_info("the bootloader stays in charge; 'h7iap reset' or 'h7iap go' completes the update and starts it");
 	}
-	disconnect(t);
-	iap_image_free(&img);
-	iap_image_free(&padded);
 	return rc;
 }
 
-static int cmd_verify(struct opts *o, int argc, char **argv)
+static int run_verify(struct job *j, struct iap_client *c)
 {
-	(void)argc;
-	struct iap_image img, padded;
-	int rc = load_checked(o, argv[0], &img, &padded);
-	if (rc)
-		return rc;
-	struct iap_transport *t = NULL;
-	struct iap_client c;
-	rc = connect_board(o, &t, &c);
+	int rc = iap_do_verify(c, &j->padded,
+			       !j->o->no_checksum && iap_has_cmd(c, AN3155_CMD_GET_CHECKSUM));
 	if (!rc)
-		rc = iap_do_verify(&c, &padded,
-				   !o->no_checksum && iap_has_cmd(&c, AN3155_CMD_GET_CHECKSUM));
-	if (!rc)
-		iap_info("verify OK: flash matches %s (%llu bytes at 0x%08x-0x%08x)", argv[0],
-			 (unsigned long long)iap_image_bytes(&img), iap_image_lo(&img),
-			 (uint32_t)(iap_image_hi(&img) - 1));
-	disconnect(t);
-	iap_image_free(&img);
-	iap_image_free(&padded);
+		iap_info("verify OK: flash matches %s (%llu bytes at 0x%08x-0x%08x)", j->argv[0],
+			 (unsigned long long)iap_image_bytes(&j->img), iap_image_lo(&j->img),
+			 (uint32_t)(iap_image_hi(&j->img) - 1));
 	return rc;
 }
 
-static int cmd_read(struct opts *o, int argc, char **argv)
+static int prepare_read(struct job *j)
 {
-	(void)argc;
-	uint32_t addr, len;
-	if (iap_parse_u32(argv[0], &addr))
-		return iap_fail(IAP_EXIT_USAGE, "bad address '%s'", argv[0]);
-	if (iap_parse_u32(argv[1], &len) || len == 0)
-		return iap_fail(IAP_EXIT_USAGE, "bad length '%s'", argv[1]);
-	if ((uint64_t)addr + len > 0x100000000ull || len > AN3155_H7_FLASH_SIZE)
-		return iap_fail(IAP_EXIT_USAGE,
+	if (iap_parse_u32(j->argv[0], &j->addr))
+		return iap_fail(CLI_ERR_USAGE, "bad address '%s'", j->argv[0]);
+	if (iap_parse_u32(j->argv[1], &j->len) || j->len == 0)
+		return iap_fail(CLI_ERR_USAGE, "bad length '%s'", j->argv[1]);
+	if ((uint64_t)j->addr + j->len > 0x100000000ull || j->len > AN3155_H7_FLASH_SIZE)
+		return iap_fail(CLI_ERR_USAGE,
 				"read of %u bytes at 0x%08x: at most %u bytes within the 32-bit space",
-				len, addr, AN3155_H7_FLASH_SIZE);
-	uint8_t *buf = malloc(len);
-	if (!buf)
-		return iap_fail(IAP_EXIT_FAIL, "out of memory");
-	struct iap_transport *t = NULL;
-	struct iap_client c;
-	int rc = connect_board(o, &t, &c);
-	if (!rc)
-		rc = iap_do_read(&c, addr, len, buf);
-	disconnect(t);
-	if (!rc) {
-		FILE *f = strcmp(argv[2], "-") ? fopen(argv[2], "wb") : stdout;
-		if (!f) {
-			rc = iap_fail(IAP_EXIT_FILE, "cannot create %s: %s", argv[2], strerror(errno));
-		} else {
-			if (fwrite(buf, 1, len, f) != len || (f != stdout ? fclose(f) : fflush(f)))
-				rc = iap_fail(IAP_EXIT_FILE, "cannot write %s: %s", argv[2], strerror(errno));
-			else
-				iap_info("read %u bytes from 0x%08x into %s", len, addr, argv[2]);
-		}
-	}
-	free(buf);
-	return rc;
+				j->len, j->addr, AN3155_H7_FLASH_SIZE);
+	j->buf = malloc(j->len);
+	if (!j->buf)
+		return iap_fail(CLI_ERR_NOMEM, "out of memory");
+	return 0;
 }
 
-static int cmd_erase(struct opts *o, int argc, char **argv)
+static int run_read(struct job *j, struct iap_client *c)
 {
-	(void)argc;
-	uint32_t mask;
-	int rc = iap_parse_sectors(argv[0], &mask);
+	const char *out = j->argv[2];
+	int rc = iap_do_read(c, j->addr, j->len, j->buf);
 	if (rc)
 		return rc;
-	struct iap_transport *t = NULL;
-	struct iap_client c;
-	rc = connect_board(o, &t, &c);
+	FILE *f = strcmp(out, "-") ? fopen(out, "wb") : stdout;
+	if (!f)
+		return iap_fail(CLI_ERR_OUTPUT, "cannot create %s: %s", out, strerror(errno));
+	if (fwrite(j->buf, 1, j->len, f) != j->len || (f != stdout ? fclose(f) : fflush(f)))
+		return iap_fail(CLI_ERR_OUTPUT, "cannot write %s: %s", out, strerror(errno));
+	iap_info("read %u bytes from 0x%08x into %s", j->len, j->addr, out);
+	return 0;
+}
+
+static int prepare_erase(struct job *j)
+{
+	return iap_parse_sectors(j->argv[0], &j->mask);
+}
+
+static int run_erase(struct job *j, struct iap_client *c)
+{
+	int rc = iap_do_erase(c, j->mask);
 	if (!rc)
-		rc = iap_do_erase(&c, mask);
-	if (!rc)
-		iap_info("erased sector(s) %s", argv[0]);
-	disconnect(t);
+		iap_info("erased sector(s) %s", j->argv[0]);
 	return rc;
 }
 
-static int cmd_go(struct opts *o, int argc, char **argv)
+static int prepare_go(struct job *j)
 {
-	uint32_t addr = AN3155_H7_APP_START;
-	if (argc > 0 && iap_parse_u32(argv[0], &addr))
-		return iap_fail(IAP_EXIT_USAGE, "bad address '%s'", argv[0]);
-	if (addr < AN3155_H7_APP_START || addr >= AN3155_H7_APP_END)
-		return iap_fail(IAP_EXIT_ADDRESS,
+	j->addr = AN3155_H7_APP_START;
+	if (j->argc > 0 && iap_parse_u32(j->argv[0], &j->addr))
+		return iap_fail(CLI_ERR_USAGE, "bad address '%s'", j->argv[0]);
+	if (j->addr < AN3155_H7_APP_START || j->addr >= AN3155_H7_APP_END)
+		return iap_fail(CLI_ERR_ADDRESS,
 				"go address 0x%08x is outside the application area 0x%08x-0x%08x (use 'reset' to restart the bootloader)",
-				addr, AN3155_H7_APP_START, AN3155_H7_APP_END - 1);
-	struct iap_transport *t = NULL;
-	struct iap_client c;
-	int rc = connect_board(o, &t, &c);
-	if (!rc)
-		rc = iap_go(&c, addr);
-	if (!rc) {
-		iap_info("started the application at 0x%08x", addr);
-		rc = listen_line(o, t);
-	}
-	disconnect(t);
-	return rc;
+				j->addr, AN3155_H7_APP_START, AN3155_H7_APP_END - 1);
+	return 0;
 }
 
-static int cmd_reset(struct opts *o, int argc, char **argv)
+static int run_go(struct job *j, struct iap_client *c)
 {
-	(void)argc;
-	(void)argv;
-	struct iap_transport *t = NULL;
-	struct iap_client c;
-	int rc = connect_board(o, &t, &c);
-	if (!rc)
-		rc = iap_go(&c, AN3155_H7_RESET_ADDR);
-	if (!rc) {
-		iap_info("board reset");
-		rc = listen_line(o, t);
-	}
-	disconnect(t);
-	return rc;
+	int rc = iap_go(c, j->addr);
+	if (rc)
+		return rc;
+	iap_info("started the application at 0x%08x", j->addr);
+	return listen_line(j->o, c->t);
+}
+
+static int run_reset(struct job *j, struct iap_client *c)
+{
+	int rc = iap_go(c, AN3155_H7_RESET_ADDR);
+	if (rc)
+		return rc;
+	iap_info("board reset");
+	return listen_line(j->o, c->t);
 }
 
 /* ---- help -------------------------------------------------------------- */
 
 static const struct command commands[] = {
-	{ "info", cmd_info, 0, 0, "info",
+	{ "info", NULL, run_info, 0, 0, "info",
 	  "chip ID, bootloader version and commands, layout, image",
 	  "Connect, then print the chip ID, the bootloader's protocol version and\n"
 	  "command list, the flash layout and the application's vector table.\n" },
-	{ "flash", cmd_flash, 1, 1, "flash FILE",
+	{ "flash", prepare_flash, run_flash, 1, 1, "flash FILE",
 	  "erase what FILE needs, write, verify, reset into it",
 	  "Program FILE into the application area: erase only the 128 KB sectors it\n"
 	  "touches, write it in 256-byte commands (tails padded with 0xFF to whole\n"
@@ -468,24 +588,24 @@ static const struct command commands[] = {
 	  "      --no-verify   skip the verify step\n"
 	  "      --listen MS   afterwards, copy what the board prints to stdout for MS ms\n"
 	  "      --expect TEXT afterwards, wait until the board prints TEXT (exit 4 if not)\n" },
-	{ "verify", cmd_verify, 1, 1, "verify FILE",
+	{ "verify", prepare_image, run_verify, 1, 1, "verify FILE",
 	  "compare flash with FILE",
 	  "Compare flash with FILE (same formats as flash). Exit status 9 and the\n"
 	  "first differing address when they differ.\n" },
-	{ "read", cmd_read, 3, 3, "read ADDR LEN OUT",
+	{ "read", prepare_read, run_read, 3, 3, "read ADDR LEN OUT",
 	  "save LEN bytes of memory at ADDR to the file OUT",
 	  "Save LEN bytes of memory starting at ADDR to the file OUT ('-' for\n"
 	  "stdout). Numbers take 0x for hex and K/M suffixes: read 0x08040000 64K app.bin\n" },
-	{ "erase", cmd_erase, 1, 1, "erase SECTORS|app",
+	{ "erase", prepare_erase, run_erase, 1, 1, "erase SECTORS|app",
 	  "erase 128 KB sectors (2..15) or the whole application area",
 	  "Erase 128 KB sectors: a list of numbers and ranges (2,3,8-15; sectors\n"
 	  "8-15 are bank 2) or 'app' for the whole application area (sectors\n"
 	  "2-15). Sectors 0-1 hold the bootloader and are refused.\n" },
-	{ "go", cmd_go, 0, 1, "go [ADDR]",
+	{ "go", prepare_go, run_go, 0, 1, "go [ADDR]",
 	  "start the application (default 0x08040000)",
 	  "Start the application whose vector table is at ADDR (default 0x08040000).\n"
 	  "  --listen MS, --expect TEXT as for flash --go\n" },
-	{ "reset", cmd_reset, 0, 0, "reset",
+	{ "reset", NULL, run_reset, 0, 0, "reset",
 	  "reset the board (the bootloader then starts the application)",
 	  "Reset the board (AN3155 Go to 0x08000000, which the h7iap bootloader\n"
 	  "turns into a system reset); the bootloader then starts a valid application.\n"
@@ -559,8 +679,8 @@ static void usage_main(FILE *f)
 "    0x%08x-0x%08x (sectors 2-15). Images must lie entirely inside it.\n"
 "\n"
 "EXIT STATUS\n", AN3155_H7_APP_START, AN3155_H7_APP_END - 1);
-	for (int i = 0; i <= IAP_EXIT_VBOARD; i++)
-		fprintf(f, "    %2d  %s\n", i, iap_exit_str(i));
+	for (int i = 0; i <= EXIT_LAST; i++)
+		fprintf(f, "    %2d  %s\n", i, exit_str(i));
 	fprintf(f,
 "\n"
 "EXAMPLES\n"
@@ -627,7 +747,7 @@ static int bad_usage(const char *fmt, const char *arg)
 	fprintf(stderr, "h7iap: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\nTry 'h7iap --help'.\n");
-	return IAP_EXIT_USAGE;
+	return EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -736,14 +856,14 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < NCOMMANDS; i++)
 			fprintf(stderr, " %s", commands[i].name);
 		fprintf(stderr, "\nTry 'h7iap --help'.\n");
-		return IAP_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	int nargs = argc - optind;
 	if (nargs < cmd->min_args || nargs > cmd->max_args) {
 		fprintf(stderr, "h7iap: %s: expected %s\nusage: h7iap [OPTIONS] %s\n",
 			cmd->name, nargs < cmd->min_args ? "more arguments" : "fewer arguments",
 			cmd->usage);
-		return IAP_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 
 	signal(SIGPIPE, SIG_IGN);
@@ -751,11 +871,12 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 
-	int rc = cmd->run(&o, nargs, argv + optind);
+	struct job job = { .o = &o, .argc = nargs, .argv = argv + optind };
+	int rc = run_command(cmd, &job);
 	if (rc) {
 		iap_progress_interrupt();
-		fprintf(stderr, "h7iap: error: %s\n", iap_error());
-		return -rc;
+		fprintf(stderr, "h7iap: error: %s\n", *iap_error() ? iap_error() : cli_strerror(rc));
+		return exit_code(rc);
 	}
-	return 0;
+	return EXIT_OK;
 }

@@ -21,7 +21,7 @@ void iap_client_init(struct iap_client *c, struct iap_transport *t)
 	c->sync_attempts = 6;
 }
 
-static int xwrite(struct iap_client *c, const uint8_t *b, size_t n)
+static enum iap_port_err xwrite(struct iap_client *c, const uint8_t *b, size_t n)
 {
 	if (iap_verbosity >= 2) {
 		char line[64 * 3 + 8];
@@ -33,26 +33,38 @@ static int xwrite(struct iap_client *c, const uint8_t *b, size_t n)
 	return c->t->ops->write(c->t, b, n);
 }
 
+/* Up to n bytes within ms (the transport's read, traced with -vv). */
+static enum iap_port_err rd(struct iap_client *c, uint8_t *b, size_t n, int ms, size_t *got)
+{
+	enum iap_port_err rc = c->t->ops->read(c->t, b, n, ms, got);
+	if (rc)
+		return rc;
+	if (*got > n) /* a transport that says more than it could give */
+		*got = n;
+	if (iap_verbosity >= 2 && *got > 0) {
+		char line[64 * 3 + 8];
+		size_t off = 0;
+		for (size_t i = 0; i < *got && i < 64; i++)
+			off += (size_t)snprintf(line + off, sizeof line - off, " %02x", b[i]);
+		iap_debug(2, "<- %s%s", line, *got > 64 ? " ..." : "");
+	}
+	return IAP_PORT_OK;
+}
+
 /* Read exactly n bytes or fail with "no answer"/"short reply". */
 static int xread(struct iap_client *c, uint8_t *b, size_t n, int ms, const char *what)
 {
-	int r = c->t->ops->read(c->t, b, n, ms);
-	if (r < 0)
-		return r;
-	if (iap_verbosity >= 2 && r > 0) {
-		char line[64 * 3 + 8];
-		size_t off = 0;
-		for (int i = 0; i < r && i < 64; i++)
-			off += (size_t)snprintf(line + off, sizeof line - off, " %02x", b[i]);
-		iap_debug(2, "<- %s%s", line, r > 64 ? " ..." : "");
-	}
-	if ((size_t)r < n) {
+	size_t r;
+	int rc = rd(c, b, n, ms, &r);
+	if (rc)
+		return rc;
+	if (r < n) {
 		if (r == 0)
-			return iap_fail(IAP_EXIT_NO_ANSWER,
+			return iap_fail(IAP_CLIENT_ERR_NO_ANSWER,
 					"no answer from the bootloader to %s after %d ms; " NO_ANSWER_HINT,
 					what, ms);
-		return iap_fail(IAP_EXIT_PROTOCOL,
-				"short reply to %s: %d of %zu bytes", what, r, n);
+		return iap_fail(IAP_CLIENT_ERR_PROTOCOL,
+				"short reply to %s: %zu of %zu bytes", what, r, n);
 	}
 	return 0;
 }
@@ -78,8 +90,8 @@ static void nack_reason(struct iap_client *c, char *out, size_t n, uint32_t *rad
 
 /*
  * Wait for ACK after a step of command cmd at addr (addr 0xFFFFFFFF: no
- * address). On NACK: -IAP_EXIT_NACK naming the command, the step and the
- * reason.
+ * address). On NACK: IAP_CLIENT_ERR_NACK naming the command, the step and
+ * the reason.
  */
 static int expect_ack(struct iap_client *c, uint8_t cmd, const char *step,
 		      uint32_t addr, int ms)
@@ -100,10 +112,10 @@ static int expect_ack(struct iap_client *c, uint8_t cmd, const char *step,
 			addr = ra;
 		if (addr != 0xFFFFFFFFu)
 			snprintf(at, sizeof at, " at 0x%08x", addr);
-		return iap_fail(IAP_EXIT_NACK, "%s%s refused (NACK after the %s): %s",
+		return iap_fail(IAP_CLIENT_ERR_NACK, "%s%s refused (NACK after the %s): %s",
 				an3155_cmd_name(cmd), at, step, why);
 	}
-	return iap_fail(IAP_EXIT_PROTOCOL,
+	return iap_fail(IAP_CLIENT_ERR_PROTOCOL,
 			"unexpected byte 0x%02x instead of ACK/NACK after %s", b, what);
 }
 
@@ -111,7 +123,7 @@ static int send_cmd(struct iap_client *c, uint8_t cmd, uint32_t addr)
 {
 	uint8_t f[2];
 	if (c->n_cmds && !iap_has_cmd(c, cmd))
-		return iap_fail(IAP_EXIT_NACK,
+		return iap_fail(IAP_CLIENT_ERR_NO_CMD,
 				"the bootloader does not offer %s (0x%02x) in its Get list",
 				an3155_cmd_name(cmd), cmd);
 	an3155_cmd_encode(cmd, f);
@@ -136,19 +148,20 @@ int iap_sync(struct iap_client *c)
 	 * 0x7F supplies (0x7F 0x7F is not a valid pair: NACK). Both mean "in
 	 * sync". Anything else (a banner, a menu) is skipped.
 	 */
+	int rc;
 	if (c->enter_key) {
 		/* The application resets into the bootloader; what it prints
 		 * meanwhile is skipped until the line has been quiet 200 ms. */
-		int rc = xwrite(c, &c->enter_key, 1);
+		rc = xwrite(c, &c->enter_key, 1);
 		if (rc)
 			return rc;
 		iap_debug(1, "sent '%c' to ask the application for the bootloader", c->enter_key);
 		c->enter_key = 0; /* once */
 		for (int i = 0; i < 20; i++) {
 			uint8_t junk[64];
-			int r = c->t->ops->read(c->t, junk, sizeof junk, 200);
-			if (r < 0)
-				return r;
+			size_t r;
+			if ((rc = rd(c, junk, sizeof junk, 200, &r)))
+				return rc;
 			if (r == 0)
 				break;
 		}
@@ -156,14 +169,14 @@ int iap_sync(struct iap_client *c)
 	c->t->ops->drain(c->t);
 	uint8_t s = AN3155_SYNC;
 	for (int i = 0; i < c->sync_attempts; i++) {
-		int rc = xwrite(c, &s, 1);
+		rc = xwrite(c, &s, 1);
 		if (rc)
 			return rc;
 		for (;;) {
 			uint8_t b;
-			int r = c->t->ops->read(c->t, &b, 1, c->sync_timeout_ms);
-			if (r < 0)
-				return r;
+			size_t r;
+			if ((rc = rd(c, &b, 1, c->sync_timeout_ms, &r)))
+				return rc;
 			if (r == 0)
 				break;
 			if (b == AN3155_ACK || b == AN3155_NACK) {
@@ -178,12 +191,11 @@ int iap_sync(struct iap_client *c)
 				int text = 0;
 				for (int k = 0; k < 20; k++) {
 					uint8_t more[64];
-					r = c->t->ops->read(c->t, more, sizeof more, 100);
-					if (r < 0)
-						return r;
+					if ((rc = rd(c, more, sizeof more, 100, &r)))
+						return rc;
 					if (r == 0)
 						break;
-					for (int j = 0; j < r; j++)
+					for (size_t j = 0; j < r; j++)
 						if (more[j] != AN3155_ACK && more[j] != AN3155_NACK)
 							text = 1;
 				}
@@ -199,7 +211,7 @@ int iap_sync(struct iap_client *c)
 			iap_debug(2, "sync: skipping 0x%02x", b);
 		}
 	}
-	return iap_fail(IAP_EXIT_NO_ANSWER,
+	return iap_fail(IAP_CLIENT_ERR_NO_ANSWER,
 			"no answer from the bootloader on %s (%d sync attempts); " NO_ANSWER_HINT,
 			c->t->name, c->sync_attempts);
 }
@@ -221,7 +233,7 @@ int iap_cmd_get(struct iap_client *c)
 	if ((rc = xread(c, list, n + 1, c->ack_timeout_ms, "Get")))
 		return rc;
 	if (list[n] != AN3155_ACK)
-		return iap_fail(IAP_EXIT_PROTOCOL, "Get reply does not end with ACK (0x%02x)",
+		return iap_fail(IAP_CLIENT_ERR_PROTOCOL, "Get reply does not end with ACK (0x%02x)",
 				list[n]);
 	c->version = b[1];
 	c->n_cmds = n < sizeof c->cmds ? n : sizeof c->cmds;
@@ -238,7 +250,7 @@ int iap_cmd_get_version(struct iap_client *c)
 	if ((rc = xread(c, b, 4, c->ack_timeout_ms, "Get Version")))
 		return rc;
 	if (b[3] != AN3155_ACK)
-		return iap_fail(IAP_EXIT_PROTOCOL, "Get Version reply does not end with ACK");
+		return iap_fail(IAP_CLIENT_ERR_PROTOCOL, "Get Version reply does not end with ACK");
 	memcpy(c->gv, b, 3);
 	return 0;
 }
@@ -256,7 +268,7 @@ int iap_cmd_get_id(struct iap_client *c)
 	if ((rc = xread(c, id, n + 1, c->ack_timeout_ms, "Get ID")))
 		return rc;
 	if (id[n] != AN3155_ACK)
-		return iap_fail(IAP_EXIT_PROTOCOL, "Get ID reply does not end with ACK");
+		return iap_fail(IAP_CLIENT_ERR_PROTOCOL, "Get ID reply does not end with ACK");
 	c->pid = (uint16_t)(n >= 2 ? (id[0] << 8 | id[1]) : id[0]);
 	return 0;
 }
@@ -265,13 +277,15 @@ int iap_cmd_get_id(struct iap_client *c)
 static void settle(struct iap_client *c)
 {
 	uint8_t junk[64];
-	for (int i = 0; i < 10 && c->t->ops->read(c->t, junk, sizeof junk, 300) > 0; i++)
+	size_t r;
+	for (int i = 0; i < 10 && !rd(c, junk, sizeof junk, 300, &r) && r > 0; i++)
 		;
 }
 
 static bool worth_retry(int rc)
 {
-	return rc == -IAP_EXIT_NACK || rc == -IAP_EXIT_PROTOCOL || rc == -IAP_EXIT_NO_ANSWER;
+	return rc == IAP_CLIENT_ERR_NACK || rc == IAP_CLIENT_ERR_PROTOCOL ||
+	       rc == IAP_CLIENT_ERR_NO_ANSWER;
 }
 
 /*
@@ -346,7 +360,7 @@ int iap_read_mem(struct iap_client *c, uint32_t addr, uint8_t *buf, size_t n)
 {
 	uint8_t f[2];
 	if (an3155_readlen_encode(n, f))
-		return iap_fail(IAP_EXIT_FAIL, "read of %zu bytes: 1..256 per command", n);
+		return iap_fail(IAP_CLIENT_ERR_ARG, "read of %zu bytes: 1..256 per command", n);
 	int rc = send_cmd(c, AN3155_CMD_READ, addr);
 	if (!rc)
 		rc = send_addr(c, AN3155_CMD_READ, addr);
@@ -364,7 +378,7 @@ int iap_write_mem(struct iap_client *c, uint32_t addr, const uint8_t *buf, size_
 	uint8_t f[AN3155_DATA_FRAME_MAX];
 	int len = an3155_data_encode(buf, n, f);
 	if (len < 0)
-		return iap_fail(IAP_EXIT_FAIL, "write of %zu bytes: 1..256 per command", n);
+		return iap_fail(IAP_CLIENT_ERR_ARG, "write of %zu bytes: 1..256 per command", n);
 	int rc = send_cmd(c, AN3155_CMD_WRITE, addr);
 	if (!rc)
 		rc = send_addr(c, AN3155_CMD_WRITE, addr);
@@ -381,7 +395,7 @@ int iap_erase_pages(struct iap_client *c, const uint16_t *pages, size_t n)
 	int len, rc;
 	uint8_t cmd = AN3155_CMD_EXT_ERASE;
 	if (n < 1 || n > 256)
-		return iap_fail(IAP_EXIT_FAIL, "erase of %zu pages: 1..256 per command", n);
+		return iap_fail(IAP_CLIENT_ERR_ARG, "erase of %zu pages: 1..256 per command", n);
 	uint32_t addr = an3155_h7_page_addr(pages[0]);
 	if (c->n_cmds && !iap_has_cmd(c, AN3155_CMD_EXT_ERASE) &&
 	    iap_has_cmd(c, AN3155_CMD_ERASE)) {
@@ -437,6 +451,21 @@ int iap_checksum(struct iap_client *c, uint32_t addr, uint32_t len, uint32_t *cr
 	if ((rc = xread(c, f, sizeof f, c->ack_timeout_ms, "Get Checksum (result)")))
 		return rc;
 	if (an3155_addr_decode(f, crc))
-		return iap_fail(IAP_EXIT_PROTOCOL, "Get Checksum result has a bad checksum byte");
+		return iap_fail(IAP_CLIENT_ERR_PROTOCOL, "Get Checksum result has a bad checksum byte");
 	return 0;
+}
+
+const char *iap_client_strerror(enum iap_client_err err)
+{
+	switch (err) {
+	case IAP_CLIENT_OK:            return "success";
+	case IAP_CLIENT_ERR_NO_ANSWER: return "no answer from the bootloader";
+	case IAP_CLIENT_ERR_NACK:      return "the bootloader refused a command (NACK)";
+	case IAP_CLIENT_ERR_NO_CMD:    return "the bootloader does not offer the command";
+	case IAP_CLIENT_ERR_PROTOCOL:  return "protocol error (unexpected reply)";
+	case IAP_CLIENT_ERR_ARG:       return "request the protocol cannot carry";
+	case IAP_CLIENT_ERR_BASE:
+	case IAP_CLIENT_ERR_END:       break;
+	}
+	return "unknown client error";
 }

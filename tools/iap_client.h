@@ -1,7 +1,8 @@
 /*
  * h7iap: AN3155 client. Speaks to the h7iap bootloader and to the ST ROM
- * bootloader alike, over any iap_transport. Every function returns 0 or
- * -IAP_EXIT_* with a message (see iap.h).
+ * bootloader alike, over any iap_transport. Every function returns 0, an
+ * IAP_CLIENT_ERR_* code, or the IAP_PORT_ERR_* code of the line that
+ * failed under it, with a message (see iap.h).
  *
  * Rules kept here (anchors 0 and 2.3):
  *  - a Write Memory is sent once; a NACK or a lost reply is reported, never

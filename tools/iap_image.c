@@ -102,17 +102,17 @@ struct builder {
 	uint64_t limit;   /* payload bytes allowed */
 };
 
-static int seg_add(struct builder *b, uint32_t addr, const uint8_t *data, uint32_t len)
+static enum iap_image_err seg_add(struct builder *b, uint32_t addr, const uint8_t *data, uint32_t len)
 {
 	struct iap_image *img = b->img;
 	if (len == 0)
 		return 0;
 	if ((uint64_t)addr + len > 0x100000000ull)
-		return iap_fail(IAP_EXIT_FILE,
+		return iap_fail(IAP_IMAGE_ERR_FORMAT,
 				"data at 0x%08x (%u bytes) runs past the 32-bit address space",
 				addr, len);
 	if (b->total + len > b->limit)
-		return iap_fail(IAP_EXIT_FILE,
+		return iap_fail(IAP_IMAGE_ERR_FORMAT,
 				"data at 0x%08x (%u bytes) makes more data than the file holds",
 				addr, len);
 	/* Extend the previous segment when this one continues it (HEX). */
@@ -126,7 +126,7 @@ static int seg_add(struct builder *b, uint32_t addr, const uint8_t *data, uint32
 					nc = need;
 				uint8_t *d = realloc(last->data, nc);
 				if (!d)
-					return iap_fail(IAP_EXIT_FAIL, "out of memory");
+					return iap_fail(IAP_IMAGE_ERR_NOMEM, "out of memory");
 				last->data = d;
 				b->last_cap = nc;
 			}
@@ -140,13 +140,13 @@ static int seg_add(struct builder *b, uint32_t addr, const uint8_t *data, uint32
 		size_t nc = b->cap ? b->cap * 2 : 8;
 		struct iap_seg *s = realloc(img->segs, nc * sizeof *s);
 		if (!s)
-			return iap_fail(IAP_EXIT_FAIL, "out of memory");
+			return iap_fail(IAP_IMAGE_ERR_NOMEM, "out of memory");
 		img->segs = s;
 		b->cap = nc;
 	}
 	uint8_t *d = malloc(len);
 	if (!d)
-		return iap_fail(IAP_EXIT_FAIL, "out of memory");
+		return iap_fail(IAP_IMAGE_ERR_NOMEM, "out of memory");
 	memcpy(d, data, len);
 	img->segs[img->n++] = (struct iap_seg){ addr, len, d };
 	b->last_cap = len;
@@ -167,17 +167,17 @@ static int seg_cmp(const void *a, const void *b)
  * before anything moves; a run of touching segments becomes one buffer,
  * the parts are freed and their slots emptied as they are taken.
  */
-static int normalize(struct iap_image *img)
+static enum iap_image_err normalize(struct iap_image *img)
 {
 	if (img->n == 0)
-		return iap_fail(IAP_EXIT_FILE, "the file holds no data to program");
+		return iap_fail(IAP_IMAGE_ERR_EMPTY, "the file holds no data to program");
 	qsort(img->segs, img->n, sizeof img->segs[0], seg_cmp);
 	/* Sorted by address: no overlap at all iff no neighbours overlap. */
 	for (size_t i = 1; i < img->n; i++) {
 		const struct iap_seg *a = &img->segs[i - 1], *b = &img->segs[i];
 		uint64_t aend = (uint64_t)a->addr + a->len, bend = (uint64_t)b->addr + b->len;
 		if (aend > b->addr)
-			return iap_fail(IAP_EXIT_FILE,
+			return iap_fail(IAP_IMAGE_ERR_OVERLAP,
 					"overlapping data at 0x%08x: 0x%08x-0x%08x is given twice (by the data at 0x%08x-0x%08x and at 0x%08x-0x%08x)",
 					b->addr, b->addr, (uint32_t)((aend < bend ? aend : bend) - 1),
 					a->addr, (uint32_t)(aend - 1), b->addr, (uint32_t)(bend - 1));
@@ -199,7 +199,7 @@ static int normalize(struct iap_image *img)
 				 * slots already taken, then let the caller free. */
 				memmove(&img->segs[w], &img->segs[i], (n - i) * sizeof img->segs[0]);
 				img->n = w + (n - i);
-				return iap_fail(IAP_EXIT_FAIL, "out of memory");
+				return iap_fail(IAP_IMAGE_ERR_NOMEM, "out of memory");
 			}
 			size_t off = 0;
 			for (size_t k = i; k < j; k++) {
@@ -221,7 +221,7 @@ static int normalize(struct iap_image *img)
 
 /* ---- Intel HEX --------------------------------------------------------- */
 
-static int parse_hex(const uint8_t *buf, size_t len, struct builder *b)
+static enum iap_image_err parse_hex(const uint8_t *buf, size_t len, struct builder *b)
 {
 	uint32_t base = 0;
 	unsigned line = 0;
@@ -241,25 +241,25 @@ static int parse_hex(const uint8_t *buf, size_t len, struct builder *b)
 		if (l == 0)
 			continue;
 		if (eof)
-			return iap_fail(IAP_EXIT_FILE,
+			return iap_fail(IAP_IMAGE_ERR_FORMAT,
 					"Intel HEX: data after the end-of-file record (line %u)", line);
 		if (p[0] != ':' || l < 11 || (l - 1) % 2)
-			return iap_fail(IAP_EXIT_FILE,
+			return iap_fail(IAP_IMAGE_ERR_FORMAT,
 					"Intel HEX: malformed record on line %u", line);
 		uint8_t rec[260];
 		size_t n = (l - 1) / 2;
 		if (n > sizeof rec || hexbytes(p + 1, n, rec))
-			return iap_fail(IAP_EXIT_FILE,
+			return iap_fail(IAP_IMAGE_ERR_FORMAT,
 					"Intel HEX: bad hex digit on line %u", line);
 		if (n != 5 + (size_t)rec[0])
-			return iap_fail(IAP_EXIT_FILE,
+			return iap_fail(IAP_IMAGE_ERR_FORMAT,
 					"Intel HEX: record length does not match its count on line %u",
 					line);
 		uint8_t sum = 0;
 		for (size_t k = 0; k < n; k++)
 			sum = (uint8_t)(sum + rec[k]);
 		if (sum)
-			return iap_fail(IAP_EXIT_FILE,
+			return iap_fail(IAP_IMAGE_ERR_FORMAT,
 					"Intel HEX: checksum error on line %u", line);
 		uint8_t cnt = rec[0], type = rec[3];
 		uint16_t off = (uint16_t)(rec[1] << 8 | rec[2]);
@@ -275,36 +275,36 @@ static int parse_hex(const uint8_t *buf, size_t len, struct builder *b)
 			break;
 		case 0x01:
 			if (cnt != 0)
-				return iap_fail(IAP_EXIT_FILE,
+				return iap_fail(IAP_IMAGE_ERR_FORMAT,
 						"Intel HEX: end-of-file record with %u data bytes on line %u",
 						cnt, line);
 			eof = 1;
 			break;
 		case 0x02:
 			if (cnt != 2)
-				return iap_fail(IAP_EXIT_FILE,
+				return iap_fail(IAP_IMAGE_ERR_FORMAT,
 						"Intel HEX: bad segment address record on line %u", line);
 			base = (uint32_t)(d[0] << 8 | d[1]) << 4;
 			break;
 		case 0x04:
 			if (cnt != 2)
-				return iap_fail(IAP_EXIT_FILE,
+				return iap_fail(IAP_IMAGE_ERR_FORMAT,
 						"Intel HEX: bad linear address record on line %u", line);
 			base = (uint32_t)(d[0] << 8 | d[1]) << 16;
 			break;
 		case 0x03:
 		case 0x05:
 			if (cnt != 4)
-				return iap_fail(IAP_EXIT_FILE,
+				return iap_fail(IAP_IMAGE_ERR_FORMAT,
 						"Intel HEX: bad start address record on line %u", line);
 			break; /* start address: not programmed */
 		default:
-			return iap_fail(IAP_EXIT_FILE,
+			return iap_fail(IAP_IMAGE_ERR_FORMAT,
 					"Intel HEX: unknown record type 0x%02x on line %u", type, line);
 		}
 	}
 	if (!eof)
-		return iap_fail(IAP_EXIT_FILE, "Intel HEX: no end-of-file record (truncated file?)");
+		return iap_fail(IAP_IMAGE_ERR_FORMAT, "Intel HEX: no end-of-file record (truncated file?)");
 	return 0;
 }
 
@@ -357,38 +357,38 @@ static int load_cmp(const void *a, const void *b)
  * segments with file bytes must not share those bytes, so the image never
  * holds more than the file. Only then is anything copied.
  */
-static int parse_elf(const uint8_t *buf, size_t len, struct builder *b)
+static enum iap_image_err parse_elf(const uint8_t *buf, size_t len, struct builder *b)
 {
 	if (len < ELF_EHDR_SIZE)
-		return iap_fail(IAP_EXIT_FILE, "ELF: file too short for a header");
+		return iap_fail(IAP_IMAGE_ERR_FORMAT, "ELF: file too short for a header");
 	if (buf[4] != 1)
-		return iap_fail(IAP_EXIT_FILE, "ELF: only 32-bit ELF files are supported");
+		return iap_fail(IAP_IMAGE_ERR_FORMAT, "ELF: only 32-bit ELF files are supported");
 	if (buf[5] != 1 && buf[5] != 2)
-		return iap_fail(IAP_EXIT_FILE, "ELF: unknown byte order");
+		return iap_fail(IAP_IMAGE_ERR_FORMAT, "ELF: unknown byte order");
 	if (buf[6] != 1)
-		return iap_fail(IAP_EXIT_FILE, "ELF: unknown ELF version %u", buf[6]);
+		return iap_fail(IAP_IMAGE_ERR_FORMAT, "ELF: unknown ELF version %u", buf[6]);
 	int be = buf[5] == 2;
 	uint32_t phoff = rd32(buf + 28, be), shoff = rd32(buf + 32, be);
 	uint16_t ehsize = rd16(buf + 40, be);
 	uint16_t phentsize = rd16(buf + 42, be), phnum = rd16(buf + 44, be);
 	uint16_t shentsize = rd16(buf + 46, be), shnum = rd16(buf + 48, be);
 	if (ehsize < ELF_EHDR_SIZE || ehsize > len)
-		return iap_fail(IAP_EXIT_FILE, "ELF: bad header size %u", ehsize);
+		return iap_fail(IAP_IMAGE_ERR_FORMAT, "ELF: bad header size %u", ehsize);
 	if (phnum == 0)
-		return iap_fail(IAP_EXIT_FILE, "ELF: no program headers (not an executable?)");
+		return iap_fail(IAP_IMAGE_ERR_FORMAT, "ELF: no program headers (not an executable?)");
 	if (phnum == ELF_PN_XNUM)
-		return iap_fail(IAP_EXIT_FILE, "ELF: more than 65534 program headers");
+		return iap_fail(IAP_IMAGE_ERR_FORMAT, "ELF: more than 65534 program headers");
 	if (phentsize < ELF_PHDR_SIZE || !table_fits(phoff, phentsize, phnum, len))
-		return iap_fail(IAP_EXIT_FILE, "ELF: program headers outside the file");
+		return iap_fail(IAP_IMAGE_ERR_FORMAT, "ELF: program headers outside the file");
 	/* Not used, but a header that points outside the file is corrupt. */
 	if (shnum && (shentsize < ELF_SHDR_SIZE || !table_fits(shoff, shentsize, shnum, len)))
-		return iap_fail(IAP_EXIT_FILE, "ELF: section headers outside the file");
+		return iap_fail(IAP_IMAGE_ERR_FORMAT, "ELF: section headers outside the file");
 	if (!shnum && shoff && !table_fits(shoff, ELF_SHDR_SIZE, 1, len))
-		return iap_fail(IAP_EXIT_FILE, "ELF: section headers outside the file");
+		return iap_fail(IAP_IMAGE_ERR_FORMAT, "ELF: section headers outside the file");
 
 	struct elf_load *loads = malloc(phnum * sizeof *loads);
 	if (!loads)
-		return iap_fail(IAP_EXIT_FAIL, "out of memory");
+		return iap_fail(IAP_IMAGE_ERR_NOMEM, "out of memory");
 	size_t nl = 0;
 	int rc = 0;
 	for (unsigned i = 0; i < phnum && !rc; i++) {
@@ -399,7 +399,7 @@ static int parse_elf(const uint8_t *buf, size_t len, struct builder *b)
 		if (type == ELF_PT_NULL)
 			continue;
 		if ((uint64_t)off + filesz > len) {
-			rc = iap_fail(IAP_EXIT_FILE,
+			rc = iap_fail(IAP_IMAGE_ERR_FORMAT,
 				      "ELF: segment %u at 0x%08x runs past the end of the file (offset 0x%x, %u bytes, file %zu bytes)",
 				      i, paddr, off, filesz, len);
 			break;
@@ -407,16 +407,16 @@ static int parse_elf(const uint8_t *buf, size_t len, struct builder *b)
 		if (type != ELF_PT_LOAD)
 			continue;
 		if (filesz > memsz)
-			rc = iap_fail(IAP_EXIT_FILE,
+			rc = iap_fail(IAP_IMAGE_ERR_FORMAT,
 				      "ELF: segment %u at 0x%08x has more file bytes (%u) than memory bytes (%u)",
 				      i, paddr, filesz, memsz);
 		else if (memsz > ELF_MAX_MEMSZ)
-			rc = iap_fail(IAP_EXIT_FILE,
+			rc = iap_fail(IAP_IMAGE_ERR_FORMAT,
 				      "ELF: segment %u at 0x%08x claims %u bytes of memory, more than a Cortex-M memory region",
 				      i, paddr, memsz);
 		else if ((uint64_t)paddr + memsz > 0x100000000ull ||
 			 (uint64_t)vaddr + memsz > 0x100000000ull)
-			rc = iap_fail(IAP_EXIT_FILE,
+			rc = iap_fail(IAP_IMAGE_ERR_FORMAT,
 				      "ELF: segment %u at 0x%08x (%u bytes) runs past the 32-bit address space",
 				      i, paddr, memsz);
 		else if (filesz) /* PT_LOAD with bytes in the file */
@@ -425,13 +425,13 @@ static int parse_elf(const uint8_t *buf, size_t len, struct builder *b)
 	if (!rc && nl > 1) {
 		struct elf_load *s = malloc(nl * sizeof *s);
 		if (!s) {
-			rc = iap_fail(IAP_EXIT_FAIL, "out of memory");
+			rc = iap_fail(IAP_IMAGE_ERR_NOMEM, "out of memory");
 		} else {
 			memcpy(s, loads, nl * sizeof *s);
 			qsort(s, nl, sizeof *s, load_cmp);
 			for (size_t k = 1; k < nl && !rc; k++)
 				if ((uint64_t)s[k - 1].off + s[k - 1].filesz > s[k].off)
-					rc = iap_fail(IAP_EXIT_FILE,
+					rc = iap_fail(IAP_IMAGE_ERR_FORMAT,
 						      "ELF: segments %u and %u share file bytes from offset 0x%x",
 						      s[k - 1].index, s[k].index, s[k].off);
 			free(s);
@@ -445,7 +445,7 @@ static int parse_elf(const uint8_t *buf, size_t len, struct builder *b)
 
 /* ---- public ------------------------------------------------------------ */
 
-int iap_image_parse(const uint8_t *buf, size_t len, uint32_t bin_addr,
+enum iap_image_err iap_image_parse(const uint8_t *buf, size_t len, uint32_t bin_addr,
 		    struct iap_image *img)
 {
 	int rc;
@@ -461,7 +461,7 @@ int iap_image_parse(const uint8_t *buf, size_t len, uint32_t bin_addr,
 		break;
 	default:
 		if (len > 0xFFFFFFFFu)
-			return iap_fail(IAP_EXIT_TOO_LARGE, "file too large");
+			return iap_fail(IAP_IMAGE_ERR_HUGE, "file too large");
 		rc = seg_add(&b, bin_addr, buf, (uint32_t)len);
 		break;
 	}
@@ -476,12 +476,12 @@ int iap_image_parse(const uint8_t *buf, size_t len, uint32_t bin_addr,
  * with debug information included). */
 #define IAP_IMAGE_MAX_FILE (64u << 20)
 
-int iap_image_load(const char *path, uint32_t bin_addr, struct iap_image *img)
+enum iap_image_err iap_image_load(const char *path, uint32_t bin_addr, struct iap_image *img)
 {
 	memset(img, 0, sizeof *img);
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return iap_fail(IAP_EXIT_FILE, "cannot open %s: %s", path, strerror(errno));
+		return iap_fail(IAP_IMAGE_ERR_OPEN, "cannot open %s: %s", path, strerror(errno));
 	/* A regular file is read into a buffer of its size, taken once; a
 	 * pipe grows its buffer up to the same limit. */
 	struct stat st;
@@ -489,7 +489,7 @@ int iap_image_load(const char *path, uint32_t bin_addr, struct iap_image *img)
 	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
 		if ((uint64_t)st.st_size > IAP_IMAGE_MAX_FILE) {
 			fclose(f);
-			return iap_fail(IAP_EXIT_TOO_LARGE,
+			return iap_fail(IAP_IMAGE_ERR_HUGE,
 					"%s: larger than 64 MB, not a firmware image", path);
 		}
 		cap = (size_t)st.st_size + 1; /* +1: sees EOF without growing */
@@ -498,14 +498,14 @@ int iap_image_load(const char *path, uint32_t bin_addr, struct iap_image *img)
 	size_t len = 0;
 	if (!buf) {
 		fclose(f);
-		return iap_fail(IAP_EXIT_FAIL, "out of memory");
+		return iap_fail(IAP_IMAGE_ERR_NOMEM, "out of memory");
 	}
 	for (;;) {
 		if (len == cap) {
 			if (cap > IAP_IMAGE_MAX_FILE) {
 				fclose(f);
 				free(buf);
-				return iap_fail(IAP_EXIT_TOO_LARGE,
+				return iap_fail(IAP_IMAGE_ERR_HUGE,
 						"%s: larger than 64 MB, not a firmware image", path);
 			}
 			size_t nc = cap * 2 > IAP_IMAGE_MAX_FILE + 1 ? IAP_IMAGE_MAX_FILE + 1 : cap * 2;
@@ -513,7 +513,7 @@ int iap_image_load(const char *path, uint32_t bin_addr, struct iap_image *img)
 			if (!b) {
 				fclose(f);
 				free(buf);
-				return iap_fail(IAP_EXIT_FAIL, "out of memory");
+				return iap_fail(IAP_IMAGE_ERR_NOMEM, "out of memory");
 			}
 			buf = b;
 			cap = nc;
@@ -527,14 +527,14 @@ int iap_image_load(const char *path, uint32_t bin_addr, struct iap_image *img)
 	fclose(f);
 	if (err) {
 		free(buf);
-		return iap_fail(IAP_EXIT_FILE, "cannot read %s", path);
+		return iap_fail(IAP_IMAGE_ERR_READ, "cannot read %s", path);
 	}
-	int rc = iap_image_parse(buf, len, bin_addr, img);
+	enum iap_image_err rc = iap_image_parse(buf, len, bin_addr, img);
 	free(buf);
-	if (rc && -rc == IAP_EXIT_FILE) {
+	if (rc == IAP_IMAGE_ERR_FORMAT || rc == IAP_IMAGE_ERR_EMPTY || rc == IAP_IMAGE_ERR_OVERLAP) {
 		char tmp[512];
 		snprintf(tmp, sizeof tmp, "%s", iap_error());
-		return iap_fail(IAP_EXIT_FILE, "%s: %s", path, tmp);
+		return iap_fail(rc, "%s: %s", path, tmp);
 	}
 	return rc;
 }
@@ -569,17 +569,17 @@ uint64_t iap_image_hi(const struct iap_image *img)
 	return (uint64_t)s->addr + s->len;
 }
 
-int iap_image_check_region(const struct iap_image *img, uint32_t lo, uint32_t hi)
+enum iap_image_err iap_image_check_region(const struct iap_image *img, uint32_t lo, uint32_t hi)
 {
 	for (size_t i = 0; i < img->n; i++) {
 		const struct iap_seg *s = &img->segs[i];
 		uint64_t end = (uint64_t)s->addr + s->len;
 		if (s->addr < lo || s->addr >= hi)
-			return iap_fail(IAP_EXIT_ADDRESS,
+			return iap_fail(IAP_IMAGE_ERR_ADDRESS,
 					"data at 0x%08x is outside the application area 0x%08x-0x%08x",
 					s->addr, lo, hi - 1);
 		if (end > hi)
-			return iap_fail(IAP_EXIT_TOO_LARGE,
+			return iap_fail(IAP_IMAGE_ERR_TOO_LARGE,
 					"image too large: it ends at 0x%08x, past the end of the application area 0x%08x (%llu bytes over; the area from 0x%08x holds %u bytes)",
 					(uint32_t)(end - 1), hi - 1,
 					(unsigned long long)(end - hi), s->addr,
@@ -588,7 +588,7 @@ int iap_image_check_region(const struct iap_image *img, uint32_t lo, uint32_t hi
 	return 0;
 }
 
-int iap_image_pad(const struct iap_image *img, uint32_t word, struct iap_image *out)
+enum iap_image_err iap_image_pad(const struct iap_image *img, uint32_t word, struct iap_image *out)
 {
 	memset(out, 0, sizeof *out);
 	out->fmt = img->fmt;
@@ -597,7 +597,7 @@ int iap_image_pad(const struct iap_image *img, uint32_t word, struct iap_image *
 	/* At most one block per segment. */
 	out->segs = calloc(img->n, sizeof *out->segs);
 	if (!out->segs)
-		return iap_fail(IAP_EXIT_FAIL, "out of memory");
+		return iap_fail(IAP_IMAGE_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < img->n;) {
 		uint64_t start = img->segs[i].addr & ~(uint64_t)(word - 1);
 		uint64_t end = 0;
@@ -612,13 +612,13 @@ int iap_image_pad(const struct iap_image *img, uint32_t word, struct iap_image *
 		} while (j < img->n && (img->segs[j].addr & ~(uint64_t)(word - 1)) <= end);
 		if (end > 0x100000000ull) {
 			iap_image_free(out);
-			return iap_fail(IAP_EXIT_ADDRESS, "padding runs past 0xffffffff");
+			return iap_fail(IAP_IMAGE_ERR_ADDRESS, "padding runs past 0xffffffff");
 		}
 		size_t len = (size_t)(end - start);
 		uint8_t *d = malloc(len);
 		if (!d) {
 			iap_image_free(out);
-			return iap_fail(IAP_EXIT_FAIL, "out of memory");
+			return iap_fail(IAP_IMAGE_ERR_NOMEM, "out of memory");
 		}
 		memset(d, 0xFF, len);
 		for (size_t k = i; k < j; k++)
@@ -645,4 +645,23 @@ uint32_t iap_image_pages(const struct iap_image *img)
 			mask |= 1u << p;
 	}
 	return mask;
+}
+
+const char *iap_image_strerror(enum iap_image_err err)
+{
+	switch (err) {
+	case IAP_IMAGE_OK:            return "success";
+	case IAP_IMAGE_ERR_OPEN:      return "cannot open the image file";
+	case IAP_IMAGE_ERR_READ:      return "cannot read the image file";
+	case IAP_IMAGE_ERR_FORMAT:    return "malformed image file";
+	case IAP_IMAGE_ERR_EMPTY:     return "the image file holds no data";
+	case IAP_IMAGE_ERR_OVERLAP:   return "overlapping data in the image file";
+	case IAP_IMAGE_ERR_HUGE:      return "file too large for a firmware image";
+	case IAP_IMAGE_ERR_TOO_LARGE: return "image too large for the application area";
+	case IAP_IMAGE_ERR_ADDRESS:   return "image outside the application area";
+	case IAP_IMAGE_ERR_NOMEM:     return "out of memory";
+	case IAP_IMAGE_ERR_BASE:
+	case IAP_IMAGE_ERR_END:       break;
+	}
+	return "unknown image error";
 }

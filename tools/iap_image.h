@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iap.h"
+
 enum iap_format { IAP_FMT_BIN, IAP_FMT_HEX, IAP_FMT_ELF };
 
 struct iap_seg {
@@ -31,13 +33,18 @@ const char *iap_format_name(enum iap_format f);
 enum iap_format iap_detect_format(const uint8_t *buf, size_t len);
 
 /*
- * Parse buf (len bytes). bin_addr is where a raw binary goes. On success
- * img holds sorted, merged segments (free with iap_image_free). Errors:
- * -IAP_EXIT_FILE (malformed, empty, overlapping data) with a message.
+ * Parse buf (len bytes, in memory). bin_addr is where a raw binary goes.
+ * On success img holds sorted, merged, non-overlapping segments (free with
+ * iap_image_free); on an error img is empty. Errors, with a message:
+ * IAP_IMAGE_ERR_FORMAT (malformed; an ELF header field outside the file,
+ * segments sharing file bytes), _EMPTY, _OVERLAP (names the addresses),
+ * _HUGE, _NOMEM. Every size and offset of the input is checked before
+ * memory is taken: the image never holds more bytes than buf.
  */
-int iap_image_parse(const uint8_t *buf, size_t len, uint32_t bin_addr,
-		    struct iap_image *img);
-int iap_image_load(const char *path, uint32_t bin_addr, struct iap_image *img);
+enum iap_image_err iap_image_parse(const uint8_t *buf, size_t len, uint32_t bin_addr,
+				   struct iap_image *img);
+/* The same from a file (at most 64 MB: else _HUGE); _OPEN, _READ. */
+enum iap_image_err iap_image_load(const char *path, uint32_t bin_addr, struct iap_image *img);
 void iap_image_free(struct iap_image *img);
 
 /* Total payload bytes, lowest address and end (exclusive, 64-bit). */
@@ -47,10 +54,10 @@ uint64_t iap_image_hi(const struct iap_image *img);
 
 /*
  * Check that every byte lies in [lo, hi). An image that starts below lo or
- * at/after hi is -IAP_EXIT_ADDRESS; one that starts inside but runs past hi
- * is -IAP_EXIT_TOO_LARGE. Messages name the addresses as 0x%08x.
+ * at/after hi is IAP_IMAGE_ERR_ADDRESS; one that starts inside but runs
+ * past hi is IAP_IMAGE_ERR_TOO_LARGE. Messages name the addresses as 0x%08x.
  */
-int iap_image_check_region(const struct iap_image *img, uint32_t lo, uint32_t hi);
+enum iap_image_err iap_image_check_region(const struct iap_image *img, uint32_t lo, uint32_t hi);
 
 /*
  * Programming plan: every segment widened to whole flash words (word bytes,
@@ -58,7 +65,7 @@ int iap_image_check_region(const struct iap_image *img, uint32_t lo, uint32_t hi
  * touch a word merged into one. Each flash word appears in exactly one
  * block, so writing every block once never programs a word twice.
  */
-int iap_image_pad(const struct iap_image *img, uint32_t word, struct iap_image *out);
+enum iap_image_err iap_image_pad(const struct iap_image *img, uint32_t word, struct iap_image *out);
 
 /* Bit p set for every 128 KB page (AN3155 H7 numbering) the image touches. */
 uint32_t iap_image_pages(const struct iap_image *img);

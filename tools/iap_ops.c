@@ -17,7 +17,7 @@ static int popcount32(uint32_t v)
 	return n;
 }
 
-int iap_parse_sectors(const char *s, uint32_t *mask)
+enum iap_op_err iap_parse_sectors(const char *s, uint32_t *mask)
 {
 	uint32_t m = 0;
 	if (!strcmp(s, "app") || !strcmp(s, "all")) {
@@ -30,28 +30,28 @@ int iap_parse_sectors(const char *s, uint32_t *mask)
 	while (*p) {
 		char *end;
 		if (!isdigit((unsigned char)*p))
-			return iap_fail(IAP_EXIT_USAGE,
+			return iap_fail(IAP_OP_ERR_SECTORS,
 					"bad sector list '%s': use 'app' or numbers and ranges like 2,3,8-15", s);
 		unsigned long a = strtoul(p, &end, 10), b = a;
 		p = end;
 		if (*p == '-') {
 			p++;
 			if (!isdigit((unsigned char)*p))
-				return iap_fail(IAP_EXIT_USAGE, "bad sector range in '%s'", s);
+				return iap_fail(IAP_OP_ERR_SECTORS, "bad sector range in '%s'", s);
 			b = strtoul(p, &end, 10);
 			p = end;
 		}
 		if (*p == ',')
 			p++;
 		else if (*p)
-			return iap_fail(IAP_EXIT_USAGE,
+			return iap_fail(IAP_OP_ERR_SECTORS,
 					"bad sector list '%s': use 'app' or numbers and ranges like 2,3,8-15", s);
 		if (a > b || b >= AN3155_H7_PAGES)
-			return iap_fail(IAP_EXIT_USAGE,
+			return iap_fail(IAP_OP_ERR_SECTORS,
 					"sector %lu does not exist: sectors are 0..15 (128 KB each, bank 2 starts at 8)",
 					b >= AN3155_H7_PAGES ? b : a);
 		if (a < AN3155_H7_APP_FIRST_PAGE)
-			return iap_fail(IAP_EXIT_ADDRESS,
+			return iap_fail(IAP_OP_ERR_BOOT_SECTOR,
 					"sector %lu (0x%08x) holds the bootloader, outside the application area 0x%08x-0x%08x",
 					a, an3155_h7_page_addr((unsigned)a), AN3155_H7_APP_START,
 					AN3155_H7_APP_END - 1);
@@ -59,7 +59,7 @@ int iap_parse_sectors(const char *s, uint32_t *mask)
 			m |= 1u << i;
 	}
 	if (!m)
-		return iap_fail(IAP_EXIT_USAGE, "empty sector list");
+		return iap_fail(IAP_OP_ERR_SECTORS, "empty sector list");
 	*mask = m;
 	return 0;
 }
@@ -124,7 +124,7 @@ int iap_do_write(struct iap_client *c, const struct iap_image *padded)
 						 (unsigned long long)done, s->addr + off);
 				else
 					snprintf(sofar, sizeof sofar, "nothing was written");
-				return iap_fail(-rc,
+				return iap_fail(rc,
 						"%s; %s; nothing is sent again (a flash word is programmed once per erase): run 'h7iap flash' again to erase and write the image from the start",
 						msg, sofar);
 			}
@@ -154,7 +154,7 @@ static int compare_block(struct iap_client *c, const struct iap_seg *s,
 				for (uint32_t j = k; j < n; j++)
 					diff += buf[j] != s->data[off + j];
 				iap_progress_interrupt();
-				return iap_fail(IAP_EXIT_VERIFY,
+				return iap_fail(IAP_OP_ERR_VERIFY,
 						"verify failed: first difference at 0x%08x: flash has 0x%02x, the image has 0x%02x (%u of the %u bytes read there differ)",
 						s->addr + off + k, buf[k], s->data[off + k], diff, n - k);
 			}
@@ -196,7 +196,7 @@ int iap_do_verify(struct iap_client *c, const struct iap_image *padded, bool use
 				  s->addr, s->len, crc, want);
 			rc = compare_block(c, s, NULL, 0);
 			if (!rc)
-				rc = iap_fail(IAP_EXIT_VERIFY,
+				rc = iap_fail(IAP_OP_ERR_VERIFY,
 					      "verify failed: CRC of 0x%08x-0x%08x is 0x%08x, expected 0x%08x, yet the bytes read back match (unstable flash?)",
 					      s->addr, s->addr + s->len - 1, crc, want);
 		} else {
@@ -233,4 +233,71 @@ int iap_do_read(struct iap_client *c, uint32_t addr, uint32_t len, uint8_t *out)
 	}
 	iap_progress_end();
 	return 0;
+}
+
+/* *empty: 1 if the slot is erased, 0 if not (a NACKed read counts as a
+ * torn slot). 0 or the read's error. */
+static int slot_empty(struct iap_client *c, uint32_t slot, uint8_t buf[UR_SIZE], int *empty)
+{
+	int rc = iap_read_mem(c, IAP_LOG_BASE + slot * UR_SIZE, buf, UR_SIZE);
+	if (rc == IAP_CLIENT_ERR_NACK) {
+		memset(buf, 0, UR_SIZE);
+		*empty = 0;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	*empty = ur_is_empty(buf);
+	return 0;
+}
+
+int iap_read_log(struct iap_client *c, struct iap_log *log)
+{
+	uint8_t buf[UR_SIZE];
+	uint32_t lo = 0, hi = IAP_LOG_SLOTS; /* first empty slot is in [lo, hi] */
+	int empty, rc;
+	memset(log, 0, sizeof *log);
+	log->slots = IAP_LOG_SLOTS;
+	if ((rc = slot_empty(c, 0, buf, &empty)))
+		return rc;
+	if (empty) {
+		log->state = IAP_LOG_EMPTY;
+		return 0;
+	}
+	lo = 1;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if ((rc = slot_empty(c, mid, buf, &empty)))
+			return rc;
+		if (empty)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	log->used = lo;
+	for (uint32_t s = lo; s-- > 0 && lo - s <= 64;) {
+		if ((rc = slot_empty(c, s, buf, &empty)))
+			return rc;
+		if (ur_decode(buf, &log->rec) != UR_OK)
+			continue;
+		log->state = IAP_LOG_RECORD;
+		log->slot = s;
+		return 0;
+	}
+	memset(&log->rec, 0, sizeof log->rec);
+	log->state = IAP_LOG_NO_VALID;
+	return 0;
+}
+
+const char *iap_op_strerror(enum iap_op_err err)
+{
+	switch (err) {
+	case IAP_OP_OK:              return "success";
+	case IAP_OP_ERR_VERIFY:      return "verify mismatch";
+	case IAP_OP_ERR_SECTORS:     return "bad sector list";
+	case IAP_OP_ERR_BOOT_SECTOR: return "sector of the bootloader";
+	case IAP_OP_ERR_BASE:
+	case IAP_OP_ERR_END:         break;
+	}
+	return "unknown operation error";
 }

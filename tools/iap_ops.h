@@ -1,6 +1,8 @@
 /*
  * h7iap: the steps commands are made of (erase, write, verify, read),
  * with progress. Built on iap_client; used by h7iap.c and the tests.
+ * Functions return 0, an IAP_OP_ERR_* code, or the client's or the line's
+ * code that stopped them (see iap.h).
  */
 #ifndef TOOLS_IAP_OPS_H
 #define TOOLS_IAP_OPS_H
@@ -8,15 +10,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "an3155.h"
 #include "iap_client.h"
 #include "iap_image.h"
+#include "update_record.h"
 
 /*
  * Parse an erase list: "app" (pages 2..15), or numbers and ranges of
  * 128 KB pages "2,3,8-15". Pages 0 and 1 (the bootloader) are refused with
- * -IAP_EXIT_ADDRESS, numbers past 15 and bad syntax with -IAP_EXIT_USAGE.
+ * IAP_OP_ERR_BOOT_SECTOR, numbers past 15 and bad syntax with
+ * IAP_OP_ERR_SECTORS.
  */
-int iap_parse_sectors(const char *s, uint32_t *mask);
+enum iap_op_err iap_parse_sectors(const char *s, uint32_t *mask);
 
 /* Erase the pages in mask, one Extended Erase per page (honest progress). */
 int iap_do_erase(struct iap_client *c, uint32_t mask);
@@ -25,11 +30,36 @@ int iap_do_write(struct iap_client *c, const struct iap_image *padded);
 /*
  * Compare flash with a padded image: Get Checksum per block when the
  * bootloader offers it (use_checksum), else (or on a CRC mismatch, to find
- * the place) Read Memory. -IAP_EXIT_VERIFY names the first differing
+ * the place) Read Memory. IAP_OP_ERR_VERIFY names the first differing
  * address.
  */
 int iap_do_verify(struct iap_client *c, const struct iap_image *padded, bool use_checksum);
 /* Read len bytes from addr into out, 256 bytes per command, with progress. */
 int iap_do_read(struct iap_client *c, uint32_t addr, uint32_t len, uint8_t *out);
+
+/*
+ * The newest update record in the h7iap bootloader's log (sector 1,
+ * proto/update_record.h). Slots fill from 0 upwards: the first empty slot
+ * is found by a binary search of 32-byte reads, then the newest valid
+ * record among the 64 slots below it. A NACKed read counts as a torn slot.
+ */
+enum iap_log_state {
+	IAP_LOG_EMPTY,    /* no slot used */
+	IAP_LOG_RECORD,   /* rec is the newest valid record, in slot */
+	IAP_LOG_NO_VALID, /* used slots, none of them valid */
+};
+
+struct iap_log {
+	enum iap_log_state state;
+	uint32_t used;  /* slots in use (the first empty slot) */
+	uint32_t slots; /* slots in the log */
+	uint32_t slot;
+	struct ur_record rec;
+};
+
+#define IAP_LOG_BASE  0x08020000u
+#define IAP_LOG_SLOTS (AN3155_H7_PAGE_SIZE / UR_SIZE)
+
+int iap_read_log(struct iap_client *c, struct iap_log *log);
 
 #endif

@@ -31,7 +31,7 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int fd_write(struct iap_transport *t, const uint8_t *buf, size_t n)
+static enum iap_port_err fd_write(struct iap_transport *t, const uint8_t *buf, size_t n)
 {
 	struct fd_transport *f = (struct fd_transport *)t;
 	while (n) {
@@ -42,24 +42,26 @@ static int fd_write(struct iap_transport *t, const uint8_t *buf, size_t n)
 			if (errno == EAGAIN) {
 				struct pollfd p = { .fd = f->fd, .events = POLLOUT };
 				if (poll(&p, 1, 2000) == 0)
-					return iap_fail(IAP_EXIT_PORT,
+					return iap_fail(IAP_PORT_ERR_TIMEDOUT,
 							"%s: write timed out (flow control stuck?)", f->name);
 				continue;
 			}
-			return iap_fail(IAP_EXIT_PORT, "%s: write failed: %s", f->name,
+			return iap_fail(IAP_PORT_ERR_IO, "%s: write failed: %s", f->name,
 					strerror(errno));
 		}
 		buf += w;
 		n -= (size_t)w;
 	}
-	return 0;
+	return IAP_PORT_OK;
 }
 
-static int fd_read(struct iap_transport *t, uint8_t *buf, size_t n, int timeout_ms)
+static enum iap_port_err fd_read(struct iap_transport *t, uint8_t *buf, size_t n,
+				 int timeout_ms, size_t *gotp)
 {
 	struct fd_transport *f = (struct fd_transport *)t;
 	long long deadline = now_ms() + timeout_ms;
 	size_t got = 0;
+	*gotp = 0;
 	while (got < n) {
 		long long left = deadline - now_ms();
 		if (left < 0)
@@ -69,7 +71,7 @@ static int fd_read(struct iap_transport *t, uint8_t *buf, size_t n, int timeout_
 		if (pr < 0) {
 			if (errno == EINTR)
 				continue;
-			return iap_fail(IAP_EXIT_PORT, "%s: poll failed: %s", f->name,
+			return iap_fail(IAP_PORT_ERR_IO, "%s: poll failed: %s", f->name,
 					strerror(errno));
 		}
 		if (pr == 0)
@@ -79,20 +81,21 @@ static int fd_read(struct iap_transport *t, uint8_t *buf, size_t n, int timeout_
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			if (errno == EIO) /* pty whose other side went away */
-				return iap_fail(IAP_EXIT_PORT,
+				return iap_fail(IAP_PORT_ERR_CLOSED,
 						"%s: the other side of the line closed", f->name);
-			return iap_fail(IAP_EXIT_PORT, "%s: read failed: %s", f->name,
+			return iap_fail(IAP_PORT_ERR_IO, "%s: read failed: %s", f->name,
 					strerror(errno));
 		}
 		if (r == 0) {
 			if (p.revents & POLLHUP)
-				return iap_fail(IAP_EXIT_PORT,
+				return iap_fail(IAP_PORT_ERR_CLOSED,
 						"%s: the other side of the line closed", f->name);
 			break;
 		}
 		got += (size_t)r;
+		*gotp = got;
 	}
-	return (int)got;
+	return IAP_PORT_OK;
 }
 
 static void fd_drain(struct iap_transport *t)
@@ -127,17 +130,17 @@ static void fd_close(struct iap_transport *t)
 
 static int apply(int fd, speed_t sp, int even);
 
-static int fd_set_parity(struct iap_transport *t, int even)
+static enum iap_port_err fd_set_parity(struct iap_transport *t, int even)
 {
 	struct fd_transport *f = (struct fd_transport *)t;
 	if (f->is_tty) {
 		tcdrain(f->fd);
 		if (apply(f->fd, f->speed, even) != 1)
-			return iap_fail(IAP_EXIT_PORT, "%s: cannot switch to 8%c1", f->name,
+			return iap_fail(IAP_PORT_ERR_SETUP, "%s: cannot switch to 8%c1", f->name,
 					even ? 'E' : 'N');
 	}
 	t->parity = even ? IAP_PARITY_EVEN : IAP_PARITY_NONE;
-	return 0;
+	return IAP_PORT_OK;
 }
 
 static const struct iap_transport_ops fd_ops = {
@@ -161,7 +164,7 @@ static struct fd_transport *fd_new(int fd, const char *name)
 	return f;
 }
 
-int iap_fd_transport(int fd, const char *name, struct iap_transport **out)
+enum iap_port_err iap_fd_transport(int fd, const char *name, struct iap_transport **out)
 {
 	int fl = fcntl(fd, F_GETFL);
 	if (fl >= 0)
@@ -169,10 +172,10 @@ int iap_fd_transport(int fd, const char *name, struct iap_transport **out)
 	struct fd_transport *f = fd_new(fd, name);
 	if (!f) {
 		close(fd);
-		return iap_fail(IAP_EXIT_FAIL, "out of memory");
+		return iap_fail(IAP_PORT_ERR_NOMEM, "out of memory");
 	}
 	*out = &f->base;
-	return 0;
+	return IAP_PORT_OK;
 }
 
 
@@ -239,37 +242,37 @@ static int apply(int fd, speed_t sp, int even)
 	return even ? !!(chk.c_cflag & PARENB) : 1;
 }
 
-int iap_serial_open(const struct iap_serial_opts *o, struct iap_transport **out)
+enum iap_port_err iap_serial_open(const struct iap_serial_opts *o, struct iap_transport **out)
 {
 	speed_t sp = baud_const(o->baud);
 	if (!sp)
-		return iap_fail(IAP_EXIT_USAGE,
+		return iap_fail(IAP_PORT_ERR_BAUD,
 				"baud rate %u is not supported (try 115200, 57600, 230400, 460800, 921600)",
 				o->baud);
 	int fd = open(o->path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
 		if (e == ENOENT || e == ENODEV || e == ENXIO)
-			return iap_fail(IAP_EXIT_PORT,
+			return iap_fail(IAP_PORT_ERR_NODEV,
 					"port %s not found: is the board plugged in? (ls /dev/ttyACM* /dev/ttyUSB*)",
 					o->path);
 		if (e == EBUSY)
-			return iap_fail(IAP_EXIT_PORT,
+			return iap_fail(IAP_PORT_ERR_BUSY,
 					"port %s is busy: another program (a terminal, ModemManager, stm32flash) has it open",
 					o->path);
 		if (e == EACCES)
-			return iap_fail(IAP_EXIT_PORT,
+			return iap_fail(IAP_PORT_ERR_ACCESS,
 					"no permission to open %s: add yourself to the 'dialout' group",
 					o->path);
-		return iap_fail(IAP_EXIT_PORT, "cannot open port %s: %s", o->path, strerror(e));
+		return iap_fail(IAP_PORT_ERR_OPEN, "cannot open port %s: %s", o->path, strerror(e));
 	}
 	if (!isatty(fd)) {
 		close(fd);
-		return iap_fail(IAP_EXIT_PORT, "%s is not a serial device", o->path);
+		return iap_fail(IAP_PORT_ERR_NOT_TTY, "%s is not a serial device", o->path);
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		close(fd);
-		return iap_fail(IAP_EXIT_PORT,
+		return iap_fail(IAP_PORT_ERR_BUSY,
 				"port %s is busy: another program (a terminal, ModemManager, stm32flash) has it open",
 				o->path);
 	}
@@ -278,12 +281,12 @@ int iap_serial_open(const struct iap_serial_opts *o, struct iap_transport **out)
 	struct fd_transport *f = fd_new(fd, o->path);
 	if (!f) {
 		close(fd);
-		return iap_fail(IAP_EXIT_FAIL, "out of memory");
+		return iap_fail(IAP_PORT_ERR_NOMEM, "out of memory");
 	}
 	if (tcgetattr(fd, &f->saved)) {
 		free(f);
 		close(fd);
-		return iap_fail(IAP_EXIT_PORT, "%s: cannot read the line settings: %s",
+		return iap_fail(IAP_PORT_ERR_SETUP, "%s: cannot read the line settings: %s",
 				o->path, strerror(errno));
 	}
 	f->is_tty = 1;
@@ -292,13 +295,13 @@ int iap_serial_open(const struct iap_serial_opts *o, struct iap_transport **out)
 	if (r < 0) {
 		int e = errno;
 		fd_close(&f->base);
-		return iap_fail(IAP_EXIT_PORT, "%s: cannot set %u baud 8%c1: %s", o->path,
+		return iap_fail(IAP_PORT_ERR_SETUP, "%s: cannot set %u baud 8%c1: %s", o->path,
 				o->baud, want_even ? 'E' : 'N', strerror(e));
 	}
 	if (want_even && r == 0) {
 		if (o->parity == IAP_PARITY_EVEN) {
 			fd_close(&f->base);
-			return iap_fail(IAP_EXIT_PORT,
+			return iap_fail(IAP_PORT_ERR_SETUP,
 					"%s refuses even parity (a pty?); use --parity none or auto",
 					o->path);
 		}
@@ -306,7 +309,7 @@ int iap_serial_open(const struct iap_serial_opts *o, struct iap_transport **out)
 		if (apply(fd, sp, 0) < 0) {
 			int e = errno;
 			fd_close(&f->base);
-			return iap_fail(IAP_EXIT_PORT, "%s: cannot set 8N1: %s", o->path,
+			return iap_fail(IAP_PORT_ERR_SETUP, "%s: cannot set 8N1: %s", o->path,
 					strerror(e));
 		}
 		f->base.parity = IAP_PARITY_NONE;
@@ -321,5 +324,29 @@ int iap_serial_open(const struct iap_serial_opts *o, struct iap_transport **out)
 	iap_debug(1, "opened %s at %u baud 8%c1", o->path, o->baud,
 		  f->base.parity == IAP_PARITY_EVEN ? 'E' : 'N');
 	*out = &f->base;
-	return 0;
+	return IAP_PORT_OK;
+}
+
+const char *iap_port_strerror(enum iap_port_err err)
+{
+	switch (err) {
+	case IAP_PORT_OK:                 return "success";
+	case IAP_PORT_ERR_NODEV:          return "serial port not found";
+	case IAP_PORT_ERR_BUSY:           return "serial port busy";
+	case IAP_PORT_ERR_ACCESS:         return "no permission to open the serial port";
+	case IAP_PORT_ERR_NOT_TTY:        return "not a serial device";
+	case IAP_PORT_ERR_BAUD:           return "baud rate not supported";
+	case IAP_PORT_ERR_SETUP:          return "serial port refuses the line settings";
+	case IAP_PORT_ERR_OPEN:           return "cannot open the serial port";
+	case IAP_PORT_ERR_IO:             return "serial port I/O error";
+	case IAP_PORT_ERR_CLOSED:         return "the other side of the line closed";
+	case IAP_PORT_ERR_TIMEDOUT:       return "serial write timed out";
+	case IAP_PORT_ERR_NOMEM:          return "out of memory";
+	case IAP_PORT_ERR_VBOARD_MISSING: return "virtual board or bootloader ELF not found";
+	case IAP_PORT_ERR_VBOARD_START:   return "virtual board did not start";
+	case IAP_PORT_ERR_VBOARD_DIED:    return "virtual board stopped unexpectedly";
+	case IAP_PORT_ERR_BASE:
+	case IAP_PORT_ERR_END:            break;
+	}
+	return "unknown port error";
 }

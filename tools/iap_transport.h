@@ -10,23 +10,27 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "iap.h"
+
 struct iap_transport;
 
+/* Every operation returns 0 or an IAP_PORT_ERR_* code (with a message). */
 struct iap_transport_ops {
-	/* Write all n bytes. 0 or -IAP_EXIT_*. */
-	int (*write)(struct iap_transport *t, const uint8_t *buf, size_t n);
+	/* Write all n bytes. */
+	enum iap_port_err (*write)(struct iap_transport *t, const uint8_t *buf, size_t n);
 	/*
-	 * Read up to n bytes, waiting at most timeout_ms in total. Returns the
-	 * count read (fewer than n on timeout, 0 if nothing came) or
-	 * -IAP_EXIT_* on an error.
+	 * Read up to n bytes, waiting at most timeout_ms in total; *got is the
+	 * count read: fewer than n on timeout, 0 if nothing came (a timeout
+	 * is no error).
 	 */
-	int (*read)(struct iap_transport *t, uint8_t *buf, size_t n, int timeout_ms);
+	enum iap_port_err (*read)(struct iap_transport *t, uint8_t *buf, size_t n,
+				  int timeout_ms, size_t *got);
 	/* Discard input already received and not read. */
 	void (*drain)(struct iap_transport *t);
 	/* Release everything (stops the virtual board); t is freed. */
 	void (*close)(struct iap_transport *t);
-	/* Change the frame format (NULL: fixed). 0 or -IAP_EXIT_*. */
-	int (*set_parity)(struct iap_transport *t, int even);
+	/* Change the frame format (NULL: fixed). */
+	enum iap_port_err (*set_parity)(struct iap_transport *t, int even);
 };
 
 enum iap_parity { IAP_PARITY_AUTO, IAP_PARITY_EVEN, IAP_PARITY_NONE };
@@ -49,12 +53,12 @@ struct iap_serial_opts {
 
 /*
  * Open a serial device: raw, 8 data bits, 1 stop bit, parity as asked,
- * exclusive (flock + TIOCEXCL). -IAP_EXIT_PORT if it is missing, busy, or
- * refuses the settings; -IAP_EXIT_USAGE for an unsupported baud rate.
+ * exclusive (flock + TIOCEXCL). IAP_PORT_ERR_NODEV, _BUSY, _ACCESS,
+ * _NOT_TTY, _SETUP (refuses the settings), _BAUD (unsupported rate).
  */
-int iap_serial_open(const struct iap_serial_opts *o, struct iap_transport **out);
+enum iap_port_err iap_serial_open(const struct iap_serial_opts *o, struct iap_transport **out);
 /* Wrap an already open fd (socketpair, pipe): no termios. Takes the fd. */
-int iap_fd_transport(int fd, const char *name, struct iap_transport **out);
+enum iap_port_err iap_fd_transport(int fd, const char *name, struct iap_transport **out);
 
 struct iap_vboard_opts {
 	const char *bin;        /* h7vboard executable; NULL: next to h7iap */
@@ -69,8 +73,10 @@ struct iap_vboard_opts {
  * Start the virtual board (h7vboard --flash FILE --pty-link PATH ELF),
  * wait for its pty and open it. Closing the transport stops the board
  * (SIGTERM, then SIGKILL after 2 s) and removes its temporary directory.
+ * IAP_PORT_ERR_VBOARD_MISSING, _VBOARD_START; a board that dies during
+ * the session turns the line's errors into IAP_PORT_ERR_VBOARD_DIED.
  */
-int iap_vboard_open(const struct iap_vboard_opts *o, struct iap_transport **out);
+enum iap_port_err iap_vboard_open(const struct iap_vboard_opts *o, struct iap_transport **out);
 /* Defaults, resolved at run time (for --help and messages). */
 const char *iap_vboard_default_bin(void);
 const char *iap_vboard_default_boot(void);

@@ -10,13 +10,13 @@
 int iap_verbosity;
 static char errbuf[512];
 
-int iap_fail(int code, const char *fmt, ...)
+int iap_fail(int err, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(errbuf, sizeof errbuf, fmt, ap);
 	va_end(ap);
-	return -code;
+	return err;
 }
 
 const char *iap_error(void)
@@ -29,23 +29,26 @@ void iap_clear_error(void)
 	errbuf[0] = '\0';
 }
 
-const char *iap_exit_str(int code)
+const char *iap_strerror(int err)
 {
-	switch (code) {
-	case IAP_EXIT_OK:        return "success";
-	case IAP_EXIT_FAIL:      return "I/O or internal failure";
-	case IAP_EXIT_USAGE:     return "bad command line";
-	case IAP_EXIT_PORT:      return "serial port missing, busy or unusable";
-	case IAP_EXIT_NO_ANSWER: return "no answer from the bootloader";
-	case IAP_EXIT_NACK:      return "the bootloader refused a command (NACK)";
-	case IAP_EXIT_FILE:      return "input file unreadable or malformed";
-	case IAP_EXIT_TOO_LARGE: return "image too large for the application area";
-	case IAP_EXIT_ADDRESS:   return "address outside the application area";
-	case IAP_EXIT_VERIFY:    return "verify mismatch";
-	case IAP_EXIT_PROTOCOL:  return "protocol error (unexpected reply)";
-	case IAP_EXIT_VBOARD:    return "virtual board could not be started or stopped unexpectedly";
-	default:                 return "unknown";
+	if (err == 0)
+		return "success";
+	switch (IAP_ERR_LAYER(err)) {
+	case IAP_PORT_ERR_BASE:   return iap_port_strerror((enum iap_port_err)err);
+	case IAP_IMAGE_ERR_BASE:  return iap_image_strerror((enum iap_image_err)err);
+	case IAP_CLIENT_ERR_BASE: return iap_client_strerror((enum iap_client_err)err);
+	case IAP_OP_ERR_BASE:     return iap_op_strerror((enum iap_op_err)err);
+	default:                  return "unknown error";
 	}
+}
+
+int iap_err_valid(int err)
+{
+	return err == 0 ||
+	       (err > IAP_PORT_ERR_BASE && err < IAP_PORT_ERR_END) ||
+	       (err > IAP_IMAGE_ERR_BASE && err < IAP_IMAGE_ERR_END) ||
+	       (err > IAP_CLIENT_ERR_BASE && err < IAP_CLIENT_ERR_END) ||
+	       (err > IAP_OP_ERR_BASE && err < IAP_OP_ERR_END);
 }
 
 static void vmsg(const char *fmt, va_list ap)

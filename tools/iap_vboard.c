@@ -147,10 +147,10 @@ static void stop_board(struct vb_transport *v)
 }
 
 /* A line error while the board is gone: say so instead of "port closed". */
-static int board_gone(struct vb_transport *v, int rc)
+static enum iap_port_err board_gone(struct vb_transport *v, enum iap_port_err rc)
 {
 	int st;
-	if (rc >= 0 || v->pid <= 0)
+	if (rc == IAP_PORT_OK || v->pid <= 0)
 		return rc;
 	for (int i = 0; i < 50; i++) {
 		pid_t r = waitpid(v->pid, &st, WNOHANG);
@@ -158,7 +158,7 @@ static int board_gone(struct vb_transport *v, int rc)
 			v->pid = 0;
 			running_pid = 0;
 			if (WIFSIGNALED(st))
-				return iap_fail(IAP_EXIT_VBOARD,
+				return iap_fail(IAP_PORT_ERR_VBOARD_DIED,
 						"the virtual board died (signal %d) in the middle of the session (--vboard-log FILE keeps its output)",
 						WTERMSIG(st));
 			int code = WEXITSTATUS(st);
@@ -167,7 +167,7 @@ static int board_gone(struct vb_transport *v, int rc)
 					  code == 3 ? " (time limit)" :
 					  code == 4 ? " (watchdog reset)" :
 					  code == 5 ? " (power cut)" : "";
-			return iap_fail(IAP_EXIT_VBOARD,
+			return iap_fail(IAP_PORT_ERR_VBOARD_DIED,
 					"the virtual board stopped with exit status %d%s in the middle of the session (--vboard-log FILE keeps its output)",
 					code, why);
 		}
@@ -177,16 +177,17 @@ static int board_gone(struct vb_transport *v, int rc)
 	return rc;
 }
 
-static int vb_write(struct iap_transport *t, const uint8_t *b, size_t n)
+static enum iap_port_err vb_write(struct iap_transport *t, const uint8_t *b, size_t n)
 {
 	struct vb_transport *v = (struct vb_transport *)t;
 	return board_gone(v, v->line->ops->write(v->line, b, n));
 }
 
-static int vb_read(struct iap_transport *t, uint8_t *b, size_t n, int ms)
+static enum iap_port_err vb_read(struct iap_transport *t, uint8_t *b, size_t n, int ms,
+				 size_t *got)
 {
 	struct vb_transport *v = (struct vb_transport *)t;
-	return board_gone(v, v->line->ops->read(v->line, b, n, ms));
+	return board_gone(v, v->line->ops->read(v->line, b, n, ms, got));
 }
 
 static void vb_drain(struct iap_transport *t)
@@ -228,17 +229,17 @@ void iap_vboard_emergency_stop(void)
 		kill(p, SIGTERM);
 }
 
-int iap_vboard_open(const struct iap_vboard_opts *o, struct iap_transport **out)
+enum iap_port_err iap_vboard_open(const struct iap_vboard_opts *o, struct iap_transport **out)
 {
 	const char *bin = o->bin ? o->bin : iap_vboard_default_bin();
 	const char *elf = o->boot_elf ? o->boot_elf : iap_vboard_default_boot();
 	const char *flash = o->flash_file ? o->flash_file : iap_vboard_default_flash();
 	if (access(bin, X_OK))
-		return iap_fail(IAP_EXIT_VBOARD,
+		return iap_fail(IAP_PORT_ERR_VBOARD_MISSING,
 				"virtual board %s not found or not executable (build it with 'make build', or give --vboard-bin)",
 				bin);
 	if (!exists(elf))
-		return iap_fail(IAP_EXIT_VBOARD,
+		return iap_fail(IAP_PORT_ERR_VBOARD_MISSING,
 				"bootloader ELF %s not found (build it with 'make build', or give --vboard-boot)",
 				elf);
 	if (!o->flash_file)
@@ -246,7 +247,7 @@ int iap_vboard_open(const struct iap_vboard_opts *o, struct iap_transport **out)
 
 	struct vb_transport *v = calloc(1, sizeof *v);
 	if (!v)
-		return iap_fail(IAP_EXIT_FAIL, "out of memory");
+		return iap_fail(IAP_PORT_ERR_NOMEM, "out of memory");
 	v->base.ops = &vb_ops;
 	v->base.name = "virtual board";
 	v->base.parity = IAP_PARITY_NONE;
@@ -255,7 +256,7 @@ int iap_vboard_open(const struct iap_vboard_opts *o, struct iap_transport **out)
 	if (!mkdtemp(v->dir)) {
 		v->dir[0] = '\0';
 		vb_cleanup(v);
-		return iap_fail(IAP_EXIT_VBOARD, "cannot create a temporary directory: %s",
+		return iap_fail(IAP_PORT_ERR_VBOARD_START, "cannot create a temporary directory: %s",
 				strerror(errno));
 	}
 	snprintf(v->link, sizeof v->link, "%s/pty", v->dir);
@@ -292,7 +293,7 @@ int iap_vboard_open(const struct iap_vboard_opts *o, struct iap_transport **out)
 	pid_t pid = fork();
 	if (pid < 0) {
 		vb_cleanup(v);
-		return iap_fail(IAP_EXIT_VBOARD, "fork failed: %s", strerror(errno));
+		return iap_fail(IAP_PORT_ERR_VBOARD_START, "fork failed: %s", strerror(errno));
 	}
 	if (pid == 0) {
 #ifdef __linux__
@@ -327,17 +328,17 @@ int iap_vboard_open(const struct iap_vboard_opts *o, struct iap_transport **out)
 			running_pid = 0;
 			vb_cleanup(v);
 			if (WIFEXITED(st))
-				return iap_fail(IAP_EXIT_VBOARD,
+				return iap_fail(IAP_PORT_ERR_VBOARD_START,
 						"virtual board exited at start with status %d (run with -vv to see its output)",
 						WEXITSTATUS(st));
-			return iap_fail(IAP_EXIT_VBOARD, "virtual board died at start (signal %d)",
+			return iap_fail(IAP_PORT_ERR_VBOARD_START, "virtual board died at start (signal %d)",
 					WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 		}
 		if (exists(v->link))
 			break;
 		if (now_ms() > deadline) {
 			vb_cleanup(v);
-			return iap_fail(IAP_EXIT_VBOARD,
+			return iap_fail(IAP_PORT_ERR_VBOARD_START,
 					"virtual board did not create its pty %s in time", v->link);
 		}
 		struct timespec ts = { 0, 10 * 1000000L };
@@ -348,14 +349,14 @@ int iap_vboard_open(const struct iap_vboard_opts *o, struct iap_transport **out)
 		.baud = o->baud ? o->baud : 115200,
 		.parity = IAP_PARITY_AUTO,
 	};
-	int rc = iap_serial_open(&so, &v->line);
+	enum iap_port_err rc = iap_serial_open(&so, &v->line);
 	if (rc) {
 		char msg[512];
 		snprintf(msg, sizeof msg, "%s", iap_error());
 		vb_cleanup(v);
-		return iap_fail(IAP_EXIT_VBOARD, "virtual board pty: %s", msg);
+		return iap_fail(IAP_PORT_ERR_VBOARD_START, "virtual board pty: %s", msg);
 	}
 	iap_debug(1, "virtual board running (pid %d), flash file %s", (int)pid, flash);
 	*out = &v->base;
-	return 0;
+	return IAP_PORT_OK;
 }

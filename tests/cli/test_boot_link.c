@@ -191,7 +191,9 @@ static void test_flash_verify_go(void **state)
 	/* Go: the bootloader commits the record, checks the image, starts it. */
 	OK(iap_go(&l->c, AN3155_H7_APP_START));
 	uint8_t banner[24];
-	assert_int_equal(l->t->ops->read(l->t, banner, sizeof banner, 2000), 24);
+	size_t got;
+	assert_int_equal(l->t->ops->read(l->t, banner, sizeof banner, 2000, &got), 0);
+	assert_int_equal(got, 24);
 	assert_memory_equal(banner, "h7app (host link test)\r\n", 24);
 	assert_int_equal(l->app_starts, 1);
 	/* After the "reset" the image is still valid: Go works without flashing. */
@@ -209,11 +211,11 @@ static void test_nack_reasons(void **state)
 	load(&img, &pad, 4096, 6);
 	OK(iap_connect(&l->c));
 	/* Go with nothing flashed: refused, with the bootloader's reason. */
-	assert_int_equal(iap_go(&l->c, AN3155_H7_APP_START), -IAP_EXIT_NACK);
+	assert_int_equal(iap_go(&l->c, AN3155_H7_APP_START), IAP_CLIENT_ERR_NACK);
 	assert_non_null(strstr(iap_error(), "no valid application image"));
 	/* The bootloader's own sectors: refused. */
 	uint16_t page = 1;
-	assert_int_equal(iap_erase_pages(&l->c, &page, 1), -IAP_EXIT_NACK);
+	assert_int_equal(iap_erase_pages(&l->c, &page, 1), IAP_CLIENT_ERR_NACK);
 	assert_non_null(strstr(iap_error(), "Extended Erase"));
 	assert_non_null(strstr(iap_error(), "protected"));
 	/* Writing the same words twice: the second write is refused (the
@@ -222,7 +224,7 @@ static void test_nack_reasons(void **state)
 	 * again. */
 	OK(iap_do_erase(&l->c, iap_image_pages(&pad)));
 	OK(iap_do_write(&l->c, &pad));
-	assert_int_equal(iap_do_write(&l->c, &pad), -IAP_EXIT_NACK);
+	assert_int_equal(iap_do_write(&l->c, &pad), IAP_CLIENT_ERR_NACK);
 	assert_non_null(strstr(iap_error(), "Write Memory at 0x0804"));
 	assert_non_null(strstr(iap_error(), "already written"));
 	assert_non_null(strstr(iap_error(), "nothing is sent again"));
@@ -243,9 +245,9 @@ static void test_verify_mismatch(void **state)
 	OK(iap_connect(&l->c));
 	OK(iap_do_erase(&l->c, iap_image_pages(&pad)));
 	OK(iap_do_write(&l->c, &pad));
-	assert_int_equal(iap_do_verify(&l->c, &opad, true), -IAP_EXIT_VERIFY);
+	assert_int_equal(iap_do_verify(&l->c, &opad, true), IAP_OP_ERR_VERIFY);
 	assert_non_null(strstr(iap_error(), "first difference at 0x08041234"));
-	assert_int_equal(iap_do_verify(&l->c, &opad, false), -IAP_EXIT_VERIFY);
+	assert_int_equal(iap_do_verify(&l->c, &opad, false), IAP_OP_ERR_VERIFY);
 	assert_non_null(strstr(iap_error(), "first difference at 0x08041234"));
 	iap_image_free(&img);
 	iap_image_free(&pad);

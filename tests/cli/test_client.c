@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,7 +107,7 @@ static void test_chatter_is_not_ack(void **state)
 	r->f.chatter = true;
 	r->f.banner = "y\r\nh7app ready, yes yes yes\r\n";
 	start(r);
-	assert_int_equal(iap_connect(&r->c), -IAP_EXIT_NO_ANSWER);
+	assert_int_equal(iap_connect(&r->c), IAP_CLIENT_ERR_NO_ANSWER);
 }
 
 /* A transport with a frame format the fake target can see. */
@@ -117,16 +118,17 @@ struct ptrans {
 	int switches;
 };
 
-static int pt_write(struct iap_transport *t, const uint8_t *b, size_t n)
+static enum iap_port_err pt_write(struct iap_transport *t, const uint8_t *b, size_t n)
 {
 	struct ptrans *p = (struct ptrans *)t;
 	return p->in->ops->write(p->in, b, n);
 }
 
-static int pt_read(struct iap_transport *t, uint8_t *b, size_t n, int ms)
+static enum iap_port_err pt_read(struct iap_transport *t, uint8_t *b, size_t n, int ms,
+				 size_t *got)
 {
 	struct ptrans *p = (struct ptrans *)t;
-	return p->in->ops->read(p->in, b, n, ms);
+	return p->in->ops->read(p->in, b, n, ms, got);
 }
 
 static void pt_drain(struct iap_transport *t)
@@ -140,7 +142,7 @@ static void pt_close(struct iap_transport *t)
 	(void)t;
 }
 
-static int pt_set_parity(struct iap_transport *t, int even)
+static enum iap_port_err pt_set_parity(struct iap_transport *t, int even)
 {
 	struct ptrans *p = (struct ptrans *)t;
 	p->even = even;
@@ -188,7 +190,7 @@ static void test_parity_match(void **state)
 static void test_parity_forced(void **state)
 {
 	/* --parity even: no fallback, the NACK is reported. */
-	parity_case(*state, false, false, -IAP_EXIT_NACK);
+	parity_case(*state, false, false, IAP_CLIENT_ERR_NACK);
 }
 
 static void test_already_synced(void **state)
@@ -206,7 +208,7 @@ static void test_no_answer(void **state)
 	struct rig *r = *state;
 	r->f.silent = true;
 	start(r);
-	assert_int_equal(iap_connect(&r->c), -IAP_EXIT_NO_ANSWER);
+	assert_int_equal(iap_connect(&r->c), IAP_CLIENT_ERR_NO_ANSWER);
 	assert_non_null(strstr(iap_error(), "no answer"));
 	assert_non_null(strstr(iap_error(), "BOOT0"));
 	assert_non_null(strstr(iap_error(), "baud"));
@@ -265,7 +267,7 @@ static void test_nack_with_reason(void **state)
 	image(&img, &pad, 0x08040000u, 1024, 8);
 	assert_int_equal(iap_connect(&r->c), 0);
 	assert_int_equal(iap_do_erase(&r->c, iap_image_pages(&pad)), 0);
-	assert_int_equal(iap_do_write(&r->c, &pad), -IAP_EXIT_NACK);
+	assert_int_equal(iap_do_write(&r->c, &pad), IAP_CLIENT_ERR_NACK);
 	const char *e = iap_error();
 	assert_non_null(strstr(e, "Write Memory at 0x08040100 refused"));
 	assert_non_null(strstr(e, "flash controller error"));
@@ -283,7 +285,7 @@ static void test_nack_without_reason(void **state)
 	start(r);
 	assert_int_equal(iap_connect(&r->c), 0);
 	uint16_t page = 1; /* the bootloader's own sector */
-	assert_int_equal(iap_erase_pages(&r->c, &page, 1), -IAP_EXIT_NACK);
+	assert_int_equal(iap_erase_pages(&r->c, &page, 1), IAP_CLIENT_ERR_NACK);
 	assert_non_null(strstr(iap_error(), "Extended Erase at 0x08020000 refused"));
 	assert_non_null(strstr(iap_error(), "no reason"));
 }
@@ -300,7 +302,7 @@ static void test_rewrite_refused(void **state)
 	assert_int_equal(iap_do_write(&r->c, &pad), 0);
 	/* Writing the same words again without erase: the target refuses and
 	 * the client reports it instead of retrying. */
-	assert_int_equal(iap_do_write(&r->c, &pad), -IAP_EXIT_NACK);
+	assert_int_equal(iap_do_write(&r->c, &pad), IAP_CLIENT_ERR_NACK);
 	assert_non_null(strstr(iap_error(), "not erased"));
 	assert_int_equal(r->f.writes, 1);
 	r->f.double_programs = 0; /* provoked on purpose here */
@@ -318,7 +320,7 @@ static void test_verify_mismatch(void **state)
 	assert_int_equal(iap_connect(&r->c), 0);
 	assert_int_equal(iap_do_erase(&r->c, iap_image_pages(&pad)), 0);
 	assert_int_equal(iap_do_write(&r->c, &pad), 0);
-	assert_int_equal(iap_do_verify(&r->c, &pad, false), -IAP_EXIT_VERIFY);
+	assert_int_equal(iap_do_verify(&r->c, &pad, false), IAP_OP_ERR_VERIFY);
 	assert_non_null(strstr(iap_error(), "first difference at 0x08040123"));
 	iap_image_free(&img);
 	iap_image_free(&pad);
@@ -335,7 +337,7 @@ static void test_verify_mismatch_checksum(void **state)
 	assert_int_equal(iap_connect(&r->c), 0);
 	assert_int_equal(iap_do_erase(&r->c, iap_image_pages(&pad)), 0);
 	assert_int_equal(iap_do_write(&r->c, &pad), 0);
-	assert_int_equal(iap_do_verify(&r->c, &pad, true), -IAP_EXIT_VERIFY);
+	assert_int_equal(iap_do_verify(&r->c, &pad, true), IAP_OP_ERR_VERIFY);
 	assert_non_null(strstr(iap_error(), "first difference at 0x08040ffe"));
 	iap_image_free(&img);
 	iap_image_free(&pad);
@@ -356,9 +358,69 @@ static void test_go_and_reset(void **state)
 	assert_int_equal(r->f.go_addr, 0x08040000u);
 }
 
+/* One enum per layer, distinct ranges, one strerror chain. */
+static void test_error_codes(void **state)
+{
+	(void)state;
+	static const struct { int first, end; const char *unknown; } layers[] = {
+		{ IAP_PORT_ERR_BASE, IAP_PORT_ERR_END, "unknown port error" },
+		{ IAP_IMAGE_ERR_BASE, IAP_IMAGE_ERR_END, "unknown image error" },
+		{ IAP_CLIENT_ERR_BASE, IAP_CLIENT_ERR_END, "unknown client error" },
+		{ IAP_OP_ERR_BASE, IAP_OP_ERR_END, "unknown operation error" },
+	};
+	assert_string_equal(iap_strerror(0), "success");
+	assert_true(iap_err_valid(0));
+	for (size_t l = 0; l < sizeof layers / sizeof layers[0]; l++) {
+		/* Each layer has its own 256 values; none is shared. */
+		assert_true(layers[l].end - layers[l].first < 0x100);
+		for (size_t k = 0; k < l; k++)
+			assert_int_not_equal(IAP_ERR_LAYER(layers[l].first),
+					     IAP_ERR_LAYER(layers[k].first));
+		for (int e = layers[l].first + 1; e < layers[l].end; e++) {
+			assert_true(iap_err_valid(e));
+			assert_int_equal(IAP_ERR_LAYER(e), layers[l].first);
+			const char *t = iap_strerror(e);
+			if (strstr(t, "unknown"))
+				fail_msg("0x%x has no name", e);
+		}
+		assert_false(iap_err_valid(layers[l].first));
+		assert_false(iap_err_valid(layers[l].end));
+		assert_string_equal(iap_strerror(layers[l].end), layers[l].unknown);
+	}
+	assert_false(iap_err_valid(-1));
+	assert_false(iap_err_valid(0x500));
+	assert_string_equal(iap_strerror(0x7777), "unknown error");
+	assert_string_equal(iap_strerror(IAP_CLIENT_ERR_NACK),
+			    "the bootloader refused a command (NACK)");
+	assert_string_equal(iap_strerror(IAP_OP_ERR_VERIFY), "verify mismatch");
+	/* iap_fail keeps the text and hands the code back unchanged. */
+	assert_int_equal(iap_fail(IAP_PORT_ERR_CLOSED, "line %d", 3), IAP_PORT_ERR_CLOSED);
+	assert_string_equal(iap_error(), "line 3");
+}
+
+/* A line that fails under the client: its code comes up unchanged. */
+static void test_port_error_passes_through(void **state)
+{
+	struct rig *r = *state;
+	start(r);
+	assert_int_equal(iap_connect(&r->c), 0);
+	fake_stop(&r->f);
+	close(r->fd);
+	signal(SIGPIPE, SIG_IGN); /* the write then fails with EPIPE */
+	uint8_t b[8];
+	int rc = iap_read_mem(&r->c, 0x08040000u, b, sizeof b);
+	if (rc != IAP_PORT_ERR_CLOSED && rc != IAP_PORT_ERR_IO)
+		fail_msg("expected the line's error, got 0x%x (%s)", rc, iap_error());
+	assert_int_equal(IAP_ERR_LAYER(rc), IAP_PORT_ERR_BASE);
+	r->t->ops->close(r->t);
+	r->t = NULL; /* all closed already */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_error_codes),
+		cmocka_unit_test_setup_teardown(test_port_error_passes_through, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_already_synced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parity_fallback, setup, teardown),

@@ -47,7 +47,7 @@ static void test_bin(void **state)
 	assert_int_equal(img.segs[0].len, 1000);
 	assert_memory_equal(img.segs[0].data, d, 1000);
 	iap_image_free(&img);
-	assert_int_equal(iap_image_parse(d, 0, 0x08040000u, &img), -IAP_EXIT_FILE);
+	assert_int_equal(iap_image_parse(d, 0, 0x08040000u, &img), IAP_IMAGE_ERR_EMPTY);
 	assert_non_null(strstr(iap_error(), "no data"));
 }
 
@@ -98,11 +98,11 @@ static void test_elf_uses_paddr(void **state)
 	assert_int_equal(img.segs[0].addr, 0x08040000u);
 	iap_image_free(&img);
 	/* Truncated file: the segment runs past the end. */
-	assert_int_equal(iap_image_parse(elf, len - 10, 0, &img), -IAP_EXIT_FILE);
+	assert_int_equal(iap_image_parse(elf, len - 10, 0, &img), IAP_IMAGE_ERR_FORMAT);
 	assert_non_null(strstr(iap_error(), "past the end"));
 	/* 64-bit ELF is refused with a reason. */
 	elf[4] = 2;
-	assert_int_equal(iap_image_parse(elf, len, 0, &img), -IAP_EXIT_FILE);
+	assert_int_equal(iap_image_parse(elf, len, 0, &img), IAP_IMAGE_ERR_FORMAT);
 	assert_non_null(strstr(iap_error(), "32-bit"));
 	free(elf);
 }
@@ -113,15 +113,15 @@ static void test_hex_errors(void **state)
 	struct iap_image img;
 	const char *bad_sum = ":020000040804EE\n:0400000001020304F0\n:00000001FF\n";
 	assert_int_equal(iap_image_parse((const uint8_t *)bad_sum, strlen(bad_sum), 0, &img),
-			 -IAP_EXIT_FILE);
+			 IAP_IMAGE_ERR_FORMAT);
 	assert_non_null(strstr(iap_error(), "checksum error on line 2"));
 	const char *no_eof = ":020000040804EE\n:0400000001020304F2\n";
 	assert_int_equal(iap_image_parse((const uint8_t *)no_eof, strlen(no_eof), 0, &img),
-			 -IAP_EXIT_FILE);
+			 IAP_IMAGE_ERR_FORMAT);
 	assert_non_null(strstr(iap_error(), "end-of-file"));
 	const char *bad_digit = ":020000040804EE\n:04000000010203G4F2\n:00000001FF\n";
 	assert_int_equal(iap_image_parse((const uint8_t *)bad_digit, strlen(bad_digit), 0, &img),
-			 -IAP_EXIT_FILE);
+			 IAP_IMAGE_ERR_FORMAT);
 	assert_non_null(strstr(iap_error(), "line 2"));
 	const char *ok = ":020000040804EE\r\n:0400000001020304F2\r\n:00000001FF\r\n";
 	assert_int_equal(iap_image_parse((const uint8_t *)ok, strlen(ok), 0, &img), 0);
@@ -131,7 +131,7 @@ static void test_hex_errors(void **state)
 	/* Overlapping records are an error, not a silent overwrite. */
 	const char *ovl = ":020000040804EE\n:0400000001020304F2\n:020002000506F1\n:00000001FF\n";
 	assert_int_equal(iap_image_parse((const uint8_t *)ovl, strlen(ovl), 0, &img),
-			 -IAP_EXIT_FILE);
+			 IAP_IMAGE_ERR_OVERLAP);
 	assert_non_null(strstr(iap_error(), "overlapping data at 0x08040002"));
 }
 
@@ -152,7 +152,7 @@ static void test_hex_unordered_overlap(void **state)
 	/* Used to merge 0x08040000 with 0x08040010, leave 0x08040100 in two
 	 * slots and free it twice on the overlap error (ASan: double free). */
 	assert_int_equal(iap_image_parse((const uint8_t *)hex_ovl_unordered,
-					 strlen(hex_ovl_unordered), 0, &img), -IAP_EXIT_FILE);
+					 strlen(hex_ovl_unordered), 0, &img), IAP_IMAGE_ERR_OVERLAP);
 	assert_string_equal(iap_error(),
 			    "overlapping data at 0x08040105: 0x08040105-0x0804010f is given twice "
 			    "(by the data at 0x08040100-0x0804010f and at 0x08040105-0x08040114)");
@@ -162,7 +162,7 @@ static void test_hex_unordered_overlap(void **state)
 	char path[256];
 	snprintf(path, sizeof path, "%s/ovl.hex", fx_tmpdir());
 	fx_write(path, hex_ovl_unordered, strlen(hex_ovl_unordered));
-	assert_int_equal(iap_image_load(path, 0, &img), -IAP_EXIT_FILE);
+	assert_int_equal(iap_image_load(path, 0, &img), IAP_IMAGE_ERR_OVERLAP);
 	assert_non_null(strstr(iap_error(), "ovl.hex: overlapping data at 0x08040105"));
 	fx_cleanup();
 }
@@ -204,14 +204,14 @@ static void test_overlap_cases(void **state)
 	struct iap_image img;
 	/* A record repeated; one inside another; overlap after a merge. */
 	const char *dup = ":020000040804EE\n:0400000001020304F2\n:0400000001020304F2\n:00000001FF\n";
-	assert_int_equal(iap_image_parse((const uint8_t *)dup, strlen(dup), 0, &img), -IAP_EXIT_FILE);
+	assert_int_equal(iap_image_parse((const uint8_t *)dup, strlen(dup), 0, &img), IAP_IMAGE_ERR_OVERLAP);
 	assert_non_null(strstr(iap_error(), "overlapping data at 0x08040000: 0x08040000-0x08040003"));
 	const char *inside = ":020000040804EE\n:0400000001020304F2\n:0100010005F9\n:00000001FF\n";
-	assert_int_equal(iap_image_parse((const uint8_t *)inside, strlen(inside), 0, &img), -IAP_EXIT_FILE);
+	assert_int_equal(iap_image_parse((const uint8_t *)inside, strlen(inside), 0, &img), IAP_IMAGE_ERR_OVERLAP);
 	assert_non_null(strstr(iap_error(), "0x08040001-0x08040001 is given twice"));
 	const char *merged = ":020000040804EE\n:0400040001020304EE\n:0400000001020304F2\n"
 			     ":0400200001020304D2\n:0200060005FFF4\n:00000001FF\n";
-	assert_int_equal(iap_image_parse((const uint8_t *)merged, strlen(merged), 0, &img), -IAP_EXIT_FILE);
+	assert_int_equal(iap_image_parse((const uint8_t *)merged, strlen(merged), 0, &img), IAP_IMAGE_ERR_OVERLAP);
 	assert_non_null(strstr(iap_error(), "overlapping data at 0x08040006"));
 	/* ELF segments whose load addresses overlap. */
 	uint8_t a[64], b[64];
@@ -220,7 +220,7 @@ static void test_overlap_cases(void **state)
 	struct fx_seg segs[2] = { { 0x08040000u, a, 64 }, { 0x08040020u, b, 64 } };
 	size_t len;
 	uint8_t *elf = fx_elf(segs, 2, 0, &len);
-	assert_int_equal(iap_image_parse(elf, len, 0, &img), -IAP_EXIT_FILE);
+	assert_int_equal(iap_image_parse(elf, len, 0, &img), IAP_IMAGE_ERR_OVERLAP);
 	assert_non_null(strstr(iap_error(), "overlapping data at 0x08040020"));
 	free(elf);
 }
@@ -282,7 +282,7 @@ static void elf_refused(const uint8_t *elf, size_t len, const char *why)
 {
 	struct iap_image img;
 	int rc = iap_image_parse(elf, len, 0, &img);
-	if (rc != -IAP_EXIT_FILE)
+	if (rc != IAP_IMAGE_ERR_FORMAT)
 		fail_msg("expected a bad file (%s), got %d: %s", why, rc, iap_error());
 	if (!strstr(iap_error(), why))
 		fail_msg("message lacks \"%s\": %s", why, iap_error());
@@ -388,24 +388,24 @@ static void test_hex_crafted(void **state)
 	struct iap_image img;
 	/* Extended linear address 0xffff, data at 0xfffffff8 + 16 bytes. */
 	const char *top = ":02000004FFFFFC\n:10FFF80000000000000000000000000000000000F9\n:00000001FF\n";
-	assert_int_equal(iap_image_parse((const uint8_t *)top, strlen(top), 0, &img), -IAP_EXIT_FILE);
+	assert_int_equal(iap_image_parse((const uint8_t *)top, strlen(top), 0, &img), IAP_IMAGE_ERR_FORMAT);
 	assert_non_null(strstr(iap_error(), "runs past the 32-bit address space"));
 	const char *eof_data = ":020000040804EE\n:0400000001020304F2\n:01000001AA54\n";
-	assert_int_equal(iap_image_parse((const uint8_t *)eof_data, strlen(eof_data), 0, &img), -IAP_EXIT_FILE);
+	assert_int_equal(iap_image_parse((const uint8_t *)eof_data, strlen(eof_data), 0, &img), IAP_IMAGE_ERR_FORMAT);
 	assert_non_null(strstr(iap_error(), "end-of-file record with 1 data bytes on line 3"));
 	const char *start = ":020000040804EE\n:0400000001020304F2\n:03000005080401EB\n:00000001FF\n";
-	assert_int_equal(iap_image_parse((const uint8_t *)start, strlen(start), 0, &img), -IAP_EXIT_FILE);
+	assert_int_equal(iap_image_parse((const uint8_t *)start, strlen(start), 0, &img), IAP_IMAGE_ERR_FORMAT);
 	assert_non_null(strstr(iap_error(), "bad start address record on line 3"));
 	const char *seg = ":0300000208040FE0\n:00000001FF\n";
-	assert_int_equal(iap_image_parse((const uint8_t *)seg, strlen(seg), 0, &img), -IAP_EXIT_FILE);
+	assert_int_equal(iap_image_parse((const uint8_t *)seg, strlen(seg), 0, &img), IAP_IMAGE_ERR_FORMAT);
 	assert_non_null(strstr(iap_error(), "bad segment address record on line 1"));
 	/* The count says 4 bytes, the record holds 3. */
 	const char *count = ":020000040804EE\n:04000000010203F5\n:00000001FF\n";
-	assert_int_equal(iap_image_parse((const uint8_t *)count, strlen(count), 0, &img), -IAP_EXIT_FILE);
+	assert_int_equal(iap_image_parse((const uint8_t *)count, strlen(count), 0, &img), IAP_IMAGE_ERR_FORMAT);
 	assert_non_null(strstr(iap_error(), "line 2"));
 	/* A raw binary placed so that it would wrap. */
 	uint8_t d[64] = { 0 };
-	assert_int_equal(iap_image_parse(d, sizeof d, 0xFFFFFFE0u, &img), -IAP_EXIT_FILE);
+	assert_int_equal(iap_image_parse(d, sizeof d, 0xFFFFFFE0u, &img), IAP_IMAGE_ERR_FORMAT);
 	assert_non_null(strstr(iap_error(), "runs past the 32-bit address space"));
 }
 
@@ -416,7 +416,7 @@ static void test_region(void **state)
 	struct iap_image img;
 	parse_ok(big, sizeof big, &img); /* one byte more than the area */
 	assert_int_equal(iap_image_check_region(&img, AN3155_H7_APP_START, AN3155_H7_APP_END),
-			 -IAP_EXIT_TOO_LARGE);
+			 IAP_IMAGE_ERR_TOO_LARGE);
 	assert_non_null(strstr(iap_error(), "too large"));
 	assert_non_null(strstr(iap_error(), "0x08200000"));
 	iap_image_free(&img);
@@ -425,13 +425,13 @@ static void test_region(void **state)
 	iap_image_free(&img);
 	assert_int_equal(iap_image_parse(big, 16, 0x08000000u, &img), 0);
 	assert_int_equal(iap_image_check_region(&img, AN3155_H7_APP_START, AN3155_H7_APP_END),
-			 -IAP_EXIT_ADDRESS);
+			 IAP_IMAGE_ERR_ADDRESS);
 	assert_string_equal(iap_error(),
 			    "data at 0x08000000 is outside the application area 0x08040000-0x081fffff");
 	iap_image_free(&img);
 	assert_int_equal(iap_image_parse(big, 16, 0x20000000u, &img), 0);
 	assert_int_equal(iap_image_check_region(&img, AN3155_H7_APP_START, AN3155_H7_APP_END),
-			 -IAP_EXIT_ADDRESS);
+			 IAP_IMAGE_ERR_ADDRESS);
 	iap_image_free(&img);
 }
 
@@ -485,13 +485,13 @@ static void test_sectors(void **state)
 	assert_int_equal(m, 0xFFFCu);
 	assert_int_equal(iap_parse_sectors("2,3,8-10", &m), 0);
 	assert_int_equal(m, (1u << 2) | (1u << 3) | (1u << 8) | (1u << 9) | (1u << 10));
-	assert_int_equal(iap_parse_sectors("1", &m), -IAP_EXIT_ADDRESS);
+	assert_int_equal(iap_parse_sectors("1", &m), IAP_OP_ERR_BOOT_SECTOR);
 	assert_non_null(strstr(iap_error(), "bootloader"));
-	assert_int_equal(iap_parse_sectors("0-3", &m), -IAP_EXIT_ADDRESS);
-	assert_int_equal(iap_parse_sectors("16", &m), -IAP_EXIT_USAGE);
-	assert_int_equal(iap_parse_sectors("4-2", &m), -IAP_EXIT_USAGE);
-	assert_int_equal(iap_parse_sectors("x", &m), -IAP_EXIT_USAGE);
-	assert_int_equal(iap_parse_sectors("2,,", &m), -IAP_EXIT_USAGE);
+	assert_int_equal(iap_parse_sectors("0-3", &m), IAP_OP_ERR_BOOT_SECTOR);
+	assert_int_equal(iap_parse_sectors("16", &m), IAP_OP_ERR_SECTORS);
+	assert_int_equal(iap_parse_sectors("4-2", &m), IAP_OP_ERR_SECTORS);
+	assert_int_equal(iap_parse_sectors("x", &m), IAP_OP_ERR_SECTORS);
+	assert_int_equal(iap_parse_sectors("2,,", &m), IAP_OP_ERR_SECTORS);
 }
 
 static void test_numbers(void **state)
@@ -515,12 +515,12 @@ static void test_load_file(void **state)
 	char path[256];
 	struct iap_image img;
 	snprintf(path, sizeof path, "%s/nope.bin", fx_tmpdir());
-	assert_int_equal(iap_image_load(path, 0x08040000u, &img), -IAP_EXIT_FILE);
+	assert_int_equal(iap_image_load(path, 0x08040000u, &img), IAP_IMAGE_ERR_OPEN);
 	assert_non_null(strstr(iap_error(), "cannot open"));
 	snprintf(path, sizeof path, "%s/bad.hex", fx_tmpdir());
 	const char *bad = ":020000040804EE\n:0400000001020304F0\n:00000001FF\n";
 	fx_write(path, bad, strlen(bad));
-	assert_int_equal(iap_image_load(path, 0x08040000u, &img), -IAP_EXIT_FILE);
+	assert_int_equal(iap_image_load(path, 0x08040000u, &img), IAP_IMAGE_ERR_FORMAT);
 	assert_non_null(strstr(iap_error(), "bad.hex: Intel HEX: checksum error on line 2"));
 	fx_cleanup();
 }
