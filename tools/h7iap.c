@@ -573,12 +573,14 @@ static const struct command commands[] = {
 	  "Connect, then print the chip ID, the bootloader's protocol version and\n"
 	  "command list, the flash layout and the application's vector table.\n" },
 	{ "flash", prepare_flash, run_flash, 1, 1, "flash FILE",
-	  "erase what FILE needs, write, verify, reset into it",
-	  "Program FILE into the application area: erase only the 128 KB sectors it\n"
-	  "touches, write it in 256-byte commands (tails padded with 0xFF to whole\n"
-	  "32-byte flash words), then verify it (Get Checksum if the bootloader\n"
-	  "offers it, Read Memory otherwise), then reset the board so that it runs\n"
-	  "the new image (the h7iap bootloader records the update as complete first).\n"
+	  "erase FILE's sectors, write, verify, reset into it",
+	  "Program FILE into the application area: erase every 128 KB sector from\n"
+	  "its first to its last, gaps between its segments included (a committed\n"
+	  "image holds no byte but those sent and erased 0xFF), write it in 256-byte\n"
+	  "commands (tails padded with 0xFF to whole 32-byte flash words), then\n"
+	  "verify it (Get Checksum if the bootloader offers it, Read Memory\n"
+	  "otherwise), then reset the board so that it runs the new image (the\n"
+	  "h7iap bootloader records the update as complete first).\n"
 	  "FILE is a raw binary (placed at --address), Intel HEX or ELF (PT_LOAD\n"
 	  "segments at their physical addresses); the format is found from the content.\n"
 	  "A write that fails is reported and never sent again: a flash word is\n"

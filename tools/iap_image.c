@@ -632,7 +632,7 @@ enum iap_image_err iap_image_pad(const struct iap_image *img, uint32_t word, str
 
 uint32_t iap_image_pages(const struct iap_image *img)
 {
-	uint32_t mask = 0;
+	int first = -1, last = -1;
 	for (size_t i = 0; i < img->n; i++) {
 		const struct iap_seg *s = &img->segs[i];
 		if (!s->len)
@@ -641,9 +641,14 @@ uint32_t iap_image_pages(const struct iap_image *img)
 		int b = an3155_h7_page_of(s->addr + s->len - 1);
 		if (a < 0 || b < 0)
 			continue;
-		for (int p = a; p <= b; p++)
-			mask |= 1u << p;
+		if (first < 0 || a < first)
+			first = a;
+		if (b > last)
+			last = b;
 	}
+	uint32_t mask = 0;
+	for (int p = first; first >= 0 && p <= last; p++)
+		mask |= 1u << p;
 	return mask;
 }
 

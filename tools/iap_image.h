@@ -67,7 +67,13 @@ enum iap_image_err iap_image_check_region(const struct iap_image *img, uint32_t 
  */
 enum iap_image_err iap_image_pad(const struct iap_image *img, uint32_t word, struct iap_image *out);
 
-/* Bit p set for every 128 KB page (AN3155 H7 numbering) the image touches. */
+/*
+ * The 128 KB pages (AN3155 H7 numbering) to erase before writing the image:
+ * bit p set for every page from the image's first to its last, the pages
+ * of gaps between segments included. The bootloader commits an image only
+ * if it holds no byte the host did not send other than erased 0xFF, so a
+ * gap must not keep what an older image left there.
+ */
 uint32_t iap_image_pages(const struct iap_image *img);
 
 #endif

@@ -23,7 +23,7 @@
  */
 enum iap_op_err iap_parse_sectors(const char *s, uint32_t *mask);
 
-/* Erase the pages in mask, one Extended Erase per page (honest progress). */
+/* Erase the pages in mask with one Extended Erase (both banks at once). */
 int iap_do_erase(struct iap_client *c, uint32_t mask);
 /* Write every block of a padded image once, 256 bytes per command. */
 int iap_do_write(struct iap_client *c, const struct iap_image *padded);

@@ -446,6 +446,38 @@ static void test_bad_images(void **state)
 	assert_int_equal(r->f.flash[0x40020], 0xFF);
 }
 
+/* flash erases every sector from the image's first to its last: a gap
+ * keeps nothing an older image left there. */
+static void test_flash_erases_gaps(void **state)
+{
+	struct rig *r = *state;
+	start(r);
+	/* An older image all over sectors 2-15 (programmed words, not 0xFF). */
+	memset(r->f.flash + 0x40000, 0x00, FAKE_FLASH_SIZE - 0x40000);
+	memset(r->f.programmed + 0x40000 / 32, 1, (FAKE_FLASH_SIZE - 0x40000) / 32);
+	uint8_t a[100], b[200];
+	fx_fill(a, sizeof a, 31);
+	fx_fill(b, sizeof b, 32);
+	/* Sectors 2 and 9: 2..9 are erased, 10..15 are not. */
+	struct fx_seg segs[2] = { { 0x08040000u, a, sizeof a }, { 0x08130010u, b, sizeof b } };
+	char *hex = fx_hex(segs, 2);
+	fx_write(file("gap.hex"), hex, strlen(hex));
+	free(hex);
+	assert_int_equal(run(r, "-p", r->slave, "flash", file("gap.hex"), NULL), 0);
+	CHECK_ERR(r, "erase: 8 sector(s) of 128 KB");
+	assert_int_equal(r->f.erased_mask, 0x3FCu);
+	assert_int_equal(r->f.erases, 1);
+	assert_memory_equal(r->f.flash + 0x40000, a, sizeof a);
+	assert_memory_equal(r->f.flash + 0x130010, b, sizeof b);
+	/* The gap from the first segment's last word to the second's first
+	 * word reads erased; sector 10 still holds the old image. */
+	for (uint32_t o = 0x40000 + 128; o < 0x130000; o++)
+		if (r->f.flash[o] != 0xFF)
+			fail_msg("0x%08x is 0x%02x, not erased", 0x08000000u + o, r->f.flash[o]);
+	assert_int_equal(r->f.flash[0x140000], 0x00);
+	assert_int_equal(r->f.flash[0x13FFFF], 0xFF);
+}
+
 static void test_verify_mismatch(void **state)
 {
 	struct rig *r = *state;
@@ -509,6 +541,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_large_and_outside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_images, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flash_erases_gaps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_go_reset, setup, teardown),
 	};

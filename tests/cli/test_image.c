@@ -472,9 +472,47 @@ static void test_pad(void **state)
 		assert_int_equal(pad.segs[i].addr % 32, 0);
 		assert_int_equal(pad.segs[i].len % 32, 0);
 	}
-	assert_int_equal(iap_image_pages(&pad), (1u << 2) | (1u << 7) | (1u << 8));
+	/* Erased: every sector from the first (2) to the last (8), the gap's
+	 * sectors 3-6 included. */
+	assert_int_equal(iap_image_pages(&pad), 0x1FCu);
 	iap_image_free(&img);
 	iap_image_free(&pad);
+}
+
+static void test_pages_first_to_last(void **state)
+{
+	(void)state;
+	uint8_t d[64];
+	memset(d, 0x5A, sizeof d);
+	struct iap_image img;
+	/* One segment in one sector. */
+	parse_ok(d, 64, &img);
+	assert_int_equal(iap_image_pages(&img), 1u << 2);
+	iap_image_free(&img);
+	/* The first and the last sector of the area: all of 2..15. */
+	struct fx_seg ends[2] = { { 0x08040000u, d, 64 }, { 0x081FFFC0u, d, 64 } };
+	char *hex = fx_hex(ends, 2);
+	parse_ok(hex, strlen(hex), &img);
+	free(hex);
+	assert_int_equal(iap_image_pages(&img), 0xFFFCu);
+	iap_image_free(&img);
+	/* Two segments in one sector, then one in bank 2: 4..9. */
+	struct fx_seg three[3] = { { 0x08080000u, d, 16 }, { 0x08090000u, d, 16 },
+				   { 0x08120000u, d, 64 } };
+	hex = fx_hex(three, 3);
+	parse_ok(hex, strlen(hex), &img);
+	free(hex);
+	assert_int_equal(iap_image_pages(&img), 0x3F0u);
+	iap_image_free(&img);
+	/* A segment that spans sectors 3-5 by itself. */
+	static uint8_t big[0x40010];
+	assert_int_equal(iap_image_parse(big, sizeof big, 0x08060000u - 8, &img), 0);
+	assert_int_equal(iap_image_pages(&img), (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5));
+	iap_image_free(&img);
+	/* Nothing in the flash: nothing to erase. */
+	assert_int_equal(iap_image_parse(d, 64, 0x24000000u, &img), 0);
+	assert_int_equal(iap_image_pages(&img), 0);
+	iap_image_free(&img);
 }
 
 static void test_sectors(void **state)
@@ -540,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_hex_crafted),
 		cmocka_unit_test(test_region),
 		cmocka_unit_test(test_pad),
+		cmocka_unit_test(test_pages_first_to_last),
 		cmocka_unit_test(test_sectors),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_load_file),
