@@ -172,6 +172,8 @@ struct h7f_writer {
     struct h7f_erase_job ahead; /* H7F_WR_ERASE_AHEAD: bank 2 in the background */
     bool ahead_started;
     bool open;
+    bool gaps;                 /* H7F_WR_NO_ERASE skipped whole words: their
+                                  bytes are not in rep.crc until finish() */
     struct h7f_writer_report rep;
 };
 
@@ -189,9 +191,11 @@ int h7f_writer_write(struct h7f_writer *w, const void *buf, size_t n);
  * usable). The bytes skipped are stream bytes, counted in the report's
  * bytes and CRC, never programmed on their own: in the erase modes their
  * sectors are erased and they count as 0xFF; in H7F_WR_NO_ERASE whole
- * flash words skipped keep what the flash holds and count as read back
- * (the part of the buffered word before addr, and the rest of a word left
- * behind, are 0xFF padding). */
+ * flash words skipped keep what the flash holds, are not read, and
+ * finish() with H7F_WR_VERIFY_CRC then reports the CRC read back from
+ * flash instead of comparing (each programmed word is verified anyway);
+ * the part of the buffered word before addr, and the rest of a word left
+ * behind, are 0xFF padding. */
 int h7f_writer_write_at(struct h7f_writer *w, uint32_t addr, const void *buf, size_t n);
 /* Move the stream to addr without data: write_at with n = 0. */
 int h7f_writer_seek(struct h7f_writer *w, uint32_t addr);
