@@ -126,7 +126,7 @@ static void stop_board(struct vb_transport *v)
 	if (v->pid <= 0)
 		return;
 	kill(v->pid, SIGTERM);
-	long long deadline = now_ms() + 2000;
+	long long deadline = now_ms() + 10000;  /* the board saves its flash on the way out */
 	int st;
 	for (;;) {
 		pid_t r = waitpid(v->pid, &st, WNOHANG);
