@@ -72,7 +72,8 @@ struct iap_vboard_opts {
 /*
  * Start the virtual board (h7vboard --flash FILE --pty-link PATH ELF),
  * wait for its pty and open it. Closing the transport stops the board
- * (SIGTERM, then SIGKILL after 2 s) and removes its temporary directory.
+ * (SIGTERM, then SIGKILL after 10 s: it saves its flash file on the way
+ * out) and removes its temporary directory.
  * IAP_PORT_ERR_VBOARD_MISSING, _VBOARD_START; a board that dies during
  * the session turns the line's errors into IAP_PORT_ERR_VBOARD_DIED.
  */
