@@ -255,7 +255,8 @@ def main(tests):
         try:
             need(env["app"], "the example application (app/)")
             fn(env, work)
-            bad = model_violations(work)
+            allowed = getattr(fn, "expected_violations", ())
+            bad = [v for v in model_violations(work) if not any(a in v for a in allowed)]
             if bad:
                 raise Fail("the flash model logged violations:\n  " + "\n  ".join(bad[:10]))
             print(f"PASS {name} ({time.time() - t0:.1f} s)")

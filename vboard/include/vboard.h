@@ -50,6 +50,11 @@ struct vb_config {
     const char *flash_file;         /* persistent array + option bytes (NULL: none) */
     bool erase;                     /* start from an erased array, ignoring flash_file contents */
     uint32_t boot_addr;             /* 0: BOOT7_CUR ADD0 of the option bytes */
+    /* Bit flips applied to the array after loading flash_file, before the
+     * first instruction: 1 bit makes a single-ECC word, 2 or more a
+     * double-ECC word (h7sim_flip_bits). */
+    struct vb_flip { uint32_t addr; unsigned nbits; } flips[8];
+    unsigned n_flips;
 
     uint64_t turnaround_ns;         /* host reaction latency (default 1 ms) */
     unsigned host_wait_ms;          /* wait for the first byte of a host reaction (default 1000) */

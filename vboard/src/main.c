@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "vboard.h"
+#include "h7flash/regs.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -67,6 +68,9 @@ static void usage(FILE *out)
         "  --cut-after-ops N     power cut during the (N+1)-th array operation\n"
         "  --cut-at-ns T         power cut at virtual time T ns (also: SIGUSR1 = cut now)\n"
         "  --boot ADDR           boot from ADDR instead of the BOOT7 option byte\n"
+        "  --flip-bits ADDR:N    flip N bits of the flash word at ADDR at power-on\n"
+        "                        (1: single-ECC, corrected; 2+: double-ECC, a bus\n"
+        "                        error on read); up to 8 times\n"
         "\n"
         "Limits and output:\n"
         "  --max-time-ms N       stop after N ms of virtual time (exit 3)\n"
@@ -100,6 +104,29 @@ static unsigned long long num(const char *s, const char *opt)
     return v;
 }
 
+/* --flip-bits ADDR:N, ADDR inside the flash array. */
+static void flip_arg(struct vb_config *cfg, const char *arg)
+{
+    char *end;
+    unsigned long long addr = strtoull(arg, &end, 0), n;
+    if (end == arg || *end != ':' || !end[1])
+        goto bad;
+    n = num(end + 1, "--flip-bits");
+    if (addr < H7_FLASH_BASE || addr > H7_FLASH_END || n < 1 || n > 256)
+        goto bad;
+    if (cfg->n_flips == sizeof cfg->flips / sizeof cfg->flips[0]) {
+        fprintf(stderr, "h7vboard: --flip-bits: at most %zu\n", sizeof cfg->flips / sizeof cfg->flips[0]);
+        exit(VB_EXIT_USAGE);
+    }
+    cfg->flips[cfg->n_flips].addr = (uint32_t)addr;
+    cfg->flips[cfg->n_flips++].nbits = (unsigned)n;
+    return;
+bad:
+    fprintf(stderr, "h7vboard: --flip-bits: want ADDR:N with ADDR in the flash array "
+            "(0x%08x-0x%08x) and N in 1..256, not '%s'\n", H7_FLASH_BASE, H7_FLASH_END, arg);
+    exit(VB_EXIT_USAGE);
+}
+
 int main(int argc, char **argv)
 {
     struct vb_config cfg;
@@ -109,7 +136,7 @@ int main(int argc, char **argv)
     enum {
         O_PTY = 256, O_PTY_LINK, O_PTY_FILE, O_STDIO, O_TCP, O_TURN, O_HWAIT, O_HGAP, O_HIDLE,
         O_WAITHOST, O_LINEFMT, O_HBAUD, O_FLASH, O_ERASE, O_TMAX, O_CUTOPS, O_CUTNS, O_BOOT, O_MAXT, O_MAXI,
-        O_WDG, O_RST, O_HSE, O_EXACT, O_TRACE, O_TRACEF, O_CACHE, O_QUIET,
+        O_FLIP, O_WDG, O_RST, O_HSE, O_EXACT, O_TRACE, O_TRACEF, O_CACHE, O_QUIET,
     };
     static const struct option opts[] = {
         { "pty", no_argument, 0, O_PTY },
@@ -131,6 +158,7 @@ int main(int argc, char **argv)
         { "cut-after-ops", required_argument, 0, O_CUTOPS },
         { "cut-at-ns", required_argument, 0, O_CUTNS },
         { "boot", required_argument, 0, O_BOOT },
+        { "flip-bits", required_argument, 0, O_FLIP },
         { "max-time-ms", required_argument, 0, O_MAXT },
         { "max-insns", required_argument, 0, O_MAXI },
         { "stop-on-watchdog", no_argument, 0, O_WDG },
@@ -164,6 +192,7 @@ int main(int argc, char **argv)
         case O_EXACT: cfg.exact_read_stalls = true; break;
         case O_CUTOPS: cfg.cut_after_ops_set = true; cfg.cut_after_ops = num(optarg, "--cut-after-ops"); break;
         case O_CUTNS: cfg.cut_at_ns = num(optarg, "--cut-at-ns"); break;
+        case O_FLIP: flip_arg(&cfg, optarg); break;
         case O_BOOT: cfg.boot_addr = (uint32_t)num(optarg, "--boot"); break;
         case O_MAXT: cfg.max_time_ns = num(optarg, "--max-time-ms") * 1000000ull; break;
         case O_MAXI: cfg.max_insns = num(optarg, "--max-insns"); break;

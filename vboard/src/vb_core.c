@@ -1069,6 +1069,11 @@ struct vb *vb_new(const struct vb_config *cfg)
         if (h7sim_load(b->sim, cfg->flash_file) == 0)
             vb_trace(b, "flash loaded from %s", cfg->flash_file);
     }
+    for (unsigned i = 0; i < cfg->n_flips; i++) {
+        h7sim_flip_bits(b->sim, cfg->flips[i].addr, cfg->flips[i].nbits);
+        vb_trace(b, "%u bit(s) flipped in the flash word at 0x%08x", cfg->flips[i].nbits,
+                 cfg->flips[i].addr);
+    }
 
     uc_err e = uc_open(UC_ARCH_ARM, UC_MODE_THUMB, &b->uc);
     if (e != UC_ERR_OK) {
