@@ -39,6 +39,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto_err.h"
+
 /* Reply bytes and sync. */
 #define AN3155_SYNC 0x7Fu
 #define AN3155_ACK  0x79u
@@ -93,14 +95,15 @@ enum an3155_reason {
 	AN3155_REASON_TRANSFER    = 0x0F, /* an earlier write failed: erase to start again */
 };
 
-/* Return codes of the helpers: 0 or one of these (negative). */
+/* Return codes of the helpers: 0 or one of these (negative, range
+ * -3201..-3299: proto_err.h). */
 enum an3155_err {
 	AN3155_OK            = 0,
-	AN3155_ERR_XOR       = -1, /* checksum byte does not match */
-	AN3155_ERR_COMPL     = -2, /* second byte is not the complement */
-	AN3155_ERR_LENGTH    = -3, /* count out of range for this frame */
-	AN3155_ERR_ARG       = -4, /* caller passed an impossible value */
-	AN3155_ERR_SPECIAL   = -5, /* ext. erase: reserved special code */
+	AN3155_ERR_XOR       = PROTO_ERR_AN3155_BASE - 1, /* checksum byte does not match */
+	AN3155_ERR_COMPL     = PROTO_ERR_AN3155_BASE - 2, /* second byte is not the complement */
+	AN3155_ERR_LENGTH    = PROTO_ERR_AN3155_BASE - 3, /* count out of range for this frame */
+	AN3155_ERR_ARG       = PROTO_ERR_AN3155_BASE - 4, /* caller passed an impossible value */
+	AN3155_ERR_SPECIAL   = PROTO_ERR_AN3155_BASE - 5, /* ext. erase: reserved special code */
 };
 
 /* Largest payload of one Read or Write Memory command. */

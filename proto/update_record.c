@@ -39,6 +39,18 @@ bool ur_is_empty(const uint8_t in[UR_SIZE])
 	return true;
 }
 
+const char *ur_strerror(int err)
+{
+	switch (err) {
+	case UR_OK:      return "ok";
+	case UR_E_EMPTY: return "record slot empty";
+	case UR_E_MAGIC: return "record magic mismatch";
+	case UR_E_CRC:   return "record CRC mismatch";
+	case UR_E_FIELD: return "record version or state unknown";
+	default:         return "unknown record error";
+	}
+}
+
 int ur_decode(const uint8_t in[UR_SIZE], struct ur_record *r)
 {
 	if (ur_is_empty(in))

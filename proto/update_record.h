@@ -32,6 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto_err.h"
+
 #define UR_SIZE          32u
 #define UR_MAGIC         0x52553748u /* "H7UR" little endian */
 #define UR_VERSION       1u
@@ -47,13 +49,17 @@ struct ur_record {
 	uint32_t image_crc;
 };
 
+/* Range -3001..-3099 (proto_err.h). */
 enum ur_err {
 	UR_OK       = 0,
-	UR_E_EMPTY  = -1, /* all 0xFF */
-	UR_E_MAGIC  = -2,
-	UR_E_CRC    = -3,
-	UR_E_FIELD  = -4, /* version or state unknown */
+	UR_E_EMPTY  = PROTO_ERR_UR_BASE - 1, /* all 0xFF */
+	UR_E_MAGIC  = PROTO_ERR_UR_BASE - 2,
+	UR_E_CRC    = PROTO_ERR_UR_BASE - 3,
+	UR_E_FIELD  = PROTO_ERR_UR_BASE - 4, /* version or state unknown */
 };
+
+/* Short text for an enum ur_err code (never NULL). */
+const char *ur_strerror(int err);
 
 void ur_encode(const struct ur_record *r, uint8_t out[UR_SIZE]);
 /* 0, or why the slot is not a valid record. */

@@ -15,6 +15,19 @@ uint16_t ym_crc16(uint16_t crc, const void *data, size_t n)
 	return crc;
 }
 
+const char *ym_strerror(int err)
+{
+	switch (err) {
+	case YM_OK:       return "ok";
+	case YM_E_SEQ:    return "YMODEM sequence complement mismatch";
+	case YM_E_CRC:    return "YMODEM CRC-16 mismatch";
+	case YM_E_START:  return "not a YMODEM block start";
+	case YM_E_HEADER: return "bad YMODEM header block";
+	case YM_E_ARG:    return "invalid argument";
+	default:          return "unknown YMODEM error";
+	}
+}
+
 size_t ym_block_len(uint8_t start)
 {
 	if (start == YM_SOH)

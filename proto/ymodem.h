@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto_err.h"
+
 #define YM_SOH    0x01u
 #define YM_STX    0x02u
 #define YM_EOT    0x04u
@@ -41,14 +43,18 @@
 #define YM_FRAME_MAX   (YM_BLOCK_1K + YM_OVERHEAD)
 #define YM_NAME_MAX    64u  /* longest file name kept, with its NUL */
 
+/* Range -3101..-3199 (proto_err.h). */
 enum ym_err {
 	YM_OK         = 0,
-	YM_E_SEQ      = -1, /* seq and ~seq do not match */
-	YM_E_CRC      = -2, /* CRC-16 mismatch */
-	YM_E_START    = -3, /* first byte is not SOH/STX */
-	YM_E_HEADER   = -4, /* header block: no NUL after the name, bad size */
-	YM_E_ARG      = -5,
+	YM_E_SEQ      = PROTO_ERR_YM_BASE - 1, /* seq and ~seq do not match */
+	YM_E_CRC      = PROTO_ERR_YM_BASE - 2, /* CRC-16 mismatch */
+	YM_E_START    = PROTO_ERR_YM_BASE - 3, /* first byte is not SOH/STX */
+	YM_E_HEADER   = PROTO_ERR_YM_BASE - 4, /* header block: no NUL after the name, bad size */
+	YM_E_ARG      = PROTO_ERR_YM_BASE - 5, /* caller passed an impossible value */
 };
+
+/* Short text for an enum ym_err code (never NULL). */
+const char *ym_strerror(int err);
 
 uint16_t ym_crc16(uint16_t crc, const void *data, size_t n);
 

@@ -4,9 +4,12 @@
 #include <string.h>
 
 #include "boot/boot.h"
+#include "proto_err.h"
 
 const char *boot_strerror(int err)
 {
+	const char *s;
+
 	switch (err) {
 	case BOOT_OK: return "ok";
 	case BOOT_E_RANGE: return "address outside the application area";
@@ -23,8 +26,17 @@ const char *boot_strerror(int err)
 	case BOOT_E_NOSIZE: return "YMODEM header without file size";
 	case BOOT_E_VERIFY: return "read-back CRC differs from the received data";
 	case BOOT_E_TRANSFER: return "an earlier write of this transfer failed: erase and start again";
-	default: return h7f_strerror(err);
+	default: break;
 	}
+	s = proto_strerror(err);
+	return s ? s : h7f_strerror(err);
+}
+
+int boot_fail(struct boot_ctx *c, int err, uint32_t addr)
+{
+	c->last_err = err;
+	c->last_err_addr = addr;
+	return err;
 }
 
 void boot_init(struct boot_ctx *c, const struct boot_serial *ser)
@@ -98,8 +110,7 @@ void boot_app_check(struct boot_ctx *c, struct boot_app_info *info)
 	if (rc) {
 		info->status = rc;
 		info->bad_addr = c->fl_app.last_addr;
-		c->last_err = rc;
-		c->last_err_addr = info->bad_addr;
+		(void)boot_fail(c, rc, info->bad_addr);
 		return;
 	}
 	if (crc != r->image_crc) {
@@ -171,7 +182,7 @@ void boot_put_dec(struct boot_ctx *c, uint32_t v)
 static void put_err(struct boot_ctx *c, int err)
 {
 	boot_puts(c, boot_strerror(err));
-	if (err <= -1000 && err > -2000) {
+	if (boot_err_is_flash(err)) {
 		boot_puts(c, " at ");
 		boot_put_hex(c, c->last_err_addr);
 	}

@@ -24,14 +24,6 @@
 #include "boot/boot.h"
 #include "crc32.h"
 
-/* Record a failure for the status page and the NACK reason. */
-static int boot_fail(struct boot_ctx *c, int err, uint32_t addr)
-{
-	c->last_err = err;
-	c->last_err_addr = addr;
-	return err;
-}
-
 static int log_read_slot(void *ctx, uint32_t slot, uint8_t out[UR_SIZE])
 {
 	struct boot_ctx *c = ctx;

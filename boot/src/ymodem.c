@@ -306,7 +306,9 @@ int boot_ymodem_send(struct boot_ctx *c)
 	boot_app_check(c, &info);
 	if (!info.have_rec || info.rec.state != UR_STATE_COMPLETE)
 		return info.status ? info.status : BOOT_E_NO_IMAGE;
-	if (info.status == BOOT_E_IMAGE_CRC || info.status <= -1000)
+	/* CRC mismatch, unreadable flash, or a check of the bootloader's. */
+	if (info.status == BOOT_E_IMAGE_CRC || boot_err_is_flash(info.status) ||
+	    info.status <= BOOT_ERR_BASE)
 		return info.status;
 	len = info.rec.length;
 	rc = wait_c(c, YM_WAIT_C_TRIES);
@@ -328,8 +330,7 @@ int boot_ymodem_send(struct boot_ctx *c)
 			n = (uint32_t)blen;
 		rc = h7f_read(&c->fl_app, BOOT_APP_START + off, ym_frame + 3, n, NULL);
 		if (rc) {
-			c->last_err = rc;
-			c->last_err_addr = BOOT_APP_START + off;
+			(void)boot_fail(c, rc, BOOT_APP_START + off);
 			goto fail;
 		}
 		ym_block_encode(seq, ym_frame + 3, n, blen, YM_CPMEOF, ym_frame);

@@ -3,8 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "an3155.h"
 #include "crc32.h"
 #include "peers.h"
+#include "proto_err.h"
+#include "ymodem.h"
 
 static struct bfx X;
 
@@ -110,6 +113,7 @@ static void test_ecc_in_image(void **state)
 	assert_true(info.status == H7F_E_DBECCERR || info.status == H7F_E_SNECCERR);
 	assert_int_equal(info.bad_addr, info.status == H7F_E_DBECCERR ? BOOT_APP_START + 0x800
 								       : BOOT_APP_START + 0x400);
+	assert_int_equal(X.c.last_err, info.status);
 	assert_int_equal(X.c.last_err_addr, info.bad_addr);
 	/* the bootloader's checked read of the injected word, once */
 	X.expect_violations = h7sim_violation_count(X.sim);
@@ -255,6 +259,32 @@ static void test_power_cut_sweep(void **state)
 	}
 }
 
+/* boot_strerror() names the bootloader's codes and hands every other
+ * code down the chain: the formats' (proto_strerror), then the driver's. */
+static void test_error_chain(void **state)
+{
+	(void)state;
+	for (int e = BOOT_E_RANGE; e >= BOOT_E_TRANSFER; e--) {
+		assert_true(e < BOOT_ERR_BASE && e > PROTO_ERR_UR_BASE);
+		assert_null(proto_strerror(e));
+		assert_string_not_equal(boot_strerror(e), h7f_strerror(e));
+		if (e < BOOT_E_RANGE)
+			assert_string_not_equal(boot_strerror(e), boot_strerror(e + 1));
+	}
+	assert_string_equal(boot_strerror(BOOT_E_VERIFY),
+			    "read-back CRC differs from the received data");
+	assert_string_equal(boot_strerror(UR_E_CRC), ur_strerror(UR_E_CRC));
+	assert_string_equal(boot_strerror(YM_E_HEADER), ym_strerror(YM_E_HEADER));
+	assert_string_equal(boot_strerror(AN3155_ERR_COMPL), an3155_strerror(AN3155_ERR_COMPL));
+	assert_string_equal(boot_strerror(H7F_E_DBECCERR), h7f_strerror(H7F_E_DBECCERR));
+	assert_string_equal(boot_strerror(H7F_E_PROTECTED), h7f_strerror(H7F_E_PROTECTED));
+	/* Only the driver's flash-operation codes carry an address. */
+	assert_true(boot_err_is_flash(H7F_E_NOT_VIRGIN));
+	assert_false(boot_err_is_flash(H7F_E_PROTECTED));
+	assert_false(boot_err_is_flash(BOOT_E_VERIFY));
+	assert_false(boot_err_is_flash(UR_E_CRC));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +304,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_torn_record_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_full_compaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_power_cut_sweep, setup, teardown),
+		cmocka_unit_test(test_error_chain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* proto/crc32, proto/ymodem, proto/update_record. */
+/* proto/crc32, proto/ymodem, proto/update_record, proto/proto_err. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "an3155.h"
 #include "crc32.h"
+#include "proto_err.h"
 #include "update_record.h"
 #include "ymodem.h"
 
@@ -219,6 +221,52 @@ static void test_log_scan(void **state)
 	assert_int_equal(s.next_free, 64);
 }
 
+/* Each format's codes lie in its own range, differ from every other
+ * format's, and proto_strerror() names each with its format's text. */
+static void test_error_ranges(void **state)
+{
+	static const struct {
+		int lo, hi;     /* range, exclusive */
+		const char *(*name)(int);
+		int codes[5];
+	} fmt[3] = {
+		{ PROTO_ERR_YM_BASE, PROTO_ERR_UR_BASE, ur_strerror,
+		  { UR_E_EMPTY, UR_E_MAGIC, UR_E_CRC, UR_E_FIELD, UR_E_FIELD } },
+		{ PROTO_ERR_AN3155_BASE, PROTO_ERR_YM_BASE, ym_strerror,
+		  { YM_E_SEQ, YM_E_CRC, YM_E_START, YM_E_HEADER, YM_E_ARG } },
+		{ PROTO_ERR_END, PROTO_ERR_AN3155_BASE, an3155_strerror,
+		  { AN3155_ERR_XOR, AN3155_ERR_COMPL, AN3155_ERR_LENGTH, AN3155_ERR_ARG,
+		    AN3155_ERR_SPECIAL } },
+	};
+	(void)state;
+
+	for (unsigned f = 0; f < 3; f++) {
+		for (unsigned i = 0; i < 5; i++) {
+			int e = fmt[f].codes[i];
+
+			assert_true(e > fmt[f].lo && e < fmt[f].hi);
+			assert_non_null(proto_strerror(e));
+			assert_string_equal(proto_strerror(e), fmt[f].name(e));
+			assert_int_not_equal(strncmp(proto_strerror(e), "unknown", 7), 0);
+			for (unsigned g = 0; g < 3; g++)
+				if (g != f)
+					assert_int_equal(strncmp(fmt[g].name(e), "unknown", 7), 0);
+		}
+	}
+	assert_string_equal(proto_strerror(UR_E_CRC), "record CRC mismatch");
+	assert_string_equal(proto_strerror(YM_E_CRC), "YMODEM CRC-16 mismatch");
+	assert_string_equal(proto_strerror(AN3155_ERR_XOR), "checksum mismatch");
+	/* Codes of other layers are not the formats': the chain goes on. */
+	assert_null(proto_strerror(0));
+	assert_null(proto_strerror(-1));
+	assert_null(proto_strerror(-1004));
+	assert_null(proto_strerror(-2001));
+	assert_null(proto_strerror(PROTO_ERR_UR_BASE));
+	assert_null(proto_strerror(PROTO_ERR_YM_BASE));
+	assert_null(proto_strerror(PROTO_ERR_END));
+	assert_null(proto_strerror(0x301));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_record_roundtrip),
 		cmocka_unit_test(test_log_scan),
+		cmocka_unit_test(test_error_ranges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,25 +26,40 @@
 
 #define BOOT_VERSION_STR "1.0.0"
 
-/* Bootloader error codes (negative; driver codes pass through as-is). */
+/*
+ * Bootloader error codes, range -2001..-2099. The bootloader's functions
+ * return 0, one of these, or the code of the layer below unchanged: the
+ * driver's H7F_E_* (-1..-1999) or a format's (proto_err.h, -3001..-3299);
+ * docs/DESIGN.md "Error codes" has the table.
+ */
+#define BOOT_ERR_BASE (-2000)
 enum boot_err {
 	BOOT_OK            = 0,
-	BOOT_E_RANGE       = -2001, /* outside the allowed area */
-	BOOT_E_TOO_BIG     = -2002, /* image larger than the application area */
-	BOOT_E_NO_IMAGE    = -2003, /* no COMPLETE update record */
-	BOOT_E_IMAGE_CRC   = -2004, /* image CRC differs from the record */
-	BOOT_E_VECTORS     = -2005, /* initial SP or reset vector not plausible */
-	BOOT_E_LOG         = -2006, /* record could not be written */
-	BOOT_E_CANCELLED   = -2007, /* host cancelled (CAN CAN) or user abort */
-	BOOT_E_PROTOCOL    = -2008, /* too many errors, sequence error */
-	BOOT_E_TIMEOUT     = -2009, /* host silent */
-	BOOT_E_INCOMPLETE  = -2010, /* fewer bytes than announced */
-	BOOT_E_STARTED     = -2011, /* newest record: an update that never ended */
-	BOOT_E_NOSIZE      = -2012, /* YMODEM header without a size */
-	BOOT_E_VERIFY      = -2013, /* read-back CRC differs from received data */
-	BOOT_E_TRANSFER    = -2014, /* an earlier write of this transfer failed */
+	BOOT_E_RANGE       = BOOT_ERR_BASE - 1,  /* outside the allowed area */
+	BOOT_E_TOO_BIG     = BOOT_ERR_BASE - 2,  /* image larger than the application area */
+	BOOT_E_NO_IMAGE    = BOOT_ERR_BASE - 3,  /* no COMPLETE update record */
+	BOOT_E_IMAGE_CRC   = BOOT_ERR_BASE - 4,  /* image CRC differs from the record */
+	BOOT_E_VECTORS     = BOOT_ERR_BASE - 5,  /* initial SP or reset vector not plausible */
+	BOOT_E_LOG         = BOOT_ERR_BASE - 6,  /* record could not be written */
+	BOOT_E_CANCELLED   = BOOT_ERR_BASE - 7,  /* host cancelled (CAN CAN) or user abort */
+	BOOT_E_PROTOCOL    = BOOT_ERR_BASE - 8,  /* too many errors, sequence error */
+	BOOT_E_TIMEOUT     = BOOT_ERR_BASE - 9,  /* host silent */
+	BOOT_E_INCOMPLETE  = BOOT_ERR_BASE - 10, /* fewer bytes than announced */
+	BOOT_E_STARTED     = BOOT_ERR_BASE - 11, /* newest record: an update that never ended */
+	BOOT_E_NOSIZE      = BOOT_ERR_BASE - 12, /* YMODEM header without a size */
+	BOOT_E_VERIFY      = BOOT_ERR_BASE - 13, /* read-back CRC differs from received data */
+	BOOT_E_TRANSFER    = BOOT_ERR_BASE - 14, /* an earlier write of this transfer failed */
 };
 
+/* A driver code of a failed flash operation (H7F_E_* -1001..-1999, the
+ * errno-valued ones excluded): it comes with the flash word's address. */
+static inline bool boot_err_is_flash(int err)
+{
+	return err <= -1000 && err > BOOT_ERR_BASE;
+}
+
+/* Name of a code of any layer: the bootloader's own, else the formats'
+ * (proto_strerror), else the driver's (h7f_strerror). Never NULL. */
 const char *boot_strerror(int err);
 
 /* What the caller (firmware main) must do when boot_session() returns. */
@@ -172,6 +187,9 @@ int boot_ymodem_send(struct boot_ctx *c);
 struct boot_result boot_an3155(struct boot_ctx *c, int sync);
 
 /* Helpers shared by the protocols. */
+/* Record a failure for the status page (last error and its address) and
+ * return err: every place that fails with a diagnostic goes through it. */
+int boot_fail(struct boot_ctx *c, int err, uint32_t addr);
 void boot_puts(struct boot_ctx *c, const char *s);
 void boot_put_hex(struct boot_ctx *c, uint32_t v);
 void boot_put_dec(struct boot_ctx *c, uint32_t v);
