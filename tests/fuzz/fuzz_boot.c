@@ -60,6 +60,8 @@ static uint32_t stamp[APP_N];          /* write call that sent the byte (0: none
 static uint32_t erase_gen[SECTORS];    /* bytes with stamp <= this are erased */
 static uint32_t calls;                 /* write calls so far */
 static bool in_write;
+static size_t stamp_hi;                /* stamp[] is zero from here on */
+static bool trace;                     /* FUZZ_BOOT_TRACE is set */
 
 static struct {
 	bool active, failed;
@@ -68,6 +70,18 @@ static struct {
 
 static struct h7sim *sim;
 static uint8_t boot_code[512];
+
+/* The write call in progress: its range, and what the shadow held there
+ * before it. A word programmed during the call may hold either: the
+ * writer flushes the bytes it already acknowledged before it refuses a
+ * write. An accepted write must not leave an old byte where it wrote, a
+ * refused one must not leave a new byte anywhere. */
+static struct {
+	uint32_t lo, hi;               /* [lo, hi) in the application area */
+	bool saw_old, saw_new;         /* a byte that only the old / new shadow explains */
+	uint8_t sent[4096];
+	uint32_t stamp[4096];
+} cur;
 
 static bool valid_byte(uint32_t a)
 {
@@ -83,25 +97,29 @@ int __wrap_boot_update_write(struct boot_ctx *c, uint32_t addr, const void *p, s
 	int rc;
 
 	calls++;
-	if (getenv("FUZZ_BOOT_TRACE"))
+	if (trace)
 		fprintf(stderr, "write #%u 0x%08x %zu\n", (unsigned)calls, (unsigned)addr, n);
 	if (!tr.active) {
 		tr.active = true;
 		tr.failed = false;
 		tr.hi = BOOT_APP_START;
 	}
-	static uint8_t old_sent[4096];
-	static uint32_t old_stamp[4096];
 	bool in_app = addr >= BOOT_APP_START && addr < BOOT_APP_END && n <= BOOT_APP_END - addr &&
-		      n <= sizeof(old_sent);
+		      n <= sizeof(cur.sent);
 
+	cur.lo = cur.hi = 0;
+	cur.saw_old = cur.saw_new = false;
 	if (in_app) {
-		memcpy(old_sent, sent + (addr - BOOT_APP_START), n);
-		memcpy(old_stamp, stamp + (addr - BOOT_APP_START), n * sizeof(*stamp));
+		cur.lo = addr;
+		cur.hi = (uint32_t)(addr + n);
+		memcpy(cur.sent, sent + (addr - BOOT_APP_START), n);
+		memcpy(cur.stamp, stamp + (addr - BOOT_APP_START), n * sizeof(*stamp));
 		for (size_t i = 0; i < n; i++) {
 			sent[addr - BOOT_APP_START + i] = ((const uint8_t *)p)[i];
 			stamp[addr - BOOT_APP_START + i] = calls;
 		}
+		if (addr - BOOT_APP_START + n > stamp_hi)
+			stamp_hi = addr - BOOT_APP_START + n;
 	}
 	in_write = true;
 	rc = __real_boot_update_write(c, addr, p, n);
@@ -109,10 +127,14 @@ int __wrap_boot_update_write(struct boot_ctx *c, uint32_t addr, const void *p, s
 	/* A write refused before it touched anything did not send its
 	 * bytes as far as the flash is concerned. */
 	if (in_app && (rc == H7F_E_SEQUENCE || rc == BOOT_E_TRANSFER || rc == BOOT_E_RANGE)) {
-		memcpy(sent + (addr - BOOT_APP_START), old_sent, n);
-		memcpy(stamp + (addr - BOOT_APP_START), old_stamp, n * sizeof(*stamp));
+		CHECK(!cur.saw_new);
+		memcpy(sent + (addr - BOOT_APP_START), cur.sent, n);
+		memcpy(stamp + (addr - BOOT_APP_START), cur.stamp, n * sizeof(*stamp));
+	} else if (rc == 0) {
+		CHECK(!cur.saw_old);
 	}
-	if (getenv("FUZZ_BOOT_TRACE"))
+	cur.lo = cur.hi = 0;
+	if (trace)
 		fprintf(stderr, "  -> %d\n", rc);
 	if (rc)
 		tr.failed = true;
@@ -189,7 +211,7 @@ static void on_event(void *ctx, const struct h7sim_event *ev)
 	(void)ctx;
 	if (ev->kind != H7SIM_EV_OP_DONE)
 		return;
-	if (getenv("FUZZ_BOOT_TRACE"))
+	if (trace)
 		fprintf(stderr, "  op %d at 0x%08x len %u\n", (int)ev->op, (unsigned)ev->addr,
 			(unsigned)ev->len);
 	if (ev->op == H7SIM_OP_PROGRAM) {
@@ -212,11 +234,19 @@ static void on_event(void *ctx, const struct h7sim_event *ev)
 		}
 		for (unsigned i = 0; i < 32; i++) {
 			uint32_t a = ev->addr + i;
+			bool new_ok = valid_byte(a) ? w[i] == sent[a - BOOT_APP_START] : w[i] == 0xFF;
 
-			if (valid_byte(a))
-				CHECK(w[i] == sent[a - BOOT_APP_START]);
-			else
-				CHECK(w[i] == 0xFF);
+			if (in_write && a >= cur.lo && a < cur.hi) {
+				uint32_t k = a - cur.lo, s = (a - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
+				bool old_ok = cur.stamp[k] && cur.stamp[k] > erase_gen[s]
+					      ? w[i] == cur.sent[k] : w[i] == 0xFF;
+
+				CHECK(new_ok || old_ok);
+				cur.saw_old |= !new_ok;
+				cur.saw_new |= !old_ok;
+			} else {
+				CHECK(new_ok);
+			}
 		}
 		return;
 	}
@@ -346,6 +376,8 @@ static void install_image(void)
 	memcpy(sent, img, sizeof(img));
 	for (unsigned i = 0; i < sizeof(img); i++)
 		stamp[i] = 1;
+	if (stamp_hi < sizeof(img))
+		stamp_hi = sizeof(img);
 	calls = 1;
 }
 
@@ -360,7 +392,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1 || size > 1u << 20)
 		return 0;
-	memset(stamp, 0, sizeof(stamp));
+	/* Only what the last input stamped (7 MB otherwise, per input). */
+	memset(stamp, 0, stamp_hi * sizeof(*stamp));
+	stamp_hi = 0;
+	trace = getenv("FUZZ_BOOT_TRACE") != NULL;
 	memset(erase_gen, 0, sizeof(erase_gen));
 	memset(&tr, 0, sizeof(tr));
 	calls = 0;
