@@ -1,11 +1,12 @@
 /*
  * h7flash low-level driver: unlock, program one flash word, erase, blank
  * check, checked reads, CRC, option bytes. Every hardware rule applied
- * here is listed with its reason in docs/DRIVER.md; the facts sections
- * cited are those of ../shared/docs/h7-flash-facts.md.
+ * here is listed with its reason in docs/DRIVER.md; the hardware facts
+ * are cited as RM0399 sections or sections of docs/H7_FLASH.md.
  *
  * Functions marked H7F_RAMFUNC run while their own bank may be busy; on
- * the target they are linked into RAM so the CPU keeps running (facts 8.4).
+ * the target they are linked into RAM so the CPU keeps running
+ * (docs/H7_FLASH.md 5.1, 8.4).
  */
 #include "h7f_internal.h"
 
@@ -65,7 +66,8 @@ const char *h7f_strerror(int err)
 
 /* The one mapping from hardware flags to error codes. The order picks the
  * root cause when several flags are set: a pending INCERR turns the
- * following stores into PGSERR (facts 3.7), so INCERR is reported first. */
+ * following stores into PGSERR (RM0399 4.7.3), so INCERR is reported
+ * first. */
 H7F_RAMFUNC int h7f_flags_to_err(uint32_t sr, uint32_t optsr)
 {
     if (sr & FLASH_SR_WRPERR)   return H7F_E_WRPERR;
@@ -118,10 +120,11 @@ H7F_RAMFUNC int h7f_check_writable(const struct h7f *f, uint32_t addr, uint32_t 
 
 /* Hardware protection of [addr, addr+len) (within one bank): WPSN (bit =
  * 0: sector protected) and the PCROP area PRAR (256-byte blocks START..END
- * from the bank base, none when START > END), facts 2.10. Checked before
- * anything is queued: the hardware would refuse with WRPERR. Whether these
- * registers follow SWAP_BANK is not confirmed (facts 5.2); like the model,
- * the driver takes them as physical: register set = logical bank xor swap. */
+ * from the bank base, none when START > END), RM0399 4.9.11, 4.9.15.
+ * Checked before anything is queued: the hardware would refuse with
+ * WRPERR. Whether these registers follow SWAP_BANK is not confirmed
+ * (docs/H7_FLASH.md 5.2); like the model, the driver takes them as
+ * physical: register set = logical bank xor swap. */
 H7F_RAMFUNC static int wrp_check(struct h7f *f, uint32_t addr, uint32_t len)
 {
     unsigned set = h7f_bank_of(addr);
@@ -143,8 +146,9 @@ H7F_RAMFUNC static int wrp_check(struct h7f *f, uint32_t addr, uint32_t len)
 
 /* ---- the operation sequence (RAM resident) ------------------------------ */
 
-/* Wait until none of mask is set in SRx. Facts 3.2: WBNE, QW and BSY
- * together say "nothing left in the buffer, the queue or the array". */
+/* Wait until none of mask is set in SRx. WBNE, QW and BSY together say
+ * "nothing left in the buffer, the queue or the array" (docs/H7_FLASH.md
+ * 3.2). */
 H7F_RAMFUNC static int wait_clear(unsigned bank, uint32_t mask, uint32_t tmo_us, uint32_t *sr_out)
 {
     uint32_t t0 = h7f_io_now_us();
@@ -162,8 +166,9 @@ H7F_RAMFUNC static int wait_clear(unsigned bank, uint32_t mask, uint32_t tmo_us,
     }
 }
 
-/* Facts 2.4: keys only when LOCK=1; a key written to an unlocked bank
- * disables the bank until reset and raises a bus fault. */
+/* Keys only when LOCK=1: a key written to an unlocked bank disables the
+ * bank until reset (RM0399 4.9.4) and raises a bus fault
+ * (docs/H7_FLASH.md 2.4). */
 H7F_RAMFUNC static int unlock(unsigned bank)
 {
     if (!(rd(bank, FLASH_CR) & FLASH_CR_LOCK))
@@ -187,25 +192,27 @@ H7F_RAMFUNC static int op_begin(struct h7f *f, unsigned bank, uint32_t addr)
     err = unlock(bank);
     if (err)
         return note(f, err, rd(bank, FLASH_SR), addr);
-    /* Facts 3.3, 8.2: a debugger or flash loader may have left PG set with
-     * a partial word in the buffer (WBNE=1), or SER/BER set. Clearing PG
-     * discards the buffer; our first store would otherwise raise INCERR
-     * (other word) or STRBERR (same word). PSIZE may have been rewritten
-     * (OpenOCD's loader uses x8): set ours. */
+    /* docs/H7_FLASH.md 8.2.2, 8.2.4: a debugger or flash loader may have
+     * left PG set with a partial word in the buffer (WBNE=1), or SER/BER
+     * set. Clearing PG discards the buffer (RM0399 4.9.4); our first store
+     * would otherwise raise INCERR (other word) or STRBERR (same word).
+     * PSIZE may have been rewritten (OpenOCD's loader uses x8): set ours. */
     uint32_t cr = rd(bank, FLASH_CR);
     wr(bank, FLASH_CR, (cr & ~CR_OP_MASK) | (f->psize & FLASH_CR_PSIZE_Msk));
-    /* Facts 8.2.1, 3.7: stale flags (speculative RDSERR, ECC from a memory
-     * view, a pending INCERR that turns every store into PGSERR) are
-     * cleared through CCR; SR itself is read-only (facts 2.6). */
+    /* docs/H7_FLASH.md 8.2.1, 3.7: stale flags (speculative RDSERR, ECC
+     * from a memory view, a pending INCERR that turns every store into
+     * PGSERR) are cleared through CCR; SR itself is read-only (RM0399
+     * 4.9.5, 4.9.6). */
     wr(bank, FLASH_CCR, FLASH_CCR_CLR_ALL);
     return H7F_OK;
 }
 
-/* Facts 8.2.2: right before the stores (or START), make sure the bank is
- * still unlocked and CR still holds what we set: a debugger may have
- * re-locked it (OpenOCD writes CR = LOCK, clearing PG and PSIZE too) or
- * cleared PG. Keys only when LOCK reads 1. Ends with DSB+ISB so the CR
- * write is done before the first store to the array (facts 3.3, 8.6). */
+/* docs/H7_FLASH.md 8.2.2: right before the stores (or START), make sure
+ * the bank is still unlocked and CR still holds what we set: a debugger
+ * may have re-locked it (OpenOCD writes CR = LOCK, clearing PG and PSIZE
+ * too) or cleared PG. Keys only when LOCK reads 1. Ends with DSB+ISB so
+ * the CR write is done before the first store to the array
+ * (docs/H7_FLASH.md 3.3, 7.3). */
 H7F_RAMFUNC static int op_arm(unsigned bank, uint32_t want)
 {
     /* Each pass reads CR and repairs one thing (unlock, or rewrite CR);
@@ -231,8 +238,9 @@ H7F_RAMFUNC static int op_arm(unsigned bank, uint32_t want)
     return H7F_E_LOCKED;
 }
 
-/* End of every operation: clear the request bits, relock (facts 2.4: two
- * writes, LOCK 0->1 leaves the other bits alone). Keeps the first error. */
+/* End of every operation: clear the request bits, relock (two writes:
+ * LOCK 0->1 leaves the other bits alone, RM0399 4.9.4). Keeps the first
+ * error. */
 H7F_RAMFUNC static int op_end(unsigned bank, int err)
 {
     uint32_t cr = rd(bank, FLASH_CR);
@@ -268,8 +276,8 @@ H7F_RAMFUNC static int program_raw(struct h7f *f, uint32_t addr, const uint8_t *
     if (!err) {
         err = op_arm(bank, (f->psize & FLASH_CR_PSIZE_Msk) | FLASH_CR_PG);
         if (!err) {
-            /* Facts 3.1: eight consecutive stores fill the 32-byte buffer;
-             * the word is queued when the last byte arrives. */
+            /* RM0399 4.3.9: eight consecutive stores fill the 32-byte
+             * buffer; the word is queued when the last byte arrives. */
             for (unsigned i = 0; i < H7_FLASH_WORD / 4u; i++)
                 h7f_io_flash_write32(addr + 4u * i, load_le32(data + 4u * i));
             h7f_io_dsb();
@@ -286,7 +294,7 @@ H7F_RAMFUNC static int program_raw(struct h7f *f, uint32_t addr, const uint8_t *
 
 /* Start the job's next erase (a sector, or the bank with ber) and return
  * without waiting. The bank is relocked at once by setting LOCK alone
- * (facts 2.4: the other CR bits do not change; the erase goes on). */
+ * (RM0399 4.9.4: the other CR bits do not change; the erase goes on). */
 H7F_RAMFUNC static int job_launch(struct h7f *f, struct h7f_erase_job *j)
 {
     unsigned bank = h7f_bank_of(j->next);
@@ -297,7 +305,7 @@ H7F_RAMFUNC static int job_launch(struct h7f *f, struct h7f_erase_job *j)
                                 : FLASH_CR_SER | (h7f_sector_of(j->next) << FLASH_CR_SNB_Pos));
         err = op_arm(bank, want);
         if (!err) {
-            /* Facts 4: SER/BER and SNB first, START in a second write. */
+            /* RM0399 4.3.10: SER/BER and SNB first, START in a second write. */
             wr(bank, FLASH_CR, (rd(bank, FLASH_CR) & ~CR_OP_MASK) | want | FLASH_CR_START);
             h7f_io_dsb();
             h7f_io_isb();
@@ -345,7 +353,7 @@ H7F_RAMFUNC int h7f_erase_job_start(struct h7f *f, struct h7f_erase_job *j, uint
     j->next = addr & ~(H7_SECTOR_SIZE - 1u);
     j->last = hi & ~(H7_SECTOR_SIZE - 1u);
     /* A whole bank: one bank erase is faster than eight sector erases
-     * (facts 6.1: tME 5 s typ against 8 x 1 s at x64). */
+     * (docs/H7_FLASH.md 6.1: tME 5 s typ against 8 x 1 s at x64). */
     j->ber = j->next == base && j->last == base + 7u * H7_SECTOR_SIZE;
     err = wrp_check(f, j->next, j->last + H7_SECTOR_SIZE - j->next);
     if (err)
@@ -366,7 +374,8 @@ H7F_RAMFUNC static int job_step(struct h7f *f, struct h7f_erase_job *j)
         if (!(sr & H7F_SR_PENDING)) {
             uint32_t span = j->ber ? H7_BANK_SIZE : H7_SECTOR_SIZE;
             int err = note(f, h7f_flags_to_err(sr & H7F_SR_OP_ERRORS, 0), sr, j->next);
-            /* Facts 8.1: the controller does not update the D-cache. */
+            /* docs/H7_FLASH.md 7.1: the controller does not update the
+             * D-cache. */
             h7f_io_dcache_invalidate(j->next, span);
             j->busy = false;
             progress = true;
@@ -430,8 +439,8 @@ H7F_RAMFUNC int h7f_erase_range(struct h7f *f, uint32_t addr, uint32_t len, uint
     if (first)
         return note(f, first, 0, addr);
 
-    /* Facts 5.1: the banks are independent, so one job per bank runs at
-     * the same time; within a bank the sectors go one after the other. */
+    /* RM0399 4.3.11: the banks are independent, so one job per bank runs
+     * at the same time; within a bank the sectors go one after the other. */
     struct h7f_erase_job job[2];
     uint32_t end = addr + (len - 1u);
     int err = h7f_erase_job_start(f, &job[0], addr, len);
@@ -466,8 +475,9 @@ H7F_RAMFUNC int h7f_erase_range(struct h7f *f, uint32_t addr, uint32_t len, uint
 /* ---- checked reads ------------------------------------------------------ */
 
 /* Read n 32-bit words from addr (4-aligned, one bank) with ECC checking:
- * a bus error (double ECC, facts 3.7) or SNECCERR/DBECCERR raised by these
- * reads is returned with *bad set to the failing flash word. */
+ * a bus error (double ECC, docs/H7_FLASH.md 3.8) or SNECCERR/DBECCERR
+ * raised by these reads is returned with *bad set to the failing flash
+ * word. */
 static int read_words(struct h7f *f, uint32_t addr, uint32_t *out, uint32_t n, uint32_t *bad)
 {
     unsigned bank = h7f_bank_of(addr);
@@ -516,9 +526,10 @@ int h7f_program_word(struct h7f *f, uint32_t addr, const void *data32)
     if (err)
         return note(f, err, 0, addr);
 
-    /* Facts 8.5: never program a word that is not virgin. Read it past the
-     * D-cache: a line cached as 0xFF before a debugger or the other core
-     * programmed the word would hide it (facts 8.1). */
+    /* RM0399 4.3.9: never program a word that is not virgin. Read it past
+     * the D-cache: a line cached as 0xFF before a debugger or the other
+     * core programmed the word would hide it (docs/H7_FLASH.md 7.1,
+     * 8.2.6). */
     h7f_io_dcache_invalidate(addr, H7_FLASH_WORD);
     err = check_virgin(f, addr);
     if (err)
@@ -536,7 +547,7 @@ int h7f_program_word(struct h7f *f, uint32_t addr, const void *data32)
         return H7F_OK;
 
     err = program_raw(f, addr, data);
-    /* Facts 8.1: the controller does not update the D-cache. */
+    /* docs/H7_FLASH.md 7.1: the controller does not update the D-cache. */
     h7f_io_dcache_invalidate(addr, H7_FLASH_WORD);
     if (err)
         return err;
@@ -682,7 +693,7 @@ int h7f_crc32(struct h7f *f, uint32_t addr, size_t len, uint32_t *crc)
     return first;
 }
 
-/* ---- option bytes (facts 5.3) --------------------------------------------- */
+/* ---- option bytes (RM0399 4.4.3) ------------------------------------------ */
 
 int h7f_opt_read(struct h7f *f, struct h7f_options *o)
 {
@@ -703,7 +714,8 @@ static int opt_change(struct h7f *f, uint32_t prg_reg, uint32_t cur_reg, uint32_
 {
     uint32_t sr;
     int err = H7F_OK;
-    /* No option change while either bank has work queued (facts 5.3). */
+    /* No option change while either bank has work queued
+     * (docs/H7_FLASH.md 5.3). */
     for (unsigned bank = 1; bank <= 2u && !err; bank++) {
         err = wait_clear(bank, FLASH_SR_QW | FLASH_SR_BSY | FLASH_SR_CRC_BUSY, H7F_TMO_BANK_US,
                          &sr);
@@ -754,7 +766,7 @@ int h7f_opt_set_wrp(struct h7f *f, unsigned bank, uint8_t protect_mask)
 {
     if (f == NULL || (bank != 1u && bank != 2u))
         return H7F_E_INVAL;
-    /* WPSN: bit = 0 means protected (facts 2.10). */
+    /* WPSN: bit = 0 means protected (RM0399 4.9.15). */
     return opt_change(f, H7_FLASH_REG(bank, FLASH_WPSN_PRG), H7_FLASH_REG(bank, FLASH_WPSN_CUR),
                       FLASH_WPSN_WRPSN_Msk, (uint32_t)(uint8_t)~protect_mask);
 }

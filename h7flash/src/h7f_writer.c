@@ -2,9 +2,9 @@
  * h7flash streaming writer: bytes in any chunking become 32-byte flash
  * words, each programmed (and verified by h7f_program_word) as soon as it
  * is complete; sectors are erased just before their first word (or all at
- * open); the last partial word is padded with 0xFF (facts 8.1). The
- * stream moves forward only (write_at, seek): each flash word is assembled
- * in one buffer and programmed once.
+ * open); the last partial word is padded with 0xFF (docs/H7_FLASH.md 3.4,
+ * 8.1). The stream moves forward only (write_at, seek): each flash word is
+ * assembled in one buffer and programmed once.
  */
 #include <string.h>
 
@@ -49,8 +49,8 @@ static void ahead_collect(struct h7f_writer *w, bool wait)
 }
 
 /* H7F_WR_ERASE_AHEAD: while words go to bank 1, erase the range's part of
- * bank 2 (the banks are independent, facts 5.1); before the first word of
- * bank 2, wait for it. */
+ * bank 2 (the banks are independent, RM0399 4.3.11); before the first word
+ * of bank 2, wait for it. */
 static void ahead_service(struct h7f_writer *w, uint32_t addr)
 {
     if (!(w->flags & H7F_WR_ERASE_AHEAD) || w->length == H7F_LEN_UNKNOWN)
@@ -277,8 +277,8 @@ int h7f_writer_finish(struct h7f_writer *w)
     if (w->rep.err)
         return w->rep.err;
     if (w->fill) {
-        /* Facts 8.1: pad the last partial word and program it; a partial
-         * buffer is never committed by the hardware on its own. */
+        /* docs/H7_FLASH.md 8.1: pad the last partial word and program it;
+         * a partial buffer is never committed by the hardware on its own. */
         int err = flush_word(w);
         if (err)
             return err;

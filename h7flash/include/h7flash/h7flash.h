@@ -41,7 +41,7 @@ enum h7f_err {
     H7F_E_NOSPC         = -28,   /* writer: more data than the opened length */
     H7F_E_SEQUENCE      = -1005, /* writer: address before the stream position
                                     (those bytes or their flash word are written) */
-    /* One code per SR error flag (facts 2.6). */
+    /* One code per SR error flag (RM0399 4.9.5). */
     H7F_E_WRPERR        = -1017,
     H7F_E_PGSERR        = -1018,
     H7F_E_STRBERR       = -1019,

@@ -2,15 +2,15 @@
  * STM32H745 embedded FLASH controller: register map and bit names.
  *
  * One source of truth for the driver (h7flash), the model (h7sim) and the
- * virtual board. Names follow CMSIS stm32h745xx.h; facts in
- * ../shared/docs/h7-flash-facts.md section 2.
+ * virtual board. Names follow CMSIS stm32h745xx.h; registers: RM0399 4.9,
+ * docs/H7_FLASH.md 2.
  */
 #ifndef H7FLASH_REGS_H
 #define H7FLASH_REGS_H
 
 #include <stdint.h>
 
-/* Memory map (facts 1). */
+/* Memory map (RM0399 4.3.4, docs/H7_FLASH.md 1). */
 #define H7_FLASH_BASE        0x08000000u
 #define H7_FLASH_SIZE        0x00200000u
 #define H7_FLASH_END         0x081FFFFFu
@@ -23,7 +23,8 @@
 #define H7_WORDS_PER_SECTOR  (H7_SECTOR_SIZE / H7_FLASH_WORD)
 #define H7_WORDS_PER_BANK    (H7_BANK_SIZE / H7_FLASH_WORD)
 
-/* FLASH register block (facts 2.1). Bank 2's set is at +0x100. */
+/* FLASH register block (RM0399 4.9, docs/H7_FLASH.md 2.1). Bank 2's set is
+ * at +0x100. */
 #define H7_FLASH_R_BASE      0x52002000u
 #define H7_FLASH_R_SIZE      0x00001000u
 #define H7_FLASH_BANK2_OFF   0x100u
@@ -59,18 +60,18 @@
 #define H7_FLASH_REG(bank, off) \
     (H7_FLASH_R_BASE + ((bank) == 2u ? H7_FLASH_BANK2_OFF : 0u) + (off))
 
-/* Keys (facts 2.4). */
+/* Keys (RM0399 4.9.2, 4.9.3). */
 #define FLASH_KEY1           0x45670123u
 #define FLASH_KEY2           0xCDEF89ABu
 #define FLASH_OPT_KEY1       0x08192A3Bu
 #define FLASH_OPT_KEY2       0x4C5D6E7Fu
 
-/* FLASH_ACR (facts 2.3). */
+/* FLASH_ACR (RM0399 4.9.1). */
 #define FLASH_ACR_LATENCY_Msk     0x0000000Fu
 #define FLASH_ACR_WRHIGHFREQ_Pos  4u
 #define FLASH_ACR_WRHIGHFREQ_Msk  0x00000030u
 
-/* FLASH_CRx (facts 2.5). */
+/* FLASH_CRx (RM0399 4.9.4). */
 #define FLASH_CR_LOCK        (1u << 0)
 #define FLASH_CR_PG          (1u << 1)
 #define FLASH_CR_SER         (1u << 2)
@@ -100,7 +101,7 @@
 #define FLASH_CR_CRCRDERRIE  (1u << 28)
 #define FLASH_CR_RESET       0x00000031u
 
-/* FLASH_SRx (facts 2.6), read-only. */
+/* FLASH_SRx (RM0399 4.9.5), read-only. */
 #define FLASH_SR_BSY         (1u << 0)
 #define FLASH_SR_WBNE        (1u << 1)
 #define FLASH_SR_QW          (1u << 2)
@@ -124,7 +125,8 @@
                               FLASH_SR_CRCRDERR)
 #define FLASH_SR_ALL_FLAGS   (FLASH_SR_ALL_ERRORS | FLASH_SR_EOP | FLASH_SR_CRCEND)
 
-/* FLASH_CCRx (facts 2.7): write 1 to clear the SR flag at the same position. */
+/* FLASH_CCRx (RM0399 4.9.6): write 1 to clear the SR flag at the same
+ * position. */
 #define FLASH_CCR_CLR_EOP       FLASH_SR_EOP
 #define FLASH_CCR_CLR_WRPERR    FLASH_SR_WRPERR
 #define FLASH_CCR_CLR_PGSERR    FLASH_SR_PGSERR
@@ -139,14 +141,14 @@
 #define FLASH_CCR_CLR_CRCRDERR  FLASH_SR_CRCRDERR
 #define FLASH_CCR_CLR_ALL       FLASH_SR_ALL_FLAGS
 
-/* FLASH_OPTCR (facts 2.8). */
+/* FLASH_OPTCR (RM0399 4.9.7). */
 #define FLASH_OPTCR_OPTLOCK          (1u << 0)
 #define FLASH_OPTCR_OPTSTART         (1u << 1)
 #define FLASH_OPTCR_MER              (1u << 4)
 #define FLASH_OPTCR_OPTCHANGEERRIE   (1u << 30)
 #define FLASH_OPTCR_SWAP_BANK        (1u << 31)
 
-/* FLASH_OPTSR_CUR/PRG (facts 2.9). */
+/* FLASH_OPTSR_CUR/PRG (RM0399 4.9.8, 4.9.9). */
 #define FLASH_OPTSR_OPT_BUSY         (1u << 0)
 #define FLASH_OPTSR_BOR_LEV_Msk      (3u << 2)
 #define FLASH_OPTSR_IWDG1_SW         (1u << 4)
@@ -170,7 +172,7 @@
 /* FLASH_OPTCCR. */
 #define FLASH_OPTCCR_CLR_OPTCHANGEERR (1u << 30)
 
-/* FLASH_WPSN: bit n = 1 means sector n NOT protected (facts 2.10). */
+/* FLASH_WPSN: bit n = 1 means sector n NOT protected (RM0399 4.9.15). */
 #define FLASH_WPSN_WRPSN_Msk         0xFFu
 
 /* FLASH_BOOT7/BOOT4: address bits [31:16] for BOOT0=0 (ADD0) and BOOT0=1 (ADD1). */
@@ -178,7 +180,7 @@
 #define FLASH_BOOT_ADD1_Pos          16u
 #define FLASH_BOOT_ADD1_Msk          0xFFFF0000u
 
-/* FLASH_CRCCR (facts 2.10). */
+/* FLASH_CRCCR (RM0399 FLASH_CRCCR1, docs/H7_FLASH.md 2.10). */
 #define FLASH_CRCCR_CRC_SECT_Msk     (7u << 0)
 #define FLASH_CRCCR_CRC_BY_SECT      (1u << 8)
 #define FLASH_CRCCR_ADD_SECT         (1u << 9)

@@ -20,9 +20,9 @@ H7F_RAMFUNC int h7f_io_flash_read32(uint32_t addr, uint32_t *v)
     uint32_t faultmask;
     __asm volatile("mrs %0, faultmask" : "=r"(faultmask));
     __asm volatile("cpsid f" ::: "memory");
-    /* Facts 3.7, 7.3: a double-ECC word answers with a precise bus error;
-     * with FAULTMASK set and BFHFNMIGN=1 the load completes (with junk)
-     * and the error is only recorded in CFSR.BFSR. */
+    /* docs/H7_FLASH.md 3.8: a double-ECC word answers with a precise bus
+     * error; with FAULTMASK set and BFHFNMIGN=1 the load completes (with
+     * junk) and the error is only recorded in CFSR.BFSR (PM0253). */
     reg_set(H7F_SCB_CFSR, H7F_SCB_CFSR_BFSR_MASK);
     reg_set(H7F_SCB_CCR, reg(H7F_SCB_CCR) | H7F_SCB_CCR_BFHFNMIGN);
     h7f_io_dsb();
@@ -65,7 +65,8 @@ H7F_RAMFUNC uint32_t h7f_io_now_us(void)
 
 H7F_RAMFUNC void h7f_io_dcache_invalidate(uint32_t addr, uint32_t len)
 {
-    /* Invalidating with the D-cache off faulted in Zephyr (facts 7.3). */
+    /* Invalidating with the D-cache off faulted in Zephyr
+     * (docs/H7_FLASH.md 7.1). */
     if (!(reg(H7F_SCB_CCR) & H7F_SCB_CCR_DC) || len == 0)
         return;
     h7f_io_dsb();

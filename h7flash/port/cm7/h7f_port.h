@@ -57,9 +57,10 @@ H7F_PORT_INLINE void h7f_io_flash_write32(uint32_t addr, uint32_t v)
 H7F_PORT_INLINE void h7f_io_dsb(void) { __asm volatile("dsb 0xF" ::: "memory"); }
 H7F_PORT_INLINE void h7f_io_isb(void) { __asm volatile("isb 0xF" ::: "memory"); }
 
-/* Read a flash word with bus faults ignored (facts 7.3, Zephyr's method):
- * FAULTMASK set and SCB->CCR.BFHFNMIGN=1 make a double-ECC read return
- * without a fault; the precise bus error is then found in CFSR.BFSR. */
+/* Read a flash word with bus faults ignored (Zephyr's method,
+ * docs/H7_FLASH.md 3.8): FAULTMASK set and SCB->CCR.BFHFNMIGN=1 make a
+ * double-ECC read return without a fault; the precise bus error is then
+ * found in CFSR.BFSR. */
 int h7f_io_flash_read32(uint32_t addr, uint32_t *v);
 
 uint32_t h7f_io_now_us(void);
