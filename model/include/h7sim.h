@@ -4,12 +4,12 @@
  * state, CRC unit, option bytes, clock, fault injection).
  *
  * No globals: all state lives in one struct h7sim; instances are independent.
- * Facts: ../shared/docs/h7-flash-facts.md; rules enforced: docs/FLASH_MODEL.md.
+ * Facts: RM0399 and docs/H7_FLASH.md; rules enforced: docs/FLASH_MODEL.md.
  *
  * Addresses given to the API are CPU (logical) addresses unless stated: with
- * SWAP_BANK in force, 0x08000000 shows physical bank 2 (facts 5.2). "bank"
- * parameters are register-set numbers 1 or 2: set 1 drives the bank mapped
- * at 0x08000000 (facts 5.2, inferred).
+ * SWAP_BANK in force, 0x08000000 shows physical bank 2 (RM0399 4.3.13).
+ * "bank" parameters are register-set numbers 1 or 2: set 1 drives the bank
+ * mapped at 0x08000000 (inferred, docs/H7_FLASH.md 5.2).
  *
  * Time: the model owns a clock in nanoseconds. Front ends tell it how much
  * time passed (h7sim_advance); operations complete when their time is due.
@@ -39,7 +39,7 @@ enum h7sim_timing {
     H7SIM_TIMING_MAX = 1,   /* datasheet maximum */
 };
 
-/* What programming a non-virgin flash word does (facts 3.1, 8.5). */
+/* What programming a non-virgin flash word does (docs/H7_FLASH.md 3.1). */
 enum h7sim_reprogram {
     H7SIM_REPROGRAM_DOUBLE_ECC = 0,   /* word becomes double-ECC (default) */
     H7SIM_REPROGRAM_SINGLE_ECC = 1,   /* word reads old & new, SNECCERR on read */
@@ -68,7 +68,7 @@ enum h7sim_resp {
 };
 
 /* Who reads: a CPU read of a double-ECC word is a bus error; a DMA read only
- * latches DBECCERR (facts 3.7). */
+ * latches DBECCERR (docs/H7_FLASH.md 3.8). */
 enum h7sim_master {
     H7SIM_MASTER_CPU = 0,
     H7SIM_MASTER_DMA = 1,
@@ -187,7 +187,7 @@ struct h7sim_violation {
     uint64_t time_ns;
     uint32_t addr;          /* flash or register address concerned */
     const char *rule;       /* short name, e.g. "program-non-virgin" */
-    const char *section;    /* facts section, e.g. "3.1" */
+    const char *section;    /* docs/H7_FLASH.md section, e.g. "3.1" */
     char detail[96];
 };
 size_t h7sim_violation_count(const struct h7sim *sim);
@@ -229,7 +229,7 @@ void h7sim_power_cut(struct h7sim *sim);
  * SWAP_BANK) loaded from the option bytes. The clock keeps running. */
 void h7sim_reset(struct h7sim *sim);
 
-/* Debugger interventions (facts 8.2). bank = register set 1 or 2. */
+/* Debugger interventions (docs/H7_FLASH.md 8.2). bank = register set 1 or 2. */
 void h7sim_dbg_relock(struct h7sim *sim, unsigned bank);        /* CR = LOCK, as OpenOCD */
 void h7sim_dbg_set_flags(struct h7sim *sim, unsigned bank, uint32_t sr_flags);
 void h7sim_dbg_clear_pg(struct h7sim *sim, unsigned bank);

@@ -18,7 +18,7 @@ void h7sim_config_default(struct h7sim_config *cfg)
     cfg->seed = 1;
 }
 
-/* Factory option bytes (facts 2.2, 1): RDP level 0, both cores enabled,
+/* Factory option bytes (docs/H7_FLASH.md 1, 2.2): RDP level 0, both cores enabled,
  * software watchdogs, no swap, no protection, M7 boots 0x08000000 and M4
  * 0x08100000. ADD1 (BOOT0=1) points at system memory 0x1FF00000. */
 void h7sim_i_ob_factory(struct h7sim_ob *ob)
@@ -61,8 +61,9 @@ void h7sim_free(struct h7sim *sim)
     free(sim);
 }
 
-/* Registers as after a power-on or system reset (facts 2.2). Array and
- * option bytes are kept; SWAP_BANK comes from the option bytes (facts 5.2). */
+/* Registers as after a power-on or system reset (docs/H7_FLASH.md 2.2).
+ * Array and option bytes are kept; SWAP_BANK comes from the option bytes
+ * (RM0399 4.3.13). */
 void h7sim_i_power_on(struct h7sim *sim)
 {
     for (unsigned pb = 0; pb < 2; pb++) {
@@ -98,7 +99,7 @@ unsigned h7sim_i_pb_of_addr(const struct h7sim *sim, uint32_t addr)
     return window ^ (unsigned)sim->swap;
 }
 
-/* Facts 2.10: PCROP area = 256-byte blocks START..END of PRAR_CUR
+/* RM0399 4.9.11: PCROP area = 256-byte blocks START..END of PRAR_CUR
  * (START > END: none). True if [lo, hi] (bank offsets) overlaps it. */
 bool h7sim_i_pcrop(const struct h7sim *sim, unsigned pb, uint32_t lo, uint32_t hi)
 {
@@ -195,7 +196,7 @@ uint32_t h7sim_i_sr(const struct h7sim *sim, unsigned pb)
 }
 
 /* IRQ line = OR over banks of (SR flag & IE bit at the same position) plus
- * OPTCHANGEERR & OPTCHANGEERRIE (facts 9, renode UpdateInterrupts). */
+ * OPTCHANGEERR & OPTCHANGEERRIE (docs/H7_FLASH.md 2.5, renode UpdateInterrupts). */
 void h7sim_i_irq_update(struct h7sim *sim)
 {
     bool lvl = false;
@@ -213,7 +214,7 @@ void h7sim_i_irq_update(struct h7sim *sim)
     }
 }
 
-/* ---- durations (facts 6.1) ------------------------------------------------ */
+/* ---- durations (DS12110 Table 53, docs/H7_FLASH.md 6.1) -------------------- */
 
 /* DS12110 Table 53. Index: PSIZE 0..3 = x8, x16, x32, x64. Typical values;
  * max = 2 x typ for every row. tME ("mass erase") is the time of one bank:
@@ -280,7 +281,7 @@ void h7sim_i_schedule(struct h7sim *sim)
 
 static bool sector_protected(const struct h7sim *sim, unsigned pb, unsigned sector)
 {
-    /* Facts 2.10: WPSN bit = 0 means write protected. WPSN stays physical. */
+    /* RM0399 4.9.15: WPSN bit = 0 means write protected. WPSN stays physical. */
     return (sim->ob.wpsn[pb] & (1u << sector)) == 0;
 }
 
@@ -302,7 +303,8 @@ static uint32_t op_len(const struct h7sim_op *op)
     }
 }
 
-/* The operation refused before it touches the array (facts 3.7, 4). */
+/* The operation refused before it touches the array (RM0399 4.7.2,
+ * docs/H7_FLASH.md 3.7). */
 static bool op_refused(struct h7sim *sim, unsigned pb, const struct h7sim_op *op)
 {
     struct h7sim_bank *b = &sim->bank[pb];
@@ -314,7 +316,7 @@ static bool op_refused(struct h7sim *sim, unsigned pb, const struct h7sim_op *op
         prot = sector_protected(sim, pb, op->sector);
     else
         prot = (sim->ob.wpsn[pb] & FLASH_WPSN_WRPSN_Msk) != FLASH_WPSN_WRPSN_Msk;
-    /* Facts 3.7 (unverified): program/erase touching a PCROP area. */
+    /* docs/H7_FLASH.md 3.7 (decision): program/erase touching a PCROP area. */
     if (h7sim_i_pcrop(sim, pb, op_off(op), op_off(op) + op_len(op) - 1u))
         prot = true;
     if (prot) {
@@ -399,7 +401,7 @@ static void complete_op(struct h7sim *sim, unsigned pb)
             memcpy(d, op.data, H7_FLASH_WORD);
             *st = H7SIM_WORD_PROGRAMMED;
         } else {
-            /* Facts 3.1/8.5: NOR cells only go 1->0; the ECC no longer matches. */
+            /* RM0399 4.3.9: NOR cells only go 1->0; the ECC no longer matches. */
             for (unsigned i = 0; i < H7_FLASH_WORD; i++)
                 d[i] &= op.data[i];
             if (*st != H7SIM_WORD_ECC_DOUBLE)
@@ -422,7 +424,7 @@ static void complete_op(struct h7sim *sim, unsigned pb)
     default:
         break;
     }
-    /* Facts 3.5: EOP at the end of each completed program or erase. */
+    /* RM0399 4.9.5: EOP at the end of each completed program or erase. */
     b->sr |= FLASH_SR_EOP;
     h7sim_i_array_changed(sim, pb, op_off(&op), op_len(&op));
     h7sim_i_event(sim, H7SIM_EV_OP_DONE, op.kind, pb, op_off(&op), op_len(&op));
@@ -436,7 +438,7 @@ static void complete_option(struct h7sim *sim)
         sim->opt_fail_next = false;
         sim->optchangeerr = true;
     } else {
-        /* Facts 5.3: _CUR take the _PRG values; SWAP_BANK acts at reset (5.2). */
+        /* RM0399 4.4.3: _CUR take the _PRG values; SWAP_BANK acts at reset (4.3.13). */
         sim->ob = sim->prg;
         sim->ob.optsr &= ~(FLASH_OPTSR_OPT_BUSY | FLASH_OPTSR_OPTCHANGEERR);
         sim->stats.option_changes++;
@@ -521,8 +523,8 @@ bool h7sim_swapped(const struct h7sim *sim)
 
 /* ---- queue --------------------------------------------------------------- */
 
-/* Facts 5.1 (model choice): an access to a busy bank is held until the bank
- * is idle (running and queued operations done). */
+/* docs/H7_FLASH.md 5.1 (model choice): an access to a busy bank is held
+ * until the bank is idle (running and queued operations done). */
 uint64_t h7sim_i_stall_bank_idle(struct h7sim *sim, unsigned pb)
 {
     uint64_t t0 = sim->now;
@@ -565,7 +567,7 @@ void h7sim_i_discard_buffer(struct h7sim *sim, unsigned pb)
     (void)sim;
 }
 
-/* The buffer (full, or padded by FW) goes into the queue (facts 3.1, 3.4). */
+/* The buffer (full, or padded by FW) goes into the queue (RM0399 4.3.9, 4.9.4). */
 void h7sim_i_push_buffer(struct h7sim *sim, unsigned pb, uint64_t *stall)
 {
     struct h7sim_bank *b = &sim->bank[pb];

@@ -1,7 +1,7 @@
 /*
  * h7sim bus: decoding of the FLASH register block and of the flash array,
- * register semantics (facts 2), write buffer (facts 3), array reads with
- * ECC and stalls (facts 3.7, 5.1).
+ * register semantics (docs/H7_FLASH.md 2), write buffer (3), array reads
+ * with ECC and stalls (3.7, 3.8, 5.1).
  */
 #include "h7sim_internal.h"
 
@@ -44,7 +44,7 @@ static uint32_t reg_read(const struct h7sim *sim, uint32_t off)
                (sim->optchangeerr ? FLASH_OPTSR_OPTCHANGEERR : 0u);
     case FLASH_OPTSR_PRG: return sim->prg.optsr;
     case FLASH_OPTCCR: return 0;
-    /* PRAR/SCAR/WPSN stay physical (model choice, facts 5.2 open point). */
+    /* PRAR/SCAR/WPSN stay physical (model choice, docs/H7_FLASH.md 5.2). */
     case FLASH_PRAR_CUR: return sim->ob.prar[set];
     case FLASH_PRAR_PRG: return sim->prg.prar[set];
     case FLASH_SCAR_CUR: return sim->ob.scar[set];
@@ -59,7 +59,7 @@ static uint32_t reg_read(const struct h7sim *sim, uint32_t off)
     case FLASH_CRCSADD: return b->crcsadd;
     case FLASH_CRCEADD: return b->crceadd;
     case FLASH_CRCDATA:
-        /* The HAL reads FLASH->CRCDATA (0x05C) for both banks (facts 2.1):
+        /* The HAL reads FLASH->CRCDATA (0x05C) for both banks (docs/H7_FLASH.md 2.1):
          * 0x05C shows the last completed CRC of either bank. */
         return set == 0 ? sim->crcdata_last : b->crcdata;
     case FLASH_ECC_FA: return b->ecc_fa;
@@ -69,8 +69,9 @@ static uint32_t reg_read(const struct h7sim *sim, uint32_t off)
 
 /* ---- register writes ----------------------------------------------------- */
 
-/* Facts 2.4: KEY1 then KEY2 unlocks; anything else, or a key while
- * unlocked, disables the lock until reset and answers with a bus error. */
+/* RM0399 4.9.4, docs/H7_FLASH.md 2.4: KEY1 then KEY2 unlocks; anything
+ * else, or a key while unlocked, disables the lock until reset and answers
+ * with a bus error. */
 static enum h7sim_resp key_write(struct h7sim *sim, enum h7sim_key_state *k, uint32_t v,
                                  uint32_t k1, uint32_t k2, uint32_t addr)
 {
@@ -109,7 +110,7 @@ static void start_erase(struct h7sim *sim, unsigned pb, uint32_t cr, uint64_t *s
     memset(&op, 0, sizeof(op));
     op.psize = (cr & FLASH_CR_PSIZE_Msk) >> FLASH_CR_PSIZE_Pos;
     if (cr & FLASH_CR_BER) {
-        /* Facts 2.5: BER has priority over SER. */
+        /* RM0399 4.9.4: BER has priority over SER. */
         op.kind = H7SIM_OP_BANK_ERASE;
     } else if (cr & FLASH_CR_SER) {
         op.kind = H7SIM_OP_SECTOR_ERASE;
@@ -127,7 +128,7 @@ static void cr_write(struct h7sim *sim, unsigned pb, uint32_t v, uint64_t *stall
 {
     struct h7sim_bank *b = &sim->bank[pb];
     if (b->key != KEY_UNLOCKED) {
-        /* Facts 2.5: ignored while locked, except setting LOCK (a no-op). */
+        /* docs/H7_FLASH.md 2.5: ignored while locked, except setting LOCK (a no-op). */
         if ((v & CR_WRITABLE) != b->cr || (v & (FLASH_CR_FW | FLASH_CR_START)))
             h7sim_i_violation(sim, addr, "cr-write-locked", "2.5",
                               "CR=0x%08x ignored (LOCK=1)", (unsigned)v);
@@ -136,7 +137,7 @@ static void cr_write(struct h7sim *sim, unsigned pb, uint32_t v, uint64_t *stall
     uint32_t old = b->cr;
     b->cr = v & CR_WRITABLE;
     if ((old & FLASH_CR_PG) && !(b->cr & FLASH_CR_PG) && b->wb_active) {
-        /* Facts 3.3: clearing PG loses the data not yet queued. Losing a
+        /* RM0399 4.9.4: clearing PG loses the data not yet queued. Losing a
          * debugger's leftovers is the right recovery, not a violation. */
         if (!b->wb_foreign)
             h7sim_i_violation(sim, addr, "pg-clear-discards-buffer", "3.3",
@@ -145,7 +146,7 @@ static void cr_write(struct h7sim *sim, unsigned pb, uint32_t v, uint64_t *stall
         h7sim_i_discard_buffer(sim, pb);
     }
     if ((old & FLASH_CR_CRC_EN) && !(b->cr & FLASH_CR_CRC_EN)) {
-        /* Facts 2.5: resetting CRC_EN clears the CRC configuration and CRCDATA. */
+        /* RM0399 4.9.4: resetting CRC_EN clears the CRC configuration and CRCDATA. */
         b->crccr = FLASH_CRCCR_RESET;
         b->crcdata = 0;
         b->crc.busy = false;
@@ -153,7 +154,7 @@ static void cr_write(struct h7sim *sim, unsigned pb, uint32_t v, uint64_t *stall
         b->crc.acc = 0;
         h7sim_i_schedule(sim);
     }
-    /* Facts 3.4: FW is effective only with a partly filled buffer. */
+    /* RM0399 4.9.4: FW is effective only with a partly filled buffer. */
     if ((v & FLASH_CR_FW) && b->wb_active)
         h7sim_i_push_buffer(sim, pb, stall);
     if (v & FLASH_CR_START)
@@ -186,7 +187,7 @@ static void crccr_write(struct h7sim *sim, unsigned pb, uint32_t v, uint32_t add
 static void mass_erase(struct h7sim *sim, uint64_t *stall, uint32_t addr)
 {
     /* MER needs both CR unlocked; OPTLOCK is not required (HAL sets MER
-     * after HAL_FLASH_Unlock only; facts 2.8 unverified, model choice). */
+     * after HAL_FLASH_Unlock only; model choice, docs/H7_FLASH.md 2.8). */
     if (sim->bank[0].key != KEY_UNLOCKED || sim->bank[1].key != KEY_UNLOCKED) {
         h7sim_i_violation(sim, addr, "mer-locked", "2.8", "MER with CR1 or CR2 locked");
         return;
@@ -260,13 +261,13 @@ static enum h7sim_resp reg_write(struct h7sim *sim, uint32_t off, uint32_t v, ui
     case FLASH_KEYR:
         return key_write(sim, &b->key, v, FLASH_KEY1, FLASH_KEY2, addr);
     case FLASH_OPTKEYR:
-        /* One state machine behind 0x008 and 0x108 (facts 2.1). */
+        /* One state machine behind 0x008 and 0x108 (docs/H7_FLASH.md 2.1). */
         return key_write(sim, &sim->optkey, v, FLASH_OPT_KEY1, FLASH_OPT_KEY2, addr);
     case FLASH_CR:
         cr_write(sim, pb, v, stall, addr);
         break;
     case FLASH_CCR:
-        /* Facts 2.7: W1C; ECC_FA cleared once both ECC flags are clear. */
+        /* RM0399 4.9.6: W1C; ECC_FA cleared once both ECC flags are clear. */
         b->sr &= ~(v & FLASH_SR_ALL_FLAGS);
         if (!(b->sr & (FLASH_SR_SNECCERR | FLASH_SR_DBECCERR)))
             b->ecc_fa = 0;
@@ -347,7 +348,7 @@ static bool size_ok(unsigned size)
     return size == 1u || size == 2u || size == 4u || size == 8u;
 }
 
-/* ECC check of one flash word on a read (facts 3.7, 2.10). */
+/* ECC check of one flash word on a read (RM0399 4.7.7, docs/H7_FLASH.md 3.8). */
 static enum h7sim_resp ecc_read(struct h7sim *sim, enum h7sim_master m, unsigned pb,
                                 uint32_t word, uint32_t addr)
 {
@@ -372,7 +373,7 @@ static enum h7sim_resp ecc_read(struct h7sim *sim, enum h7sim_master m, unsigned
 static enum h7sim_resp array_read(struct h7sim *sim, enum h7sim_master m, uint32_t addr,
                                   unsigned size, uint64_t *val, uint64_t *stall)
 {
-    /* Facts 5.1: a read of a busy bank waits; the other bank does not. */
+    /* docs/H7_FLASH.md 5.1: a read of a busy bank waits; the other bank does not. */
     unsigned pb0 = h7sim_i_pb_of_addr(sim, addr);
     unsigned pb1 = h7sim_i_pb_of_addr(sim, addr + size - 1u);
     if (sim->bank[pb0].run.valid)
@@ -394,7 +395,7 @@ static enum h7sim_resp array_read(struct h7sim *sim, enum h7sim_master m, uint32
         if (word != last_word || pb != last_pb) {
             prot = h7sim_i_pcrop(sim, pb, off, off);
             if (prot) {
-                /* Facts 3.7: data read of a PCROP area: RDPERR, no data;
+                /* docs/H7_FLASH.md 3.7: data read of a PCROP area: RDPERR, no data;
                  * a bus error for the CPU (model choice, unverified). */
                 sim->bank[pb].sr |= FLASH_SR_RDPERR;
                 h7sim_i_violation(sim, a, "read-pcrop", "3.7", "data read of a PCROP area");
@@ -413,7 +414,7 @@ static enum h7sim_resp array_read(struct h7sim *sim, enum h7sim_master m, uint32
     return r;
 }
 
-/* A CPU store into the array goes to the bank's write buffer (facts 3). */
+/* A CPU store into the array goes to the bank's write buffer (RM0399 4.3.9). */
 static void array_store(struct h7sim *sim, uint32_t addr, unsigned size, uint64_t val,
                         uint64_t *stall)
 {
@@ -423,7 +424,7 @@ static void array_store(struct h7sim *sim, uint32_t addr, unsigned size, uint64_
     uint32_t word = off / H7_FLASH_WORD;
     unsigned byte = off % H7_FLASH_WORD;
 
-    /* Facts 3.3, 3.7: PG=0 or a pending INCERR: data dropped, PGSERR. */
+    /* RM0399 4.7.3: PG=0 or a pending INCERR: data dropped, PGSERR. */
     if (!(b->cr & FLASH_CR_PG) || (b->sr & FLASH_SR_INCERR)) {
         b->sr |= FLASH_SR_PGSERR;
         if (!(b->cr & FLASH_CR_PG))
@@ -434,7 +435,7 @@ static void array_store(struct h7sim *sim, uint32_t addr, unsigned size, uint64_
                               "store while INCERR is set");
         return;
     }
-    /* Facts 3.7: a store to another flash word, or a store overlapping two
+    /* RM0399 4.7.5: a store to another flash word, or a store overlapping two
      * flash words, while the buffer is in use: INCERR, buffer discarded. */
     if (byte + size > H7_FLASH_WORD || (b->wb_active && b->wb_word != word)) {
         b->sr |= FLASH_SR_INCERR;
@@ -460,7 +461,8 @@ static void array_store(struct h7sim *sim, uint32_t addr, unsigned size, uint64_
         b->wb_data[byte + i] = (uint8_t)(val >> (8u * i));
     }
     if (twice) {
-        /* Facts 3.7: STRBERR, the last value is kept, writing continues. */
+        /* RM0399 4.7.4: STRBERR, writing continues; the last value is kept
+         * (docs/H7_FLASH.md 3.7). */
         b->sr |= FLASH_SR_STRBERR;
         h7sim_i_violation(sim, addr, "byte-written-twice", "3.7",
                           "byte of the write buffer written again");
@@ -530,7 +532,7 @@ enum h7sim_resp h7sim_write(struct h7sim *sim, uint32_t addr, unsigned size, uin
     } else if (array_range(addr, size)) {
         array_store(sim, addr, size, val, &st);
     } else if (reg_range(addr, size)) {
-        /* Facts 5.3: register writes are held during an option change. */
+        /* docs/H7_FLASH.md 5.3: register writes are held during an option change. */
         if (sim->opt_busy) {
             uint64_t t0 = sim->now;
             h7sim_i_run_to(sim, sim->opt_end);

@@ -1,6 +1,6 @@
 /*
  * h7sim faults: power cuts with torn results, reset, debugger interventions
- * (facts 8.2), bit flips, persistence. Everything random comes from the
+ * (docs/H7_FLASH.md 8.2), bit flips, persistence. Everything random comes from the
  * seed in the configuration, so a failure replays from its seed.
  */
 #include "h7sim_internal.h"
@@ -17,8 +17,8 @@ uint64_t h7sim_i_rand(struct h7sim *sim)
     return z ^ (z >> 31);
 }
 
-/* Facts 4, 8.2.3: an operation interrupted by power loss or reset leaves
- * its word or sector indeterminate, with ECC errors. */
+/* docs/H7_FLASH.md 4, 8.2.3: an operation interrupted by power loss or
+ * reset leaves its word or sector indeterminate, with ECC errors. */
 void h7sim_i_tear(struct h7sim *sim, unsigned pb, const struct h7sim_op *op)
 {
     if (op->kind == H7SIM_OP_PROGRAM) {
@@ -133,7 +133,7 @@ void h7sim_power_cut(struct h7sim *sim)
 void h7sim_reset(struct h7sim *sim)
 {
     bool was_swapped = sim->swap;
-    /* Facts 4: a reset during an operation tears it like a power loss. */
+    /* docs/H7_FLASH.md 4: a reset during an operation tears it like a power loss. */
     if (!sim->off)
         abort_all(sim);
     h7sim_i_power_on(sim);
@@ -153,7 +153,7 @@ void h7sim_fault_optchangeerr_next(struct h7sim *sim)
     sim->opt_fail_next = true;
 }
 
-/* ---- debugger interventions (facts 8.2) --------------------------------- */
+/* ---- debugger interventions (docs/H7_FLASH.md 8.2) ---------------------- */
 
 static struct h7sim_bank *set_bank(struct h7sim *sim, unsigned bank, unsigned *pb)
 {

@@ -4,7 +4,7 @@
  * Naming: "pb" is a physical bank index (0 = physical bank 1, 1 = physical
  * bank 2). "set" is a register-set index (0 = CR1/SR1..., 1 = CR2/SR2...).
  * A register set and a logical 1 MB window map to a physical bank through
- * pb = set ^ swap (facts 5.2, inferred).
+ * pb = set ^ swap (inferred, docs/H7_FLASH.md 5.2).
  */
 #ifndef H7SIM_INTERNAL_H
 #define H7SIM_INTERNAL_H
@@ -13,7 +13,7 @@
 
 #include <stdarg.h>
 
-/* Key state machine (facts 2.4). */
+/* Key state machine (docs/H7_FLASH.md 2.4). */
 enum h7sim_key_state {
     KEY_LOCKED0 = 0,    /* locked, expecting KEY1 */
     KEY_LOCKED1,        /* locked, KEY1 seen, expecting KEY2 */
@@ -55,18 +55,19 @@ struct h7sim_bank {
     uint32_t crcsadd, crceadd, crcdata;
     uint32_t ecc_fa;
     struct h7sim_crc crc;
-    /* Write buffer (facts 3.1). */
+    /* Write buffer (RM0399 4.3.9). */
     bool wb_active;
     bool wb_foreign;        /* filled by a debugger (h7sim_dbg_abandon_buffer) */
     uint32_t wb_word;
     uint32_t wb_mask;       /* bit i: byte i written */
     uint8_t wb_data[H7_FLASH_WORD];
-    /* Queue: one running, one pending (facts 9). */
+    /* Queue: one running, one pending (docs/H7_FLASH.md 9). */
     struct h7sim_op run;
     struct h7sim_op pend;
 };
 
-/* Option bytes: the values the _CUR registers show (facts 2.9, 2.10). */
+/* Option bytes: the values the _CUR registers show (RM0399 4.4,
+ * docs/H7_FLASH.md 2.9, 2.10). */
 struct h7sim_ob {
     uint32_t optsr;
     uint32_t prar[2];
