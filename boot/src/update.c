@@ -181,8 +181,8 @@ int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask)
 		c->stream_dead = false;
 	}
 	/* One call per run of consecutive pages: the driver erases a run's
-	 * bank 1 and bank 2 parts at the same time (facts 5.1: the banks are
-	 * independent), a whole bank with one bank erase. */
+	 * bank 1 and bank 2 parts at the same time (RM0399 4.3.11: the banks
+	 * are independent), a whole bank with one bank erase. */
 	for (unsigned p = first; p < end;) {
 		unsigned q = p;
 		uint32_t erased = 0;

@@ -4,8 +4,8 @@
  * clock, AXI/AHB 200 MHz, APB1..4 100 MHz (USART3 kernel clock = PCLK1).
  * Supply: direct SMPS (the board's default), voltage scale 1 (400 MHz is
  * the VOS1 maximum). Flash: 2 wait states and WRHIGHFREQ=2 for 185-225 MHz
- * AXI (facts 2.3, 6.4). If the HSE does not start, HSI 64 MHz / 16 feeds
- * the PLL instead (same frequencies).
+ * AXI (RM0399 4.3.8, docs/H7_FLASH.md 6.4). If the HSE does not start,
+ * HSI 64 MHz / 16 feeds the PLL instead (same frequencies).
  */
 #include "h7flash/regs.h"
 #include "hw.h"

@@ -1,9 +1,10 @@
 /*
  * Independent watchdog IWDG1 (LSI 32 kHz): prescaler /64, reload 4095 ->
  * 8.2 s, twice the datasheet maximum of a 128 KB sector erase (4 s at x8,
- * facts 6.1, 8.3). It is also refreshed from ITCM while the flash driver
- * polls (h7f_port_poll_hook) and in every wait for the host. Once started
- * it cannot be stopped: the application must refresh it (app/ does).
+ * DS12110 Table 53, docs/H7_FLASH.md 8.3). It is also refreshed from ITCM
+ * while the flash driver polls (h7f_port_poll_hook) and in every wait for
+ * the host. Once started it cannot be stopped: the application must
+ * refresh it (app/ does).
  */
 #include "h7flash/io.h"
 #include "hw.h"

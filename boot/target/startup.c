@@ -2,8 +2,8 @@
  * Reset handler and vector table of the bootloader. The table in flash is
  * only used until main's first lines: it is copied to DTCM and VTOR points
  * there, so no exception ever fetches a vector from bank 1 while it is
- * busy (facts 8.4). Handlers that can run during a flash operation are in
- * .ramfunc (ITCM).
+ * busy (docs/H7_FLASH.md 5.1, 8.4). Handlers that can run during a flash
+ * operation are in .ramfunc (ITCM).
  */
 #include <stdint.h>
 #include <string.h>

@@ -6,9 +6,10 @@
  * is flagged as a framing error and the next one is measured. The rate is
  * handed across resets and to the application (BOOT_HANDOFF_BAUD_ADDR).
  * Receive: RXNE interrupt (handler and vector table in RAM, so it keeps
- * running while bank 1 is busy, facts 8.4) into a ring buffer of byte |
- * flags; a parity or framing error is attached to its byte, an overrun
- * (ORE, or the ring full) to the next byte, and counted. Transmit: polled.
+ * running while bank 1 is busy, docs/H7_FLASH.md 8.4) into a ring buffer
+ * of byte | flags; a parity or framing error is attached to its byte, an
+ * overrun (ORE, or the ring full) to the next byte, and counted. Transmit:
+ * polled.
  */
 #include <stdbool.h>
 
