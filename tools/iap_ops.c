@@ -71,7 +71,7 @@ int iap_do_erase(struct iap_client *c, uint32_t mask)
 	snprintf(what, sizeof what, "%d sector(s) of 128 KB", n);
 	iap_progress_begin("erase", (uint64_t)n * AN3155_H7_PAGE_SIZE, what);
 	/*
-	 * Bank 1 and bank 2 erase in parallel (facts 5.1), so all sectors go
+	 * Bank 1 and bank 2 erase in parallel (RM0399 4.3.11), so all sectors go
 	 * out in one Extended Erase command, as stm32flash sends them: the
 	 * h7iap bootloader erases the bank 1 and bank 2 parts at the same time
 	 * (a whole bank with one bank erase), 6 s instead of 14 s for a full
