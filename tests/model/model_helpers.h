@@ -95,8 +95,8 @@ static inline void store_word(struct h7sim *sim, uint32_t addr, const uint8_t *d
     }
 }
 
-/* The correct single write sequence (facts 3.1): unlock, PG, 32 bytes,
- * wait, PG off. */
+/* The correct single write sequence (docs/H7_FLASH.md 3.1): unlock, PG, 32
+ * bytes, wait, PG off. */
 static inline void program_word(struct h7sim *sim, uint32_t addr, const uint8_t *data)
 {
     unsigned bank = bank_of(addr);

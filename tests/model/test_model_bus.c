@@ -1,6 +1,6 @@
 /*
  * h7sim rules: bus decoding, reset values, keys and locks, erase, timing,
- * stalls, observers (facts 1, 2, 4, 5.1, 6.1).
+ * stalls, observers (docs/H7_FLASH.md 1, 2, 4, 5.1, 6.1).
  */
 #include "model_helpers.h"
 
@@ -16,7 +16,8 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Facts 2.2: reset values of the registers and factory option bytes. */
+/* docs/H7_FLASH.md 2.2: reset values of the registers and factory option
+ * bytes. */
 static void test_reset_values_2_2(void **state)
 {
     struct h7sim *sim = *state;
@@ -42,14 +43,15 @@ static void test_reset_values_2_2(void **state)
     assert_int_equal(rd32(sim, REG(1, FLASH_BOOT4_CUR)) & 0xFFFFu, 0x0810u);
     assert_int_equal(rd32(sim, REG(1, FLASH_CRCCR)), FLASH_CRCCR_RESET);
     assert_int_equal(rd32(sim, REG(1, FLASH_KEYR)), 0);
-    /* Erased factory state (facts 1). */
+    /* Erased factory state (docs/H7_FLASH.md 1). */
     uint64_t v;
     assert_int_equal(h7sim_read(sim, 0x081FFFF8u, 8, &v, NULL), H7SIM_OK);
     assert_int_equal(v, UINT64_MAX);
     assert_no_violations(sim);
 }
 
-/* Facts 1, 2.1: unmapped addresses are bus errors; sub-word register access. */
+/* docs/H7_FLASH.md 1, 2.1: unmapped addresses are bus errors; sub-word register
+ * access. */
 static void test_bus_decode_2_1(void **state)
 {
     struct h7sim *sim = *state;
@@ -69,7 +71,8 @@ static void test_bus_decode_2_1(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 2.4: KEY1, KEY2 unlocks; LOCK=1 relocks; a new sequence unlocks. */
+/* docs/H7_FLASH.md 2.4: KEY1, KEY2 unlocks; LOCK=1 relocks; a new sequence
+ * unlocks. */
 static void test_unlock_relock_2_4(void **state)
 {
     struct h7sim *sim = *state;
@@ -82,8 +85,8 @@ static void test_unlock_relock_2_4(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 2.4, 8.2.6: a key written while unlocked: bus error, locked until
- * reset (a correct sequence no longer unlocks). */
+/* docs/H7_FLASH.md 2.4, 8.2.5: a key written while unlocked: bus error, locked
+ * until reset (a correct sequence no longer unlocks). */
 static void test_double_unlock_bus_error_2_4(void **state)
 {
     struct h7sim *sim = *state;
@@ -100,7 +103,7 @@ static void test_double_unlock_bus_error_2_4(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 2.4: a wrong key: bus error and locked until reset. */
+/* docs/H7_FLASH.md 2.4: a wrong key: bus error and locked until reset. */
 static void test_wrong_key_2_4(void **state)
 {
     struct h7sim *sim = *state;
@@ -115,8 +118,9 @@ static void test_wrong_key_2_4(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 2.1, 2.4: OPTKEYR at 0x008 and 0x108 is one state machine: an
- * unlock through one alias then a key through the other is a double unlock. */
+/* docs/H7_FLASH.md 2.1, 2.4: OPTKEYR at 0x008 and 0x108 is one state machine:
+ * an unlock through one alias then a key through the other is a double
+ * unlock. */
 static void test_optkeyr_alias_one_state_machine_2_1(void **state)
 {
     struct h7sim *sim = *state;
@@ -130,7 +134,8 @@ static void test_optkeyr_alias_one_state_machine_2_1(void **state)
     expect_violation(sim, "double-unlock");
 }
 
-/* Facts 2.5: CR writes are ignored while locked, except setting LOCK. */
+/* docs/H7_FLASH.md 2.5: CR writes are ignored while locked, except setting
+ * LOCK. */
 static void test_cr_write_locked_ignored_2_5(void **state)
 {
     struct h7sim *sim = *state;
@@ -141,8 +146,8 @@ static void test_cr_write_locked_ignored_2_5(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 4, 2.5: sector erase with START: START reads 0, QW/BSY for the
- * datasheet time, then EOP and the sector is virgin. */
+/* docs/H7_FLASH.md 4, 2.5: sector erase with START: START reads 0, QW/BSY for
+ * the datasheet time, then EOP and the sector is virgin. */
 static void test_sector_erase_4(void **state)
 {
     struct h7sim *sim = *state;
@@ -170,7 +175,7 @@ static void test_sector_erase_4(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 4, 2.5: bank erase (BER has priority over SER). */
+/* docs/H7_FLASH.md 4, 2.5: bank erase (BER has priority over SER). */
 static void test_bank_erase_4(void **state)
 {
     struct h7sim *sim = *state;
@@ -191,7 +196,8 @@ static void test_bank_erase_4(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 2.10, 4: erasing a protected sector, or a bank with one: WRPERR. */
+/* docs/H7_FLASH.md 2.10, 4: erasing a protected sector, or a bank with one:
+ * WRPERR. */
 static void test_erase_write_protected_4(void **state)
 {
     struct h7sim *sim = *state;
@@ -217,7 +223,8 @@ static void test_erase_write_protected_4(void **state)
     expect_violation(sim, "erase-write-protected");
 }
 
-/* Facts 6.1: program and erase durations for each PSIZE, typ and max. */
+/* docs/H7_FLASH.md 6.1: program and erase durations for each PSIZE, typ and
+ * max. */
 static void test_durations_per_psize_6_1(void **state)
 {
     (void)state;
@@ -259,8 +266,9 @@ static void test_durations_per_psize_6_1(void **state)
     }
 }
 
-/* Facts 5.1: a read of the busy bank stalls until it is idle and reports
- * the stall; a read of the other bank does not stall (read-while-write). */
+/* docs/H7_FLASH.md 5.1: a read of the busy bank stalls until it is idle and
+ * reports the stall; a read of the other bank does not stall
+ * (read-while-write). */
 static void test_read_stalls_busy_bank_only_5_1(void **state)
 {
     struct h7sim *sim = *state;
@@ -287,8 +295,9 @@ static void test_read_stalls_busy_bank_only_5_1(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 3.1, 9: one running + one pending operation; a third is held (the
- * store stalls until a slot frees). QW stays set while anything is queued. */
+/* docs/H7_FLASH.md 3.1, 9: one running + one pending operation; a third is held
+ * (the store stalls until a slot frees). QW stays set while anything is
+ * queued. */
 static void test_queue_depth_and_third_op_stall_9(void **state)
 {
     struct h7sim *sim = *state;
@@ -310,7 +319,7 @@ static void test_queue_depth_and_third_op_stall_9(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 3.1 (PG text): programming can be prepared while an erase runs. */
+/* RM0399 4.9.4 (PG bit): programming can be prepared while an erase runs. */
 static void test_program_queued_behind_erase_3_1(void **state)
 {
     struct h7sim *sim = *state;
@@ -387,7 +396,7 @@ static void on_event(void *ctx, const struct h7sim_event *ev)
 }
 
 /* Observers: array_changed for every change, events, IRQ = flag & IE
- * (facts 2.5, 9). */
+ * (docs/H7_FLASH.md 2.5, 9). */
 static void test_observers_and_irq_2_5(void **state)
 {
     struct h7sim *sim = *state;

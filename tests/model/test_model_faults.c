@@ -1,6 +1,6 @@
 /*
- * h7sim faults: power cuts (facts 4, 8.2.3), reset, debugger interventions
- * (facts 8.2), bit flips (facts 3.7), persistence.
+ * h7sim faults: power cuts (docs/H7_FLASH.md 4, 8.2.3), reset, debugger
+ * interventions (8.2), bit flips (3.8), persistence.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "model_helpers.h"
@@ -57,7 +57,7 @@ static unsigned program_until_cut(struct h7sim *sim, uint32_t addr, unsigned n)
     return n;
 }
 
-/* Facts 4, 8.2.3: a power cut during operation N+1 tears that word
+/* docs/H7_FLASH.md 4, 8.2.3: a power cut during operation N+1 tears that word
  * (double-ECC); earlier words are intact, later ones virgin; the part is
  * off (bus errors) until reset; the array survives the reset. */
 static void test_power_cut_after_ops_tears_word_4(void **state)
@@ -85,9 +85,9 @@ static void test_power_cut_after_ops_tears_word_4(void **state)
     assert_memory_equal(out, d, 32);
 }
 
-/* Facts 4: a power cut at time T during a sector erase leaves the sector
- * torn (a mix, with double-ECC words); other sectors untouched. The result
- * is the same for the same seed. */
+/* docs/H7_FLASH.md 4: a power cut at time T during a sector erase leaves the
+ * sector torn (a mix, with double-ECC words); other sectors untouched. The
+ * result is the same for the same seed. */
 static void test_power_cut_at_time_tears_sector_4(void **state)
 {
     (void)state;
@@ -121,7 +121,8 @@ static void test_power_cut_at_time_tears_sector_4(void **state)
     free(img[1]);
 }
 
-/* Facts 4: a reset while an erase runs tears it like a power loss. */
+/* docs/H7_FLASH.md 4: a reset while an erase runs tears it like a power
+ * loss. */
 static void test_reset_during_erase_tears_4(void **state)
 {
     struct h7sim *sim = *state;
@@ -138,7 +139,8 @@ static void test_reset_during_erase_tears_4(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 8.2.1: stale flags written by a debugger stay until CCR clears them. */
+/* docs/H7_FLASH.md 8.2.1: stale flags written by a debugger stay until CCR
+ * clears them. */
 static void test_dbg_stale_flags_8_2(void **state)
 {
     struct h7sim *sim = *state;
@@ -148,7 +150,7 @@ static void test_dbg_stale_flags_8_2(void **state)
     assert_int_equal(s & FLASH_SR_ALL_ERRORS, FLASH_SR_RDSERR | FLASH_SR_RDPERR |
                                                   FLASH_SR_SNECCERR | FLASH_SR_DBECCERR |
                                                   FLASH_SR_PGSERR | FLASH_SR_INCERR);
-    /* INCERR pending blocks stores (facts 3.7). */
+    /* INCERR pending blocks stores (docs/H7_FLASH.md 3.7). */
     unlock(sim, 2);
     set_bits(sim, REG(2, FLASH_CR), FLASH_CR_PG);
     wr32(sim, 0x08100000u, 0);
@@ -159,8 +161,9 @@ static void test_dbg_stale_flags_8_2(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 8.2.4: an abandoned half-filled buffer: the next store to another
- * word is INCERR; clear PG by the debugger discards it without violation. */
+/* docs/H7_FLASH.md 8.2.4: an abandoned half-filled buffer: the next store to
+ * another word is INCERR; clear PG by the debugger discards it without
+ * violation. */
 static void test_dbg_abandon_buffer_8_2(void **state)
 {
     struct h7sim *sim = *state;
@@ -192,8 +195,8 @@ static void test_dbg_abandon_buffer_8_2(void **state)
     expect_violation(sim, "pg-clear-discards-buffer");
 }
 
-/* Facts 3.7: single flip: corrected data + SNECCERR; double: DBECCERR and a
- * CPU bus error. */
+/* docs/H7_FLASH.md 3.8: single flip: corrected data + SNECCERR; double:
+ * DBECCERR and a CPU bus error. */
 static void test_bit_flips_3_7(void **state)
 {
     struct h7sim *sim = *state;

@@ -1,6 +1,6 @@
 /*
  * h7sim rules: option bytes, bank swap, mass erase, CRC unit
- * (facts 2.8-2.10, 5.2, 5.3, 4).
+ * (docs/H7_FLASH.md 2.8-2.10, 5.2, 5.3, 4).
  */
 #include "model_helpers.h"
 
@@ -25,7 +25,7 @@ static void wait_opt(struct h7sim *sim)
     }
 }
 
-/* The HAL/OpenOCD option sequence (facts 5.3). */
+/* The HAL/OpenOCD option sequence (docs/H7_FLASH.md 5.3). */
 static void option_change(struct h7sim *sim, uint32_t off, uint32_t clr, uint32_t set)
 {
     opt_unlock(sim);
@@ -37,8 +37,8 @@ static void option_change(struct h7sim *sim, uint32_t off, uint32_t clr, uint32_
     set_bits(sim, REG(1, FLASH_OPTCR), FLASH_OPTCR_OPTLOCK);
 }
 
-/* Facts 2.8, 5.3: OPTSTART copies _PRG to _CUR after OPT_BUSY; OPTSTART
- * reads 0; register writes are held during the change. */
+/* docs/H7_FLASH.md 2.8, 5.3: OPTSTART copies _PRG to _CUR after OPT_BUSY;
+ * OPTSTART reads 0; register writes are held during the change. */
 static void test_optstart_copies_prg_5_3(void **state)
 {
     struct h7sim *sim = *state;
@@ -66,7 +66,8 @@ static void test_optstart_copies_prg_5_3(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 2.8: _PRG writes and OPTCR changes are ignored while OPTLOCK=1. */
+/* docs/H7_FLASH.md 2.8: _PRG writes and OPTCR changes are ignored while
+ * OPTLOCK=1. */
 static void test_prg_write_optlocked_2_8(void **state)
 {
     struct h7sim *sim = *state;
@@ -76,13 +77,13 @@ static void test_prg_write_optlocked_2_8(void **state)
     wr32(sim, REG(1, FLASH_OPTCR), FLASH_OPTCR_OPTLOCK | FLASH_OPTCR_OPTSTART);
     assert_int_equal(rd32(sim, REG(1, FLASH_OPTSR_CUR)) & FLASH_OPTSR_OPT_BUSY, 0);
     expect_violation(sim, "optcr-write-optlocked");
-    /* _CUR registers are read-only (facts 2.9). */
+    /* _CUR registers are read-only (docs/H7_FLASH.md 2.9). */
     wr32(sim, REG(1, FLASH_OPTSR_CUR), 0);
     expect_violation(sim, "write-read-only");
 }
 
-/* Facts 5.2: SWAP_BANK_OPT takes effect only at the next reset: then the
- * two 1 MB windows exchange, register set 1 drives the bank mapped at
+/* docs/H7_FLASH.md 5.2: SWAP_BANK_OPT takes effect only at the next reset: then
+ * the two 1 MB windows exchange, register set 1 drives the bank mapped at
  * 0x08000000 (inferred) and WPSN stays physical (model choice). */
 static void test_swap_only_at_reset_5_2(void **state)
 {
@@ -130,7 +131,8 @@ static void test_swap_only_at_reset_5_2(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 2.8, 4: OPTCR.MER erases both banks (tME per bank, in parallel). */
+/* docs/H7_FLASH.md 2.8, 4: OPTCR.MER erases both banks (tME per bank, in
+ * parallel). */
 static void test_mass_erase_2_8(void **state)
 {
     struct h7sim *sim = *state;
@@ -154,14 +156,14 @@ static void test_mass_erase_2_8(void **state)
     assert_int_equal(h7sim_word_state(sim, 0x08000000u), H7SIM_WORD_VIRGIN);
     assert_int_equal(h7sim_word_state(sim, 0x081FFFE0u), H7SIM_WORD_VIRGIN);
     assert_no_violations(sim);
-    /* MER with a locked CR is refused (model choice, facts 2.8 unverified). */
+    /* MER with a locked CR is refused (model choice, docs/H7_FLASH.md 2.8). */
     set_bits(sim, REG(2, FLASH_CR), FLASH_CR_LOCK);
     set_bits(sim, REG(1, FLASH_OPTCR), FLASH_OPTCR_MER);
     assert_int_equal(sr(sim, 1) & FLASH_SR_QW, 0);
     expect_violation(sim, "mer-locked");
 }
 
-/* Facts 2.9, 2.10: OPTCHANGEERR injectable, IRQ with OPTCHANGEERRIE,
+/* docs/H7_FLASH.md 2.9, 2.10: OPTCHANGEERR injectable, IRQ with OPTCHANGEERRIE,
  * cleared by OPTCCR; option bytes unchanged. */
 static void test_optchangeerr_2_9(void **state)
 {
@@ -180,7 +182,7 @@ static void test_optchangeerr_2_9(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 2.5: CRCCR is configurable only with CRC_EN=1. */
+/* docs/H7_FLASH.md 2.5: CRCCR is configurable only with CRC_EN=1. */
 static void test_crccr_needs_crc_en_2_5(void **state)
 {
     struct h7sim *sim = *state;

@@ -1,6 +1,6 @@
 /*
- * h7sim rules: write buffer, programming, programming errors (facts 3).
- * Each test names the facts section it checks.
+ * h7sim rules: write buffer, programming, programming errors
+ * (docs/H7_FLASH.md 3). Each test names the section it checks.
  */
 #include "model_helpers.h"
 
@@ -18,7 +18,8 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Facts 3.1, 3.2: a full flash word goes WBNE -> QW/BSY -> EOP and lands. */
+/* docs/H7_FLASH.md 3.1, 3.2: a full flash word goes WBNE -> QW/BSY -> EOP and
+ * lands. */
 static void test_program_full_word_3_1(void **state)
 {
     struct h7sim *sim = *state;
@@ -49,8 +50,8 @@ static void test_program_full_word_3_1(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 3.2, 8.1: a partial buffer and a driver polling only QW: nothing is
- * programmed (QW is 0 at once), the word stays virgin. */
+/* docs/H7_FLASH.md 3.2, 8.1: a partial buffer and a driver polling only QW:
+ * nothing is programmed (QW is 0 at once), the word stays virgin. */
 static void test_partial_buffer_qw_only_leaves_virgin_3_2(void **state)
 {
     struct h7sim *sim = *state;
@@ -73,7 +74,8 @@ static void test_partial_buffer_qw_only_leaves_virgin_3_2(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 3.4: FW pads the partial word with 0xFF and queues it; FW reads 0. */
+/* docs/H7_FLASH.md 3.4: FW pads the partial word with 0xFF and queues it; FW
+ * reads 0. */
 static void test_force_write_pads_3_4(void **state)
 {
     struct h7sim *sim = *state;
@@ -91,7 +93,7 @@ static void test_force_write_pads_3_4(void **state)
     memcpy(exp, "\xA5\xA5\xA5\xA5\x5A\x5A\x5A\x5A", 8);
     h7sim_peek(sim, 0x08100040u, out, 32);
     assert_memory_equal(out, exp, 32);
-    /* FW with an empty buffer does nothing (facts 3.4). */
+    /* FW with an empty buffer does nothing (docs/H7_FLASH.md 3.4). */
     uint64_t programs_before;
     struct h7sim_stats st;
     h7sim_get_stats(sim, &st);
@@ -103,7 +105,8 @@ static void test_force_write_pads_3_4(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 3.3: clearing PG discards a partial buffer; logged as a violation. */
+/* docs/H7_FLASH.md 3.3: clearing PG discards a partial buffer; logged as a
+ * violation. */
 static void test_pg_clear_discards_buffer_3_3(void **state)
 {
     struct h7sim *sim = *state;
@@ -117,7 +120,7 @@ static void test_pg_clear_discards_buffer_3_3(void **state)
     expect_violation(sim, "pg-clear-discards-buffer");
 }
 
-/* Facts 3.3: a store while PG=0 is dropped, PGSERR, no bus error. */
+/* docs/H7_FLASH.md 3.3: a store while PG=0 is dropped, PGSERR, no bus error. */
 static void test_store_without_pg_pgserr_3_3(void **state)
 {
     struct h7sim *sim = *state;
@@ -129,8 +132,8 @@ static void test_store_without_pg_pgserr_3_3(void **state)
     expect_violation(sim, "store-pg-clear");
 }
 
-/* Facts 8.2.2: after a debugger re-lock (CR = LOCK) a store raises PGSERR
- * and changes nothing; the partly filled buffer is gone. */
+/* docs/H7_FLASH.md 8.2.2: after a debugger re-lock (CR = LOCK) a store raises
+ * PGSERR and changes nothing; the partly filled buffer is gone. */
 static void test_store_after_debugger_relock_8_2(void **state)
 {
     struct h7sim *sim = *state;
@@ -147,14 +150,15 @@ static void test_store_after_debugger_relock_8_2(void **state)
     h7sim_advance(sim, 1000000);
     assert_int_equal(h7sim_word_state(sim, 0x08000300u), H7SIM_WORD_VIRGIN);
     expect_violation(sim, "store-pg-clear");
-    /* HAL's SET_BIT(PG) on a locked CR is ignored (facts 2.5). */
+    /* HAL's SET_BIT(PG) on a locked CR is ignored (docs/H7_FLASH.md 2.5). */
     set_bits(sim, REG(1, FLASH_CR), FLASH_CR_PG);
     assert_int_equal(rd32(sim, REG(1, FLASH_CR)) & FLASH_CR_PG, 0);
     expect_violation(sim, "cr-write-locked");
 }
 
-/* Facts 3.7: a store to another flash word while the buffer is partly
- * filled: INCERR, buffer discarded; further stores PGSERR until cleared. */
+/* docs/H7_FLASH.md 3.7: a store to another flash word while the buffer is
+ * partly filled: INCERR, buffer discarded; further stores PGSERR until
+ * cleared. */
 static void test_incerr_then_pgserr_3_7(void **state)
 {
     struct h7sim *sim = *state;
@@ -179,7 +183,8 @@ static void test_incerr_then_pgserr_3_7(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 3.7: a 64-bit store overlapping two flash words is INCERR. */
+/* docs/H7_FLASH.md 3.7: a 64-bit store overlapping two flash words is
+ * INCERR. */
 static void test_store_across_words_incerr_3_7(void **state)
 {
     struct h7sim *sim = *state;
@@ -190,7 +195,8 @@ static void test_store_across_words_incerr_3_7(void **state)
     expect_violation(sim, "incerr");
 }
 
-/* Facts 3.7: writing a byte twice: STRBERR, last value kept, continue. */
+/* docs/H7_FLASH.md 3.7: writing a byte twice: STRBERR, last value kept,
+ * continue. */
 static void test_strberr_keeps_last_3_7(void **state)
 {
     struct h7sim *sim = *state;
@@ -209,8 +215,8 @@ static void test_strberr_keeps_last_3_7(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 3.1, 8.5: reprogramming a non-virgin word gives double-ECC (default),
- * a bus error on CPU read, DBECCERR + ECC_FA, and a violation. */
+/* docs/H7_FLASH.md 3.1, 8.5: reprogramming a non-virgin word gives double-ECC
+ * (default), a bus error on CPU read, DBECCERR + ECC_FA, and a violation. */
 static void test_reprogram_double_ecc_3_1(void **state)
 {
     struct h7sim *sim = *state;
@@ -225,15 +231,16 @@ static void test_reprogram_double_ecc_3_1(void **state)
     uint64_t v;
     assert_int_equal(h7sim_read(sim, 0x08020044u, 4, &v, NULL), H7SIM_BUSERR);
     assert_true(sr(sim, 1) & FLASH_SR_DBECCERR);
-    /* ECC_FA: flash-word index within the bank (facts 2.10). */
+    /* ECC_FA: flash-word index within the bank (docs/H7_FLASH.md 2.10). */
     assert_int_equal(rd32(sim, REG(1, FLASH_ECC_FA)), (0x20040u / 32u));
     expect_violation(sim, "read-double-ecc");
-    /* DMA read: flag only, no bus error (facts 3.7). */
+    /* DMA read: flag only, no bus error (docs/H7_FLASH.md 3.8). */
     assert_int_equal(h7sim_read_ex(sim, H7SIM_MASTER_DMA, 0x08020040u, 4, &v, NULL), H7SIM_OK);
     assert_no_violations(sim);
 }
 
-/* Facts 3.1 (H743 observation): single-ECC option returns old & new, SNECCERR. */
+/* docs/H7_FLASH.md 3.1 (H743 observation): single-ECC option returns old & new,
+ * SNECCERR. */
 static void test_reprogram_single_ecc_option_3_1(void **state)
 {
     (void)state;
@@ -255,8 +262,8 @@ static void test_reprogram_single_ecc_option_3_1(void **state)
     h7sim_free(sim);
 }
 
-/* Facts 2.7: CCR is write-1-to-clear; ECC_FA resets once both ECC flags are
- * clear; the first failing address is kept while a flag is set. */
+/* docs/H7_FLASH.md 2.7: CCR is write-1-to-clear; ECC_FA resets once both ECC
+ * flags are clear; the first failing address is kept while a flag is set. */
 static void test_ccr_w1c_ecc_fa_2_7(void **state)
 {
     struct h7sim *sim = *state;
@@ -280,7 +287,8 @@ static void test_ccr_w1c_ecc_fa_2_7(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 2.6: SR is read-only; a write changes nothing and is logged. */
+/* docs/H7_FLASH.md 2.6: SR is read-only; a write changes nothing and is
+ * logged. */
 static void test_sr_read_only_2_6(void **state)
 {
     struct h7sim *sim = *state;
@@ -290,8 +298,8 @@ static void test_sr_read_only_2_6(void **state)
     expect_violation(sim, "write-read-only");
 }
 
-/* Facts 3.5: EOP is not set for an operation refused with an error; WRPERR
- * from WPSN (bit = 0 protected, facts 2.10). */
+/* docs/H7_FLASH.md 3.5: EOP is not set for an operation refused with an error;
+ * WRPERR from WPSN (bit = 0 protected, docs/H7_FLASH.md 2.10). */
 static void test_wrperr_program_protected_3_7(void **state)
 {
     struct h7sim *sim = *state;
@@ -313,7 +321,8 @@ static void test_wrperr_program_protected_3_7(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 3.7: RDPERR/RDSERR/OPERR injectable; OPERR refuses the operation. */
+/* docs/H7_FLASH.md 3.7: RDPERR/RDSERR/OPERR injectable; OPERR refuses the
+ * operation. */
 static void test_injected_operr_3_7(void **state)
 {
     struct h7sim *sim = *state;
@@ -330,7 +339,8 @@ static void test_injected_operr_3_7(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 3.1: any store width fills the buffer (8/16/64-bit stores). */
+/* docs/H7_FLASH.md 3.1: any store width fills the buffer (8/16/64-bit
+ * stores). */
 static void test_store_widths_3_1(void **state)
 {
     struct h7sim *sim = *state;

@@ -1,6 +1,6 @@
 /*
  * h7sim rules: register details, protection areas, reset, the violation
- * log itself, instances (facts 2, 3.7, 4, 9).
+ * log itself, instances (docs/H7_FLASH.md 2, 3.7, 4, 9).
  */
 #include "model_helpers.h"
 
@@ -16,9 +16,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Facts 2.10, 3.7: PCROP area (PRAR_CUR, 256-byte blocks): data reads set
- * RDPERR (CPU bus error, DMA flag only), fetches allowed, program and erase
- * touching it refused with WRPERR; CRC over it sets CRCRDERR. */
+/* docs/H7_FLASH.md 2.10, 3.7: PCROP area (PRAR_CUR, 256-byte blocks): data
+ * reads set RDPERR (CPU bus error, DMA flag only), fetches allowed, program and
+ * erase touching it refused with WRPERR; CRC over it sets CRCRDERR. */
 static void test_pcrop_area_2_10(void **state)
 {
     struct h7sim *sim = *state;
@@ -64,7 +64,8 @@ static void test_pcrop_area_2_10(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 2.5: START with neither SER nor BER does nothing (inferred). */
+/* docs/H7_FLASH.md 2.5: START with neither SER nor BER does nothing
+ * (inferred). */
 static void test_start_without_ser_ber_2_5(void **state)
 {
     struct h7sim *sim = *state;
@@ -75,7 +76,8 @@ static void test_start_without_ser_ber_2_5(void **state)
     expect_violation(sim, "start-without-ser-ber");
 }
 
-/* Facts 2.1: reserved offsets read 0; writes are ignored and logged. */
+/* docs/H7_FLASH.md 2.1: reserved offsets read 0; writes are ignored and
+ * logged. */
 static void test_reserved_offsets_2_1(void **state)
 {
     struct h7sim *sim = *state;
@@ -87,8 +89,8 @@ static void test_reserved_offsets_2_1(void **state)
     expect_violation(sim, "write-reserved");
 }
 
-/* Narrow register accesses touch only their byte lanes (facts 2.5 bit map):
- * a byte write to CR byte 2 sets EOPIE without touching PG/PSIZE. */
+/* Narrow register accesses touch only their byte lanes (docs/H7_FLASH.md 2.5
+ * bit map): a byte write to CR byte 2 sets EOPIE without touching PG/PSIZE. */
 static void test_narrow_register_access_2_5(void **state)
 {
     struct h7sim *sim = *state;
@@ -100,13 +102,13 @@ static void test_narrow_register_access_2_5(void **state)
     uint64_t v;
     assert_int_equal(h7sim_read(sim, REG(1, FLASH_CR) + 2u, 2, &v, NULL), H7SIM_OK);
     assert_int_equal(v, 0x0001u);
-    /* A 16-bit KEYR write is not a key: wrong key (facts 2.4). */
+    /* A 16-bit KEYR write is not a key: wrong key (docs/H7_FLASH.md 2.4). */
     assert_int_equal(h7sim_write(sim, REG(2, FLASH_KEYR), 2, 0x0123u, NULL), H7SIM_BUSERR);
     expect_violation(sim, "wrong-key");
 }
 
-/* Facts 2.2, 4: reset keeps the array and option bytes, clears registers,
- * keys, buffers and flags. */
+/* docs/H7_FLASH.md 2.2, 4: reset keeps the array and option bytes, clears
+ * registers, keys, buffers and flags. */
 static void test_reset_clears_registers_2_2(void **state)
 {
     struct h7sim *sim = *state;
@@ -132,8 +134,8 @@ static void test_reset_clears_registers_2_2(void **state)
     assert_no_violations(sim);
 }
 
-/* The log records time, address, rule and facts section; strict=false
- * records nothing; clear empties it. */
+/* The log records time, address, rule and docs/H7_FLASH.md section;
+ * strict=false records nothing; clear empties it. */
 static void test_violation_log_fields(void **state)
 {
     struct h7sim *sim = *state;
@@ -177,7 +179,7 @@ static void test_instances_independent(void **state)
     h7sim_free(b);
 }
 
-/* IRQ for error flags with their IE bit (facts 2.5, 9). */
+/* IRQ for error flags with their IE bit (docs/H7_FLASH.md 2.5, 9). */
 static void test_irq_error_flags_2_5(void **state)
 {
     struct h7sim *sim = *state;
@@ -193,7 +195,8 @@ static void test_irq_error_flags_2_5(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 5.1: instruction fetch and DMA reads of a busy bank stall too. */
+/* docs/H7_FLASH.md 5.1: instruction fetch and DMA reads of a busy bank stall
+ * too. */
 static void test_fetch_and_dma_stall_5_1(void **state)
 {
     struct h7sim *sim = *state;
@@ -217,7 +220,8 @@ static void test_fetch_and_dma_stall_5_1(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 2.5: clearing CRC_EN resets CRC configuration and CRCDATA. */
+/* docs/H7_FLASH.md 2.5: clearing CRC_EN resets CRC configuration and
+ * CRCDATA. */
 static void test_crc_en_clear_resets_2_5(void **state)
 {
     struct h7sim *sim = *state;
@@ -236,8 +240,8 @@ static void test_crc_en_clear_resets_2_5(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 5.2: array_changed covers the whole array when a reset changes the
- * mapping; event addresses are logical. */
+/* docs/H7_FLASH.md 5.2: array_changed covers the whole array when a reset
+ * changes the mapping; event addresses are logical. */
 struct swap_obs {
     uint32_t addr, len;
     unsigned n;
@@ -278,8 +282,8 @@ static void test_swap_reset_notifies_5_2(void **state)
     assert_no_violations(sim);
 }
 
-/* Facts 9 (model choice): START with a full queue is held until a slot
- * frees; START still reads back 0 (facts 2.5). */
+/* docs/H7_FLASH.md 9 (model choice): START with a full queue is held until a
+ * slot frees; START still reads back 0 (docs/H7_FLASH.md 2.5). */
 static void test_start_held_when_queue_full_9(void **state)
 {
     struct h7sim *sim = *state;

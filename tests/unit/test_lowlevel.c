@@ -228,7 +228,7 @@ static void test_write_protected(void **state)
 }
 
 /* Option registers h7flash has no setter for (PRAR), programmed with the
- * documented sequence straight on the model (facts 5.3). */
+ * documented sequence straight on the model (docs/H7_FLASH.md 5.3). */
 static void set_option_reg(struct fx *x, uint32_t reg, uint32_t value)
 {
     uint64_t v = 0;
@@ -264,7 +264,7 @@ static void test_pcrop_area(void **state)
 
 /* With SWAP_BANK in force the driver still addresses by CPU address:
  * register set 1 drives 0x08000000 (now physical bank 2); WPSN/PRAR are
- * taken as physical, like the model does (facts 5.2 open point). */
+ * taken as physical, like the model does (docs/H7_FLASH.md 5.2). */
 static void test_swapped_banks(void **state)
 {
     struct fx *x = *state;

@@ -1,7 +1,7 @@
 /*
- * Recovery after debugger interventions and power cuts (facts 8.2): after
- * each injected event between two writes, the next write succeeds and the
- * data is right; errors surface and nothing is corrupted.
+ * Recovery after debugger interventions and power cuts (docs/H7_FLASH.md
+ * 8.2): after each injected event between two writes, the next write
+ * succeeds and the data is right; errors surface and nothing is corrupted.
  */
 #include "drv_fixture.h"
 
@@ -78,8 +78,8 @@ static void run_flags(enum intervention iv, uint32_t flag, uint32_t start, uint3
                  (unsigned)flag, (unsigned)wflags, h7f_strerror(err),
                  (unsigned)h7f_writer_report(&w)->err_addr);
     fx_assert_written(&x, start, data, len);
-    /* Facts 3.3: discarding a loader's partial buffer (clearing PG) is the
-     * only way to a clean buffer; the model does not count the loss of a
+    /* docs/H7_FLASH.md 3.3: discarding a loader's partial buffer (clearing PG)
+     * is the only way to a clean buffer; the model does not count the loss of a
      * debugger's leftovers as a violation, so the log must stay empty. */
     fx_close_clean(&x);
     free(data);

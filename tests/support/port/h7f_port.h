@@ -34,7 +34,7 @@ extern struct h7sim *h7f_port_sim;
 extern uint64_t h7f_port_access_ns;
 /* Where the driver's code is fetched from: 0 = RAM (ITCM, never stalls);
  * a flash address = each access is preceded by an instruction fetch there,
- * which stalls while that bank is busy (facts 8.4). */
+ * which stalls while that bank is busy (docs/H7_FLASH.md 8.4). */
 extern uint32_t h7f_port_fetch_addr;
 
 /* Called after every register write and array store the driver makes
