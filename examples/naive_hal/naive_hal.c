@@ -89,7 +89,8 @@ static int naive_erase_sector(uint32_t addr)
 /* Programs n (1..32) bytes at a 32-byte aligned address as 32-bit stores:
  * for the image's last, partial flash word only ceil(n/4) words are
  * stored, the buffer stays partly filled (WBNE=1, QW=0), naive_wait
- * returns at once and clearing PG throws the bytes away (facts 3.2, 3.3). */
+ * returns at once and clearing PG throws the bytes away (docs/H7_FLASH.md
+ * 3.2, 3.3). */
 static int naive_program(uint32_t addr, const uint8_t *src, uint32_t n)
 {
     unsigned bank = bank_of(addr);
