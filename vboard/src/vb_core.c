@@ -2,7 +2,7 @@
  * vboard core: Unicorn set-up, memory map, hooks, virtual time, run loop,
  * reset, ELF loading and the glue to the h7sim FLASH model.
  *
- * Unicorn 2.0.1 facts this file relies on (../shared/docs/emulation-notes.md):
+ * Unicorn 2.0.1 behaviour this file relies on:
  * - UC_MODE_THUMB + uc_ctl_set_cpu_model(CORTEX_M7); UC_MODE_MCLASS would
  *   give a Cortex-M33.
  * - The flash is a host buffer mapped R|X with uc_mem_map_ptr: CPU stores
