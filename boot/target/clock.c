@@ -7,7 +7,7 @@
  * AXI (RM0399 4.3.8, docs/H7_FLASH.md 6.4). If the HSE does not start,
  * HSI 64 MHz / 16 feeds the PLL instead (same frequencies).
  */
-#include "h7flash/regs.h"
+#include "stm32h7/flash.h"
 #include "hw.h"
 
 #define FLASH_ACR_REG REG(H7_FLASH_R_BASE + FLASH_ACR)

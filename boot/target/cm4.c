@@ -13,7 +13,7 @@
  * stick (the bootloader then runs on and reports it in the status page).
  */
 #include "cm4.h"
-#include "h7flash/regs.h"
+#include "stm32h7/flash.h"
 #include "hw.h"
 
 #define OPT(off) REG(H7_FLASH_R_BASE + (off))

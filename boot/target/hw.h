@@ -1,7 +1,7 @@
 /*
  * STM32H745 (CM7) registers used by the bootloader and the example
  * application outside the FLASH controller (that one is in
- * h7flash/regs.h). Names as in RM0399 / CMSIS stm32h745xx.h.
+ * hw/include/stm32h7/flash.h). Names as in RM0399 / CMSIS stm32h745xx.h.
  */
 #ifndef BOOT_HW_H
 #define BOOT_HW_H

@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "h7flash/regs.h"
+#include "stm32h7/flash.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "h7flash/regs.h"
+#include "stm32h7/flash.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,32 +1,18 @@
 /*
- * STM32H745 embedded FLASH controller: register map and bit names.
+ * STM32H745 embedded flash controller (FLASH): register offsets, keys and
+ * bits. RM0399 4.9 (FLASH registers), docs/H7_FLASH.md 2; names as in
+ * RM0399 (CMSIS stm32h745xx.h spells them the same). The array's
+ * organisation and the register block's base are in memorymap.h.
  *
- * One source of truth for the driver (h7flash), the model (h7sim) and the
- * virtual board. Names follow CMSIS stm32h745xx.h; registers: RM0399 4.9,
- * docs/H7_FLASH.md 2.
+ * Bank 1's register set (and the common registers) is at H7_FLASH_R_BASE,
+ * bank 2's at +0x100: FLASH_CR is FLASH_CR1 for bank 1, FLASH_CR2 for bank 2.
  */
-#ifndef H7FLASH_REGS_H
-#define H7FLASH_REGS_H
+#ifndef STM32H7_FLASH_H
+#define STM32H7_FLASH_H
 
-#include <stdint.h>
+#include "stm32h7/memorymap.h"
 
-/* Memory map (RM0399 4.3.4, docs/H7_FLASH.md 1). */
-#define H7_FLASH_BASE        0x08000000u
-#define H7_FLASH_SIZE        0x00200000u
-#define H7_FLASH_END         0x081FFFFFu
-#define H7_BANK_SIZE         0x00100000u
-#define H7_BANK1_BASE        0x08000000u
-#define H7_BANK2_BASE        0x08100000u
-#define H7_SECTOR_SIZE       0x00020000u
-#define H7_SECTORS_PER_BANK  8u
-#define H7_FLASH_WORD        32u            /* bytes in one 256-bit flash word */
-#define H7_WORDS_PER_SECTOR  (H7_SECTOR_SIZE / H7_FLASH_WORD)
-#define H7_WORDS_PER_BANK    (H7_BANK_SIZE / H7_FLASH_WORD)
-
-/* FLASH register block (RM0399 4.9, docs/H7_FLASH.md 2.1). Bank 2's set is
- * at +0x100. */
-#define H7_FLASH_R_BASE      0x52002000u
-#define H7_FLASH_R_SIZE      0x00001000u
+/* Bank 2's register set is at +0x100 from bank 1's (RM0399 4.9). */
 #define H7_FLASH_BANK2_OFF   0x100u
 
 /* Offsets from H7_FLASH_R_BASE (bank 1 / common). Bank 2: add 0x100. */
@@ -195,4 +181,4 @@
 /* FLASH_ECC_FA: failing flash-word index within the bank. */
 #define FLASH_ECC_FA_FAIL_ECC_ADDR_Msk 0x7FFFu
 
-#endif /* H7FLASH_REGS_H */
+#endif /* STM32H7_FLASH_H */
