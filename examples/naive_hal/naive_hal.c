@@ -117,7 +117,7 @@ enum breakpoint {
 
 static void breakpoint_hit(unsigned bp)
 {
-    /* Facts 8.2.1 and 8.2.2. */
+    /* docs/H7_FLASH.md 8.2.1 and 8.2.2. */
     if (bp & BP_RELOCK)
         h7sim_dbg_relock(sim, 1);
     if (bp & BP_RDSERR)
@@ -201,7 +201,7 @@ static void show_violations(void)
     printf("   model violation log: %zu entries\n", n);
     for (size_t i = 0; i < n && i < 4; i++) {
         const struct h7sim_violation *v = h7sim_violation_get(sim, i);
-        printf("     [facts %s] %s at 0x%08x: %s\n", v->section, v->rule, (unsigned)v->addr,
+        printf("     [H7_FLASH.md %s] %s at 0x%08x: %s\n", v->section, v->rule, (unsigned)v->addr,
                v->detail);
     }
     if (n > 4)

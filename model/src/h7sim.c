@@ -672,7 +672,7 @@ void h7sim_violations_print(const struct h7sim *sim, FILE *out)
 {
     for (size_t i = 0; i < sim->nviol; i++) {
         const struct h7sim_violation *v = &sim->viol[i];
-        fprintf(out, "h7sim: t=%llu ns addr=0x%08x rule=%s (facts %s): %s\n",
+        fprintf(out, "h7sim: t=%llu ns addr=0x%08x rule=%s (H7_FLASH.md %s): %s\n",
                 (unsigned long long)v->time_ns, (unsigned)v->addr, v->rule, v->section,
                 v->detail);
     }

@@ -126,7 +126,7 @@ const char *pl_violations_check(struct pl_sim *ps, enum pl_vio what, bool clear)
 			ok = ps->cut && v->time_ns >= ps->cut_ns;
 		if (!ok) {
 			snprintf(why, sizeof(why),
-				 "unexpected model violation %zu/%zu: %s (facts %s) at 0x%08" PRIx32
+				 "unexpected model violation %zu/%zu: %s (H7_FLASH.md %s) at 0x%08" PRIx32
 				 " t=%" PRIu64 " ns: %s", i + 1, n, v->rule, v->section, v->addr,
 				 v->time_ns, v->detail);
 			bad = why;
