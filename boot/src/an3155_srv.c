@@ -46,8 +46,8 @@ static void nack(struct boot_ctx *c, uint8_t reason, uint32_t addr)
 {
 	uint8_t b = AN3155_NACK;
 
-	c->reason = reason;
-	c->reason_addr = addr;
+	c->an.reason = reason;
+	c->an.reason_addr = addr;
 	tx(c, &b, 1);
 }
 
@@ -61,7 +61,7 @@ static int rd(struct boot_ctx *c, uint8_t *p, size_t n)
 
 		if (b == BOOT_SER_TIMEOUT)
 			return -1;
-		if (b & c->an_errmask)
+		if (b & c->an.errmask)
 			bad = 1;
 		p[i] = (uint8_t)b;
 	}
@@ -122,16 +122,6 @@ static int mem_read(struct boot_ctx *c, uint32_t a, uint8_t *out, size_t n)
 	return 0;
 }
 
-/* Program the transfer's partial flash word when [a, a+n) reads it. */
-static int flush_overlap(struct boot_ctx *c, uint32_t a, uint32_t n)
-{
-	uint32_t word = c->w.next - c->w.fill;
-
-	if (!c->stream || c->w.fill == 0 || word >= a + n || a >= word + H7_FLASH_WORD)
-		return 0;
-	return boot_update_flush(c);
-}
-
 static void cmd_get(struct boot_ctx *c)
 {
 	int n = an3155_get_encode(AN3155_VERSION, an_cmds, sizeof(an_cmds), an_buf);
@@ -169,11 +159,11 @@ static void cmd_read(struct boot_ctx *c)
 		return;
 	}
 	/* Reads see every byte written so far. */
-	rc = flush_overlap(c, addr, (uint32_t)n);
+	rc = boot_update_flush_overlap(c, addr, (uint32_t)n);
 	if (rc == 0)
 		rc = mem_read(c, addr, an_buf, n);
 	if (rc) {
-		nack(c, flash_reason(rc), c->last_err_addr);
+		nack(c, flash_reason(rc), c->diag.last_err_addr);
 		return;
 	}
 	ack(c);
@@ -215,7 +205,7 @@ static void cmd_write(struct boot_ctx *c)
 	if (app_range(addr, (uint32_t)n)) {
 		rc = boot_update_write(c, addr, an_buf + 1, n);
 		if (rc) {
-			nack(c, flash_reason(rc), c->last_err_addr);
+			nack(c, flash_reason(rc), c->diag.last_err_addr);
 			return;
 		}
 	} else if (c->host_ram && boot_ram_range_ok(addr, (uint32_t)n)) {
@@ -289,7 +279,7 @@ static void cmd_ext_erase(struct boot_ctx *c)
 	}
 	rc = boot_update_erase_pages(c, mask);
 	if (rc) {
-		nack(c, flash_reason(rc), c->last_err_addr);
+		nack(c, flash_reason(rc), c->diag.last_err_addr);
 		return;
 	}
 	ack(c);
@@ -327,7 +317,7 @@ static void cmd_checksum(struct boot_ctx *c)
 		return;
 	}
 	ack(c);
-	rc = flush_overlap(c, addr, len);
+	rc = boot_update_flush_overlap(c, addr, len);
 	for (uint32_t off = 0; rc == 0 && off < len; off += AN3155_MAX_DATA) {
 		uint32_t k = len - off < AN3155_MAX_DATA ? len - off : AN3155_MAX_DATA;
 
@@ -337,7 +327,7 @@ static void cmd_checksum(struct boot_ctx *c)
 		boot_port_idle();
 	}
 	if (rc) {
-		nack(c, flash_reason(rc), c->last_err_addr);
+		nack(c, flash_reason(rc), c->diag.last_err_addr);
 		return;
 	}
 	an3155_addr_encode(crc, out);
@@ -350,14 +340,14 @@ static void cmd_reason(struct boot_ctx *c)
 	uint8_t out[6];
 
 	ack(c);
-	out[0] = c->reason;
-	an3155_addr_encode(c->reason_addr, out + 1);
+	out[0] = c->an.reason;
+	an3155_addr_encode(c->an.reason_addr, out + 1);
 	/* xor over reason and the four address bytes */
 	out[5] = (uint8_t)(out[0] ^ out[5]);
 	tx(c, out, sizeof(out));
 	ack(c);
-	c->reason = AN3155_REASON_NONE;
-	c->reason_addr = 0;
+	c->an.reason = AN3155_REASON_NONE;
+	c->an.reason_addr = 0;
 }
 
 /* Go: returns true with *res filled when the server must stop. */
@@ -372,9 +362,9 @@ static bool cmd_go(struct boot_ctx *c, struct boot_result *res)
 		return false;
 	/* Commit the transfer if one is open; a transfer that failed has
 	 * already been dropped and commits nothing. */
-	rc = c->stream ? boot_update_commit(c) : 0;
+	rc = c->upd.stream ? boot_update_commit(c) : 0;
 	if (rc) {
-		nack(c, flash_reason(rc), c->last_err_addr);
+		nack(c, flash_reason(rc), c->diag.last_err_addr);
 		return false;
 	}
 	memset(res, 0, sizeof(*res));
@@ -443,10 +433,10 @@ struct boot_result boot_an3155(struct boot_ctx *c, int sync)
 			f = f == BOOT_SER_8E1 ? BOOT_SER_8N1 : BOOT_SER_8E1;
 		if (f == BOOT_SER_8E1) {
 			c->ser->set_format(c->ser->ctx, BOOT_SER_8E1);
-			c->an_errmask = BOOT_SER_ERRMASK;
+			c->an.errmask = BOOT_SER_ERRMASK;
 		} else {
 			c->ser->set_format(c->ser->ctx, BOOT_SER_8N2);
-			c->an_errmask = BOOT_SER_PE | BOOT_SER_ORE;
+			c->an.errmask = BOOT_SER_PE | BOOT_SER_ORE;
 		}
 	}
 	ack(c);
@@ -468,7 +458,7 @@ struct boot_result boot_an3155(struct boot_ctx *c, int sync)
 			nack(c, AN3155_REASON_TIMEOUT, 0);
 			continue;
 		}
-		if ((b & c->an_errmask) || an3155_cmd_decode(cmd2, cmd2) != AN3155_OK) {
+		if ((b & c->an.errmask) || an3155_cmd_decode(cmd2, cmd2) != AN3155_OK) {
 			nack(c, AN3155_REASON_BAD_CMD, 0);
 			continue;
 		}

@@ -34,8 +34,8 @@ const char *boot_strerror(int err)
 
 int boot_fail(struct boot_ctx *c, int err, uint32_t addr)
 {
-	c->last_err = err;
-	c->last_err_addr = addr;
+	c->diag.last_err = err;
+	c->diag.last_err_addr = addr;
 	return err;
 }
 
@@ -45,9 +45,7 @@ void boot_init(struct boot_ctx *c, const struct boot_serial *ser)
 	c->ser = ser;
 	h7f_init(&c->fl_app);
 	c->fl_app.protected_mask = BOOT_PROT_APP;
-	h7f_init(&c->fl_log);
-	c->fl_log.protected_mask = BOOT_PROT_LOG;
-	boot_log_scan(c);
+	boot_update_init(c);
 }
 
 static bool in_region(uint32_t a, uint32_t n, uint32_t base, uint32_t end)
@@ -84,13 +82,13 @@ static uint32_t le32(const uint8_t *p)
 
 void boot_app_check(struct boot_ctx *c, struct boot_app_info *info)
 {
-	const struct ur_record *r = &c->log.newest;
+	const struct ur_record *r = &c->upd.log.newest;
 	uint8_t vec[8];
 	uint32_t crc, end;
 	int rc;
 
 	memset(info, 0, sizeof(*info));
-	if (!c->log.have_newest) {
+	if (!c->upd.log.have_newest) {
 		info->status = BOOT_E_NO_IMAGE;
 		return;
 	}
@@ -184,7 +182,7 @@ static void put_err(struct boot_ctx *c, int err)
 	boot_puts(c, boot_strerror(err));
 	if (boot_err_is_flash(err)) {
 		boot_puts(c, " at ");
-		boot_put_hex(c, c->last_err_addr);
+		boot_put_hex(c, c->diag.last_err_addr);
 	}
 }
 
@@ -209,13 +207,13 @@ static void status(struct boot_ctx *c)
 	boot_app_check(c, &info);
 	boot_puts(c, "\r\nh7iap " BOOT_VERSION_STR "\r\n  application area 0x08040000-0x081fffff\r\n");
 	boot_puts(c, "  record log: ");
-	boot_put_dec(c, c->log.valid);
+	boot_put_dec(c, c->upd.log.valid);
 	boot_puts(c, " records, ");
-	boot_put_dec(c, c->log.torn);
+	boot_put_dec(c, c->upd.log.torn);
 	boot_puts(c, " torn, next slot ");
-	boot_put_dec(c, c->log.next_free);
+	boot_put_dec(c, c->upd.log.next_free);
 	boot_puts(c, "/");
-	boot_put_dec(c, c->log.slots);
+	boot_put_dec(c, c->upd.log.slots);
 	boot_puts(c, "\r\n");
 	if (info.have_rec) {
 		boot_puts(c, "  newest record: #");
@@ -249,9 +247,9 @@ static void status(struct boot_ctx *c)
 	}
 	boot_puts(c, "\r\n  receive overruns: ");
 	boot_put_dec(c, c->ser->overruns ? c->ser->overruns(c->ser->ctx) : 0u);
-	if (c->last_err) {
+	if (c->diag.last_err) {
 		boot_puts(c, "\r\n  last error: ");
-		put_err(c, c->last_err);
+		put_err(c, c->diag.last_err);
 	}
 	boot_puts(c, "\r\n");
 }
@@ -278,7 +276,7 @@ static void do_download(struct boot_ctx *c)
 		boot_puts(c, "\r\nProgramming completed successfully: ");
 		boot_put_dec(c, len);
 		boot_puts(c, " bytes, crc32 ");
-		boot_put_hex(c, c->log.newest.image_crc);
+		boot_put_hex(c, c->upd.log.newest.image_crc);
 		boot_puts(c, "\r\n");
 	} else {
 		boot_puts(c, "\r\nDownload failed: ");

@@ -1,6 +1,6 @@
 /*
  * Update engine: the only code that writes flash. Application bytes go
- * through one h7flash streaming writer per transfer (c->w): it owns the
+ * through one h7flash streaming writer per transfer (c->upd.w): it owns the
  * partial flash word, turns writes of any length and alignment
  * (stm32flash's 232-byte tails, YMODEM's trimmed last block) into whole
  * 32-byte flash words programmed once each, and moves forward only, so a
@@ -28,50 +28,60 @@ static int log_read_slot(void *ctx, uint32_t slot, uint8_t out[UR_SIZE])
 {
 	struct boot_ctx *c = ctx;
 
-	return h7f_read(&c->fl_log, BOOT_LOG_BASE + slot * UR_SIZE, out, UR_SIZE, NULL);
+	return h7f_read(&c->upd.fl_log, BOOT_LOG_BASE + slot * UR_SIZE, out, UR_SIZE, NULL);
 }
 
 void boot_log_scan(struct boot_ctx *c)
 {
-	ur_scan_log(log_read_slot, c, BOOT_LOG_SLOTS, &c->log);
+	ur_scan_log(log_read_slot, c, BOOT_LOG_SLOTS, &c->upd.log);
+}
+
+void boot_update_init(struct boot_ctx *c)
+{
+	memset(&c->upd, 0, sizeof(c->upd));
+	h7f_init(&c->upd.fl_log);
+	c->upd.fl_log.protected_mask = BOOT_PROT_LOG;
+	boot_log_scan(c);
 }
 
 static int log_append(struct boot_ctx *c, const struct ur_record *r)
 {
+	struct boot_update *u = &c->upd;
 	uint8_t buf[UR_SIZE];
-	uint32_t slot = c->log.next_free;
+	uint32_t slot = u->log.next_free;
 	int rc;
 
-	if (slot >= c->log.slots)
+	if (slot >= u->log.slots)
 		return BOOT_E_LOG;
 	ur_encode(r, buf);
 	/* A slot that failed (or was cut) is never programmed again. */
-	c->log.next_free = slot + 1;
-	rc = h7f_program_word(&c->fl_log, BOOT_LOG_BASE + slot * UR_SIZE, buf);
+	u->log.next_free = slot + 1;
+	rc = h7f_program_word(&u->fl_log, BOOT_LOG_BASE + slot * UR_SIZE, buf);
 	if (rc) {
-		c->log.torn++;
+		u->log.torn++;
 		return boot_fail(c, rc, BOOT_LOG_BASE + slot * UR_SIZE);
 	}
-	c->log.valid++;
-	c->log.have_newest = true;
-	c->log.newest_slot = slot;
-	c->log.newest = *r;
-	if (r->sequence > c->log.max_sequence)
-		c->log.max_sequence = r->sequence;
+	u->log.valid++;
+	u->log.have_newest = true;
+	u->log.newest_slot = slot;
+	u->log.newest = *r;
+	if (r->sequence > u->log.max_sequence)
+		u->log.max_sequence = r->sequence;
 	return 0;
 }
 
 int boot_update_begin(struct boot_ctx *c, uint32_t planned_len)
 {
+	struct boot_update *u = &c->upd;
 	struct ur_record r;
 	uint32_t seq;
 	int rc;
 
-	if (c->upd_open)
+	if (u->open)
 		return 0;
-	seq = c->log.max_sequence + 1u;
-	if (c->log.next_free + 2u > c->log.slots) {
-		rc = h7f_erase_sector(&c->fl_log, BOOT_LOG_BASE);
+	seq = u->log.max_sequence + 1u;
+	if (u->log.next_free + 2u > u->log.slots) {
+		rc = h7f_erase_sector(&u->fl_log, BOOT_LOG_BASE);
 		if (rc)
 			return boot_fail(c, rc, BOOT_LOG_BASE);
 		boot_log_scan(c);
@@ -88,8 +98,8 @@ int boot_update_begin(struct boot_ctx *c, uint32_t planned_len)
 		rc = log_append(c, &r);
 	if (rc)
 		return rc;
-	c->upd_open = true;
-	c->upd_seq = seq;
+	u->open = true;
+	u->seq = seq;
 	return 0;
 }
 
@@ -105,31 +115,33 @@ static unsigned page_of(uint32_t addr)
  * was told is written silently disappears. */
 static int stream_fail(struct boot_ctx *c, int err)
 {
-	uint32_t addr = h7f_writer_report(&c->w)->err_addr;
+	struct boot_update *u = &c->upd;
+	uint32_t addr = h7f_writer_report(&u->w)->err_addr;
 
 	if (err == H7F_E_SEQUENCE || err == H7F_E_NOSPC || !addr)
-		addr = c->w.next;
+		addr = u->w.next;
 	if (err == H7F_E_SEQUENCE)
-		(void)h7f_writer_flush(&c->w);
-	c->stream = false;
-	c->stream_dead = true;
+		(void)h7f_writer_flush(&u->w);
+	u->stream = false;
+	u->stream_dead = true;
 	return boot_fail(c, err, addr);
 }
 
 void boot_update_abandon(struct boot_ctx *c)
 {
-	c->stream = false;
-	c->stream_dead = false;
+	c->upd.stream = false;
+	c->upd.stream_dead = false;
 }
 
 static int stream_open(struct boot_ctx *c, uint32_t len, uint32_t flags)
 {
-	int rc = h7f_writer_open(&c->w, &c->fl_app, BOOT_APP_START, len,
+	struct boot_update *u = &c->upd;
+	int rc = h7f_writer_open(&u->w, &c->fl_app, BOOT_APP_START, len,
 				 flags | H7F_WR_VERIFY_CRC);
 
 	if (rc)
 		return boot_fail(c, rc, BOOT_APP_START);
-	c->stream = true;
+	u->stream = true;
 	return 0;
 }
 
@@ -152,6 +164,7 @@ int boot_update_erase_page(struct boot_ctx *c, unsigned page)
 
 int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask)
 {
+	struct boot_update *u = &c->upd;
 	unsigned first = page_of(BOOT_APP_START), end = page_of(BOOT_APP_END);
 	uint32_t app = ((1u << end) - 1u) & ~((1u << first) - 1u);
 	int rc;
@@ -168,17 +181,17 @@ int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask)
 	 * (the host was told it is written), and the next write opens a new
 	 * transfer at BOOT_APP_START. Sectors beyond the transfer's position
 	 * are erased without touching it. */
-	if (c->stream && c->w.next > BOOT_APP_START &&
-	    (mask & ((2u << page_of(c->w.next - 1u)) - 1u))) {
-		uint32_t word = c->w.next - c->w.fill;
+	if (u->stream && u->w.next > BOOT_APP_START &&
+	    (mask & ((2u << page_of(u->w.next - 1u)) - 1u))) {
+		uint32_t word = u->w.next - u->w.fill;
 
-		if (c->w.fill && !(mask & (1u << page_of(word)))) {
-			rc = h7f_writer_flush(&c->w);
+		if (u->w.fill && !(mask & (1u << page_of(word)))) {
+			rc = h7f_writer_flush(&u->w);
 			if (rc)
 				return stream_fail(c, rc);
 		}
-		c->stream = false;
-		c->stream_dead = false;
+		u->stream = false;
+		u->stream_dead = false;
 	}
 	/* One call per run of consecutive pages: the driver erases a run's
 	 * bank 1 and bank 2 parts at the same time (RM0399 4.3.11: the banks
@@ -197,29 +210,41 @@ int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask)
 				     (q - p) * H7_SECTOR_SIZE, &erased);
 		if (rc) {
 			/* The transfer is unknown now: it cannot commit. */
-			c->stream = false;
-			c->stream_dead = true;
+			u->stream = false;
+			u->stream_dead = true;
 			return boot_fail(c, rc, c->fl_app.last_addr);
 		}
 		p = q;
 	}
 	/* The host starts again: the next write may open a transfer. */
-	c->stream_dead = false;
+	u->stream_dead = false;
 	return 0;
 }
 
 int boot_update_flush(struct boot_ctx *c)
 {
+	struct boot_update *u = &c->upd;
 	int rc;
 
-	if (!c->stream)
+	if (!u->stream)
 		return 0;
-	rc = h7f_writer_flush(&c->w);
+	rc = h7f_writer_flush(&u->w);
 	return rc ? stream_fail(c, rc) : 0;
+}
+
+int boot_update_flush_overlap(struct boot_ctx *c, uint32_t a, uint32_t n)
+{
+	const struct h7f_writer *w = &c->upd.w;
+	uint32_t word = w->next - w->fill;
+
+	if (!c->upd.stream || w->fill == 0 || word >= a + n || a >= word + H7_FLASH_WORD)
+		return 0;
+	return boot_update_flush(c);
 }
 
 int boot_update_write(struct boot_ctx *c, uint32_t addr, const void *p, size_t n)
 {
+	struct boot_update *u = &c->upd;
 	int rc;
 
 	if (n == 0)
@@ -231,36 +256,37 @@ int boot_update_write(struct boot_ctx *c, uint32_t addr, const void *p, size_t n
 		return rc;
 	/* AN3155: the host erases, the length is not known; every word must
 	 * be erased (virgin check by the driver, gaps included). */
-	if (!c->stream && c->stream_dead)
+	if (!u->stream && u->stream_dead)
 		return boot_fail(c, BOOT_E_TRANSFER, addr);
-	if (!c->stream) {
+	if (!u->stream) {
 		rc = stream_open(c, H7F_LEN_UNKNOWN, H7F_WR_NO_ERASE);
 		if (rc)
 			return rc;
 	}
-	rc = h7f_writer_write_at(&c->w, addr, p, n);
+	rc = h7f_writer_write_at(&u->w, addr, p, n);
 	return rc ? stream_fail(c, rc) : 0;
 }
 
 int boot_update_commit(struct boot_ctx *c)
 {
-	const struct h7f_writer_report *rep = h7f_writer_report(&c->w);
+	struct boot_update *u = &c->upd;
+	const struct h7f_writer_report *rep = h7f_writer_report(&u->w);
 	struct ur_record r;
 	int rc;
 
-	if (!c->upd_open || !c->stream || rep->bytes == 0)
+	if (!u->open || !u->stream || rep->bytes == 0)
 		return boot_fail(c, BOOT_E_NO_IMAGE, BOOT_APP_START);
-	c->stream = false;
+	u->stream = false;
 	/* Last word padded and programmed; CRC-32 over the image read back
 	 * from flash against the CRC of what the host sent. */
-	rc = h7f_writer_finish(&c->w);
+	rc = h7f_writer_finish(&u->w);
 	if (rc == H7F_E_VERIFY)
 		return boot_fail(c, BOOT_E_VERIFY, rep->err_addr);
 	if (rc)
 		return boot_fail(c, rc, rep->err_addr);
 	memset(&r, 0, sizeof(r));
 	r.state = UR_STATE_COMPLETE;
-	r.sequence = c->upd_seq;
+	r.sequence = u->seq;
 	r.start = BOOT_APP_START;
 	r.length = rep->bytes;
 	r.image_crc = rep->crc;
@@ -269,6 +295,6 @@ int boot_update_commit(struct boot_ctx *c)
 		rc = log_append(c, &r);
 	if (rc)
 		return rc;
-	c->upd_open = false;
+	u->open = false;
 	return 0;
 }

@@ -68,167 +68,285 @@ static int read_block(struct boot_ctx *c)
 	return bad ? -1 : 0;
 }
 
-enum rx_phase { PH_HEADER, PH_DATA, PH_END };
+/*
+ * What the line brings next, between blocks: the receiver's phases react
+ * to these. A block is read whole and checked here; a bad one has been
+ * purged already (the caller NAKs it or asks for it again).
+ */
+enum rx_event {
+	EV_TIMEOUT,     /* nothing within the phase's timeout */
+	EV_CANCEL,      /* CAN CAN from the sender (input purged) */
+	EV_ABORT_KEY,   /* 'a' / 'A': the user aborts (header phase only) */
+	EV_EOT,         /* a clean EOT */
+	EV_BLOCK,       /* a good block in ym_frame */
+	EV_BAD_BLOCK,   /* CRC, sequence complement, line error, byte timeout */
+	EV_NOISE,       /* anything else (a lone CAN included): ignored */
+};
 
-static int receive(struct boot_ctx *c, uint32_t *len_out)
+static enum rx_event next_event(struct boot_ctx *c, uint32_t ms)
 {
-	enum rx_phase ph = PH_HEADER;
-	uint32_t size = 0, got = 0, tries = 0, errors = 0;
-	uint8_t expect = 0;
-	int rc;
+	int b = rx(c, ms);
+	uint8_t ch;
 
-	*len_out = 0;
-	tx1(c, YM_CRC);
+	if (b == BOOT_SER_TIMEOUT)
+		return EV_TIMEOUT;
+	ch = (uint8_t)b;
+	if (ch == YM_CAN) {
+		if ((rx(c, YM_BYTE_MS) & 0xFF) != YM_CAN)
+			return EV_NOISE;
+		purge(c);
+		return EV_CANCEL;
+	}
+	if (ch == 'a' || ch == 'A')
+		return EV_ABORT_KEY;
+	if (ch == YM_EOT)
+		return (b & BOOT_SER_ERRMASK) ? EV_NOISE : EV_EOT;
+	if (ch != YM_SOH && ch != YM_STX)
+		return EV_NOISE;
+	ym_frame[0] = ch;
+	if (read_block(c) != 0 || (b & BOOT_SER_ERRMASK) || ym_block_check(ym_frame) != YM_OK) {
+		purge(c);
+		return EV_BAD_BLOCK;
+	}
+	return EV_BLOCK;
+}
+
+/* A bad block or a silence: the sender is asked again with reply, or,
+ * past limit in a row, the session ends (CAN x5): false. */
+static bool ask_again(struct boot_ctx *c, uint32_t *count, uint32_t limit, uint8_t reply)
+{
+	if (++*count > limit) {
+		cancel(c);
+		return false;
+	}
+	tx1(c, reply);
+	return true;
+}
+
+/* How a phase of the receiver treats the line between its blocks. */
+struct rx_phase {
+	uint32_t wait_ms;       /* for the next block */
+	uint32_t max_silent;    /* silences in a row before the session ends */
+	uint8_t again;          /* reply to a silence or a bad block: NAK for
+				   a data block, 'C' while a header is due */
+	bool abort_key;         /* 'a' aborts */
+	int silent;             /* result when the sender stays silent */
+	int cancelled;          /* result of CAN CAN */
+};
+
+#define RX_EVENT 1
+
+/*
+ * Wait for a phase's next good block (in ym_frame) or EOT: RX_EVENT with
+ * *ev, or the phase's result (silence, CAN CAN, the abort key, too many
+ * bad blocks). Silences count in *silent, bad blocks in *bad: the same
+ * counter but in the header phase, which waits 60 s for a sender.
+ */
+static int rx_next(struct boot_ctx *c, const struct rx_phase *ph, uint32_t *silent,
+		   uint32_t *bad, enum rx_event *ev)
+{
 	for (;;) {
-		int b = rx(c, ph == PH_DATA ? YM_BLOCK_MS : YM_WAIT_C_MS);
-		uint8_t ch;
-
-		if (b == BOOT_SER_TIMEOUT) {
-			if (ph == PH_HEADER) {
-				if (++tries > YM_WAIT_C_TRIES) {
-					cancel(c);
-					return BOOT_E_TIMEOUT;
-				}
-				tx1(c, YM_CRC);
+		*ev = next_event(c, ph->wait_ms);
+		switch (*ev) {
+		case EV_TIMEOUT:
+			if (!ask_again(c, silent, ph->max_silent, ph->again))
+				return ph->silent;
+			continue;
+		case EV_BAD_BLOCK:
+			if (!ask_again(c, bad, YM_MAX_ERRORS, ph->again))
+				return BOOT_E_PROTOCOL;
+			continue;
+		case EV_CANCEL:
+			return ph->cancelled;
+		case EV_ABORT_KEY:
+			if (!ph->abort_key)
 				continue;
-			}
-			if (++errors > YM_MAX_ERRORS) {
-				cancel(c);
-				/* The file was committed before the end header. */
-				if (ph == PH_END) {
-					*len_out = size;
-					return 0;
-				}
-				return BOOT_E_TIMEOUT;
-			}
-			tx1(c, ph == PH_DATA ? YM_NAK : YM_CRC);
-			continue;
-		}
-		ch = (uint8_t)b;
-		if (ch == YM_CAN) {
-			if ((rx(c, YM_BYTE_MS) & 0xFF) == YM_CAN) {
-				purge(c);
-				if (ph == PH_END) {
-					*len_out = size;
-					return 0;
-				}
-				return BOOT_E_CANCELLED;
-			}
-			continue;
-		}
-		if (ph == PH_HEADER && (ch == 'a' || ch == 'A')) {
 			cancel(c);
 			return BOOT_E_CANCELLED;
+		case EV_NOISE:
+			continue;
+		case EV_EOT:
+		case EV_BLOCK:
+			return RX_EVENT;
 		}
-		if (ch == YM_EOT && (b & BOOT_SER_ERRMASK) == 0) {
-			if (ph == PH_END) {
-				/* Our ACK of the EOT was lost. */
-				tx1(c, YM_ACK);
-				continue;
-			}
-			if (ph != PH_DATA)
-				continue;
-			if (got < size) {
-				cancel(c);
-				return BOOT_E_INCOMPLETE;
-			}
-			rc = boot_update_commit(c);
+	}
+}
+
+static const struct rx_phase ph_header = {
+	YM_WAIT_C_MS, YM_WAIT_C_TRIES, YM_CRC, true, BOOT_E_TIMEOUT, BOOT_E_CANCELLED,
+};
+static const struct rx_phase ph_data = {
+	YM_BLOCK_MS, YM_MAX_ERRORS, YM_NAK, false, BOOT_E_TIMEOUT, BOOT_E_CANCELLED,
+};
+/* The file is committed: silence or CAN CAN end the batch as it is. */
+static const struct rx_phase ph_end = {
+	YM_WAIT_C_MS, YM_MAX_ERRORS, YM_CRC, false, 0, 0,
+};
+
+/* The end of a header or of the data: rc ends the session (CAN x5), else
+ * ACK and 'C' ask for what follows (the data, the end-of-batch header). */
+static int ack_next(struct boot_ctx *c, int rc)
+{
+	if (rc) {
+		cancel(c);
+		return rc;
+	}
+	tx1(c, YM_ACK);
+	tx1(c, YM_CRC);
+	return 0;
+}
+
+/* The good block in ym_frame as a header (block 0): 0, or the session
+ * ends (CAN x5) when it is not one. */
+static int header_block(struct boot_ctx *c, struct ym_header *h)
+{
+	if (ym_frame[1] != 0 ||
+	    ym_header_parse(ym_frame + 3, ym_block_len(ym_frame[0]), h) != YM_OK) {
+		cancel(c);
+		return BOOT_E_PROTOCOL;
+	}
+	return 0;
+}
+
+/*
+ * Phase 1, block 0: 'C' every second until the sender's header names a
+ * file with a size that fits; the transfer is opened (nothing erased
+ * before). 0 with *size, or why not.
+ */
+static int rx_header(struct boot_ctx *c, uint32_t *size)
+{
+	uint32_t tries = 0, errors = 0;
+	enum rx_event ev;
+	struct ym_header h;
+	int rc;
+
+	tx1(c, YM_CRC);
+	do {
+		rc = rx_next(c, &ph_header, &tries, &errors, &ev);
+		if (rc != RX_EVENT)
+			return rc;
+	} while (ev != EV_BLOCK); /* an EOT before any file: ignored */
+	rc = header_block(c, &h);
+	if (rc)
+		return rc;
+	if (h.end_of_batch) {
+		tx1(c, YM_ACK);
+		return BOOT_E_CANCELLED;
+	}
+	if (!h.has_size) {
+		cancel(c);
+		return BOOT_E_NOSIZE;
+	}
+	if (h.size == 0 || h.size > BOOT_APP_SIZE) {
+		/* Refused before anything is erased. */
+		cancel(c);
+		return h.size ? BOOT_E_TOO_BIG : BOOT_E_INCOMPLETE;
+	}
+	*size = h.size;
+	return ack_next(c, boot_update_new_transfer(c, h.size));
+}
+
+/* Phase 3, EOT after the data: every announced byte arrived, the image
+ * read back from flash matches (COMPLETE record), then the EOT is ACKed. */
+static int rx_eot(struct boot_ctx *c, uint32_t got, uint32_t size)
+{
+	return ack_next(c, got < size ? BOOT_E_INCOMPLETE : boot_update_commit(c));
+}
+
+/*
+ * Phase 2, data blocks 1, 2, ... (sequence numbers wrap past 255) until
+ * the EOT: each written once, a repeat (its ACK was lost) ACKed again,
+ * the padding past size dropped.
+ */
+static int rx_data(struct boot_ctx *c, uint32_t size)
+{
+	uint32_t got = 0, errors = 0;
+	uint8_t expect = 1;
+	enum rx_event ev;
+	int rc;
+
+	for (;;) {
+		uint8_t seq;
+		uint32_t n;
+
+		rc = rx_next(c, &ph_data, &errors, &errors, &ev);
+		if (rc != RX_EVENT)
+			return rc;
+		if (ev == EV_EOT)
+			return rx_eot(c, got, size);
+		errors = 0;
+		seq = ym_frame[1];
+		if (seq == (uint8_t)(expect - 1u)) {
+			/* Repeat of the last block (its ACK was lost):
+			 * acknowledge, do not write again. */
+			tx1(c, YM_ACK);
+			if (expect == 1)
+				tx1(c, YM_CRC);
+			continue;
+		}
+		if (seq != expect) {
+			cancel(c);
+			return BOOT_E_PROTOCOL;
+		}
+		n = (uint32_t)ym_block_len(ym_frame[0]);
+		if (n > size - got)
+			n = size - got;
+		if (n) {
+			rc = boot_update_write(c, BOOT_APP_START + got, ym_frame + 3, n);
 			if (rc) {
 				cancel(c);
 				return rc;
 			}
-			tx1(c, YM_ACK);
-			tx1(c, YM_CRC);
-			ph = PH_END;
-			errors = 0;
-			continue;
+			got += n;
 		}
-		if (ch != YM_SOH && ch != YM_STX) {
-			/* Line noise between blocks: ignored. */
-			continue;
-		}
-		ym_frame[0] = ch;
-		if (read_block(c) != 0 || (b & BOOT_SER_ERRMASK) || ym_block_check(ym_frame) != YM_OK) {
-			purge(c);
-			if (++errors > YM_MAX_ERRORS) {
-				cancel(c);
-				return BOOT_E_PROTOCOL;
-			}
-			tx1(c, ph == PH_DATA ? YM_NAK : YM_CRC);
-			continue;
-		}
-		errors = 0;
-		{
-			uint8_t seq = ym_frame[1];
-			size_t blen = ym_block_len(ch);
-			struct ym_header h;
-
-			if (ph == PH_HEADER || ph == PH_END) {
-				if (seq != 0 || ym_header_parse(ym_frame + 3, blen, &h) != YM_OK) {
-					cancel(c);
-					return BOOT_E_PROTOCOL;
-				}
-				if (ph == PH_END) {
-					tx1(c, h.end_of_batch ? YM_ACK : YM_CAN);
-					if (!h.end_of_batch) {
-						/* One file per session. */
-						cancel(c);
-					}
-					*len_out = size;
-					return 0;
-				}
-				if (h.end_of_batch) {
-					tx1(c, YM_ACK);
-					return BOOT_E_CANCELLED;
-				}
-				if (!h.has_size) {
-					cancel(c);
-					return BOOT_E_NOSIZE;
-				}
-				if (h.size == 0 || h.size > BOOT_APP_SIZE) {
-					/* Refused before anything is erased. */
-					cancel(c);
-					return h.size ? BOOT_E_TOO_BIG : BOOT_E_INCOMPLETE;
-				}
-				rc = boot_update_new_transfer(c, h.size);
-				if (rc) {
-					cancel(c);
-					return rc;
-				}
-				size = h.size;
-				ph = PH_DATA;
-				expect = 1;
-				tx1(c, YM_ACK);
-				tx1(c, YM_CRC);
-				continue;
-			}
-			/* PH_DATA */
-			if (seq == (uint8_t)(expect - 1u)) {
-				/* Repeat of the last block (its ACK was lost):
-				 * acknowledge, do not write again. */
-				tx1(c, YM_ACK);
-				if (expect == 1)
-					tx1(c, YM_CRC);
-				continue;
-			}
-			if (seq != expect) {
-				cancel(c);
-				return BOOT_E_PROTOCOL;
-			}
-			if (got < size) {
-				uint32_t n = size - got < blen ? size - got : (uint32_t)blen;
-
-				rc = boot_update_write(c, BOOT_APP_START + got, ym_frame + 3, n);
-				if (rc) {
-					cancel(c);
-					return rc;
-				}
-				got += n;
-			}
-			expect++;
-			tx1(c, YM_ACK);
-		}
+		expect++;
+		tx1(c, YM_ACK);
 	}
+}
+
+/*
+ * Phase 4, end of batch: the sender's empty header ends the session (a
+ * second file is refused: one file per session).
+ */
+static int rx_end(struct boot_ctx *c)
+{
+	uint32_t errors = 0;
+	enum rx_event ev;
+	struct ym_header h;
+	int rc;
+
+	for (;;) {
+		rc = rx_next(c, &ph_end, &errors, &errors, &ev);
+		if (rc != RX_EVENT)
+			return rc;
+		if (ev == EV_BLOCK)
+			break;
+		/* An EOT again: our ACK of it was lost. */
+		tx1(c, YM_ACK);
+	}
+	rc = header_block(c, &h);
+	if (rc)
+		return rc;
+	tx1(c, h.end_of_batch ? YM_ACK : YM_CAN);
+	if (!h.end_of_batch)
+		cancel(c);
+	return 0;
+}
+
+static int receive(struct boot_ctx *c, uint32_t *len_out)
+{
+	uint32_t size = 0;
+	int rc;
+
+	*len_out = 0;
+	rc = rx_header(c, &size);
+	if (rc == 0)
+		rc = rx_data(c, size);
+	if (rc == 0)
+		rc = rx_end(c);
+	if (rc == 0)
+		*len_out = size;
+	return rc;
 }
 
 int boot_ymodem_receive(struct boot_ctx *c, uint32_t *len_out)

@@ -385,7 +385,7 @@ static void test_ff_word_then_rewrite(void **state)
 	expect(AN3155_ACK);
 	expect(AN3155_NACK);
 	expect_end();
-	assert_int_equal(X.c.log.newest.state, UR_STATE_STARTED);
+	assert_int_equal(X.c.upd.log.newest.state, UR_STATE_STARTED);
 }
 
 static void test_erase_refusals(void **state)
@@ -443,8 +443,8 @@ static void test_erase_refusals(void **state)
 	assert_memory_equal(now, log, 32);
 	/* the log got a STARTED record after the old one */
 	bfx_reboot(&X);
-	assert_int_equal(X.c.log.newest.state, UR_STATE_STARTED);
-	assert_int_equal(X.c.log.newest.sequence, 2);
+	assert_int_equal(X.c.upd.log.newest.state, UR_STATE_STARTED);
+	assert_int_equal(X.c.upd.log.newest.sequence, 2);
 }
 
 static void test_go(void **state)
@@ -475,9 +475,9 @@ static void test_go(void **state)
 	expect(AN3155_NACK);
 	expect_end();
 	/* the Go above committed the image */
-	assert_int_equal(X.c.log.newest.state, UR_STATE_COMPLETE);
-	assert_int_equal(X.c.log.newest.length, sizeof(img));
-	assert_int_equal(X.c.log.newest.image_crc, proto_crc32(img, sizeof(img)));
+	assert_int_equal(X.c.upd.log.newest.state, UR_STATE_COMPLETE);
+	assert_int_equal(X.c.upd.log.newest.length, sizeof(img));
+	assert_int_equal(X.c.upd.log.newest.image_crc, proto_crc32(img, sizeof(img)));
 
 	cmd(AN3155_CMD_GO);
 	addr(BOOT_APP_START);

@@ -113,8 +113,8 @@ static void test_ecc_in_image(void **state)
 	assert_true(info.status == H7F_E_DBECCERR || info.status == H7F_E_SNECCERR);
 	assert_int_equal(info.bad_addr, info.status == H7F_E_DBECCERR ? BOOT_APP_START + 0x800
 								       : BOOT_APP_START + 0x400);
-	assert_int_equal(X.c.last_err, info.status);
-	assert_int_equal(X.c.last_err_addr, info.bad_addr);
+	assert_int_equal(X.c.diag.last_err, info.status);
+	assert_int_equal(X.c.diag.last_err_addr, info.bad_addr);
 	/* the bootloader's checked read of the injected word, once */
 	X.expect_violations = h7sim_violation_count(X.sim);
 	assert_true(X.expect_violations <= 1);
@@ -157,13 +157,13 @@ static void test_torn_record_skipped(void **state)
 	bfx_put_record(&X, 2, UR_STATE_COMPLETE, 2, sizeof(img), proto_crc32(img, sizeof(img)));
 	h7sim_flip_bits(X.sim, BOOT_LOG_BASE + 64, 2);
 	bfx_reboot(&X);
-	assert_int_equal(X.c.log.torn, 1);
-	assert_int_equal(X.c.log.next_free, 3);
+	assert_int_equal(X.c.upd.log.torn, 1);
+	assert_int_equal(X.c.upd.log.next_free, 3);
 	assert_int_equal(status(), BOOT_E_STARTED);
 	/* the next update appends after the torn slot, never into it */
 	assert_int_equal(boot_update_begin(&X.c, 100), 0);
-	assert_int_equal(X.c.log.newest_slot, 3);
-	assert_int_equal(X.c.log.newest.sequence, 3);
+	assert_int_equal(X.c.upd.log.newest_slot, 3);
+	assert_int_equal(X.c.upd.log.newest.sequence, 3);
 	h7sim_violations_clear(X.sim);
 }
 
@@ -178,7 +178,7 @@ static void test_log_full_compaction(void **state)
 	for (uint32_t i = 0; i < BOOT_LOG_SLOTS - 1u; i++)
 		bfx_put_record(&X, i, UR_STATE_COMPLETE, 1000u + i, 8, 0);
 	bfx_reboot(&X);
-	assert_int_equal(X.c.log.next_free, BOOT_LOG_SLOTS - 1u);
+	assert_int_equal(X.c.upd.log.next_free, BOOT_LOG_SLOTS - 1u);
 	bfx_image(img, sizeof(img), 35);
 	y.data = img;
 	y.len = y.announce = sizeof(img);
@@ -188,9 +188,9 @@ static void test_log_full_compaction(void **state)
 	/* log erased, then STARTED and COMPLETE in slots 0 and 1, the
 	 * sequence continues */
 	bfx_reboot(&X);
-	assert_int_equal(X.c.log.next_free, 2);
-	assert_int_equal(X.c.log.valid, 2);
-	assert_int_equal(X.c.log.newest.sequence, 1000u + BOOT_LOG_SLOTS - 1u);
+	assert_int_equal(X.c.upd.log.next_free, 2);
+	assert_int_equal(X.c.upd.log.valid, 2);
+	assert_int_equal(X.c.upd.log.newest.sequence, 1000u + BOOT_LOG_SLOTS - 1u);
 	assert_int_equal(status(), 0);
 	struct h7sim_stats st;
 	h7sim_get_stats(X.sim, &st);
@@ -229,13 +229,13 @@ static void test_power_cut_sweep(void **state)
 			/* n is past the last operation of the update: done */
 			assert_int_equal(rc, 0);
 			assert_int_equal(st, 0);
-			assert_int_equal(X.c.log.newest.length, sizeof(img));
+			assert_int_equal(X.c.upd.log.newest.length, sizeof(img));
 			assert_true(n > 150);
 			break;
 		}
 		if (st == 0) {
 			/* only a complete old or new image may run */
-			uint32_t l = X.c.log.newest.length;
+			uint32_t l = X.c.upd.log.newest.length;
 			assert_true(l == sizeof(old) || l == sizeof(img));
 			uint8_t *now = malloc(l);
 			h7sim_peek(X.sim, BOOT_APP_START, now, l);
@@ -252,7 +252,7 @@ static void test_power_cut_sweep(void **state)
 		rc = boot_ymodem_receive(&X.c, &len);
 		if (rc)
 			fail_msg("cut after %u ops: new update failed: %s (last error at 0x%08x)",
-				 (unsigned)n, boot_strerror(rc), (unsigned)X.c.last_err_addr);
+				 (unsigned)n, boot_strerror(rc), (unsigned)X.c.diag.last_err_addr);
 		bfx_reboot(&X);
 		assert_int_equal(status(), 0);
 		h7sim_violations_clear(X.sim);

@@ -67,9 +67,9 @@ static void download(uint32_t n, bool use128, uint32_t seed)
 	assert_false(y.cancelled);
 	assert_int_equal(len, n);
 	assert_flash(img, n);
-	assert_int_equal(X.c.log.newest.state, UR_STATE_COMPLETE);
-	assert_int_equal(X.c.log.newest.length, n);
-	assert_int_equal(X.c.log.newest.image_crc, proto_crc32(img, n));
+	assert_int_equal(X.c.upd.log.newest.state, UR_STATE_COMPLETE);
+	assert_int_equal(X.c.upd.log.newest.length, n);
+	assert_int_equal(X.c.upd.log.newest.image_crc, proto_crc32(img, n));
 	app_status(n >= 8 ? 0 : BOOT_E_VECTORS);
 	free(img);
 }
@@ -93,7 +93,7 @@ static void test_download_odd_sizes(void **state)
 	download(33, false, 3);
 	/* a second update on top: new sequence, sectors erased again */
 	download(1, false, 4);
-	assert_int_equal(X.c.log.newest.sequence, 2);
+	assert_int_equal(X.c.upd.log.newest.sequence, 2);
 }
 
 static void test_download_bank_crossing(void **state)
@@ -214,7 +214,7 @@ static void test_cancelled_then_go_commits_nothing(void **state)
 	y.len = y.announce = sizeof(img);
 	y.can_after = 3;
 	assert_int_equal(run_rx(&y, &len), BOOT_E_CANCELLED);
-	assert_int_equal(X.c.log.newest.state, UR_STATE_STARTED);
+	assert_int_equal(X.c.upd.log.newest.state, UR_STATE_STARTED);
 	/* Go 0x08040000 in an AN3155 session of the same boot */
 	X.ser.peer = NULL;
 	an3155_cmd_encode(AN3155_CMD_GO, go);
@@ -225,7 +225,7 @@ static void test_cancelled_then_go_commits_nothing(void **state)
 	if (setjmp(X.ser.escape) == 0)
 		res = boot_an3155(&X.c, AN3155_SYNC);
 	(void)res;
-	assert_int_equal(X.c.log.newest.state, UR_STATE_STARTED);
+	assert_int_equal(X.c.upd.log.newest.state, UR_STATE_STARTED);
 	/* and the next boot does not start it */
 	app_status(BOOT_E_STARTED);
 }

@@ -426,7 +426,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c.host_ram = host_ram;
 		boot_app_check(&c, &info);
 		if (info.status == 0) {
-			CHECK(c.log.newest.state == UR_STATE_COMPLETE);
+			CHECK(c.upd.log.newest.state == UR_STATE_COMPLETE);
 			CHECK(info.entry & 1u);
 		}
 		tr.active = false;      /* RAM state is gone */

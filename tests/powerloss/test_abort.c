@@ -67,7 +67,7 @@ static int drive(struct boot_ctx *b, bool an3155, const uint8_t *img, uint32_t l
 		return 0;
 	crc = proto_crc32(img, len);
 	rc = boot_update_commit(b);
-	if (rc == 0 && b->log.newest.image_crc != crc)
+	if (rc == 0 && b->upd.log.newest.image_crc != crc)
 		return BOOT_E_VERIFY;
 	return rc;
 }
@@ -103,7 +103,7 @@ static void one(bool first_an, bool second_an, uint32_t stop)
 	if (rc) {
 		snprintf(msg, sizeof(msg), "%s after a %s stopped at %u bytes, same session: "
 			 "%d (%s) at 0x%08x", n2, n1, (unsigned)stop, rc, boot_strerror(rc),
-			 (unsigned)b.last_err_addr);
+			 (unsigned)b.diag.last_err_addr);
 		goto out;
 	}
 	pl_sim_reset(&ps);

@@ -187,7 +187,7 @@ static int run_update(struct boot_ctx *b, enum mode m, const uint8_t *img, uint3
 			return rc;
 	}
 	rc = boot_update_commit(b);
-	if (rc == 0 && b->log.newest.image_crc != crc)
+	if (rc == 0 && b->upd.log.newest.image_crc != crc)
 		return BOOT_E_VERIFY;
 	return rc;
 }
@@ -282,7 +282,7 @@ static void second_cut(struct cs *c, struct pl_sim *ps, struct boot_ctx *b, uint
 	boot_app_check(b, &info);
 	got = accepted_image(c, ps, &info);
 	say("  after power-on: log %" PRIu32 " valid, %" PRIu32 " torn; app check %d (%s)\n",
-	    b->log.valid, b->log.torn, info.status, boot_strerror(info.status));
+	    b->upd.log.valid, b->upd.log.torn, info.status, boot_strerror(info.status));
 	if (got < 0)
 		flunk(v, "after the second cut the application check accepted an image that is "
 		      "neither v1 nor v2");
@@ -309,7 +309,7 @@ static void run_cut(struct cs *c, uint64_t seed, uint64_t k, struct verdict *v)
 	install_v1(c, &ps);
 	/* v1 is runnable here (checked once in case_init). */
 	boot_init(&b, &pl_null_serial);
-	seq_before = b.log.max_sequence;
+	seq_before = b.upd.log.max_sequence;
 
 	/* 1. the update, cut during operation k */
 	say("cut %s operation %" PRIu64 "/%" PRIu64 " (%s, %s at 0x%08" PRIx32 ")\n",
@@ -347,7 +347,7 @@ static void run_cut(struct cs *c, uint64_t seed, uint64_t k, struct verdict *v)
 	boot_app_check(&b, &info);
 	got = accepted_image(c, &ps, &info);
 	say("  after power-on: log %" PRIu32 " valid, %" PRIu32 " torn, next slot %" PRIu32
-	    "; app check %d (%s) -> %s\n", b.log.valid, b.log.torn, b.log.next_free,
+	    "; app check %d (%s) -> %s\n", b.upd.log.valid, b.upd.log.torn, b.upd.log.next_free,
 	    info.status, boot_strerror(info.status),
 	    got == 1 ? "v1" : got == 2 ? "v2" : got == 0 ? "refused" : "A MIX");
 	if (got < 0)
@@ -383,7 +383,7 @@ static void run_cut(struct cs *c, uint64_t seed, uint64_t k, struct verdict *v)
 			      boot_strerror(info.status));
 		break;
 	}
-	if (!between && (ph == PH_STARTED || ph == PH_COMPLETE) && b.log.torn < 1)
+	if (!between && (ph == PH_STARTED || ph == PH_COMPLETE) && b.upd.log.torn < 1)
 		flunk(v, "cut in a record write, but the scan found no torn slot");
 	if (pl_in_torn(&ps, BOOT_CODE_BASE, BOOT_CODE_SIZE))
 		flunk(v, "the cut tore an operation in the bootloader's sector 0");
@@ -396,7 +396,7 @@ static void run_cut(struct cs *c, uint64_t seed, uint64_t k, struct verdict *v)
 	say("  new update returned %d (%s)\n", rc, boot_strerror(rc));
 	if (rc)
 		flunk(v, "the new update after the cut failed: %d (%s) at 0x%08" PRIx32, rc,
-		      boot_strerror(rc), (uint32_t)b.last_err_addr);
+		      boot_strerror(rc), (uint32_t)b.diag.last_err_addr);
 	pl_sim_reset(&ps);
 	boot_init(&b, &pl_null_serial);
 	boot_app_check(&b, &info);

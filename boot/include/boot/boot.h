@@ -85,42 +85,64 @@ struct boot_app_info {
 	bool cm4_valid;         /* image holds a plausible CM4 vector table */
 };
 
-struct boot_ctx {
-	const struct boot_serial *ser;
-	struct h7f fl_app;
-	struct h7f fl_log;
-	struct ur_scan log;
+/*
+ * The update engine's state: written only by boot/src/update.c (the
+ * protocols and the status page read it). The record log and the one
+ * transfer into the application area.
+ */
+struct boot_update {
+	struct h7f fl_log;      /* the record log's driver: sector 0 refused */
+	struct ur_scan log;     /* the log as scanned, kept up to date by appends */
 
 	/* Update session: STARTED written, not yet COMPLETE. */
-	bool upd_open;
-	uint32_t upd_seq;
+	bool open;
+	uint32_t seq;           /* the session's sequence number */
 	/* The transfer into the application area: the one owner of the
-	 * partial flash word and of the write order (boot/src/update.c). */
+	 * partial flash word and of the write order. */
 	bool stream;            /* w is open and may still commit */
 	bool stream_dead;       /* a transfer failed: writes refused until an
 				   erase or a new download starts again */
 	struct h7f_writer w;
+};
 
+/* The AN3155 server's session state: boot/src/an3155_srv.c only. */
+struct boot_an3155_state {
+	/* NACK reason (h7iap extension 0xE0) and its address. */
+	uint32_t reason_addr;
+	uint8_t reason;
+	uint16_t errmask;       /* line-error flags that invalidate an AN3155 byte */
+};
+
+/* Diagnostics shown by the menu's status page: written by boot_fail()
+ * only. */
+struct boot_diag {
+	int last_err;
+	uint32_t last_err_addr;
+};
+
+struct boot_ctx {
+	/* Set by boot_init(). */
+	const struct boot_serial *ser;
+	struct h7f fl_app;      /* application area: sectors 0-1 refused;
+				   every flash read of the protocols too */
+
+	/* Set by the firmware (or a test) after boot_init(). */
 	/* AN3155 Write Memory and Go into RAM: off unless the firmware is
 	 * built with H7BOOT_HOST_RAM (code from the host could rewrite the
 	 * bootloader's sectors); Read Memory of RAM stays. */
 	bool host_ram;
+	uint32_t cm4_state;     /* see boot/target/cm4.c */
+	uint32_t (*stack_used)(void); /* stack high-water mark, or NULL */
 
-	/* AN3155 NACK reason (h7iap extension 0xE0). */
-	uint8_t reason;
-	uint32_t reason_addr;
-
-	/* AN3155 framing: the format the USART has while waiting for the
-	 * first byte; a sync byte with a parity or framing error means the
-	 * host uses the other one (boot/src/an3155_srv.c). */
+	/* The line: the format the USART has while waiting for the first
+	 * byte (set by the firmware; the menu returns it to 8N1, and an
+	 * AN3155 sync byte with a parity or framing error means the host
+	 * uses the other one: boot/src/an3155_srv.c). */
 	enum boot_ser_format idle_format;
-	uint16_t an_errmask;    /* line-error flags that invalidate an AN3155 byte */
 
-	/* Diagnostics shown by the menu's status page. */
-	int last_err;
-	uint32_t last_err_addr;
-	uint32_t cm4_state;     /* set by the firmware: see boot/target/cm4.c */
-	uint32_t (*stack_used)(void); /* stack high-water mark (firmware), or NULL */
+	struct boot_update upd;
+	struct boot_an3155_state an;
+	struct boot_diag diag;
 };
 
 /* Driver instances, scan the record log. */
@@ -153,6 +175,8 @@ struct boot_result boot_session(struct boot_ctx *c, int first);
 int boot_update_new_transfer(struct boot_ctx *c, uint32_t len);
 /* Drop the transfer in progress (nothing of it can be committed). */
 void boot_update_abandon(struct boot_ctx *c);
+/* The log's driver instance, and the log scanned (boot_init). */
+void boot_update_init(struct boot_ctx *c);
 /* Re-read the record log. */
 void boot_log_scan(struct boot_ctx *c);
 /* Open an update: STARTED record (erasing the log first when full). */
@@ -165,11 +189,14 @@ int boot_update_begin(struct boot_ctx *c, uint32_t planned_len);
 int boot_update_write(struct boot_ctx *c, uint32_t addr, const void *p, size_t n);
 /* Program the transfer's buffered partial word now, padded with 0xFF. */
 int boot_update_flush(struct boot_ctx *c);
+/* The same when [a, a+n) covers that word (a read must see every byte
+ * written so far), else nothing. */
+int boot_update_flush_overlap(struct boot_ctx *c, uint32_t a, uint32_t n);
 /* Erase page p (2..15) of the application area. */
 int boot_update_erase_page(struct boot_ctx *c, unsigned page);
 /* Erase the pages of mask (bit p: page p, application pages only), bank 1
- * and bank 2 pages at the same time; on error c->last_err_addr names the
- * sector. Erasing a page that holds bytes of the transfer ends it. */
+ * and bank 2 pages at the same time; on error c->diag.last_err_addr names
+ * the sector. Erasing a page that holds bytes of the transfer ends it. */
 int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask);
 /* Close the transfer: last word padded and programmed, CRC-32 over the
  * image read back from flash equal to the CRC of the bytes sent (gaps as
