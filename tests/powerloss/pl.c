@@ -1,6 +1,8 @@
+#define _POSIX_C_SOURCE 200809L
 #include "pl.h"
 
 #include <inttypes.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +263,152 @@ void pl_sel_from_env(struct pl_sel *s)
 		s->have_id = true;
 		s->verbose = true;
 	}
+}
+
+/* ---- the sweep runner ------------------------------------------------------ */
+
+struct pl_sel pl_sel;
+static const char *pl_argv0 = "powerloss";
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static bool default_pick(const struct pl_case *c, uint64_t k, uint64_t stride)
+{
+	return stride <= 1 || k % stride == 0 || k + 1 == c->nops;
+}
+
+void pl_sweep(const struct pl_suite *s, struct pl_case *c, uint64_t seed, uint64_t stride,
+	      uint64_t edge, uint64_t first, uint64_t last, struct pl_stats *st)
+{
+	char msg[512], id[96];
+	double t0 = now_s();
+
+	for (uint64_t k = first; k < c->nops && k <= last; k++) {
+		if (s->pick ? !s->pick(c, k, stride, edge) : !default_pick(c, k, stride))
+			continue;
+		st->points++;
+		msg[0] = 0;
+		if (s->run_cut(c, seed, k, msg, sizeof(msg)))
+			continue;
+		if (++st->failures > pl_sel.max_report) {
+			if (st->failures == pl_sel.max_report + 1)
+				fprintf(stderr, "  (further failures of this sweep not printed)\n");
+			continue;
+		}
+		pl_id_format(id, sizeof(id), s->family, c->mode, c->image, seed, k);
+		fprintf(stderr, "FAIL %s: %s\n  rerun: %s=%s %s\n", id, msg, PL_ID_ENV, id,
+			pl_argv0);
+	}
+	st->seconds += now_s() - t0;
+}
+
+static void report(const struct pl_suite *s, const struct pl_case *c, uint64_t seed,
+		   const struct pl_stats *st)
+{
+	if (s->report)
+		s->report(c, seed, st);
+	else
+		printf("%s/%s/%s seed %" PRIu64 ": %" PRIu64 " operations, %" PRIu64
+		       " cut points tested, %" PRIu64 " failed, %.1f s\n", s->family, c->mode,
+		       c->image, seed, c->nops, st->points, st->failures, st->seconds);
+	fflush(stdout);
+}
+
+static int open_case(const struct pl_suite *s, struct pl_case *c, const char *mode,
+		     const char *image)
+{
+	memset(c, 0, sizeof(*c));
+	if (s->open(c, mode, image) != 0) {
+		fprintf(stderr, "%s: no case %s/%s/%s (%s)\n", pl_argv0, s->family, mode, image,
+			s->names);
+		return -1;
+	}
+	c->mode = mode;
+	c->image = image;
+	return 0;
+}
+
+uint64_t pl_subset(const struct pl_suite *s, const char *mode, const char *image,
+		   uint64_t seed, uint64_t stride, uint64_t edge, struct pl_stats *st)
+{
+	struct pl_case c;
+
+	memset(st, 0, sizeof(*st));
+	if (open_case(s, &c, mode, image) != 0) {
+		st->failures = 1;
+		return 1;
+	}
+	pl_sweep(s, &c, seed, stride, edge, 0, UINT64_MAX, st);
+	report(s, &c, seed, st);
+	s->close(&c);
+	return st->failures;
+}
+
+static int run_id(const struct pl_suite *s)
+{
+	const struct pl_id *id = &pl_sel.id;
+	struct pl_case c;
+	char msg[512] = "";
+	const char *env = getenv(PL_ID_ENV);
+	bool ok;
+
+	if (strcmp(id->family, s->family) != 0) {
+		fprintf(stderr, "%s: %s is not a %s id\n", pl_argv0, env, s->family);
+		return 2;
+	}
+	if (open_case(s, &c, id->mode, id->image) != 0)
+		return 2;
+	if (id->k >= c.nops) {
+		fprintf(stderr, "k%" PRIu64 ": the case has %" PRIu64 " operations\n", id->k,
+			c.nops);
+		s->close(&c);
+		return 2;
+	}
+	ok = s->run_cut(&c, id->seed, id->k, msg, sizeof(msg));
+	s->close(&c);
+	printf("%s %s%s%s\n", ok ? "PASS" : "FAIL", env, ok ? "" : ": ", msg);
+	return ok ? 0 : 1;
+}
+
+static int run_long(const struct pl_suite *s, int argc, char **argv)
+{
+	struct pl_case c;
+	struct pl_stats st = { 0, 0, 0.0 };
+	uint64_t seed, first = 0, last = UINT64_MAX;
+
+	if (argc != 5 && argc != 7) {
+		fprintf(stderr, "usage: %s long MODE IMAGE SEED [FIRST LAST] (%s)\n", argv[0],
+			s->names);
+		return 2;
+	}
+	seed = strtoull(argv[4], NULL, 10);
+	if (argc == 7) {
+		first = strtoull(argv[5], NULL, 10);
+		last = strtoull(argv[6], NULL, 10);
+	}
+	if (open_case(s, &c, argv[2], argv[3]) != 0)
+		return 2;
+	pl_sweep(s, &c, seed, 1, 0, first, last, &st);
+	report(s, &c, seed, &st);
+	s->close(&c);
+	return st.failures ? 1 : 0;
+}
+
+int pl_main(int argc, char **argv, const struct pl_suite *s, int (*run_subsets)(void))
+{
+	pl_argv0 = argv[0];
+	pl_sel_from_env(&pl_sel);
+	if (pl_sel.have_id)
+		return run_id(s);
+	if (argc > 1 && strcmp(argv[1], "long") == 0)
+		return run_long(s, argc, argv);
+	return run_subsets();
 }
 
 /* ---- the boot library's platform hooks (the update engine uses none) ---- */

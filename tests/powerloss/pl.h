@@ -115,4 +115,63 @@ struct pl_sel {
 };
 void pl_sel_from_env(struct pl_sel *s);
 
+/* ---- the sweep runner ----------------------------------------------------
+ *
+ * One runner for every power-loss sweep (littlefs's reentrant test cases
+ * are the model): a test describes its cases; the runner picks the cut
+ * points, runs them, prints each failure with its id, and provides the
+ * entry points: the make-test subsets, `long` sweeps of every point, and
+ * PL_ID replays of one point.
+ */
+
+/* One case, opened by its suite from (mode, image). */
+struct pl_case {
+	const char *mode, *image;       /* id parts */
+	uint64_t nops;                  /* array operations of the clean run */
+	void *ctx;                      /* the suite's state for this case */
+};
+
+struct pl_stats {
+	uint64_t points, failures;
+	double seconds;                 /* wall time of the sweep */
+};
+
+struct pl_suite {
+	const char *family;             /* first part of the ids: "update", "writer" */
+	const char *names;              /* usage text: the modes and images it knows */
+	/* Open the case (its clean run, which counts nops); -1 when the names
+	 * are unknown. */
+	int (*open)(struct pl_case *c, const char *mode, const char *image);
+	void (*close)(struct pl_case *c);
+	/* Power cut during operation k of the case (a seed picks the point
+	 * inside the operation), then power-on and every check. True when all
+	 * held; otherwise msg says which did not. */
+	bool (*run_cut)(struct pl_case *c, uint64_t seed, uint64_t k, char *msg, size_t n);
+	/* Whether a subset with this stride and edge sweeps k (NULL: every
+	 * stride-th operation and the last). */
+	bool (*pick)(const struct pl_case *c, uint64_t k, uint64_t stride, uint64_t edge);
+	/* One line after a sweep (NULL: the runner's own). */
+	void (*report)(const struct pl_case *c, uint64_t seed, const struct pl_stats *st);
+};
+
+/* Options of the running test (pl_main sets them from the environment). */
+extern struct pl_sel pl_sel;
+
+/* Sweep the points k in [first, last] that the suite's pick selects
+ * (stride 1, edge 0: all of them). */
+void pl_sweep(const struct pl_suite *s, struct pl_case *c, uint64_t seed, uint64_t stride,
+	      uint64_t edge, uint64_t first, uint64_t last, struct pl_stats *st);
+
+/* A make-test subset: open, sweep, report, close. Returns the number of
+ * failed points (the caller fails its cmocka test when it is not 0). */
+uint64_t pl_subset(const struct pl_suite *s, const char *mode, const char *image,
+		   uint64_t seed, uint64_t stride, uint64_t edge, struct pl_stats *st);
+
+/* main() of a power-loss test:
+ *   PL_ID=<id> prog                              that one point, verbosely
+ *   prog long MODE IMAGE SEED [FIRST LAST]       every point (or k in FIRST..LAST)
+ *   prog                                         run_subsets() (the cmocka group)
+ */
+int pl_main(int argc, char **argv, const struct pl_suite *s, int (*run_subsets)(void));
+
 #endif /* PL_H */

@@ -99,9 +99,6 @@ struct cs {
 	uint64_t t_start;       /* model time the clean run's update began */
 };
 
-static struct pl_sel sel;
-static const char *argv0 = "test_pl_update";
-
 static bool in_log(uint32_t addr)
 {
 	return addr >= BOOT_LOG_BASE && addr < BOOT_LOG_BASE + BOOT_LOG_SIZE;
@@ -242,7 +239,7 @@ static void say(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!sel.verbose)
+	if (!pl_sel.verbose)
 		return;
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -513,77 +510,7 @@ static void case_free(struct cs *c)
 	free(c->trace);
 }
 
-/* ---- sweeps ----------------------------------------------------------------- */
-
-struct sweep_stats {
-	uint64_t points, failures;
-};
-
-static void report_failure(struct cs *c, uint64_t seed, uint64_t k, const struct verdict *v,
-			   struct sweep_stats *st)
-{
-	char id[96];
-
-	st->failures++;
-	if (st->failures > sel.max_report) {
-		if (st->failures == sel.max_report + 1)
-			fprintf(stderr, "  (further failures of this sweep not printed)\n");
-		return;
-	}
-	pl_id_format(id, sizeof(id), "update", mode_names[c->mode], c->img->name, seed, k);
-	fprintf(stderr, "FAIL %s: %s\n  rerun: %s=%s %s\n", id, v->msg, PL_ID_ENV, id, argv0);
-}
-
-static void sweep_point(struct cs *c, uint64_t seed, uint64_t k, struct sweep_stats *st)
-{
-	struct verdict v;
-
-	run_cut(c, seed, k, &v);
-	st->points++;
-	if (v.failed)
-		report_failure(c, seed, k, &v, st);
-}
-
-/*
- * The make-test subset of one case, deterministic: every operation of the
- * record log and every one within `edge` operations of a phase change or
- * an erase (sector and bank boundaries), plus every stride-th operation.
- */
-static void sweep_subset(struct cs *c, uint64_t seed, uint64_t stride, uint64_t edge,
-			 struct sweep_stats *st)
-{
-	uint8_t *pick = calloc(c->nops, 1);
-
-	assert_non_null(pick);
-	for (uint64_t i = 0; i < c->nops; i++) {
-		if (i % stride == 0)
-			pick[i] = 1;
-		if (c->phase[i] == PH_APP && c->trace[i].kind == H7SIM_OP_PROGRAM)
-			continue;
-		for (uint64_t j = i > edge ? i - edge : 0; j <= i + edge && j < c->nops; j++)
-			pick[j] = 1;
-	}
-	pick[c->nops - 1] = 1;
-	for (uint64_t k = 0; k < c->nops; k++)
-		if (pick[k])
-			sweep_point(c, seed, k, st);
-	free(pick);
-}
-
-static void print_case(struct cs *c, uint64_t seed, const struct sweep_stats *st, double dt)
-{
-	uint64_t n[4] = { 0 };
-
-	for (uint64_t i = 0; i < c->nops; i++)
-		n[c->phase[i]]++;
-	printf("update/%s/%s seed %" PRIu64 ": v1 %" PRIu32 " B -> v2 %" PRIu32 " B, %" PRIu64
-	       " operations (log erase %" PRIu64 ", records %" PRIu64 ", application %" PRIu64
-	       "), %" PRIu64 " cut points tested, %" PRIu64 " failed, %.1f s\n",
-	       mode_names[c->mode], c->img->name, seed, c->img->len1, c->img->len2, c->nops,
-	       n[PH_LOG_ERASE], n[PH_STARTED] + n[PH_COMPLETE], n[PH_APP], st->points,
-	       st->failures, dt);
-	fflush(stdout);
-}
+/* ---- the suite -------------------------------------------------------------- */
 
 static const struct img *find_image(const char *name)
 {
@@ -601,120 +528,126 @@ static int find_mode(const char *name)
 	return -1;
 }
 
+static int u_open(struct pl_case *pc, const char *mode, const char *image)
+{
+	const struct img *im = find_image(image);
+	int m = find_mode(mode);
+	struct cs *c;
+
+	if (!im || m < 0)
+		return -1;
+	c = malloc(sizeof(*c));
+	assert_non_null(c);
+	case_init(c, (enum mode)m, im);
+	pc->ctx = c;
+	pc->nops = c->nops;
+	return 0;
+}
+
+static void u_close(struct pl_case *pc)
+{
+	case_free(pc->ctx);
+	free(pc->ctx);
+}
+
+static bool u_run_cut(struct pl_case *pc, uint64_t seed, uint64_t k, char *msg, size_t n)
+{
+	struct verdict v;
+
+	run_cut(pc->ctx, seed, k, &v);
+	if (v.failed)
+		snprintf(msg, n, "%s", v.msg);
+	return !v.failed;
+}
+
+/*
+ * The make-test subset of one case, deterministic: every operation of the
+ * record log and every one within `edge` operations of a phase change or
+ * an erase (sector and bank boundaries), plus every stride-th operation.
+ */
+static bool u_pick(const struct pl_case *pc, uint64_t k, uint64_t stride, uint64_t edge)
+{
+	const struct cs *c = pc->ctx;
+
+	if (stride <= 1 || k % stride == 0 || k + 1 == c->nops)
+		return true;
+	for (uint64_t i = k > edge ? k - edge : 0; i <= k + edge && i < c->nops; i++)
+		if (!(c->phase[i] == PH_APP && c->trace[i].kind == H7SIM_OP_PROGRAM))
+			return true;
+	return false;
+}
+
+static void u_report(const struct pl_case *pc, uint64_t seed, const struct pl_stats *st)
+{
+	const struct cs *c = pc->ctx;
+	uint64_t n[4] = { 0 };
+
+	for (uint64_t i = 0; i < c->nops; i++)
+		n[c->phase[i]]++;
+	printf("update/%s/%s seed %" PRIu64 ": v1 %" PRIu32 " B -> v2 %" PRIu32 " B, %" PRIu64
+	       " operations (log erase %" PRIu64 ", records %" PRIu64 ", application %" PRIu64
+	       "), %" PRIu64 " cut points tested, %" PRIu64 " failed, %.1f s\n",
+	       pc->mode, pc->image, seed, c->img->len1, c->img->len2, c->nops,
+	       n[PH_LOG_ERASE], n[PH_STARTED] + n[PH_COMPLETE], n[PH_APP], st->points,
+	       st->failures, st->seconds + c->clean_s);
+}
+
+static const struct pl_suite suite = {
+	.family = "update",
+	.names = "modes ymodem an3155 compact twice between, images 8k 300k bank",
+	.open = u_open,
+	.close = u_close,
+	.run_cut = u_run_cut,
+	.pick = u_pick,
+	.report = u_report,
+};
+
 /* make test: per case, a stride chosen for runtime; seeds 1 and 2. */
 struct subset {
-	enum mode mode;
-	const char *image;
+	const char *mode, *image;
 	uint64_t seed;
 	uint64_t stride, edge;
 };
 
 static const struct subset subsets[] = {
-	{ M_YMODEM, "8k", 1, 1, 0 },            /* every operation */
-	{ M_AN3155, "8k", 2, 4, 1 },
-	{ M_COMPACT, "8k", 3, 4, 1 },
-	{ M_YMODEM, "300k", 1, 499, 1 },
-	{ M_AN3155, "300k", 2, 4801, 0 },
-	{ M_COMPACT, "300k", 3, 9001, 0 },
-	{ M_YMODEM, "bank", 4, 1999, 1 },
-	{ M_TWICE, "8k", 5, 3, 1 },
-	{ M_BETWEEN, "8k", 6, 3, 1 },
-	{ M_BETWEEN, "300k", 6, 4801, 1 },
+	{ "ymodem", "8k", 1, 1, 0 },            /* every operation */
+	{ "an3155", "8k", 2, 4, 1 },
+	{ "compact", "8k", 3, 4, 1 },
+	{ "ymodem", "300k", 1, 499, 1 },
+	{ "an3155", "300k", 2, 4801, 0 },
+	{ "compact", "300k", 3, 9001, 0 },
+	{ "ymodem", "bank", 4, 1999, 1 },
+	{ "twice", "8k", 5, 3, 1 },
+	{ "between", "8k", 6, 3, 1 },
+	{ "between", "300k", 6, 4801, 1 },
 };
+#define NSUBSETS (sizeof(subsets) / sizeof(subsets[0]))
 
 static void test_subset(void **state)
 {
 	const struct subset *s = *state;
-	struct cs c;
-	struct sweep_stats st = { 0, 0 };
-	double t0;
+	struct pl_stats st;
 
-	case_init(&c, s->mode, find_image(s->image));
-	t0 = now_s();
-	sweep_subset(&c, s->seed, s->stride, s->edge, &st);
-	print_case(&c, s->seed, &st, now_s() - t0 + c.clean_s);
-	case_free(&c);
-	if (st.failures)
+	if (pl_subset(&suite, s->mode, s->image, s->seed, s->stride, s->edge, &st))
 		fail_msg("%" PRIu64 " of %" PRIu64 " cut points failed (ids above)", st.failures,
 			 st.points);
 }
 
-/* ---- entry points ------------------------------------------------------------- */
-
-static int run_one_id(void)
+static int run_subsets(void)
 {
-	struct cs c;
-	struct verdict v;
-	const struct img *im = find_image(sel.id.image);
-	int m = find_mode(sel.id.mode);
+	static struct CMUnitTest tests[NSUBSETS];
+	static char names[NSUBSETS][48];
 
-	if (strcmp(sel.id.family, "update") != 0 || !im || m < 0) {
-		fprintf(stderr, "%s: not an update id of this test (modes ymodem an3155 "
-			"compact twice between, images 8k 300k bank)\n", PL_ID_ENV);
-		return 2;
+	for (size_t i = 0; i < NSUBSETS; i++) {
+		snprintf(names[i], sizeof(names[i]), "update/%s/%s/s%" PRIu64, subsets[i].mode,
+			 subsets[i].image, subsets[i].seed);
+		tests[i] = (struct CMUnitTest){ names[i], test_subset, NULL, NULL,
+						(void *)&subsets[i] };
 	}
-	case_init(&c, (enum mode)m, im);
-	if (sel.id.k >= c.nops) {
-		fprintf(stderr, "k%" PRIu64 ": the update has %" PRIu64 " operations\n",
-			sel.id.k, c.nops);
-		case_free(&c);
-		return 2;
-	}
-	run_cut(&c, sel.id.seed, sel.id.k, &v);
-	case_free(&c);
-	if (v.failed) {
-		fprintf(stderr, "FAIL %s: %s\n", getenv(PL_ID_ENV), v.msg);
-		return 1;
-	}
-	printf("PASS %s\n", getenv(PL_ID_ENV));
-	return 0;
-}
-
-static int run_long(int argc, char **argv)
-{
-	const struct img *im;
-	struct cs c;
-	struct sweep_stats st = { 0, 0 };
-	uint64_t seed, first = 0, last = UINT64_MAX;
-	int m;
-	double t0;
-
-	if ((argc != 5 && argc != 7) || !(im = find_image(argv[3])) ||
-	    (m = find_mode(argv[2])) < 0) {
-		fprintf(stderr, "usage: %s long MODE IMAGE SEED [FIRST LAST]\n", argv[0]);
-		return 2;
-	}
-	seed = strtoull(argv[4], NULL, 10);
-	if (argc == 7) {
-		first = strtoull(argv[5], NULL, 10);
-		last = strtoull(argv[6], NULL, 10);
-	}
-	case_init(&c, (enum mode)m, im);
-	t0 = now_s();
-	for (uint64_t k = first; k < c.nops && k <= last; k++)
-		sweep_point(&c, seed, k, &st);
-	print_case(&c, seed, &st, now_s() - t0 + c.clean_s);
-	case_free(&c);
-	return st.failures ? 1 : 0;
+	return _cmocka_run_group_tests("powerloss_update", tests, NSUBSETS, NULL, NULL);
 }
 
 int main(int argc, char **argv)
 {
-	static struct CMUnitTest tests[sizeof(subsets) / sizeof(subsets[0])];
-	static char names[sizeof(subsets) / sizeof(subsets[0])][48];
-
-	argv0 = argv[0];
-	pl_sel_from_env(&sel);
-	if (sel.have_id)
-		return run_one_id();
-	if (argc > 1 && strcmp(argv[1], "long") == 0)
-		return run_long(argc, argv);
-	for (size_t i = 0; i < sizeof(subsets) / sizeof(subsets[0]); i++) {
-		snprintf(names[i], sizeof(names[i]), "update/%s/%s/s%" PRIu64,
-			 mode_names[subsets[i].mode], subsets[i].image, subsets[i].seed);
-		tests[i] = (struct CMUnitTest){ names[i], test_subset, NULL, NULL,
-						(void *)&subsets[i] };
-	}
-	return _cmocka_run_group_tests("powerloss_update", tests,
-				       sizeof(tests) / sizeof(tests[0]), NULL, NULL);
+	return pl_main(argc, argv, &suite, run_subsets);
 }

@@ -72,10 +72,8 @@ static const struct variant variants[] = {
 #define NRANGES   (sizeof(ranges) / sizeof(ranges[0]))
 #define NVARIANTS (sizeof(variants) / sizeof(variants[0]))
 
-static struct pl_sel sel;
-/* Cuts that tore two operations at once (one per bank). */
+/* Cuts that tore two operations at once (one per bank), in this case. */
 static uint64_t torn_two;
-static const char *argv0 = "test_pl_writer";
 
 /* First sector and the end of the second (the two sectors the range
  * touches, or the two whole sectors). */
@@ -210,7 +208,7 @@ static bool run_cut(struct wcase *c, uint64_t seed, uint64_t k, char *msg, size_
 	h7f_init(&f);
 	h7sim_fault_power_cut_after_ops(ps.sim, k);
 	err = stream(&f, c->r, c->v, c->data);
-	if (sel.verbose)
+	if (pl_sel.verbose)
 		fprintf(stderr, "cut during operation %" PRIu64 "/%" PRIu64 ": writer returned %s; "
 			"torn: %s at 0x%08" PRIx32 "\n", k, c->nops, h7f_strerror(err),
 			ps.ntorn && ps.torn[0].kind == H7SIM_OP_PROGRAM ? "word" : "sector",
@@ -234,7 +232,7 @@ static bool run_cut(struct wcase *c, uint64_t seed, uint64_t k, char *msg, size_
 	pl_sim_reset(&ps);
 	h7f_init(&f);
 	err = stream(&f, c->r, c->v, c->data);
-	if (sel.verbose)
+	if (pl_sel.verbose)
 		fprintf(stderr, "  new writer after power-on: %s\n", h7f_strerror(err));
 	if (err) {
 		snprintf(msg, msgn, "the new writer after the cut failed: %s (0x%08" PRIx32 ")",
@@ -284,29 +282,6 @@ out:
 	return ok;
 }
 
-static uint64_t sweep(struct wcase *c, uint64_t seed, uint64_t stride, uint64_t *points)
-{
-	uint64_t fails = 0;
-	char msg[384], id[96];
-
-	for (uint64_t k = 0; k < c->nops; k++) {
-		/* Every stride-th word, and always both erases and the words
-		 * next to the sector boundary. */
-		if (stride > 1 && k % stride != 0 && k > 2 && k + 1 != c->nops &&
-		    (k + 1) % (H7_WORDS_PER_SECTOR + 1u) > 2u)
-			continue;
-		(*points)++;
-		if (run_cut(c, seed, k, msg, sizeof(msg)))
-			continue;
-		if (++fails <= sel.max_report) {
-			pl_id_format(id, sizeof(id), "writer", c->v->name, c->r->name, seed, k);
-			fprintf(stderr, "FAIL %s: %s\n  rerun: %s=%s %s\n", id, msg, PL_ID_ENV,
-				id, argv0);
-		}
-	}
-	return fails;
-}
-
 static const struct range *find_range(const char *n)
 {
 	for (size_t i = 0; i < NRANGES; i++)
@@ -323,22 +298,72 @@ static const struct variant *find_variant(const char *n)
 	return NULL;
 }
 
-static void run_case(const char *vn, const char *rn, uint64_t seed, uint64_t stride)
-{
-	struct wcase c;
-	uint64_t points = 0, fails;
+/* ---- the suite -------------------------------------------------------------- */
 
-	wcase_init(&c, find_range(rn), find_variant(vn));
+static int w_open(struct pl_case *pc, const char *mode, const char *image)
+{
+	const struct range *r = find_range(image);
+	const struct variant *v = find_variant(mode);
+	struct wcase *c;
+
+	if (!r || !v)
+		return -1;
+	c = malloc(sizeof(*c));
+	assert_non_null(c);
+	wcase_init(c, r, v);
+	pc->ctx = c;
+	pc->nops = c->nops;
 	torn_two = 0;
-	fails = sweep(&c, seed, stride, &points);
+	return 0;
+}
+
+static void w_close(struct pl_case *pc)
+{
+	wcase_free(pc->ctx);
+	free(pc->ctx);
+}
+
+static bool w_run_cut(struct pl_case *pc, uint64_t seed, uint64_t k, char *msg, size_t n)
+{
+	return run_cut(pc->ctx, seed, k, msg, n);
+}
+
+/* Every stride-th word, and always both erases and the words next to the
+ * sector boundary. */
+static bool w_pick(const struct pl_case *pc, uint64_t k, uint64_t stride, uint64_t edge)
+{
+	(void)edge;
+	return stride <= 1 || k % stride == 0 || k <= 2 || k + 1 == pc->nops ||
+	       (k + 1) % (H7_WORDS_PER_SECTOR + 1u) <= 2u;
+}
+
+static void w_report(const struct pl_case *pc, uint64_t seed, const struct pl_stats *st)
+{
+	const struct wcase *c = pc->ctx;
+
 	printf("writer/%s/%s seed %" PRIu64 ": %" PRIu32 " bytes at 0x%08" PRIx32 ", %" PRIu64
 	       " operations, %" PRIu64 " cut points tested (%" PRIu64 " tore two operations), %"
-	       PRIu64 " failed\n", vn, rn, seed, c.r->len, c.r->start, c.nops, points, torn_two,
-	       fails);
-	fflush(stdout);
-	wcase_free(&c);
-	if (fails)
-		fail_msg("%" PRIu64 " of %" PRIu64 " cut points failed (ids above)", fails, points);
+	       PRIu64 " failed, %.1f s\n", pc->mode, pc->image, seed, c->r->len, c->r->start,
+	       pc->nops, st->points, torn_two, st->failures, st->seconds);
+}
+
+static const struct pl_suite suite = {
+	.family = "writer",
+	.names = "variants lazy upfront verify ahead, ranges x2 bank 2s 2b",
+	.open = w_open,
+	.close = w_close,
+	.run_cut = w_run_cut,
+	.pick = w_pick,
+	.report = w_report,
+};
+
+static void run_case(const char *vn, const char *rn, uint64_t seed, uint64_t stride)
+{
+	struct pl_stats st;
+
+	if (pl_subset(&suite, vn, rn, seed, stride, 0, &st))
+		fail_msg("%" PRIu64 " of %" PRIu64 " cut points failed (ids above)", st.failures,
+			 st.points);
 }
 
 /* make test: every operation of the two small ranges, sampled two sectors. */
@@ -354,7 +379,7 @@ static void test_ahead_bank(void **s)
 	assert_true(torn_two > 0);
 }
 
-int main(int argc, char **argv)
+static int run_subsets(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lazy_x2),
@@ -364,50 +389,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_ahead_bank),
 	};
 
-	argv0 = argv[0];
-	pl_sel_from_env(&sel);
-	if (sel.have_id) {
-		const struct range *r = find_range(sel.id.image);
-		const struct variant *v = find_variant(sel.id.mode);
-		struct wcase c;
-		char msg[384];
-		bool ok;
-
-		if (strcmp(sel.id.family, "writer") != 0 || !r || !v) {
-			fprintf(stderr, "%s: not a writer id (variants lazy upfront verify ahead, "
-				"ranges x2 bank 2s 2b)\n", PL_ID_ENV);
-			return 2;
-		}
-		wcase_init(&c, r, v);
-		if (sel.id.k >= c.nops) {
-			fprintf(stderr, "k%" PRIu64 ": the write has %" PRIu64 " operations\n",
-				sel.id.k, c.nops);
-			wcase_free(&c);
-			return 2;
-		}
-		ok = run_cut(&c, sel.id.seed, sel.id.k, msg, sizeof(msg));
-		wcase_free(&c);
-		printf("%s %s%s%s\n", ok ? "PASS" : "FAIL", getenv(PL_ID_ENV), ok ? "" : ": ",
-		       msg);
-		return ok ? 0 : 1;
-	}
-	if (argc > 1 && strcmp(argv[1], "long") == 0) {
-		if (argc != 5 || !find_variant(argv[2]) || !find_range(argv[3])) {
-			fprintf(stderr, "usage: %s long VARIANT RANGE SEED\n", argv[0]);
-			return 2;
-		}
-		{
-			struct wcase c;
-			uint64_t points = 0, fails, seed = strtoull(argv[4], NULL, 10);
-
-			wcase_init(&c, find_range(argv[3]), find_variant(argv[2]));
-			fails = sweep(&c, seed, 1, &points);
-			printf("writer/%s/%s seed %" PRIu64 ": %" PRIu64 " operations, %" PRIu64
-			       " cut points tested (%" PRIu64 " tore two operations), %" PRIu64
-			       " failed\n", argv[2], argv[3], seed, c.nops, points, torn_two, fails);
-			wcase_free(&c);
-			return fails ? 1 : 0;
-		}
-	}
 	return cmocka_run_group_tests_name("powerloss_writer", tests, NULL, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	return pl_main(argc, argv, &suite, run_subsets);
 }
