@@ -104,7 +104,8 @@ unsigned h7sim_i_pb_of_addr(const struct h7sim *sim, uint32_t addr)
 bool h7sim_i_pcrop(const struct h7sim *sim, unsigned pb, uint32_t lo, uint32_t hi)
 {
     uint32_t p = sim->ob.prar[pb];
-    uint32_t s = p & 0xFFFu, e = (p >> 16) & 0xFFFu;
+    uint32_t s = p & FLASH_PRAR_PROT_AREA_START_Msk;
+    uint32_t e = (p & FLASH_PRAR_PROT_AREA_END_Msk) >> FLASH_PRAR_PROT_AREA_END_Pos;
     if (s > e)
         return false;
     return lo <= e * 256u + 255u && hi >= s * 256u;
@@ -118,7 +119,8 @@ bool h7sim_i_pcrop(const struct h7sim *sim, unsigned pb, uint32_t lo, uint32_t h
 bool h7sim_i_secure(const struct h7sim *sim, unsigned pb, uint32_t lo, uint32_t hi)
 {
     uint32_t p = sim->ob.scar[pb];
-    uint32_t s = p & 0xFFFu, e = (p >> 16) & 0xFFFu;
+    uint32_t s = p & FLASH_SCAR_SEC_AREA_START_Msk;
+    uint32_t e = (p & FLASH_SCAR_SEC_AREA_END_Msk) >> FLASH_SCAR_SEC_AREA_END_Pos;
     if (s > e)
         return false;
     return lo <= e * 256u + 255u && hi >= s * 256u;
@@ -202,7 +204,7 @@ void h7sim_i_irq_update(struct h7sim *sim)
     bool lvl = false;
     if (!sim->off) {
         for (unsigned pb = 0; pb < 2; pb++)
-            if (sim->bank[pb].sr & sim->bank[pb].cr & 0x1FFF0000u)
+            if (sim->bank[pb].sr & sim->bank[pb].cr & FLASH_CR_ALL_IE)
                 lvl = true;
         if (sim->optchangeerr && sim->optcr_ie)
             lvl = true;

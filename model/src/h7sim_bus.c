@@ -8,11 +8,14 @@
 #include <string.h>
 
 #define CR_WRITABLE  (FLASH_CR_PG | FLASH_CR_SER | FLASH_CR_BER | FLASH_CR_PSIZE_Msk | \
-                      FLASH_CR_SNB_Msk | FLASH_CR_CRC_EN | 0x1FEF0000u)
+                      FLASH_CR_SNB_Msk | FLASH_CR_CRC_EN | FLASH_CR_ALL_IE)
 #define CRCCR_CONFIG (FLASH_CRCCR_CRC_SECT_Msk | FLASH_CRCCR_CRC_BY_SECT | \
                       FLASH_CRCCR_CRC_BURST_Msk | FLASH_CRCCR_ALL_BANK)
 #define OPTSR_PRG_WRITABLE (~(FLASH_OPTSR_OPT_BUSY | FLASH_OPTSR_OPTCHANGEERR))
-#define AREA_WRITABLE 0x8FFF0FFFu   /* PRAR/SCAR: START[11:0], END[27:16], DMEP/DMES */
+#define PRAR_WRITABLE (FLASH_PRAR_PROT_AREA_START_Msk | FLASH_PRAR_PROT_AREA_END_Msk | \
+                       FLASH_PRAR_DMEP)
+#define SCAR_WRITABLE (FLASH_SCAR_SEC_AREA_START_Msk | FLASH_SCAR_SEC_AREA_END_Msk | \
+                       FLASH_SCAR_DMES)
 
 static uint32_t reg_addr(uint32_t off)
 {
@@ -283,10 +286,10 @@ static enum h7sim_resp reg_write(struct h7sim *sim, uint32_t off, uint32_t v, ui
             sim->optchangeerr = false;
         break;
     case FLASH_PRAR_PRG:
-        prg_write(sim, &sim->prg.prar[set], v, AREA_WRITABLE, addr);
+        prg_write(sim, &sim->prg.prar[set], v, PRAR_WRITABLE, addr);
         break;
     case FLASH_SCAR_PRG:
-        prg_write(sim, &sim->prg.scar[set], v, AREA_WRITABLE, addr);
+        prg_write(sim, &sim->prg.scar[set], v, SCAR_WRITABLE, addr);
         break;
     case FLASH_WPSN_PRG:
         prg_write(sim, &sim->prg.wpsn[set], v, FLASH_WPSN_WRPSN_Msk, addr);

@@ -5,6 +5,9 @@
 #include <stdbool.h>
 
 #include "h7f_port.h"
+#include "stm32h7/dcb.h"
+#include "stm32h7/dwt.h"
+#include "stm32h7/scb.h"
 
 uint32_t h7f_port_cpu_mhz = 64u;
 
@@ -23,21 +26,21 @@ H7F_RAMFUNC int h7f_io_flash_read32(uint32_t addr, uint32_t *v)
     /* docs/H7_FLASH.md 3.8: a double-ECC word answers with a precise bus
      * error; with FAULTMASK set and BFHFNMIGN=1 the load completes (with
      * junk) and the error is only recorded in CFSR.BFSR (PM0253). */
-    reg_set(H7F_SCB_CFSR, H7F_SCB_CFSR_BFSR_MASK);
-    reg_set(H7F_SCB_CCR, reg(H7F_SCB_CCR) | H7F_SCB_CCR_BFHFNMIGN);
+    reg_set(SCB_BASE + SCB_CFSR, SCB_CFSR_BFSR_Msk);
+    reg_set(SCB_BASE + SCB_CCR, reg(SCB_BASE + SCB_CCR) | SCB_CCR_BFHFNMIGN);
     h7f_io_dsb();
     h7f_io_isb();
     uint32_t val = *(volatile uint32_t *)addr;
     h7f_io_dsb();
-    uint32_t bfsr = reg(H7F_SCB_CFSR) & H7F_SCB_CFSR_BFSR_MASK;
-    reg_set(H7F_SCB_CFSR, bfsr);
-    reg_set(H7F_SCB_CCR, reg(H7F_SCB_CCR) & ~H7F_SCB_CCR_BFHFNMIGN);
+    uint32_t bfsr = reg(SCB_BASE + SCB_CFSR) & SCB_CFSR_BFSR_Msk;
+    reg_set(SCB_BASE + SCB_CFSR, bfsr);
+    reg_set(SCB_BASE + SCB_CCR, reg(SCB_BASE + SCB_CCR) & ~SCB_CCR_BFHFNMIGN);
     h7f_io_dsb();
     h7f_io_isb();
     if (!(faultmask & 1u))
         __asm volatile("cpsie f" ::: "memory");
     *v = val;
-    return (bfsr & H7F_SCB_CFSR_PRECISERR) ? -1 : 0;
+    return (bfsr & SCB_CFSR_PRECISERR) ? -1 : 0;
 }
 
 /* Microseconds from the DWT cycle counter, extended past its 32-bit wrap
@@ -47,13 +50,13 @@ H7F_RAMFUNC uint32_t h7f_io_now_us(void)
     static bool on;
     static uint32_t last, rem, us;
     if (!on) {
-        reg_set(H7F_SCB_DEMCR, reg(H7F_SCB_DEMCR) | H7F_SCB_DEMCR_TRCENA);
-        reg_set(H7F_DWT_LAR, H7F_DWT_LAR_KEY);
-        reg_set(H7F_DWT_CTRL, reg(H7F_DWT_CTRL) | H7F_DWT_CTRL_CYCCNTENA);
-        last = reg(H7F_DWT_CYCCNT);
+        reg_set(DCB_BASE + DCB_DEMCR, reg(DCB_BASE + DCB_DEMCR) | DCB_DEMCR_TRCENA);
+        reg_set(DWT_BASE + DWT_LAR, DWT_LAR_KEY);
+        reg_set(DWT_BASE + DWT_CTRL, reg(DWT_BASE + DWT_CTRL) | DWT_CTRL_CYCCNTENA);
+        last = reg(DWT_BASE + DWT_CYCCNT);
         on = true;
     }
-    uint32_t now = reg(H7F_DWT_CYCCNT);
+    uint32_t now = reg(DWT_BASE + DWT_CYCCNT);
     uint32_t mhz = h7f_port_cpu_mhz ? h7f_port_cpu_mhz : 1u;
     rem += now - last;
     last = now;
@@ -67,11 +70,13 @@ H7F_RAMFUNC void h7f_io_dcache_invalidate(uint32_t addr, uint32_t len)
 {
     /* Invalidating with the D-cache off faulted in Zephyr
      * (docs/H7_FLASH.md 7.1). */
-    if (!(reg(H7F_SCB_CCR) & H7F_SCB_CCR_DC) || len == 0)
+    if (!(reg(SCB_BASE + SCB_CCR) & SCB_CCR_DC) || len == 0)
         return;
     h7f_io_dsb();
-    for (uint32_t a = addr & ~31u; a - (addr & ~31u) < len + (addr & 31u); a += 32u)
-        reg_set(H7F_SCB_DCIMVAC, a);
+    const uint32_t line = SCB_DCACHE_LINE;
+    for (uint32_t a = addr & ~(line - 1u); a - (addr & ~(line - 1u)) < len + (addr & (line - 1u));
+         a += line)
+        reg_set(SCB_BASE + SCB_DCIMVAC, a);
     h7f_io_dsb();
     h7f_io_isb();
 }

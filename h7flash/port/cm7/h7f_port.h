@@ -24,21 +24,6 @@ extern uint32_t h7f_port_cpu_mhz;
  * bank is busy, so it must live in RAM too (H7F_RAMFUNC). */
 void h7f_port_poll_hook(void);
 
-#define H7F_SCB_CCR        0xE000ED14u
-#define H7F_SCB_CCR_DC     (1u << 16)
-#define H7F_SCB_CCR_BFHFNMIGN (1u << 8)
-#define H7F_SCB_DCIMVAC    0xE000EF5Cu
-#define H7F_SCB_CFSR       0xE000ED28u
-#define H7F_SCB_CFSR_BFSR_MASK 0x0000FF00u
-#define H7F_SCB_CFSR_PRECISERR (1u << 9)
-#define H7F_SCB_DEMCR      0xE000EDFCu
-#define H7F_SCB_DEMCR_TRCENA (1u << 24)
-#define H7F_DWT_CTRL       0xE0001000u
-#define H7F_DWT_CTRL_CYCCNTENA (1u << 0)
-#define H7F_DWT_CYCCNT     0xE0001004u
-#define H7F_DWT_LAR        0xE0001FB0u
-#define H7F_DWT_LAR_KEY    0xC5ACCE55u
-
 H7F_PORT_INLINE uint32_t h7f_io_read32(uint32_t addr)
 {
     return *(volatile uint32_t *)addr;

@@ -85,6 +85,11 @@
 #define FLASH_CR_DBECCERRIE  (1u << 26)
 #define FLASH_CR_CRCENDIE    (1u << 27)
 #define FLASH_CR_CRCRDERRIE  (1u << 28)
+/* Every interrupt enable (bits 16-28 but 20). */
+#define FLASH_CR_ALL_IE      (FLASH_CR_EOPIE | FLASH_CR_WRPERRIE | FLASH_CR_PGSERRIE | \
+                              FLASH_CR_STRBERRIE | FLASH_CR_INCERRIE | FLASH_CR_OPERRIE | \
+                              FLASH_CR_RDPERRIE | FLASH_CR_RDSERRIE | FLASH_CR_SNECCERRIE | \
+                              FLASH_CR_DBECCERRIE | FLASH_CR_CRCENDIE | FLASH_CR_CRCRDERRIE)
 #define FLASH_CR_RESET       0x00000031u
 
 /* FLASH_SRx (RM0399 4.9.5), read-only. */
@@ -157,6 +162,19 @@
 
 /* FLASH_OPTCCR. */
 #define FLASH_OPTCCR_CLR_OPTCHANGEERR (1u << 30)
+
+/* FLASH_PRAR_CUR/PRG (PCROP area) and FLASH_SCAR_CUR/PRG (secure area),
+ * RM0399 4.9.11-4.9.14:
+ * start and end in 256-byte units from the bank's start, and the
+ * "erase at protection level regression" bit. */
+#define FLASH_PRAR_PROT_AREA_START_Msk 0x00000FFFu
+#define FLASH_PRAR_PROT_AREA_END_Pos   16u
+#define FLASH_PRAR_PROT_AREA_END_Msk   0x0FFF0000u
+#define FLASH_PRAR_DMEP                (1u << 31)
+#define FLASH_SCAR_SEC_AREA_START_Msk  0x00000FFFu
+#define FLASH_SCAR_SEC_AREA_END_Pos    16u
+#define FLASH_SCAR_SEC_AREA_END_Msk    0x0FFF0000u
+#define FLASH_SCAR_DMES                (1u << 31)
 
 /* FLASH_WPSN: bit n = 1 means sector n NOT protected (RM0399 4.9.15). */
 #define FLASH_WPSN_WRPSN_Msk         0xFFu
