@@ -13,10 +13,9 @@
  * stick (the bootloader then runs on and reports it in the status page).
  */
 #include "cm4.h"
-#include "stm32h7/flash.h"
 #include "hw.h"
 
-#define OPT(off) REG(H7_FLASH_R_BASE + (off))
+#define OPT(off) MMIO32(H7_FLASH_R_BASE + (off))
 #define CM4_TRY_MAGIC 0xC4C4B00Du
 
 __attribute__((section(".noinit_cm4"))) static volatile uint32_t cm4_try;
@@ -58,7 +57,7 @@ uint32_t cm4_hold(void)
 		return CM4_BCM4_SET;
 	/* The CM4 may be running from bank 2 right now: restart both. */
 	hw_dsb();
-	SCB_AIRCR = SCB_AIRCR_RESET;
+	MMIO32(SCB_BASE + SCB_AIRCR) = SCB_AIRCR_VECTKEY | SCB_AIRCR_SYSRESETREQ;
 	hw_dsb();
 	for (;;)
 		;
@@ -66,5 +65,5 @@ uint32_t cm4_hold(void)
 
 void cm4_release(void)
 {
-	RCC_GCR |= RCC_GCR_BOOT_C2;
+	MMIO32(RCC_BASE + RCC_GCR) |= RCC_GCR_BOOT_C2;
 }

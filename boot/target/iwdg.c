@@ -11,22 +11,23 @@
 
 void iwdg_start(void)
 {
-	IWDG_KR = IWDG_KEY_START;
-	IWDG_KR = IWDG_KEY_UNLOCK;
-	IWDG_PR = 4u;           /* /64 */
-	IWDG_RLR = 4095u;
-	for (uint32_t n = 1000000u; n && (IWDG_SR & 7u); n--)
+	MMIO32(IWDG1_BASE + IWDG_KR) = IWDG_KEY_START;
+	MMIO32(IWDG1_BASE + IWDG_KR) = IWDG_KEY_UNLOCK;
+	MMIO32(IWDG1_BASE + IWDG_PR) = IWDG_PR_DIV64;
+	MMIO32(IWDG1_BASE + IWDG_RLR) = 4095u;
+	for (uint32_t n = 1000000u;
+	     n && (MMIO32(IWDG1_BASE + IWDG_SR) & (IWDG_SR_PVU | IWDG_SR_RVU | IWDG_SR_WVU)); n--)
 		;
-	IWDG_KR = IWDG_KEY_REFRESH;
+	MMIO32(IWDG1_BASE + IWDG_KR) = IWDG_KEY_REFRESH;
 }
 
 H7F_RAMFUNC void iwdg_refresh(void)
 {
-	IWDG_KR = IWDG_KEY_REFRESH;
+	MMIO32(IWDG1_BASE + IWDG_KR) = IWDG_KEY_REFRESH;
 }
 
 /* The driver calls this in every busy-wait loop (h7flash/io.h). */
 H7F_RAMFUNC void h7f_port_poll_hook(void)
 {
-	IWDG_KR = IWDG_KEY_REFRESH;
+	MMIO32(IWDG1_BASE + IWDG_KR) = IWDG_KEY_REFRESH;
 }

@@ -11,7 +11,7 @@
 #include "h7flash/io.h"
 #include "hw.h"
 
-#define N_VECTORS (16u + 150u)
+#define N_VECTORS (EXC_IRQ0 + H7_NUM_IRQ)
 
 extern uint32_t _estack, _sidata, _sdata, _edata, _sbss, _ebss;
 extern uint32_t _siramfunc, _sramfunc, _eramfunc;
@@ -34,15 +34,15 @@ __attribute__((section(".isr_vector"), used))
 const void *const boot_vectors[N_VECTORS] = {
 	[0] = &_estack,
 	[1] = (const void *)Reset_Handler,
-	[2] = (const void *)Default_Handler,    /* NMI */
-	[3] = (const void *)Default_Handler,    /* HardFault */
-	[4] = (const void *)Default_Handler,
-	[5] = (const void *)Default_Handler,
-	[6] = (const void *)Default_Handler,
-	[11] = (const void *)Default_Handler,   /* SVCall */
-	[14] = (const void *)Default_Handler,   /* PendSV */
-	[15] = (const void *)SysTick_Handler,
-	[16 + USART3_IRQn] = (const void *)USART3_IRQHandler,
+	[EXC_NMI] = (const void *)Default_Handler,
+	[EXC_HARDFAULT] = (const void *)Default_Handler,
+	[EXC_MEMMANAGE] = (const void *)Default_Handler,
+	[EXC_BUSFAULT] = (const void *)Default_Handler,
+	[EXC_USAGEFAULT] = (const void *)Default_Handler,
+	[EXC_SVCALL] = (const void *)Default_Handler,
+	[EXC_PENDSV] = (const void *)Default_Handler,
+	[EXC_SYSTICK] = (const void *)SysTick_Handler,
+	[EXC_IRQ0 + USART3_IRQn] = (const void *)USART3_IRQHandler,
 };
 
 #define STACK_PAINT 0x5AC75AC7u
@@ -66,7 +66,7 @@ __attribute__((noreturn, used)) void Reset_Handler(void)
 		boot_vtable_ram[i] = (uint32_t)(v ? v : (const void *)Default_Handler);
 	}
 	hw_dsb();
-	SCB_VTOR = (uint32_t)boot_vtable_ram;
+	MMIO32(SCB_BASE + SCB_VTOR) = (uint32_t)boot_vtable_ram;
 	hw_dsb();
 	hw_isb();
 	(void)main();

@@ -7,6 +7,8 @@
 #ifndef STM32H7_GPIO_H
 #define STM32H7_GPIO_H
 
+#include <stdint.h>
+
 #include "stm32h7/memorymap.h"
 
 #define GPIO_PORT_SIZE      0x400u      /* GPIOA_BASE + n * GPIO_PORT_SIZE */
@@ -21,6 +23,13 @@
 #define GPIO_LCKR           0x1Cu
 #define GPIO_AFRL           0x20u
 #define GPIO_AFRH           0x24u
+
+/* Field of pin n (0-15) holding v: MODER, OSPEEDR, PUPDR (2 bits a pin),
+ * AFRL for pins 0-7 and AFRH for pins 8-15 (4 bits a pin). */
+#define GPIO_PIN2(n, v)     ((uint32_t)(v) << (2u * (n)))
+#define GPIO_PIN2_Msk(n)    GPIO_PIN2((n), 3u)
+#define GPIO_AF(n, af)      ((uint32_t)(af) << (4u * ((n) & 7u)))
+#define GPIO_AF_Msk(n)      GPIO_AF((n), 0xFu)
 
 /* MODER, per pin */
 #define GPIO_MODE_INPUT     0u

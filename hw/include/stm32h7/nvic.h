@@ -35,5 +35,6 @@
 /* STM32H745 CM7 interrupt lines */
 #define FLASH_IRQn          4u
 #define USART3_IRQn         39u
+#define H7_NUM_IRQ          150u                /* the CM7's lines: vector table of 16 + 150 */
 
 #endif /* STM32H7_NVIC_H */
