@@ -9,32 +9,26 @@
 #include <stdint.h>
 
 #include "boot/layout.h"
+#include "stm32h7/gpio.h"
+#include "stm32h7/iwdg.h"
+#include "stm32h7/mmio.h"
+#include "stm32h7/nvic.h"
+#include "stm32h7/rcc.h"
+#include "stm32h7/scb.h"
+#include "stm32h7/usart.h"
 
 #ifndef H7APP_VERSION
 #define H7APP_VERSION "1.0.0"
 #endif
 
-#define REG(a) (*(volatile uint32_t *)(a))
-#define RCC_AHB4ENR   REG(0x58024400u + 0x0E0u)
-#define RCC_APB1LENR  REG(0x58024400u + 0x0E8u)
-#define GPIOD_MODER   REG(0x58020C00u + 0x00u)
-#define GPIOD_AFRH    REG(0x58020C00u + 0x24u)
-#define USART_CR1     REG(0x40004800u + 0x00u)
-#define USART_BRR     REG(0x40004800u + 0x0Cu)
-#define USART_ISR     REG(0x40004800u + 0x1Cu)
-#define USART_ICR     REG(0x40004800u + 0x20u)
-#define USART_RDR     REG(0x40004800u + 0x24u)
-#define USART_TDR     REG(0x40004800u + 0x28u)
-#define IWDG_KR       REG(0x58004800u)
-#define SCB_VTOR      REG(0xE000ED08u)
-#define SCB_AIRCR     REG(0xE000ED0Cu)
+#define USART3_R(off) MMIO32(USART3_BASE + (off))
 
 extern uint32_t _estack, _sidata, _sdata, _edata, _sbss, _ebss;
 void app_reset(void);
 static void app_fault(void);
 
 __attribute__((section(".isr_vector"), used))
-const void *const app_vectors[16] = {
+const void *const app_vectors[EXC_IRQ0] = {
 	&_estack, (const void *)app_reset, (const void *)app_fault, (const void *)app_fault,
 	(const void *)app_fault, (const void *)app_fault, (const void *)app_fault,
 };
@@ -47,9 +41,9 @@ static void app_fault(void)
 
 static void putc_(char c)
 {
-	while (!(USART_ISR & (1u << 7)))
+	while (!(USART3_R(USART_ISR) & USART_ISR_TXE))
 		;
-	USART_TDR = (uint8_t)c;
+	USART3_R(USART_TDR) = (uint8_t)c;
 }
 
 static void puts_(const char *s)
@@ -63,11 +57,16 @@ static const char banner[] = "\r\nh7app " H7APP_VERSION " (STM32H745 CM7, runnin
 
 __attribute__((noreturn)) static void app_main(void)
 {
-	RCC_AHB4ENR |= 1u << 3;         /* GPIOD */
-	RCC_APB1LENR |= 1u << 18;       /* USART3 */
-	(void)RCC_APB1LENR;
-	GPIOD_AFRH = (GPIOD_AFRH & ~0xFFu) | 0x77u;
-	GPIOD_MODER = (GPIOD_MODER & ~(0xFu << 16)) | (0xAu << 16);
+	MMIO32(RCC_BASE + RCC_AHB4ENR) |= RCC_AHB4ENR_GPIODEN;
+	MMIO32(RCC_BASE + RCC_APB1LENR) |= RCC_APB1LENR_USART3EN;
+	(void)MMIO32(RCC_BASE + RCC_APB1LENR);
+	/* PD8 TX, PD9 RX: alternate function 7 */
+	MMIO32(GPIOD_BASE + GPIO_AFRH) = (MMIO32(GPIOD_BASE + GPIO_AFRH) &
+					  ~(GPIO_AF_Msk(8) | GPIO_AF_Msk(9))) |
+					 GPIO_AF(8, 7u) | GPIO_AF(9, 7u);
+	MMIO32(GPIOD_BASE + GPIO_MODER) = (MMIO32(GPIOD_BASE + GPIO_MODER) &
+					   ~(GPIO_PIN2_Msk(8) | GPIO_PIN2_Msk(9))) |
+					  GPIO_PIN2(8, GPIO_MODE_AF) | GPIO_PIN2(9, GPIO_MODE_AF);
 	/* The host's rate as the bootloader measured it (auto-baud), else
 	 * 115200; HSI 64 MHz kernel clock. */
 	volatile uint32_t *hb = (volatile uint32_t *)BOOT_HANDOFF_BAUD_ADDR;
@@ -75,27 +74,27 @@ __attribute__((noreturn)) static void app_main(void)
 
 	if (hb[1] == ~hb[0] && hb[0] >= BOOT_BAUD_MIN && hb[0] <= BOOT_BAUD_MAX)
 		baud = hb[0];
-	USART_CR1 = 0;
-	USART_BRR = (64000000u + baud / 2u) / baud;
-	USART_CR1 = (1u << 2) | (1u << 3) | 1u;        /* RE, TE, UE: 8N1 */
+	USART3_R(USART_CR1) = 0;
+	USART3_R(USART_BRR) = (RCC_HSI_HZ + baud / 2u) / baud;
+	USART3_R(USART_CR1) = USART_CR1_RE | USART_CR1_TE | USART_CR1_UE;    /* 8N1 */
 	puts_(banner);
 	for (;;) {
-		IWDG_KR = 0xAAAAu;
-		if (USART_ISR & (1u << 3))
-			USART_ICR = 1u << 3;    /* overrun: just clear */
-		if (USART_ISR & (1u << 5)) {
-			char c = (char)(USART_RDR & 0xFFu);
+		MMIO32(IWDG1_BASE + IWDG_KR) = IWDG_KEY_REFRESH;
+		if (USART3_R(USART_ISR) & USART_ISR_ORE)
+			USART3_R(USART_ICR) = USART_ICR_ORECF;    /* overrun: just clear */
+		if (USART3_R(USART_ISR) & USART_ISR_RXNE) {
+			char c = (char)(USART3_R(USART_RDR) & 0xFFu);
 
 			if (c == 'b' || c == 'B') {
 				volatile uint32_t *h = (volatile uint32_t *)BOOT_HANDOFF_ADDR;
 
 				puts_("h7app: returning to the bootloader\r\n");
-				while (!(USART_ISR & (1u << 6)))
+				while (!(USART3_R(USART_ISR) & USART_ISR_TC))
 					;
 				h[0] = BOOT_HANDOFF_ENTER;
 				h[1] = ~BOOT_HANDOFF_ENTER;
 				__asm volatile("dsb 0xF" ::: "memory");
-				SCB_AIRCR = 0x05FA0004u;
+				MMIO32(SCB_BASE + SCB_AIRCR) = SCB_AIRCR_VECTKEY | SCB_AIRCR_SYSRESETREQ;
 				for (;;)
 					;
 			}
@@ -113,7 +112,7 @@ __attribute__((noreturn)) void app_reset(void)
 		*d++ = *s++;
 	for (d = &_sbss; d < &_ebss;)
 		*d++ = 0;
-	SCB_VTOR = (uint32_t)app_vectors;
+	MMIO32(SCB_BASE + SCB_VTOR) = (uint32_t)app_vectors;
 	app_main();
 	for (;;)
 		;

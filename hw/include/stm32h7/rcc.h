@@ -7,6 +7,12 @@
 
 #include "stm32h7/memorymap.h"
 
+/* Internal oscillators (DS12110: HSI 64 MHz, CSI 4 MHz, LSI 32 kHz). The
+ * core runs on the HSI after reset. */
+#define RCC_HSI_HZ          64000000u
+#define RCC_CSI_HZ          4000000u
+#define RCC_LSI_HZ          32000u
+
 #define RCC_CR              0x000u
 #define RCC_CFGR            0x010u
 #define RCC_D1CFGR          0x018u
