@@ -11,16 +11,16 @@ void SysTick_Handler(void)
 int main(void)
 {
     fw_puts("image B at 0x08100000\n");
-    fw_check(SCB_VTOR == 0x08100000u, "VTOR points at image B");
+    fw_check(MMIO32(SCB_BASE + SCB_VTOR) == 0x08100000u, "VTOR points at image B");
     uint32_t sp;
     __asm volatile("mov %0, sp" : "=r"(sp));
     fw_check(sp > 0x20018000u && sp <= 0x20020000u, "MSP from image B's vector table");
-    SYST_RVR = 64000u - 1;
-    SYST_CVR = 0;
-    SYST_CSR = 7u;
+    MMIO32(SYSTICK_BASE + SYST_RVR) = 64000u - 1;
+    MMIO32(SYSTICK_BASE + SYST_CVR) = 0;
+    MMIO32(SYSTICK_BASE + SYST_CSR) = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
     while (ticks < 3)
         __asm volatile("wfi");
-    SYST_CSR = 0;
+    MMIO32(SYSTICK_BASE + SYST_CSR) = 0;
     fw_check(1, "SysTick through image B's vector table");
     return (int)fw_failures;
 }

@@ -6,8 +6,6 @@
 
 #include "fw.h"
 
-#define USART3_CR2 REG(0x40004804u)
-#define USART3_BRR_R REG(0x4000480Cu)
 
 static void put_dec(uint32_t v)
 {
@@ -25,30 +23,30 @@ int main(void)
 {
     fw_clock_480mhz();
     fw_uart_init(120000000u, 115200);
-    USART3_CR1 = 0;
-    USART3_CR2 = 1u << 20;                  /* ABREN, ABRMOD = 00 */
+    MMIO32(USART3_BASE + USART_CR1) = 0;
+    MMIO32(USART3_BASE + USART_CR2) = USART_CR2_ABREN;          /* ABRMOD = 00: start bit */
     /* FIFOEN: the 16-byte RX FIFO absorbs the host's burst while the
      * polled loop is busy sending. */
-    USART3_CR1 = (1u << 29) | (1u << 3) | (1u << 2) | 1u;
+    MMIO32(USART3_BASE + USART_CR1) = USART_CR1_FIFOEN | USART_CR1_TE | USART_CR1_RE | USART_CR1_UE;
     char line[16];
     unsigned n = 0;
     bool reported = false;
     for (;;) {
-        uint32_t isr = USART3_ISR;
-        if (isr & (1u << 3))
-            USART3_ICR = 1u << 3;
-        if (!(isr & (1u << 5)))
+        uint32_t isr = MMIO32(USART3_BASE + USART_ISR);
+        if (isr & USART_ISR_ORE)
+            MMIO32(USART3_BASE + USART_ICR) = USART_ICR_ORECF;
+        if (!(isr & USART_ISR_RXNE))
             continue;
-        if (!reported && (isr & (1u << 15))) {      /* ABRF */
+        if (!reported && (isr & USART_ISR_ABRF)) {
             reported = true;
-            if (isr & (1u << 14)) {                 /* ABRE */
+            if (isr & USART_ISR_ABRE) {
                 return 1;
             }
         }
-        char c = (char)USART3_RDR;
+        char c = (char)MMIO32(USART3_BASE + USART_RDR);
         if (c == '\r' && reported && n == 0) {
             fw_uart_puts("BRR=");
-            put_dec(USART3_BRR_R);
+            put_dec(MMIO32(USART3_BASE + USART_BRR));
             fw_uart_puts("\r\n");
             continue;
         }
@@ -61,6 +59,6 @@ int main(void)
             line[n++] = c;
         }
     }
-    while (!(USART3_ISR & (1u << 6))) {}
+    while (!(MMIO32(USART3_BASE + USART_ISR) & USART_ISR_TC)) {}
     return 0;
 }

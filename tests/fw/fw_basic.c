@@ -38,18 +38,19 @@ static void svc_call(uint32_t x)
 
 int main(void)
 {
-    fw_check(SCB_CPUID == 0x411FC272u, "CPUID is Cortex-M7 r1p2");
+    fw_check(MMIO32(SCB_BASE + SCB_CPUID) == 0x411FC272u, "CPUID is Cortex-M7 r1p2");
     fw_clock_480mhz();
-    fw_check(((RCC_CFGR >> 3) & 7u) == 3u, "clock switched to PLL1");
+    fw_check(((MMIO32(RCC_BASE + RCC_CFGR) >> RCC_CFGR_SWS_Pos) & RCC_CFGR_SW_Msk) == RCC_CFGR_SW_PLL1,
+             "clock switched to PLL1");
     fw_cycles_start();
 
     /* SysTick at 1 kHz from the 480 MHz core clock. */
-    SCB_SHPR2 = 0x80u << 24;            /* SVCall 0x80 */
-    SCB_SHPR3 = (0x00u << 24) | (0xF0u << 16);   /* SysTick 0x00, PendSV 0xF0 */
-    SYST_RVR = 480000u - 1;
-    SYST_CVR = 0;
+    MMIO32(SCB_BASE + SCB_SHPR2) = 0x80u << 24;            /* SVCall 0x80 */
+    MMIO32(SCB_BASE + SCB_SHPR3) = (0x00u << 24) | (0xF0u << 16);   /* SysTick 0x00, PendSV 0xF0 */
+    MMIO32(SYSTICK_BASE + SYST_RVR) = 480000u - 1;
+    MMIO32(SYSTICK_BASE + SYST_CVR) = 0;
     uint32_t c0 = fw_cycles();
-    SYST_CSR = 7u;
+    MMIO32(SYSTICK_BASE + SYST_CSR) = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
     while (ticks < 10)
         __asm volatile("wfi");
     uint32_t dc = fw_cycles() - c0;
@@ -62,7 +63,7 @@ int main(void)
     fw_check(svc_arg == 0x1234u, "SVC handler reads the stacked r0");
     fw_check(nested_tick == 1, "SysTick preempts the SVC handler");
 
-    SCB_ICSR = 1u << 28;                /* PENDSVSET */
+    MMIO32(SCB_BASE + SCB_ICSR) = SCB_ICSR_PENDSVSET;
     __asm volatile("dsb\n isb");
     fw_check(pendsv_runs == 1, "PendSV taken");
 
@@ -79,7 +80,7 @@ int main(void)
     uint32_t bp = 0x40;
     __asm volatile("msr basepri, %0" : : "r"(bp));
     uint32_t p0 = pendsv_runs;
-    SCB_ICSR = 1u << 28;
+    MMIO32(SCB_BASE + SCB_ICSR) = SCB_ICSR_PENDSVSET;
     __asm volatile("dsb\n isb");
     fw_check(pendsv_runs == p0, "PendSV masked by BASEPRI");
     t = ticks;
@@ -91,8 +92,8 @@ int main(void)
     fw_check(pendsv_runs == p0 + 1, "PendSV taken when BASEPRI is cleared");
 
     /* VTOR: vector table copied to AXI SRAM, SysTick handler replaced. */
-    SYST_CSR = 0;
-    fw_check(SCB_VTOR == 0x08000000u, "VTOR at the flash vector table");
+    MMIO32(SYSTICK_BASE + SYST_CSR) = 0;
+    fw_check(MMIO32(SCB_BASE + SCB_VTOR) == 0x08000000u, "VTOR at the flash vector table");
     fw_puts("done\n");
     return (int)fw_failures;
 }

@@ -2,8 +2,6 @@
  * operation (--cache-log): checked by tests/vboard/cache.sh. */
 #include "fw.h"
 
-#define CCR_DC (1u << 16)
-#define CCR_IC (1u << 17)
 
 static void dsb(void) { __asm volatile("dsb 0xF" ::: "memory"); }
 static void isb(void) { __asm volatile("isb 0xF" ::: "memory"); }
@@ -12,7 +10,7 @@ static void invalidate_dcache_by_addr(uint32_t addr, uint32_t len)
 {
     dsb();
     for (uint32_t a = addr & ~31u; a < addr + len; a += 32)
-        SCB_DCIMVAC = a;
+        MMIO32(SCB_BASE + SCB_DCIMVAC) = a;
     dsb();
     isb();
 }
@@ -21,7 +19,7 @@ static void clean_invalidate_dcache_by_addr(uint32_t addr, uint32_t len)
 {
     dsb();
     for (uint32_t a = addr & ~31u; a < addr + len; a += 32)
-        SCB_DCCIMVAC = a;
+        MMIO32(SCB_BASE + SCB_DCCIMVAC) = a;
     dsb();
     isb();
 }
@@ -30,24 +28,24 @@ static void enable_caches(void)
 {
     dsb();
     isb();
-    SCB_ICIALLU = 0;
+    MMIO32(SCB_BASE + SCB_ICIALLU) = 0;
     dsb();
     isb();
-    SCB_CCR |= CCR_IC;
+    MMIO32(SCB_BASE + SCB_CCR) |= SCB_CCR_IC;
     dsb();
     isb();
-    SCB_CSSELR = 0;
+    MMIO32(SCB_BASE + SCB_CSSELR) = 0;
     dsb();
-    uint32_t ccsidr = SCB_CCSIDR;
-    uint32_t sets = (ccsidr >> 13) & 0x7FFFu;
+    uint32_t ccsidr = MMIO32(SCB_BASE + SCB_CCSIDR);
+    uint32_t sets = (ccsidr >> SCB_CCSIDR_NSETS_Pos) & SCB_CCSIDR_NSETS_Msk;
     do {
         uint32_t ways = (ccsidr >> 3) & 0x3FFu;
         do {
-            SCB_DCISW = (sets << 5) | (ways << 30);
+            MMIO32(SCB_BASE + SCB_DCISW) = (sets << SCB_DCSW_SET_Pos) | (ways << SCB_DCSW_WAY_Pos);
         } while (ways--);
     } while (sets--);
     dsb();
-    SCB_CCR |= CCR_DC;
+    MMIO32(SCB_BASE + SCB_CCR) |= SCB_CCR_DC;
     dsb();
     isb();
 }
@@ -55,7 +53,7 @@ static void enable_caches(void)
 int main(void)
 {
     enable_caches();
-    fw_check((SCB_CCR & (CCR_DC | CCR_IC)) == (CCR_DC | CCR_IC), "I- and D-cache enabled");
+    fw_check((MMIO32(SCB_BASE + SCB_CCR) & (SCB_CCR_DC | SCB_CCR_IC)) == (SCB_CCR_DC | SCB_CCR_IC), "I- and D-cache enabled");
     invalidate_dcache_by_addr(0x08020000u, 128);
     clean_invalidate_dcache_by_addr(0x24000000u, 64);
     return (int)fw_failures;

@@ -8,11 +8,11 @@ static volatile uint32_t rx_head, rx_tail;
 
 void USART3_IRQHandler(void)
 {
-    uint32_t isr = USART3_ISR;
-    if (isr & (1u << 3))
-        USART3_ICR = 1u << 3;       /* ORE */
-    while (USART3_ISR & (1u << 5)) {
-        rxbuf[rx_head & 255] = (uint8_t)USART3_RDR;
+    uint32_t isr = MMIO32(USART3_BASE + USART_ISR);
+    if (isr & USART_ISR_ORE)
+        MMIO32(USART3_BASE + USART_ICR) = USART_ICR_ORECF;
+    while (MMIO32(USART3_BASE + USART_ISR) & USART_ISR_RXNE) {
+        rxbuf[rx_head & 255] = (uint8_t)MMIO32(USART3_BASE + USART_RDR);
         rx_head++;
     }
 }
@@ -21,11 +21,11 @@ int main(void)
 {
     fw_clock_480mhz();
     fw_uart_init(120000000u, 115200);
-    SYST_RVR = 480000u - 1;         /* a 1 kHz tick, as a real firmware has */
-    SYST_CVR = 0;
-    SYST_CSR = 7u;
-    USART3_CR1 |= 1u << 5;          /* RXNEIE */
-    NVIC_ISER(USART3_IRQn / 32) = 1u << (USART3_IRQn % 32);
+    MMIO32(SYSTICK_BASE + SYST_RVR) = 480000u - 1;         /* a 1 kHz tick, as a real firmware has */
+    MMIO32(SYSTICK_BASE + SYST_CVR) = 0;
+    MMIO32(SYSTICK_BASE + SYST_CSR) = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
+    MMIO32(USART3_BASE + USART_CR1) |= USART_CR1_RXNEIE;
+    MMIO32(NVIC_BASE + NVIC_ISER(USART3_IRQn / 32)) = 1u << (USART3_IRQn % 32);
     fw_uart_puts("READY\r\n");
     char line[16];
     unsigned n = 0;
@@ -49,7 +49,7 @@ int main(void)
             line[n++] = c;
         }
     }
-    while (!(USART3_ISR & (1u << 6))) {}    /* TC: last byte on the wire */
+    while (!(MMIO32(USART3_BASE + USART_ISR) & USART_ISR_TC)) {}    /* last byte on the wire */
     return 0;
 }
 

@@ -8,17 +8,18 @@
 
 int main(void)
 {
-    SCB_CCR |= 1u << 8;         /* BFHFNMIGN */
+    MMIO32(SCB_BASE + SCB_CCR) |= SCB_CCR_BFHFNMIGN;
     __asm volatile("cpsid f" ::: "memory");
     uint32_t v = *(volatile uint32_t *)NOWHERE;
     __asm volatile("cpsie f" ::: "memory");
-    uint32_t cfsr = SCB_CFSR;
+    uint32_t cfsr = MMIO32(SCB_BASE + SCB_CFSR);
     fw_check(v == 0, "ignored bus error reads 0");
-    fw_check((cfsr & ((1u << 9) | (1u << 15))) == ((1u << 9) | (1u << 15)), "CFSR.PRECISERR|BFARVALID");
-    fw_check(SCB_BFAR == NOWHERE, "BFAR holds the address");
-    SCB_CFSR = cfsr;
-    fw_check(SCB_CFSR == 0, "CFSR cleared");
-    SCB_CCR &= ~(1u << 8);
+    fw_check((cfsr & (SCB_CFSR_PRECISERR | SCB_CFSR_BFARVALID)) ==
+             (SCB_CFSR_PRECISERR | SCB_CFSR_BFARVALID), "CFSR.PRECISERR|BFARVALID");
+    fw_check(MMIO32(SCB_BASE + SCB_BFAR) == NOWHERE, "BFAR holds the address");
+    MMIO32(SCB_BASE + SCB_CFSR) = cfsr;
+    fw_check(MMIO32(SCB_BASE + SCB_CFSR) == 0, "CFSR cleared");
+    MMIO32(SCB_BASE + SCB_CCR) &= ~SCB_CCR_BFHFNMIGN;
     if (fw_failures)
         return (int)fw_failures;
     fw_puts("now faulting\n");

@@ -59,9 +59,9 @@ void psp_part(void)
 int main(void)
 {
     fw_clock_480mhz();
-    SYST_RVR = 48000u - 1;      /* 10 kHz */
-    SYST_CVR = 0;
-    SYST_CSR = 7u;
+    MMIO32(SYSTICK_BASE + SYST_RVR) = 48000u - 1;      /* 10 kHz */
+    MMIO32(SYSTICK_BASE + SYST_CVR) = 0;
+    MMIO32(SYSTICK_BASE + SYST_CSR) = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
 
     int bad = fp_loop();
     fw_check(ticks > 5, "ticks arrived during the FP loop");
@@ -75,6 +75,6 @@ int main(void)
                    "bl psp_part\n"
                    "mrs r0, control\n bic r0, r0, #2\n msr control, r0\n isb"
                    : : "r"(top) : "r0", "r1", "r2", "r3", "r12", "lr", "cc", "memory");
-    SYST_CSR = 0;
+    MMIO32(SYSTICK_BASE + SYST_CSR) = 0;
     return (int)fw_failures;
 }

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "fw.h"
-#include "flash_regs.h"
 #include "h7flash/h7flash.h"
 
 extern uint32_t h7f_port_cpu_mhz;
@@ -40,17 +39,17 @@ static uint32_t sw_crc(const uint8_t *p, uint32_t n)
 static void enable_dcache(void)
 {
     __asm volatile("dsb 0xF" ::: "memory");
-    SCB_CSSELR = 0;
-    uint32_t ccsidr = SCB_CCSIDR;
-    uint32_t sets = (ccsidr >> 13) & 0x7FFFu;
+    MMIO32(SCB_BASE + SCB_CSSELR) = 0;
+    uint32_t ccsidr = MMIO32(SCB_BASE + SCB_CCSIDR);
+    uint32_t sets = (ccsidr >> SCB_CCSIDR_NSETS_Pos) & SCB_CCSIDR_NSETS_Msk;
     do {
         uint32_t ways = (ccsidr >> 3) & 0x3FFu;
         do {
-            SCB_DCISW = (sets << 5) | (ways << 30);
+            MMIO32(SCB_BASE + SCB_DCISW) = (sets << SCB_DCSW_SET_Pos) | (ways << SCB_DCSW_WAY_Pos);
         } while (ways--);
     } while (sets--);
     __asm volatile("dsb 0xF" ::: "memory");
-    SCB_CCR |= 1u << 16;
+    MMIO32(SCB_BASE + SCB_CCR) |= SCB_CCR_DC;
     __asm volatile("dsb 0xF\n isb 0xF" ::: "memory");
 }
 
@@ -68,7 +67,7 @@ static void test_program_and_read(void)
     EQ(h7f_program_word(&f, H7_BANK2_BASE, d), H7F_OK);
     memcpy(r, (const void *)H7_BANK2_BASE, 32);
     CHECK(memcmp(r, d, 32) == 0);
-    CHECK((FLASH_CR1 & CR_LOCK) != 0);
+    CHECK((MMIO32(H7_FLASH_REG(1u, FLASH_CR)) & FLASH_CR_LOCK) != 0);
 }
 
 static void test_refusals(void)
@@ -93,14 +92,14 @@ static void test_ecc(void)
     EQ(h7f_program_word(&f, a, d), H7F_OK);
     /* Program it a second time behind the driver's back: double ECC. */
     flash_unlock();
-    FLASH_CCR1 = 0x1FFF0000u;
-    FLASH_CR1 = CR_X64 | CR_PG;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CCR)) = 0x1FFF0000u;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64 | FLASH_CR_PG;
     __asm volatile("dsb 0xF\n isb 0xF" ::: "memory");
     for (int i = 0; i < 8; i++)
         *(volatile uint32_t *)(a + 4u * (uint32_t)i) = 0x12345678u;
     __asm volatile("dsb 0xF" ::: "memory");
-    while (FLASH_SR1 & (SR_BSY | SR_QW | SR_WBNE)) {}
-    FLASH_CR1 = CR_LOCK;
+    while (MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & (FLASH_SR_BSY | FLASH_SR_QW | FLASH_SR_WBNE)) {}
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_LOCK;
     uint32_t bad = 0;
     EQ(h7f_read(&f, a - 32u, o, 64, &bad), H7F_E_DBECCERR);
     EQ((int)bad, (int)a);
@@ -113,17 +112,17 @@ static void test_erase(void)
     uint32_t bad = 0;
     EQ(h7f_erase_sector(&f, A_WORD), H7F_OK);
     EQ(h7f_blank_check(&f, 0x08040000u, 0x20000u, &bad), H7F_OK);
-    uint32_t t0 = DWT_CYCCNT;
+    uint32_t t0 = MMIO32(DWT_BASE + DWT_CYCCNT);
     EQ(h7f_erase_bank(&f, 2), H7F_OK);
-    uint32_t ms = (DWT_CYCCNT - t0) / 480000u;
+    uint32_t ms = (MMIO32(DWT_BASE + DWT_CYCCNT) - t0) / 480000u;
     fw_puts("  bank erase ms: ");
     fw_putdec(ms);
     fw_puts("\n");
     EQ(h7f_blank_check(&f, H7_BANK2_BASE, 32, &bad), H7F_OK);
     uint32_t erased = 0;
-    t0 = DWT_CYCCNT;
+    t0 = MMIO32(DWT_BASE + DWT_CYCCNT);
     EQ(h7f_erase_range(&f, 0x080E0000u, 0x40000u, &erased), H7F_OK);
-    ms = (DWT_CYCCNT - t0) / 480000u;
+    ms = (MMIO32(DWT_BASE + DWT_CYCCNT) - t0) / 480000u;
     fw_puts("  two sectors, one per bank, ms: ");
     fw_putdec(ms);
     fw_puts("\n");

@@ -10,9 +10,9 @@ int main(void)
         fw_puts("no image at 0x08100000\n");
         return 1;
     }
-    SYST_CSR = 0;
+    MMIO32(SYSTICK_BASE + SYST_CSR) = 0;
     __asm volatile("cpsid i" ::: "memory");
-    SCB_VTOR = 0x08100000u;
+    MMIO32(SCB_BASE + SCB_VTOR) = 0x08100000u;
     __asm volatile("dsb 0xF\n isb 0xF" ::: "memory");
     __asm volatile("msr msp, %0\n"
                    "cpsie i\n"

@@ -2,7 +2,7 @@
  * power cycles. First run: program a flash word, mark RAM, reset. After the
  * reset: both kept. Next power-on (second run with the same --flash file):
  * the word is still there. */
-#include "flash_regs.h"
+#include "fw.h"
 
 #define MAGIC_ADDR 0x08060000u
 #define MAGIC      0x600DF1A5u
@@ -12,25 +12,25 @@ __attribute__((section(".noinit"))) static volatile uint32_t marker;
 static int program_word(uint32_t addr, uint32_t first)
 {
     flash_unlock();
-    FLASH_CCR1 = 0x1FFF0000u;
-    FLASH_CR1 = CR_X64 | CR_PG;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CCR)) = 0x1FFF0000u;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64 | FLASH_CR_PG;
     __asm volatile("dsb 0xF\n isb 0xF" ::: "memory");
     for (int i = 0; i < 8; i++)
         *(volatile uint32_t *)(addr + 4u * (uint32_t)i) = first + (uint32_t)i;
     __asm volatile("dsb 0xF" ::: "memory");
-    while (FLASH_SR1 & (SR_BSY | SR_QW | SR_WBNE)) {}
-    uint32_t sr = FLASH_SR1;
-    FLASH_CR1 = CR_X64;
-    FLASH_CR1 = CR_LOCK;
-    return (sr & SR_ERRS) ? -1 : 0;
+    while (MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & (FLASH_SR_BSY | FLASH_SR_QW | FLASH_SR_WBNE)) {}
+    uint32_t sr = MMIO32(H7_FLASH_REG(1u, FLASH_SR));
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_LOCK;
+    return (sr & FLASH_SR_ALL_ERRORS) ? -1 : 0;
 }
 
 int main(void)
 {
-    uint32_t rsr = RCC_RSR;
-    RCC_RSR |= 1u << 16;
+    uint32_t rsr = MMIO32(RCC_BASE + RCC_RSR);
+    MMIO32(RCC_BASE + RCC_RSR) |= RCC_RSR_RMVF;
     uint32_t w = *(volatile uint32_t *)MAGIC_ADDR;
-    if (rsr & RCC_RSR_SFTRSTF) {
+    if (rsr & RCC_RSR_SFT1RSTF) {
         fw_check(w == MAGIC, "flash word kept across SYSRESETREQ");
         fw_check(marker == 0xA5A5A5A5u, "RAM kept across SYSRESETREQ");
         fw_puts("after reset: flash and RAM kept\n");
@@ -46,7 +46,7 @@ int main(void)
     marker = 0xA5A5A5A5u;
     fw_puts("programmed, resetting\n");
     __asm volatile("dsb 0xF" ::: "memory");
-    SCB_AIRCR = 0x05FA0004u;
+    MMIO32(SCB_BASE + SCB_AIRCR) = SCB_AIRCR_VECTKEY | SCB_AIRCR_SYSRESETREQ;
     __asm volatile("dsb 0xF" ::: "memory");
     for (;;) {}
 }

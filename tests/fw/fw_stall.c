@@ -1,6 +1,6 @@
 /* CPU stalls while bank 1 erases: code in ITCM keeps running, code or data
  * in bank 1 waits for the end of the erase, bank 2 reads do not wait. */
-#include "flash_regs.h"
+#include "fw.h"
 
 struct result {
     uint32_t cycles, iters;
@@ -8,72 +8,72 @@ struct result {
 
 FW_RAMFUNC static void erase_itcm(unsigned sector, struct result *r)
 {
-    FLASH_CCR1 = 0x1FFF0000u;
-    FLASH_CR1 = CR_X64 | CR_SER | (sector << 8);
-    uint32_t c0 = DWT_CYCCNT, n = 0;
-    FLASH_CR1 |= CR_START;
-    while (FLASH_SR1 & (SR_BSY | SR_QW))
+    MMIO32(H7_FLASH_REG(1u, FLASH_CCR)) = 0x1FFF0000u;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (sector << FLASH_CR_SNB_Pos);
+    uint32_t c0 = MMIO32(DWT_BASE + DWT_CYCCNT), n = 0;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) |= FLASH_CR_START;
+    while (MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & (FLASH_SR_BSY | FLASH_SR_QW))
         n++;
-    r->cycles = DWT_CYCCNT - c0;
+    r->cycles = MMIO32(DWT_BASE + DWT_CYCCNT) - c0;
     r->iters = n;
-    FLASH_CR1 = CR_X64;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64;
 }
 
 /* Starts the erase from ITCM, then reads one word at addr. */
 FW_RAMFUNC static uint32_t erase_then_read(unsigned sector, uint32_t addr, struct result *r)
 {
-    FLASH_CCR1 = 0x1FFF0000u;
-    FLASH_CR1 = CR_X64 | CR_SER | (sector << 8);
-    uint32_t c0 = DWT_CYCCNT, n = 0;
-    FLASH_CR1 |= CR_START;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CCR)) = 0x1FFF0000u;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (sector << FLASH_CR_SNB_Pos);
+    uint32_t c0 = MMIO32(DWT_BASE + DWT_CYCCNT), n = 0;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) |= FLASH_CR_START;
     uint32_t v = *(volatile uint32_t *)addr;
-    uint32_t c1 = DWT_CYCCNT;
-    while (FLASH_SR1 & (SR_BSY | SR_QW))
+    uint32_t c1 = MMIO32(DWT_BASE + DWT_CYCCNT);
+    while (MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & (FLASH_SR_BSY | FLASH_SR_QW))
         n++;
     r->cycles = c1 - c0;
     r->iters = n;
-    FLASH_CR1 = CR_X64;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64;
     return v;
 }
 
 /* The same loop as erase_itcm, but in bank 1 (.text). */
 __attribute__((noinline)) static void erase_flash(unsigned sector, struct result *r)
 {
-    FLASH_CCR1 = 0x1FFF0000u;
-    FLASH_CR1 = CR_X64 | CR_SER | (sector << 8);
-    uint32_t c0 = DWT_CYCCNT, n = 0;
-    FLASH_CR1 |= CR_START;
-    while (FLASH_SR1 & (SR_BSY | SR_QW))
+    MMIO32(H7_FLASH_REG(1u, FLASH_CCR)) = 0x1FFF0000u;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (sector << FLASH_CR_SNB_Pos);
+    uint32_t c0 = MMIO32(DWT_BASE + DWT_CYCCNT), n = 0;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) |= FLASH_CR_START;
+    while (MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & (FLASH_SR_BSY | FLASH_SR_QW))
         n++;
-    r->cycles = DWT_CYCCNT - c0;
+    r->cycles = MMIO32(DWT_BASE + DWT_CYCCNT) - c0;
     r->iters = n;
-    FLASH_CR1 = CR_X64;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64;
 }
 
 /* A timed read, in its own function: the board applies a bank's new state
  * at the next translation block. */
 FW_RAMFUNC static uint32_t timed_read(uint32_t addr)
 {
-    uint32_t c0 = DWT_CYCCNT;
+    uint32_t c0 = MMIO32(DWT_BASE + DWT_CYCCNT);
     (void)*(volatile uint32_t *)addr;
-    return DWT_CYCCNT - c0;
+    return MMIO32(DWT_BASE + DWT_CYCCNT) - c0;
 }
 
 /* Programs one flash word at addr from ITCM, then reads bank 1 at once. */
 FW_RAMFUNC static void program_then_read(uint32_t addr, struct result *r)
 {
-    FLASH_CCR1 = 0x1FFF0000u;
-    FLASH_CR1 = CR_X64 | CR_PG;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CCR)) = 0x1FFF0000u;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64 | FLASH_CR_PG;
     __asm volatile("dsb 0xF\n isb 0xF" ::: "memory");
     for (uint32_t i = 0; i < 8; i++)
         *(volatile uint32_t *)(addr + 4 * i) = i;
     __asm volatile("dsb 0xF" ::: "memory");
     r->cycles = timed_read(0x08000000u);
     uint32_t n = 0;
-    while (FLASH_SR1 & (SR_BSY | SR_QW))
+    while (MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & (FLASH_SR_BSY | FLASH_SR_QW))
         n++;
     r->iters = n;
-    FLASH_CR1 = CR_X64;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64;
 }
 
 static void show(const char *what, const struct result *r)
@@ -91,7 +91,7 @@ int main(void)
     fw_clock_480mhz();
     fw_cycles_start();
     flash_unlock();
-    fw_check(!(FLASH_CR1 & CR_LOCK), "bank 1 unlocked");
+    fw_check(!(MMIO32(H7_FLASH_REG(1u, FLASH_CR)) & FLASH_CR_LOCK), "bank 1 unlocked");
 
     struct result itcm, fl, rd1, rd2;
     erase_itcm(7, &itcm);
@@ -116,13 +116,13 @@ int main(void)
     fw_check(rd2.cycles < 1000, "read of the other bank does not stall");
     fw_check(rd2.iters > 1000, "erase still running after the bank-2 read");
     fw_check(w == 0xFFFFFFFFu, "bank 2 erased");
-    fw_check((FLASH_SR1 & SR_ERRS) == 0, "no FLASH error flags");
+    fw_check((MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & FLASH_SR_ALL_ERRORS) == 0, "no FLASH error flags");
 
     /* A data read during a word program: stalls with --exact-read-stalls
      * only (tests/vboard checks the figure of both runs). */
     struct result pr;
     program_then_read(0x080E0000u, &pr);
     show("ITCM read of bank 1 during a word program", &pr);
-    FLASH_CR1 = CR_LOCK;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_LOCK;
     return (int)fw_failures;
 }

@@ -3,28 +3,25 @@
  * fw_swapb (linked at 0x08000000, loaded into bank 2) runs. */
 #include "fw.h"
 
-#define FLASH_OPTKEYR   REG(0x52002008u)
-#define FLASH_OPTCR     REG(0x52002018u)
-#define FLASH_OPTSR_CUR REG(0x5200201Cu)
-#define FLASH_OPTSR_PRG REG(0x52002020u)
 
 int main(void)
 {
     fw_puts("bank 1 image: setting SWAP_BANK\n");
-    if (FLASH_OPTCR & (1u << 31)) {
+    if (MMIO32(H7_FLASH_R_BASE + FLASH_OPTCR) & FLASH_OPTCR_SWAP_BANK) {
         fw_puts("already swapped?\n");
         return 1;
     }
-    if (FLASH_OPTCR & 1u) {
-        FLASH_OPTKEYR = 0x08192A3Bu;
-        FLASH_OPTKEYR = 0x4C5D6E7Fu;
+    if (MMIO32(H7_FLASH_R_BASE + FLASH_OPTCR) & FLASH_OPTCR_OPTLOCK) {
+        MMIO32(H7_FLASH_R_BASE + FLASH_OPTKEYR) = FLASH_OPT_KEY1;
+        MMIO32(H7_FLASH_R_BASE + FLASH_OPTKEYR) = FLASH_OPT_KEY2;
     }
-    FLASH_OPTSR_PRG |= 1u << 31;
-    FLASH_OPTCR |= 1u << 1;                     /* OPTSTART */
-    while (FLASH_OPTSR_CUR & 1u) {}             /* OPT_BUSY */
-    fw_check((FLASH_OPTSR_CUR & (1u << 31)) != 0, "SWAP_BANK_OPT programmed");
-    FLASH_OPTCR |= 1u;                          /* OPTLOCK */
-    SCB_AIRCR = 0x05FA0004u;
+    MMIO32(H7_FLASH_R_BASE + FLASH_OPTSR_PRG) |= FLASH_OPTSR_SWAP_BANK_OPT;
+    MMIO32(H7_FLASH_R_BASE + FLASH_OPTCR) |= FLASH_OPTCR_OPTSTART;
+    while (MMIO32(H7_FLASH_R_BASE + FLASH_OPTSR_CUR) & FLASH_OPTSR_OPT_BUSY) {}
+    fw_check((MMIO32(H7_FLASH_R_BASE + FLASH_OPTSR_CUR) & FLASH_OPTSR_SWAP_BANK_OPT) != 0,
+             "SWAP_BANK_OPT programmed");
+    MMIO32(H7_FLASH_R_BASE + FLASH_OPTCR) |= FLASH_OPTCR_OPTLOCK;
+    MMIO32(SCB_BASE + SCB_AIRCR) = SCB_AIRCR_VECTKEY | SCB_AIRCR_SYSRESETREQ;
     __asm volatile("dsb 0xF" ::: "memory");
     for (;;) {}
 }

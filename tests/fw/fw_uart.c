@@ -8,31 +8,21 @@
  * Results are printed through semihosting. */
 #include "fw.h"
 
-#define CR1_UE (1u << 0)
-#define CR1_RE (1u << 2)
-#define CR1_TE (1u << 3)
-#define CR1_PS (1u << 9)
-#define CR1_PCE (1u << 10)
-#define CR1_M0 (1u << 12)
-#define CR1_FIFOEN (1u << 29)
-#define ISR_PE (1u << 0)
-#define ISR_ORE (1u << 3)
-#define ISR_RXNE (1u << 5)
 
 static void wait_us(uint32_t us)
 {
-    uint32_t c0 = DWT_CYCCNT;
-    while (DWT_CYCCNT - c0 < us * 480u) {}
+    uint32_t c0 = MMIO32(DWT_BASE + DWT_CYCCNT);
+    while (MMIO32(DWT_BASE + DWT_CYCCNT) - c0 < us * 480u) {}
 }
 
 /* Read what is there: returns the count, sets *ore. */
 static unsigned drain(char *buf, unsigned max, int *ore)
 {
     unsigned n = 0;
-    *ore = (USART3_ISR & ISR_ORE) != 0;
-    while ((USART3_ISR & ISR_RXNE) && n < max)
-        buf[n++] = (char)USART3_RDR;
-    USART3_ICR = ISR_ORE;
+    *ore = (MMIO32(USART3_BASE + USART_ISR) & USART_ISR_ORE) != 0;
+    while ((MMIO32(USART3_BASE + USART_ISR) & USART_ISR_RXNE) && n < max)
+        buf[n++] = (char)MMIO32(USART3_BASE + USART_RDR);
+    MMIO32(USART3_BASE + USART_ICR) = USART_ICR_ORECF;
     return n;
 }
 
@@ -60,26 +50,27 @@ int main(void)
     unsigned n = drain(buf, sizeof buf, &ore);
     report("A", n, ore, buf);
 
-    USART3_CR1 = 0;
-    USART3_CR1 = CR1_FIFOEN | CR1_TE | CR1_RE | CR1_UE;
+    MMIO32(USART3_BASE + USART_CR1) = 0;
+    MMIO32(USART3_BASE + USART_CR1) = USART_CR1_FIFOEN | USART_CR1_TE | USART_CR1_RE | USART_CR1_UE;
     fw_uart_puts("B\r\n");
     wait_us(8000);
     n = drain(buf, sizeof buf, &ore);
     report("B", n, ore, buf);
 
-    USART3_CR1 = 0;
-    USART3_CR1 = CR1_M0 | CR1_PCE | CR1_TE | CR1_RE | CR1_UE;   /* 8E1 */
+    MMIO32(USART3_BASE + USART_CR1) = 0;
+    MMIO32(USART3_BASE + USART_CR1) = USART_CR1_M0 | USART_CR1_PCE | USART_CR1_TE | USART_CR1_RE |
+                                      USART_CR1_UE;   /* 8E1 */
     fw_uart_puts("C\r\n");
     for (int k = 0; k < 3; k++) {
-        while (!(USART3_ISR & ISR_RXNE)) {}
-        uint32_t isr = USART3_ISR;
-        uint32_t d = USART3_RDR & 0xFF;
-        USART3_ICR = ISR_PE;
+        while (!(MMIO32(USART3_BASE + USART_ISR) & USART_ISR_RXNE)) {}
+        uint32_t isr = MMIO32(USART3_BASE + USART_ISR);
+        uint32_t d = MMIO32(USART3_BASE + USART_RDR) & 0xFF;
+        MMIO32(USART3_BASE + USART_ICR) = USART_ICR_PECF;
         fw_puts("C byte=");
         fw_puthex(d);
-        fw_puts((isr & ISR_PE) ? " PE\n" : " ok\n");
+        fw_puts((isr & USART_ISR_PE) ? " PE\n" : " ok\n");
         fw_uart_putc('.');
     }
-    while (!(USART3_ISR & (1u << 6))) {}
+    while (!(MMIO32(USART3_BASE + USART_ISR) & USART_ISR_TC)) {}
     return 0;
 }

@@ -4,22 +4,22 @@
 
 int main(void)
 {
-    uint32_t rsr = RCC_RSR;
+    uint32_t rsr = MMIO32(RCC_BASE + RCC_RSR);
     if (rsr & RCC_RSR_IWDG1RSTF) {
-        RCC_RSR |= 1u << 16;        /* RMVF */
+        MMIO32(RCC_BASE + RCC_RSR) |= RCC_RSR_RMVF;
         fw_puts("watchdog reset seen\n");
         return 0;
     }
     fw_cycles_start();
-    IWDG_KR = 0x5555;
-    IWDG_PR = 0;                    /* /4 */
-    IWDG_RLR = 79;                  /* 80 * 4 / 32 kHz = 10 ms */
-    IWDG_KR = 0xCCCC;
+    MMIO32(IWDG1_BASE + IWDG_KR) = IWDG_KEY_UNLOCK;
+    MMIO32(IWDG1_BASE + IWDG_PR) = 0;                    /* /4 */
+    MMIO32(IWDG1_BASE + IWDG_RLR) = 79;                  /* 80 * 4 / 32 kHz = 10 ms */
+    MMIO32(IWDG1_BASE + IWDG_KR) = IWDG_KEY_START;
     fw_puts("watchdog started\n");
     for (int i = 0; i < 5; i++) {
-        uint32_t c0 = DWT_CYCCNT;
-        while (DWT_CYCCNT - c0 < 64000000u / 200) {}    /* 5 ms at 64 MHz */
-        IWDG_KR = 0xAAAA;
+        uint32_t c0 = MMIO32(DWT_BASE + DWT_CYCCNT);
+        while (MMIO32(DWT_BASE + DWT_CYCCNT) - c0 < RCC_HSI_HZ / 200) {}    /* 5 ms at 64 MHz */
+        MMIO32(IWDG1_BASE + IWDG_KR) = IWDG_KEY_REFRESH;
     }
     fw_puts("refreshed for 25 ms, now starving it\n");
     for (;;)

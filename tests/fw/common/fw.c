@@ -2,7 +2,7 @@
 #include "fw.h"
 
 unsigned fw_failures;
-uint32_t fw_core_hz = 64000000u;
+uint32_t fw_core_hz = RCC_HSI_HZ;
 
 static void semihost(uint32_t op, const void *arg)
 {
@@ -57,51 +57,62 @@ void fw_check(int ok, const char *what)
 
 void fw_cycles_start(void)
 {
-    DEMCR |= 1u << 24;          /* TRCENA */
-    DWT_LAR = 0xC5ACCE55u;
-    DWT_CYCCNT = 0;
-    DWT_CTRL |= 1u;
+    MMIO32(DCB_BASE + DCB_DEMCR) |= DCB_DEMCR_TRCENA;
+    MMIO32(DWT_BASE + DWT_LAR) = DWT_LAR_KEY;
+    MMIO32(DWT_BASE + DWT_CYCCNT) = 0;
+    MMIO32(DWT_BASE + DWT_CTRL) |= DWT_CTRL_CYCCNTENA;
 }
+
+#define RCC_R(off) MMIO32(RCC_BASE + (off))
+#define PWR_R(off) MMIO32(PWR_BASE + (off))
 
 void fw_clock_480mhz(void)
 {
-    PWR_CR3 = (PWR_CR3 & ~0x7u) | 0x2u;                 /* LDO supply */
-    while (!(PWR_CSR1 & (1u << 13))) {}                 /* ACTVOSRDY */
-    PWR_D3CR = (PWR_D3CR & ~(3u << 14)) | (3u << 14);   /* VOS1 */
-    while (!(PWR_D3CR & (1u << 13))) {}
-    SYSCFG_PWRCR |= 1u;                                 /* ODEN: VOS0 */
-    while (!(PWR_D3CR & (1u << 13))) {}
-    RCC_CR |= (1u << 18) | (1u << 16);                  /* HSEBYP, HSEON */
-    while (!(RCC_CR & (1u << 17))) {}                   /* HSERDY */
-    RCC_PLLCKSELR = (1u << 4) | 2u;                     /* DIVM1 = 1, HSE */
-    RCC_PLLCFGR = (RCC_PLLCFGR & ~0xFu) | (3u << 2) | (1u << 16);  /* 8-16 MHz input, DIVP1EN */
-    RCC_PLL1DIVR = (119u << 0) | (1u << 9) | (3u << 16) | (1u << 24); /* N=120, P=2, Q=4, R=2 */
-    RCC_CR |= 1u << 24;                                 /* PLL1ON */
-    while (!(RCC_CR & (1u << 25))) {}                   /* PLL1RDY */
-    FLASH_ACR_REG = 0x24u;                                 /* 4 WS, WRHIGHFREQ 2 */
-    RCC_D1CFGR = (0u << 8) | (4u << 4) | 8u;            /* core /1, D1PPRE /2, HPRE /2 */
-    RCC_D2CFGR = (4u << 4) | (4u << 8);                 /* APB1 /2, APB2 /2 */
-    RCC_D3CFGR = 4u << 4;
-    RCC_CFGR = (RCC_CFGR & ~7u) | 3u;                   /* SW = PLL1 */
-    while (((RCC_CFGR >> 3) & 7u) != 3u) {}
+    PWR_R(PWR_CR3) = (PWR_R(PWR_CR3) & ~(PWR_CR3_BYPASS | PWR_CR3_LDOEN | PWR_CR3_SDEN)) |
+                     PWR_CR3_LDOEN;                              /* LDO supply */
+    while (!(PWR_R(PWR_CSR1) & PWR_CSR1_ACTVOSRDY)) {}
+    PWR_R(PWR_D3CR) = (PWR_R(PWR_D3CR) & ~PWR_D3CR_VOS_Msk) | PWR_D3CR_VOS1;
+    while (!(PWR_R(PWR_D3CR) & PWR_D3CR_VOSRDY)) {}
+    MMIO32(SYSCFG_BASE + SYSCFG_PWRCR) |= SYSCFG_PWRCR_ODEN;    /* VOS0 */
+    while (!(PWR_R(PWR_D3CR) & PWR_D3CR_VOSRDY)) {}
+    RCC_R(RCC_CR) |= RCC_CR_HSEBYP | RCC_CR_HSEON;
+    while (!(RCC_R(RCC_CR) & RCC_CR_HSERDY)) {}
+    RCC_R(RCC_PLLCKSELR) = (1u << RCC_PLLCKSELR_DIVM1_Pos) | RCC_PLLCKSELR_PLLSRC_HSE;
+    RCC_R(RCC_PLLCFGR) = (RCC_R(RCC_PLLCFGR) & ~RCC_PLLCFGR_PLL1_Msk) |
+                         (3u << RCC_PLLCFGR_PLL1RGE_Pos) | RCC_PLLCFGR_DIVP1EN; /* 8-16 MHz input */
+    RCC_R(RCC_PLL1DIVR) = ((120u - 1u) << RCC_PLLDIVR_DIVN_Pos) | ((2u - 1u) << RCC_PLLDIVR_DIVP_Pos) |
+                          ((4u - 1u) << RCC_PLLDIVR_DIVQ_Pos) | ((2u - 1u) << RCC_PLLDIVR_DIVR_Pos);
+    RCC_R(RCC_CR) |= RCC_CR_PLL1ON;
+    while (!(RCC_R(RCC_CR) & RCC_CR_PLL1RDY)) {}
+    MMIO32(H7_FLASH_R_BASE + FLASH_ACR) = 4u | (2u << FLASH_ACR_WRHIGHFREQ_Pos);  /* 4 WS */
+    RCC_R(RCC_D1CFGR) = (0u << RCC_D1CFGR_D1CPRE_Pos) | (4u << RCC_D1CFGR_D1PPRE_Pos) |
+                        (8u << RCC_D1CFGR_HPRE_Pos);            /* core /1, D1PPRE /2, HPRE /2 */
+    RCC_R(RCC_D2CFGR) = (4u << RCC_D2CFGR_D2PPRE1_Pos) | (4u << RCC_D2CFGR_D2PPRE2_Pos); /* /2, /2 */
+    RCC_R(RCC_D3CFGR) = 4u << RCC_D3CFGR_D3PPRE_Pos;
+    RCC_R(RCC_CFGR) = (RCC_R(RCC_CFGR) & ~RCC_CFGR_SW_Msk) | RCC_CFGR_SW_PLL1;
+    while (((RCC_R(RCC_CFGR) >> RCC_CFGR_SWS_Pos) & RCC_CFGR_SW_Msk) != RCC_CFGR_SW_PLL1) {}
     fw_core_hz = 480000000u;
 }
 
 void fw_uart_init(uint32_t pclk_hz, uint32_t baud)
 {
-    RCC_AHB4ENR |= 1u << 3;         /* GPIOD: PD8/PD9 AF7 */
-    REG(0x58020C00u) = (REG(0x58020C00u) & ~(0xFu << 16)) | (0xAu << 16);
-    REG(0x58020C24u) = (REG(0x58020C24u) & ~0xFFu) | 0x77u;
-    RCC_APB1LENR |= 1u << 18;       /* USART3EN */
-    USART3_CR1 = 0;
-    USART3_BRR = (pclk_hz + baud / 2) / baud;
-    USART3_CR1 = (1u << 3) | (1u << 2) | 1u;     /* TE, RE, UE */
+    RCC_R(RCC_AHB4ENR) |= RCC_AHB4ENR_GPIODEN;      /* PD8/PD9: AF7 */
+    MMIO32(GPIOD_BASE + GPIO_MODER) = (MMIO32(GPIOD_BASE + GPIO_MODER) &
+                                       ~(GPIO_PIN2_Msk(8) | GPIO_PIN2_Msk(9))) |
+                                      GPIO_PIN2(8, GPIO_MODE_AF) | GPIO_PIN2(9, GPIO_MODE_AF);
+    MMIO32(GPIOD_BASE + GPIO_AFRH) = (MMIO32(GPIOD_BASE + GPIO_AFRH) &
+                                      ~(GPIO_AF_Msk(8) | GPIO_AF_Msk(9))) |
+                                     GPIO_AF(8, 7u) | GPIO_AF(9, 7u);
+    RCC_R(RCC_APB1LENR) |= RCC_APB1LENR_USART3EN;
+    MMIO32(USART3_BASE + USART_CR1) = 0;
+    MMIO32(USART3_BASE + USART_BRR) = (pclk_hz + baud / 2) / baud;
+    MMIO32(USART3_BASE + USART_CR1) = USART_CR1_TE | USART_CR1_RE | USART_CR1_UE;
 }
 
 void fw_uart_putc(char c)
 {
-    while (!(USART3_ISR & (1u << 7))) {}
-    USART3_TDR = (uint8_t)c;
+    while (!(MMIO32(USART3_BASE + USART_ISR) & USART_ISR_TXE)) {}
+    MMIO32(USART3_BASE + USART_TDR) = (uint8_t)c;
 }
 
 void fw_uart_puts(const char *s)

@@ -20,19 +20,19 @@ void FLASH_IRQHandler(void) WEAK_ALIAS;
 void USART3_IRQHandler(void) WEAK_ALIAS;
 
 __attribute__((section(".isr_vector"), used))
-void (*const fw_vectors[16 + 150])(void) = {
+void (*const fw_vectors[EXC_IRQ0 + H7_NUM_IRQ])(void) = {
     [0] = (void (*)(void))&_estack,
-    [1] = Reset_Handler,
-    [2] = NMI_Handler,
-    [3] = HardFault_Handler,
-    [4] = MemManage_Handler,
-    [5] = BusFault_Handler,
-    [6] = UsageFault_Handler,
-    [11] = SVC_Handler,
-    [14] = PendSV_Handler,
-    [15] = SysTick_Handler,
-    [16 + 4] = FLASH_IRQHandler,
-    [16 + 39] = USART3_IRQHandler,
+    [EXC_RESET] = Reset_Handler,
+    [EXC_NMI] = NMI_Handler,
+    [EXC_HARDFAULT] = HardFault_Handler,
+    [EXC_MEMMANAGE] = MemManage_Handler,
+    [EXC_BUSFAULT] = BusFault_Handler,
+    [EXC_USAGEFAULT] = UsageFault_Handler,
+    [EXC_SVCALL] = SVC_Handler,
+    [EXC_PENDSV] = PendSV_Handler,
+    [EXC_SYSTICK] = SysTick_Handler,
+    [EXC_IRQ0 + FLASH_IRQn] = FLASH_IRQHandler,
+    [EXC_IRQ0 + USART3_IRQn] = USART3_IRQHandler,
 };
 
 void Default_Handler(void)
@@ -49,8 +49,8 @@ void Reset_Handler(void)
         *d++ = *s++;
     for (d = &_sbss; d < &_ebss;)
         *d++ = 0;
-    SCB_CPACR |= 0xFu << 20;        /* CP10, CP11: FPU */
+    MMIO32(SCB_BASE + SCB_CPACR) |= SCB_CPACR_CP10_CP11_FULL;     /* FPU */
     __asm volatile("dsb\n isb" ::: "memory");
-    SCB_VTOR = (uint32_t)fw_vectors;
+    MMIO32(SCB_BASE + SCB_VTOR) = (uint32_t)fw_vectors;
     fw_exit((uint32_t)main());
 }
