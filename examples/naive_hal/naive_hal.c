@@ -22,6 +22,7 @@
 #include "h7flash/h7flash.h"
 #include "h7f_port.h"
 #include "h7sim.h"
+#include "stm32h7/flash.h"
 
 #define IMAGE_ADDR  0x08040000u
 #define IMAGE_LEN   5000u          /* 156 flash words + 8 bytes */

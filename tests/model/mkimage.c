@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "h7sim.h"
+#include "stm32h7/flash.h"
 
 int main(int argc, char **argv)
 {

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "h7sim.h"
+#include "stm32h7/flash.h"
 
 #define REG(bank, off) H7_FLASH_REG((bank), (off))
 
