@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "boot/boot.h"
+#include "crc32.h"
 #include "h7f_port.h"
 
 static void die(const char *what)
@@ -263,6 +264,42 @@ void pl_sel_from_env(struct pl_sel *s)
 		s->have_id = true;
 		s->verbose = true;
 	}
+}
+
+int pl_update(struct boot_ctx *b, bool an3155, const uint8_t *img, uint32_t len,
+	      uint32_t stop)
+{
+	uint32_t chunk = an3155 ? 256u : 1024u;
+	int rc;
+
+	if (an3155) {
+		unsigned first = (BOOT_APP_START - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
+		unsigned last = (BOOT_APP_START + len - 1u - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
+
+		boot_update_abandon(b);
+		for (unsigned p = first; p <= last; p++) {
+			rc = boot_update_erase_page(b, p);
+			if (rc)
+				return rc;
+		}
+	} else {
+		rc = boot_update_new_transfer(b, len);
+		if (rc)
+			return rc;
+	}
+	for (uint32_t off = 0; off < len && off < stop; off += chunk) {
+		uint32_t n = len - off < chunk ? len - off : chunk;
+
+		rc = boot_update_write(b, BOOT_APP_START + off, img + off, n);
+		if (rc)
+			return rc;
+	}
+	if (stop < len)
+		return 0;
+	rc = boot_update_commit(b);
+	if (rc == 0 && b->upd.log.newest.image_crc != proto_crc32(img, len))
+		return BOOT_E_VERIFY;
+	return rc;
 }
 
 /* ---- the sweep runner ------------------------------------------------------ */

@@ -83,6 +83,17 @@ void pl_image(uint8_t *buf, uint32_t len, uint32_t seed);
 struct boot_serial;
 extern const struct boot_serial pl_null_serial;
 
+/* Drive the update engine as a protocol front end does. an3155: as
+ * stm32flash (a new AN3155 transfer, page erases of the sectors the image
+ * needs, 256-byte writes, commit on Go); otherwise as boot_ymodem_receive
+ * (a new transfer of len bytes, 1024-byte blocks). The host stops after
+ * `stop` bytes without a commit (returns 0 then); UINT32_MAX: the whole
+ * image, committed, and the committed record's CRC checked against the
+ * image (BOOT_E_VERIFY when it differs). */
+struct boot_ctx;
+int pl_update(struct boot_ctx *b, bool an3155, const uint8_t *img, uint32_t len,
+	      uint32_t stop);
+
 /* Program the bootloader's sector 0 with a pattern (back door) / compare. */
 void pl_boot_code_install(struct pl_sim *ps);
 bool pl_boot_code_intact(struct pl_sim *ps);

@@ -33,44 +33,6 @@ static uint8_t v1[V1_LEN], v2[V2_LEN];
 
 /* The engine as YMODEM (an3155 = false) or stm32flash (true) drives it,
  * stopping after stop bytes (no commit then). */
-static int drive(struct boot_ctx *b, bool an3155, const uint8_t *img, uint32_t len,
-		 uint32_t stop)
-{
-	uint32_t chunk = an3155 ? 256u : 1024u, crc;
-	int rc;
-
-	if (an3155) {
-		boot_update_abandon(b);         /* as a new AN3155 transfer */
-	} else {
-		rc = boot_update_new_transfer(b, len);  /* as boot_ymodem_receive() */
-		if (rc)
-			return rc;
-	}
-	if (an3155) {
-		unsigned first = (BOOT_APP_START - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
-		unsigned last = (BOOT_APP_START + len - 1u - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
-
-		for (unsigned p = first; p <= last; p++) {
-			rc = boot_update_erase_page(b, p);
-			if (rc)
-				return rc;
-		}
-	}
-	for (uint32_t off = 0; off < len && off < stop; off += chunk) {
-		uint32_t n = len - off < chunk ? len - off : chunk;
-
-		rc = boot_update_write(b, BOOT_APP_START + off, img + off, n);
-		if (rc)
-			return rc;
-	}
-	if (stop < len)
-		return 0;
-	crc = proto_crc32(img, len);
-	rc = boot_update_commit(b);
-	if (rc == 0 && b->upd.log.newest.image_crc != crc)
-		return BOOT_E_VERIFY;
-	return rc;
-}
 
 static void one(bool first_an, bool second_an, uint32_t stop)
 {
@@ -92,14 +54,14 @@ static void one(bool first_an, bool second_an, uint32_t stop)
 	assert_int_equal(h7sim_backdoor_program(ps.sim, BOOT_LOG_BASE, rec, UR_SIZE), 0);
 	boot_init(&b, &pl_null_serial);
 
-	rc = drive(&b, first_an, v2, V2_LEN, stop);
+	rc = pl_update(&b, first_an, v2, V2_LEN, stop);
 	boot_app_check(&b, &info);
 	if (rc || info.status != BOOT_E_STARTED) {
 		snprintf(msg, sizeof(msg), "%s stopped after %u bytes: rc %d, application check "
 			 "%d, expected BOOT_E_STARTED", n1, (unsigned)stop, rc, info.status);
 		goto out;
 	}
-	rc = drive(&b, second_an, v2, V2_LEN, UINT32_MAX);
+	rc = pl_update(&b, second_an, v2, V2_LEN, UINT32_MAX);
 	if (rc) {
 		snprintf(msg, sizeof(msg), "%s after a %s stopped at %u bytes, same session: "
 			 "%d (%s) at 0x%08x", n2, n1, (unsigned)stop, rc, boot_strerror(rc),

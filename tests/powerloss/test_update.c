@@ -150,43 +150,9 @@ static void install_v1(struct cs *c, struct pl_sim *ps)
 
 /* ---- the update, as the protocols drive the engine ------------------------ */
 
-static int run_update(struct boot_ctx *b, enum mode m, const uint8_t *img, uint32_t len,
-		      uint32_t crc)
+static int run_update(struct boot_ctx *b, enum mode m, const uint8_t *img, uint32_t len)
 {
-	int rc;
-
-	if (m == M_AN3155) {
-		unsigned first = (BOOT_APP_START - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
-		unsigned last = (BOOT_APP_START + len - 1u - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
-
-		for (unsigned p = first; p <= last; p++) {
-			rc = boot_update_erase_page(b, p);
-			if (rc)
-				return rc;
-		}
-		for (uint32_t off = 0; off < len; off += 256u) {
-			uint32_t n = len - off < 256u ? len - off : 256u;
-
-			rc = boot_update_write(b, BOOT_APP_START + off, img + off, n);
-			if (rc)
-				return rc;
-		}
-		return boot_update_commit(b);
-	}
-	rc = boot_update_new_transfer(b, len);
-	if (rc)
-		return rc;
-	for (uint32_t off = 0; off < len; off += 1024u) {
-		uint32_t n = len - off < 1024u ? len - off : 1024u;
-
-		rc = boot_update_write(b, BOOT_APP_START + off, img + off, n);
-		if (rc)
-			return rc;
-	}
-	rc = boot_update_commit(b);
-	if (rc == 0 && b->upd.log.newest.image_crc != crc)
-		return BOOT_E_VERIFY;
-	return rc;
+	return pl_update(b, m == M_AN3155, img, len, UINT32_MAX);
 }
 
 /* ---- checks ---------------------------------------------------------------- */
@@ -261,7 +227,7 @@ static void second_cut(struct cs *c, struct pl_sim *ps, struct boot_ctx *b, uint
 		flunk(v, "after the first cut: %s", why);
 	ps->cut = false;
 	h7sim_fault_power_cut_after_ops(ps->sim, k2);
-	rc = run_update(b, c->mode, c->v2, c->img->len2, c->crc2);
+	rc = run_update(b, c->mode, c->v2, c->img->len2);
 	say("  second cut during operation %" PRIu64 " of the new update: returned %d (%s)\n",
 	    k2, rc, boot_strerror(rc));
 	if (!ps->cut) {
@@ -317,7 +283,7 @@ static void run_cut(struct cs *c, uint64_t seed, uint64_t k, struct verdict *v)
 					 (c->trace[k].done_ns - c->t_start) + 1u);
 	else
 		h7sim_fault_power_cut_after_ops(ps.sim, k);
-	rc = run_update(&b, c->mode, c->v2, c->img->len2, c->crc2);
+	rc = run_update(&b, c->mode, c->v2, c->img->len2);
 	say("  update returned %d (%s), %" PRIu64 " operations started\n", rc,
 	    boot_strerror(rc), ps.ops);
 	if (!ps.cut) {
@@ -389,7 +355,7 @@ static void run_cut(struct cs *c, uint64_t seed, uint64_t k, struct verdict *v)
 		second_cut(c, &ps, &b, seed, k, v);
 
 	/* 3. a new update after the cut */
-	rc = run_update(&b, c->mode, c->v2, c->img->len2, c->crc2);
+	rc = run_update(&b, c->mode, c->v2, c->img->len2);
 	say("  new update returned %d (%s)\n", rc, boot_strerror(rc));
 	if (rc)
 		flunk(v, "the new update after the cut failed: %d (%s) at 0x%08" PRIx32, rc,
@@ -465,7 +431,7 @@ static void case_init(struct cs *c, enum mode m, const struct img *im)
 			 im->name, info.status);
 	ps.tracing = true;
 	c->t_start = h7sim_now(ps.sim);
-	rc = run_update(&b, m, c->v2, im->len2, c->crc2);
+	rc = run_update(&b, m, c->v2, im->len2);
 	if (rc)
 		fail_msg("%s/%s: the update without a cut failed: %d (%s)", mode_names[m],
 			 im->name, rc, boot_strerror(rc));
