@@ -34,20 +34,7 @@ static void enable_caches(void)
     MMIO32(SCB_BASE + SCB_CCR) |= SCB_CCR_IC;
     dsb();
     isb();
-    MMIO32(SCB_BASE + SCB_CSSELR) = 0;
-    dsb();
-    uint32_t ccsidr = MMIO32(SCB_BASE + SCB_CCSIDR);
-    uint32_t sets = (ccsidr >> SCB_CCSIDR_NSETS_Pos) & SCB_CCSIDR_NSETS_Msk;
-    do {
-        uint32_t ways = (ccsidr >> 3) & 0x3FFu;
-        do {
-            MMIO32(SCB_BASE + SCB_DCISW) = (sets << SCB_DCSW_SET_Pos) | (ways << SCB_DCSW_WAY_Pos);
-        } while (ways--);
-    } while (sets--);
-    dsb();
-    MMIO32(SCB_BASE + SCB_CCR) |= SCB_CCR_DC;
-    dsb();
-    isb();
+    fw_dcache_enable();
 }
 
 int main(void)

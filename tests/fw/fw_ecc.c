@@ -6,21 +6,6 @@
 
 #define WORD_ADDR 0x08080000u
 
-static int program_word(uint32_t addr, uint32_t first)
-{
-    flash_unlock();
-    MMIO32(H7_FLASH_REG(1u, FLASH_CCR)) = 0x1FFF0000u;
-    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64 | FLASH_CR_PG;
-    __asm volatile("dsb 0xF\n isb 0xF" ::: "memory");
-    for (int i = 0; i < 8; i++)
-        *(volatile uint32_t *)(addr + 4u * (uint32_t)i) = first + (uint32_t)i;
-    __asm volatile("dsb 0xF" ::: "memory");
-    while (MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & (FLASH_SR_BSY | FLASH_SR_QW | FLASH_SR_WBNE)) {}
-    uint32_t sr = MMIO32(H7_FLASH_REG(1u, FLASH_SR));
-    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64;
-    return (sr & FLASH_SR_ALL_ERRORS) ? -1 : 0;
-}
-
 static int masked_read(uint32_t addr, uint32_t *v)
 {
     MMIO32(SCB_BASE + SCB_CFSR) = MMIO32(SCB_BASE + SCB_CFSR);
@@ -37,9 +22,9 @@ static int masked_read(uint32_t addr, uint32_t *v)
 int main(void)
 {
     uint32_t v = 1;
-    fw_check(program_word(WORD_ADDR, 0x11111111u) == 0, "first program");
+    fw_check(fw_flash_program_word(WORD_ADDR, 0x11111111u, 1u) == 0, "first program");
     fw_check(masked_read(WORD_ADDR, &v) == 0 && v == 0x11111111u, "clean word reads without a bus error");
-    program_word(WORD_ADDR, 0x22222222u);   /* programmed twice: double ECC */
+    fw_flash_program_word(WORD_ADDR, 0x22222222u, 1u);   /* programmed twice: double ECC */
     MMIO32(H7_FLASH_REG(1u, FLASH_CCR)) = 0x1FFF0000u;
     fw_check(masked_read(WORD_ADDR + 4, &v) == -1, "double-ECC word: bus error recorded");
     fw_check(v == 0, "double-ECC word reads 0 with BFHFNMIGN");
@@ -47,6 +32,5 @@ int main(void)
     fw_check((MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & FLASH_SR_DBECCERR) != 0, "FLASH SR1.DBECCERR latched");
     fw_check(masked_read(WORD_ADDR + 32, &v) == 0 && v == 0xFFFFFFFFu, "next word (virgin) reads clean");
     MMIO32(H7_FLASH_REG(1u, FLASH_CCR)) = 0x1FFF0000u;
-    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_LOCK;
     return (int)fw_failures;
 }

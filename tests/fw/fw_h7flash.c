@@ -36,23 +36,6 @@ static uint32_t sw_crc(const uint8_t *p, uint32_t n)
     return ~c;
 }
 
-static void enable_dcache(void)
-{
-    __asm volatile("dsb 0xF" ::: "memory");
-    MMIO32(SCB_BASE + SCB_CSSELR) = 0;
-    uint32_t ccsidr = MMIO32(SCB_BASE + SCB_CCSIDR);
-    uint32_t sets = (ccsidr >> SCB_CCSIDR_NSETS_Pos) & SCB_CCSIDR_NSETS_Msk;
-    do {
-        uint32_t ways = (ccsidr >> 3) & 0x3FFu;
-        do {
-            MMIO32(SCB_BASE + SCB_DCISW) = (sets << SCB_DCSW_SET_Pos) | (ways << SCB_DCSW_WAY_Pos);
-        } while (ways--);
-    } while (sets--);
-    __asm volatile("dsb 0xF" ::: "memory");
-    MMIO32(SCB_BASE + SCB_CCR) |= SCB_CCR_DC;
-    __asm volatile("dsb 0xF\n isb 0xF" ::: "memory");
-}
-
 static void test_program_and_read(void)
 {
     fw_puts("-- program_word, read\n");
@@ -91,15 +74,7 @@ static void test_ecc(void)
     uint32_t a = A_WORD + 0x40u;
     EQ(h7f_program_word(&f, a, d), H7F_OK);
     /* Program it a second time behind the driver's back: double ECC. */
-    flash_unlock();
-    MMIO32(H7_FLASH_REG(1u, FLASH_CCR)) = 0x1FFF0000u;
-    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64 | FLASH_CR_PG;
-    __asm volatile("dsb 0xF\n isb 0xF" ::: "memory");
-    for (int i = 0; i < 8; i++)
-        *(volatile uint32_t *)(a + 4u * (uint32_t)i) = 0x12345678u;
-    __asm volatile("dsb 0xF" ::: "memory");
-    while (MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & (FLASH_SR_BSY | FLASH_SR_QW | FLASH_SR_WBNE)) {}
-    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_LOCK;
+    (void)fw_flash_program_word(a, 0x12345678u, 0u);
     uint32_t bad = 0;
     EQ(h7f_read(&f, a - 32u, o, 64, &bad), H7F_E_DBECCERR);
     EQ((int)bad, (int)a);
@@ -189,7 +164,7 @@ int main(void)
     fw_clock_480mhz();
     fw_cycles_start();
     h7f_port_cpu_mhz = 480;
-    enable_dcache();
+    fw_dcache_enable();
     h7f_init(&f);
     test_program_and_read();
     test_refusals();

@@ -9,22 +9,6 @@
 
 __attribute__((section(".noinit"))) static volatile uint32_t marker;
 
-static int program_word(uint32_t addr, uint32_t first)
-{
-    flash_unlock();
-    MMIO32(H7_FLASH_REG(1u, FLASH_CCR)) = 0x1FFF0000u;
-    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64 | FLASH_CR_PG;
-    __asm volatile("dsb 0xF\n isb 0xF" ::: "memory");
-    for (int i = 0; i < 8; i++)
-        *(volatile uint32_t *)(addr + 4u * (uint32_t)i) = first + (uint32_t)i;
-    __asm volatile("dsb 0xF" ::: "memory");
-    while (MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & (FLASH_SR_BSY | FLASH_SR_QW | FLASH_SR_WBNE)) {}
-    uint32_t sr = MMIO32(H7_FLASH_REG(1u, FLASH_SR));
-    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64;
-    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_LOCK;
-    return (sr & FLASH_SR_ALL_ERRORS) ? -1 : 0;
-}
-
 int main(void)
 {
     uint32_t rsr = MMIO32(RCC_BASE + RCC_RSR);
@@ -41,7 +25,7 @@ int main(void)
         fw_puts("flash persisted across power cycle\n");
         return (int)fw_failures;
     }
-    fw_check(program_word(MAGIC_ADDR, MAGIC) == 0, "flash word programmed");
+    fw_check(fw_flash_program_word(MAGIC_ADDR, MAGIC, 1u) == 0, "flash word programmed");
     fw_check(*(volatile uint32_t *)MAGIC_ADDR == MAGIC, "read back");
     marker = 0xA5A5A5A5u;
     fw_puts("programmed, resetting\n");

@@ -55,6 +55,40 @@ void fw_check(int ok, const char *what)
         fw_failures++;
 }
 
+int fw_flash_program_word(uint32_t addr, uint32_t first, uint32_t step)
+{
+    flash_unlock();
+    MMIO32(H7_FLASH_REG(1u, FLASH_CCR)) = 0x1FFF0000u;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64 | FLASH_CR_PG;
+    __asm volatile("dsb 0xF\n isb 0xF" ::: "memory");
+    for (uint32_t i = 0; i < H7_FLASH_WORD / 4u; i++)
+        *(volatile uint32_t *)(addr + 4u * i) = first + i * step;
+    __asm volatile("dsb 0xF" ::: "memory");
+    while (MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & (FLASH_SR_BSY | FLASH_SR_QW | FLASH_SR_WBNE)) {}
+    uint32_t sr = MMIO32(H7_FLASH_REG(1u, FLASH_SR));
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64;
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_LOCK;
+    return (sr & FLASH_SR_ALL_ERRORS) ? -1 : 0;
+}
+
+void fw_dcache_enable(void)
+{
+    __asm volatile("dsb 0xF" ::: "memory");
+    MMIO32(SCB_BASE + SCB_CSSELR) = 0;      /* L1 data cache */
+    __asm volatile("dsb 0xF" ::: "memory");
+    uint32_t ccsidr = MMIO32(SCB_BASE + SCB_CCSIDR);
+    uint32_t sets = (ccsidr >> SCB_CCSIDR_NSETS_Pos) & SCB_CCSIDR_NSETS_Msk;
+    do {
+        uint32_t ways = (ccsidr >> SCB_CCSIDR_ASSOC_Pos) & SCB_CCSIDR_ASSOC_Msk;
+        do {
+            MMIO32(SCB_BASE + SCB_DCISW) = (sets << SCB_DCSW_SET_Pos) | (ways << SCB_DCSW_WAY_Pos);
+        } while (ways--);
+    } while (sets--);
+    __asm volatile("dsb 0xF" ::: "memory");
+    MMIO32(SCB_BASE + SCB_CCR) |= SCB_CCR_DC;
+    __asm volatile("dsb 0xF\n isb 0xF" ::: "memory");
+}
+
 void fw_cycles_start(void)
 {
     MMIO32(DCB_BASE + DCB_DEMCR) |= DCB_DEMCR_TRCENA;

@@ -44,6 +44,13 @@ void fw_uart_init(uint32_t pclk_hz, uint32_t baud);
 void fw_uart_putc(char c);
 void fw_uart_puts(const char *s);
 
+/* Programs the flash word at addr (bank 1, 32-byte aligned) with the
+ * words first, first + step, ... directly through the registers (no
+ * driver), then locks bank 1. Returns -1 if an error flag was raised. */
+int fw_flash_program_word(uint32_t addr, uint32_t first, uint32_t step);
+/* Invalidates the whole D-cache by set/way, then enables it. */
+void fw_dcache_enable(void);
+
 /* Bank 1's FLASH_CR1 unlocked (key sequence) if it is locked. */
 static inline void flash_unlock(void)
 {
