@@ -182,18 +182,6 @@ int an3155_gid_decode(const uint8_t in[3], uint16_t *pid)
 	return AN3155_OK;
 }
 
-uint32_t an3155_crc(uint32_t crc, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i + 4 <= n; i += 4) {
-		uint32_t w = (uint32_t)p[i] | ((uint32_t)p[i + 1] << 8) |
-			     ((uint32_t)p[i + 2] << 16) | ((uint32_t)p[i + 3] << 24);
-		crc ^= w;
-		for (int b = 0; b < 32; b++)
-			crc = (crc & 0x80000000u) ? (crc << 1) ^ 0x04C11DB7u : crc << 1;
-	}
-	return crc;
-}
-
 int an3155_h7_page_of(uint32_t addr)
 {
 	if (addr < AN3155_H7_FLASH_BASE ||

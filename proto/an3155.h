@@ -23,6 +23,9 @@
  *   Get Checksum  host: address frame, ACK, length frame (bytes, multiple of
  *                 4, big endian + xor), ACK; target: ACK when computed, then
  *                 crc[31:24] .. crc[7:0], xor(4 bytes)                   [3.13]
+ *                 The CRC is the STM32 CRC unit's in its reset
+ *                 configuration: crc32_stm32() from CRC32_STM32_INIT
+ *                 (crc/crc32.h); ST's ROM and stm32flash -C compute it so.
  *
  * Reset convention (h7iap): Go to AN3155_H7_FLASH_BASE (0x08000000, the
  * bootloader's own vector table) asks for a system reset. The h7iap
@@ -216,15 +219,6 @@ int an3155_get_encode(uint8_t version, const uint8_t *cmds, size_t n_cmds,
 void an3155_gid_encode(uint16_t pid, uint8_t out[3]);
 /* 0 or AN3155_ERR_LENGTH if the count byte is not 1. */
 int an3155_gid_decode(const uint8_t in[3], uint16_t *pid);
-
-/*
- * Get Checksum CRC (the STM32 CRC unit's default): polynomial 0x04C11DB7,
- * init 0xFFFFFFFF, no reflection, no final xor, over 32-bit little-endian
- * words, MSB first. n must be a multiple of 4 (the rest is ignored).
- * Start with crc = AN3155_CRC_INIT; calls can be chained.
- */
-#define AN3155_CRC_INIT 0xFFFFFFFFu
-uint32_t an3155_crc(uint32_t crc, const uint8_t *p, size_t n);
 
 /* Page (128 KB sector across both banks) holding addr; -1 outside flash. */
 int an3155_h7_page_of(uint32_t addr);

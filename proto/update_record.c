@@ -28,7 +28,7 @@ void ur_encode(const struct ur_record *r, uint8_t out[UR_SIZE])
 	put32(out + 12, r->start);
 	put32(out + 16, r->length);
 	put32(out + 20, r->image_crc);
-	put32(out + 28, proto_crc32(out, 28));
+	put32(out + 28, crc32_zlib(0, out, 28));
 }
 
 bool ur_is_empty(const uint8_t in[UR_SIZE])
@@ -57,7 +57,7 @@ int ur_decode(const uint8_t in[UR_SIZE], struct ur_record *r)
 		return UR_E_EMPTY;
 	if (get32(in) != UR_MAGIC)
 		return UR_E_MAGIC;
-	if (get32(in + 28) != proto_crc32(in, 28))
+	if (get32(in + 28) != crc32_zlib(0, in, 28))
 		return UR_E_CRC;
 	if (in[4] != UR_VERSION ||
 	    (in[5] != UR_STATE_STARTED && in[5] != UR_STATE_COMPLETE))

@@ -3,6 +3,7 @@
 #include "iap.h"
 #include "iap_progress.h"
 #include "an3155.h"
+#include "crc32.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -186,7 +187,7 @@ int iap_do_verify(struct iap_client *c, const struct iap_image *padded, bool use
 				iap_progress_interrupt();
 				return rc;
 			}
-			uint32_t want = an3155_crc(AN3155_CRC_INIT, s->data, s->len);
+			uint32_t want = crc32_stm32(CRC32_STM32_INIT, s->data, s->len);
 			if (crc == want) {
 				done += s->len;
 				iap_progress_update(done);

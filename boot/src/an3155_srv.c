@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "an3155.h"
+#include "crc32.h"
 #include "boot/boot.h"
 
 #define AN_BYTE_MS   1000u  /* between bytes of one command */
@@ -287,7 +288,7 @@ static void cmd_ext_erase(struct boot_ctx *c)
 
 static void cmd_checksum(struct boot_ctx *c)
 {
-	uint32_t addr, len, crc = AN3155_CRC_INIT;
+	uint32_t addr, len, crc = CRC32_STM32_INIT;
 	uint8_t out[5];
 	int r, rc;
 
@@ -323,7 +324,7 @@ static void cmd_checksum(struct boot_ctx *c)
 
 		rc = mem_read(c, addr + off, an_buf, k);
 		if (rc == 0)
-			crc = an3155_crc(crc, an_buf, k);
+			crc = crc32_stm32(crc, an_buf, k);
 		boot_port_idle();
 	}
 	if (rc) {

@@ -649,26 +649,6 @@ int h7f_read(struct h7f *f, uint32_t addr, void *out, size_t len, uint32_t *bad_
     return first;
 }
 
-uint32_t h7f_crc32_update(uint32_t crc, const void *data, size_t len)
-{
-    /* Reflected 0x04C11DB7 (0xEDB88320), one nibble at a time: a 64-byte
-     * table keeps the driver small. */
-    static const uint32_t tab[16] = {
-        0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu,
-        0x76DC4190u, 0x6B6B51F4u, 0x4DB26158u, 0x5005713Cu,
-        0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu,
-        0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu,
-    };
-    const uint8_t *p = data;
-    crc = ~crc;
-    for (size_t i = 0; i < len; i++) {
-        crc ^= p[i];
-        crc = (crc >> 4) ^ tab[crc & 15u];
-        crc = (crc >> 4) ^ tab[crc & 15u];
-    }
-    return ~crc;
-}
-
 int h7f_crc32(struct h7f *f, uint32_t addr, size_t len, uint32_t *crc)
 {
     if (f == NULL || crc == NULL)
@@ -687,7 +667,7 @@ int h7f_crc32(struct h7f *f, uint32_t addr, size_t len, uint32_t *crc)
         } else if (err) {
             return err;
         }
-        c = h7f_crc32_update(c, buf, n);
+        c = crc32_zlib(c, buf, n);
     }
     *crc = c;
     return first;

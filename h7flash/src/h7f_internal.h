@@ -60,7 +60,8 @@ int h7f_check_range(uint32_t addr, uint32_t len);
 /* Range check plus the caller's protected sectors. */
 int h7f_check_writable(const struct h7f *f, uint32_t addr, uint32_t len);
 
-/* CRC-32 (zlib) update over bytes. Start with crc = 0. */
-uint32_t h7f_crc32_update(uint32_t crc, const void *data, size_t len);
+/* CRC-32 (zlib): crc32_zlib() of the project's one CRC-32 (crc/crc32.h,
+ * dependency-free). Start with crc = 0. */
+#include "crc32.h"
 
 #endif /* H7F_INTERNAL_H */

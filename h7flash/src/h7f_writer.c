@@ -158,7 +158,7 @@ static int put(struct h7f_writer *w, const uint8_t *p, size_t n)
         } else {
             memset(w->buf + w->fill, 0xFF, take);
         }
-        w->rep.crc = h7f_crc32_update(w->rep.crc, w->buf + w->fill, take);
+        w->rep.crc = crc32_zlib(w->rep.crc, w->buf + w->fill, take);
         w->fill += take;
         w->next += take;
         w->floor = w->next;
@@ -223,7 +223,7 @@ int h7f_writer_write_at(struct h7f_writer *w, uint32_t addr, const void *buf, si
         uint8_t ff[H7_FLASH_WORD];
         uint32_t pad = w->floor - w->next;
         memset(ff, 0xFF, sizeof ff);
-        w->rep.crc = h7f_crc32_update(w->rep.crc, ff, pad);
+        w->rep.crc = crc32_zlib(w->rep.crc, ff, pad);
         w->rep.bytes += pad;
         w->next = w->floor;
     }

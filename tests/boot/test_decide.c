@@ -52,10 +52,10 @@ static void test_valid_and_crc_mismatch(void **state)
 	uint8_t img[1024];
 	(void)state;
 	bfx_image(img, sizeof(img), 31);
-	put_image(img, sizeof(img), 0, proto_crc32(img, sizeof(img)) ^ 1u);
+	put_image(img, sizeof(img), 0, crc32_zlib(0, img, sizeof(img)) ^ 1u);
 	assert_int_equal(status(), BOOT_E_IMAGE_CRC);
 	/* a newer record with the right CRC wins */
-	bfx_put_record(&X, 1, UR_STATE_COMPLETE, 2, sizeof(img), proto_crc32(img, sizeof(img)));
+	bfx_put_record(&X, 1, UR_STATE_COMPLETE, 2, sizeof(img), crc32_zlib(0, img, sizeof(img)));
 	bfx_reboot(&X);
 	assert_int_equal(status(), 0);
 	/* then an update that started and never ended */
@@ -71,7 +71,7 @@ static void check_vectors(uint32_t sp, uint32_t pc, int expect)
 	bfx_image(img, sizeof(img), 32);
 	memcpy(img, &sp, 4);
 	memcpy(img + 4, &pc, 4);
-	put_image(img, sizeof(img), 0, proto_crc32(img, sizeof(img)));
+	put_image(img, sizeof(img), 0, crc32_zlib(0, img, sizeof(img)));
 	assert_int_equal(status(), expect);
 }
 
@@ -104,7 +104,7 @@ static void test_ecc_in_image(void **state)
 	(void)state;
 
 	bfx_image(img, sizeof(img), 41);
-	put_image(img, sizeof(img), 0, proto_crc32(img, sizeof(img)));
+	put_image(img, sizeof(img), 0, crc32_zlib(0, img, sizeof(img)));
 	assert_int_equal(status(), 0);
 	h7sim_flip_bits(X.sim, BOOT_APP_START + 0x400, 1);
 	assert_int_equal(status(), H7F_E_SNECCERR);
@@ -129,7 +129,7 @@ static void test_cm4_vectors(void **state)
 	(void)state;
 
 	bfx_image(img, len, 33);
-	put_image(img, len, 0, proto_crc32(img, len));
+	put_image(img, len, 0, crc32_zlib(0, img, len));
 	struct boot_app_info info;
 	boot_app_check(&X.c, &info);
 	assert_int_equal(info.status, 0);
@@ -139,7 +139,7 @@ static void test_cm4_vectors(void **state)
 	sp4 = 0x30048000u;
 	memcpy(img + 0xC0000u, &sp4, 4);
 	memcpy(img + 0xC0004u, &pc4, 4);
-	put_image(img, len, 0, proto_crc32(img, len));
+	put_image(img, len, 0, crc32_zlib(0, img, len));
 	boot_app_check(&X.c, &info);
 	assert_int_equal(info.status, 0);
 	assert_true(info.cm4_valid);
@@ -151,10 +151,10 @@ static void test_torn_record_skipped(void **state)
 	uint8_t img[512];
 	(void)state;
 	bfx_image(img, sizeof(img), 34);
-	put_image(img, sizeof(img), 0, proto_crc32(img, sizeof(img)));
+	put_image(img, sizeof(img), 0, crc32_zlib(0, img, sizeof(img)));
 	/* a STARTED record then a torn COMPLETE (double-ECC word) */
 	bfx_put_record(&X, 1, UR_STATE_STARTED, 2, UR_LEN_UNKNOWN, 0xFFFFFFFFu);
-	bfx_put_record(&X, 2, UR_STATE_COMPLETE, 2, sizeof(img), proto_crc32(img, sizeof(img)));
+	bfx_put_record(&X, 2, UR_STATE_COMPLETE, 2, sizeof(img), crc32_zlib(0, img, sizeof(img)));
 	h7sim_flip_bits(X.sim, BOOT_LOG_BASE + 64, 2);
 	bfx_reboot(&X);
 	assert_int_equal(X.c.upd.log.torn, 1);
@@ -214,7 +214,7 @@ static void test_power_cut_sweep(void **state)
 
 		bfx_close(&X);
 		bfx_open(&X);
-		put_image(old, sizeof(old), 0, proto_crc32(old, sizeof(old)));
+		put_image(old, sizeof(old), 0, crc32_zlib(0, old, sizeof(old)));
 		h7sim_fault_power_cut_after_ops(X.sim, n);
 		y.data = img;
 		y.len = y.announce = sizeof(img);

@@ -141,6 +141,23 @@ pio() { "$H7IAP" -v --port "$work/pty" "$@"; }
 expect 0 "0x450" -- pio --retries 25 info
 if command -v stm32flash >/dev/null 2>&1; then
 	expect 0 "" -- stm32flash -m 8n1 -w "$APP.bin" -S 0x08040000 "$work/pty"
+	# Get Checksum answers the STM32 CRC unit's CRC (crc/crc32.h), which
+	# stm32flash -C asks for; the reference is computed here bit by bit
+	# over the image padded with erased bytes.
+	len4=$(((size + 3) / 4 * 4))
+	want=$(python3 - "$APP.bin" <<'PY'
+import sys
+d = open(sys.argv[1], "rb").read()
+d += b"\xff" * (-len(d) % 4)
+c = 0xFFFFFFFF
+for i in range(0, len(d), 4):
+    c ^= int.from_bytes(d[i:i + 4], "little")
+    for _ in range(32):
+        c = ((c << 1) ^ 0x04C11DB7 if c & 0x80000000 else c << 1) & 0xFFFFFFFF
+print("0x%08x" % c)
+PY
+)
+	expect 0 "= $want" -- stm32flash -m 8n1 -C -S "0x08040000:$len4" "$work/pty"
 	expect 0 "verify OK" -- pio verify "$APP.elf"
 	expect 0 "erased" -- pio erase app
 	expect 0 "bootloader stays in charge" -- pio flash --no-reset "$APP.hex"

@@ -2,6 +2,7 @@
 #define _DEFAULT_SOURCE
 #include "fake_an3155.h"
 #include "an3155.h"
+#include "crc32.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -289,7 +290,7 @@ static void do_checksum(struct fake_target *f)
 		return;
 	}
 	ack(f);
-	uint32_t crc = an3155_crc(AN3155_CRC_INIT, f->flash + (a - AN3155_H7_FLASH_BASE), len);
+	uint32_t crc = crc32_stm32(CRC32_STM32_INIT, f->flash + (a - AN3155_H7_FLASH_BASE), len);
 	ack(f);
 	an3155_addr_encode(crc, out);
 	wr(f, out, 5);

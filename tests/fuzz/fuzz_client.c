@@ -51,6 +51,7 @@
 #include <string.h>
 
 #include "an3155.h"
+#include "crc32.h"
 #include "iap.h"
 #include "iap_client.h"
 #include "iap_image.h"
@@ -438,7 +439,7 @@ static void check_verified(const struct obs *o, const struct iap_image *pad)
 {
 	for (size_t i = 0; i < pad->n; i++) {
 		const struct iap_seg *s = &pad->segs[i];
-		uint32_t want = an3155_crc(AN3155_CRC_INIT, s->data, s->len);
+		uint32_t want = crc32_stm32(CRC32_STM32_INIT, s->data, s->len);
 		bool by_crc = false, by_read = true;
 		for (size_t k = 0; k < o->n_crcs; k++)
 			if (o->crcs[k].addr == s->addr && o->crcs[k].len == s->len &&

@@ -419,8 +419,8 @@ static void case_init(struct cs *c, enum mode m, const struct img *im)
 	assert_non_null(c->v2);
 	pl_image(c->v1, im->len1, 1);
 	pl_image(c->v2, im->len2, 2);
-	c->crc1 = proto_crc32(c->v1, im->len1);
-	c->crc2 = proto_crc32(c->v2, im->len2);
+	c->crc1 = crc32_zlib(0, c->v1, im->len1);
+	c->crc2 = crc32_zlib(0, c->v2, im->len2);
 
 	pl_sim_open(&ps, 1);
 	install_v1(c, &ps);

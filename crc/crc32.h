@@ -1,0 +1,40 @@
+/*
+ * The project's one CRC-32 (polynomial 0x04C11DB7), in its two uses:
+ *
+ * crc32_zlib(): CRC-32 as zlib, Ethernet and Python's zlib.crc32 compute
+ *   it (reflected, init 0xFFFFFFFF, final xor 0xFFFFFFFF; check value
+ *   0xCBF43926 over "123456789"). Images and update records
+ *   (proto/update_record.h), the driver's h7f_crc32() and its writer's
+ *   stream CRC. Chained like zlib's crc32(): start from 0 and feed the
+ *   result back in:
+ *       crc = crc32_zlib(0, a, na);
+ *       crc = crc32_zlib(crc, b, nb);
+ *
+ * crc32_stm32(): the STM32 CRC unit in its reset configuration, which
+ *   AN3155 Get Checksum (0xA1) specifies and ST's ROM bootloader and
+ *   stm32flash (-C) compute: not reflected, init 0xFFFFFFFF, no final
+ *   xor, over 32-bit little-endian words, most significant bit first
+ *   (CRC-32/MPEG-2 of each word). n must be a multiple of 4 (the rest is
+ *   ignored). The register value goes in and out as it is:
+ *       crc = crc32_stm32(CRC32_STM32_INIT, a, na);
+ *       crc = crc32_stm32(crc, b, nb);
+ *
+ * One table serves both: the unit's register is the bit reversal of the
+ * reflected one, so a word shifted in most significant bit first is its
+ * bit reversal shifted in least significant bit first.
+ *
+ * Freestanding (stddef.h, stdint.h only): the driver, the formats, the
+ * bootloader, the host tool and the tests link it; docs/DESIGN.md "CRC-32".
+ */
+#ifndef CRC32_H
+#define CRC32_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CRC32_STM32_INIT 0xFFFFFFFFu
+
+uint32_t crc32_zlib(uint32_t crc, const void *data, size_t n);
+uint32_t crc32_stm32(uint32_t crc, const void *data, size_t n);
+
+#endif /* CRC32_H */
