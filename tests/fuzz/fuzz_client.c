@@ -38,8 +38,8 @@
  * The device side is checked by a small shadow of the protocol that only
  * looks at the frames the client writes and the bytes handed to it.
  *
- * Seed corpus: recorded from tests/cli/fake_an3155.c by this file built
- * with -DFUZZ_CLIENT_RECORD (target h7iap-fuzz-client-seeds of tests/cli):
+ * Seed corpus: recorded from tests/tools/fake_an3155.c by this file built
+ * with -DFUZZ_CLIENT_RECORD (target h7iap-fuzz-client-seeds of tests/tools):
  *   build/host/tools/tests_cli/h7iap-fuzz-client-seeds tests/fuzz/corpus/client
  */
 #define _DEFAULT_SOURCE
@@ -593,7 +593,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifdef FUZZ_CLIENT_RECORD
 /*
  * Seed recorder: runs the session against the fake AN3155 target of
- * tests/cli over a socketpair and writes what the target sent, in bursts
+ * tests/tools over a socketpair and writes what the target sent, in bursts
  * cut where the client's reads timed out, as one corpus file per case.
  */
 #include <sys/socket.h>

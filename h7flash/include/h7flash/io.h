@@ -4,7 +4,7 @@
  * header named "h7f_port.h" found on the include path:
  *
  *   target (Cortex-M7):  h7flash/port/cm7/h7f_port.h   volatile, DSB/ISB, SCB
- *   host (tests):        tests/support/port/h7f_port.h calls the h7sim bus
+ *   host (tests):        h7flash/port/sim/h7f_port.h calls the h7sim bus
  *
  * The port must define (as functions or static inline functions):
  *

@@ -1,7 +1,7 @@
 /*
  * h7iap-fake-target: the tests' fake AN3155 target on a pty, as a program,
  * for trying h7iap (progress bar, errors) without a board:
- *   tests/cli/h7iap-fake-target [--silent] [--checksum] [--reason] &
+ *   tests/tools/h7iap-fake-target [--silent] [--checksum] [--reason] &
  *   h7iap -p <printed path> flash app.bin
  * Prints the pty slave path on stdout, serves until SIGINT/SIGTERM.
  */

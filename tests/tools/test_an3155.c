@@ -1,4 +1,4 @@
-/* proto/an3155: frame helpers (tests/cli owns the AN3155 format tests). */
+/* proto/an3155: frame helpers (tests/tools owns the AN3155 format tests). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
