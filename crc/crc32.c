@@ -36,18 +36,34 @@ static uint32_t bitrev32(uint32_t x)
 	return (x >> 16) | (x << 16);
 }
 
+static uint32_t stm32_word(uint32_t crc, const uint8_t *p)
+{
+	uint32_t w = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+		     (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+
+	crc ^= bitrev32(w);
+	for (unsigned b = 0; b < 4; b++)
+		crc = crc32_8bits(crc);
+	return crc;
+}
+
+uint32_t crc32_h7flash(uint32_t crc, const void *data, size_t n)
+{
+	const uint8_t *p = data;
+	/* The register is kept reflected here: 0x55555555 reflected is
+	 * 0xAAAAAAAA. */
+	crc = bitrev32(crc);
+	for (; n >= 4; n -= 4, p += 4)
+		crc = stm32_word(crc, p) ^ 0xAAAAAAAAu;
+	return bitrev32(crc);
+}
+
 uint32_t crc32_stm32(uint32_t crc, const void *data, size_t n)
 {
 	const uint8_t *p = data;
 
 	crc = bitrev32(crc);
-	for (; n >= 4; n -= 4, p += 4) {
-		uint32_t w = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
-			     (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-
-		crc ^= bitrev32(w);
-		for (unsigned b = 0; b < 4; b++)
-			crc = crc32_8bits(crc);
-	}
+	for (; n >= 4; n -= 4, p += 4)
+		crc = stm32_word(crc, p);
 	return bitrev32(crc);
 }

@@ -37,4 +37,17 @@
 uint32_t crc32_zlib(uint32_t crc, const void *data, size_t n);
 uint32_t crc32_stm32(uint32_t crc, const void *data, size_t n);
 
+/* crc32_h7flash(): what the embedded flash's own CRC unit (FLASH_CRCDATA,
+ *   h7f_crc_unit()) reads back over the same bytes, ST AN5507 section 4
+ *   (docs/FLASH_MODEL.md "CRC unit"): register 0 after CLEAN_CRC, then per
+ *   32-bit little-endian word the crc32_stm32() step and an XOR with
+ *   0x55555555; no final xor. 128 zero bytes give 0x11E66C62. n must be a
+ *   multiple of 4 (the unit reads whole bursts of 128 bytes). Chained:
+ *       crc = crc32_h7flash(CRC32_H7FLASH_INIT, a, na);
+ *       crc = crc32_h7flash(crc, b, nb);
+ */
+#define CRC32_H7FLASH_INIT 0u
+
+uint32_t crc32_h7flash(uint32_t crc, const void *data, size_t n);
+
 #endif /* CRC32_H */

@@ -673,6 +673,46 @@ int h7f_crc32(struct h7f *f, uint32_t addr, size_t len, uint32_t *crc)
     return first;
 }
 
+#define CRC_UNIT_BURST 128u      /* CRC_BURST = 00: 4 flash words */
+
+int h7f_crc_unit(struct h7f *f, uint32_t addr, uint32_t len, uint32_t *crc)
+{
+    if (f == NULL || crc == NULL || len == 0)
+        return H7F_E_INVAL;
+    if (h7f_check_range(addr, len) || h7f_bank_of(addr) != h7f_bank_of(addr + len - 1u))
+        return note(f, H7F_E_RANGE, 0, addr);
+    if ((addr | len) & (CRC_UNIT_BURST - 1u))
+        return note(f, H7F_E_ALIGN, 0, addr);
+    unsigned bank = h7f_bank_of(addr);
+    int err = op_begin(f, bank, addr);
+    if (err)
+        return op_end(bank, err);
+    wr(bank, FLASH_CR, rd(bank, FLASH_CR) | FLASH_CR_CRC_EN);
+    wr(bank, FLASH_CCR, FLASH_CCR_CLR_CRCEND | FLASH_CCR_CLR_CRCRDERR);
+    /* Burst field 0 (4 words), by address, fresh register and sector list. */
+    wr(bank, FLASH_CRCCR, FLASH_CRCCR_CLEAN_CRC | FLASH_CRCCR_CLEAN_SECT);
+    wr(bank, FLASH_CRCSADD, addr);
+    /* The flash word that starts the last burst. */
+    wr(bank, FLASH_CRCEADD, addr + len - CRC_UNIT_BURST);
+    h7f_io_dsb();
+    wr(bank, FLASH_CRCCR, FLASH_CRCCR_START_CRC);
+    uint32_t sr;
+    /* 40 ns per flash word (docs/FLASH_MODEL.md): a whole bank in 1.3 ms;
+     * the sector erase time is a generous bound. */
+    err = wait_clear(bank, FLASH_SR_CRC_BUSY, H7F_TMO_SECTOR_US, &sr);
+    if (!err && (sr & FLASH_SR_CRCRDERR))
+        err = h7f_flags_to_err(FLASH_SR_CRCRDERR, 0);
+    else if (!err && !(sr & FLASH_SR_CRCEND))
+        err = H7F_E_VERIFY;
+    if (!err)
+        *crc = rd(bank, FLASH_CRCDATA);
+    wr(bank, FLASH_CCR, FLASH_CCR_CLR_CRCEND | FLASH_CCR_CLR_CRCRDERR);
+    wr(bank, FLASH_CR, rd(bank, FLASH_CR) & ~FLASH_CR_CRC_EN);
+    if (err)
+        note(f, err, sr, addr);
+    return op_end(bank, err);
+}
+
 /* ---- option bytes (RM0399 4.4.3) ------------------------------------------ */
 
 int h7f_opt_read(struct h7f *f, struct h7f_options *o)

@@ -3,6 +3,7 @@
  * check, checked reads, CRC, option bytes, and every refusal.
  */
 #include "drv_fixture.h"
+#include "crc32.h"
 
 #include <string.h>
 
@@ -262,6 +263,56 @@ static void test_pcrop_area(void **state)
     assert_int_equal(h7f_erase_sector(&x->f, area + H7_SECTOR_SIZE), H7F_OK);
 }
 
+/* The flash's CRC unit against the same bytes in software (crc/crc32.h,
+ * AN5507): random data in both banks, starting on a 128-byte but not a
+ * 512-byte boundary (a burst size ORed into the reset value, as the HAL
+ * does, would read 16-word bursts and get another result), zeros (the
+ * STM32H753 measurement), erased flash; refusals; the bank left locked
+ * with the CRC unit off; a PCROP area is a CRCRDERR. */
+static void test_crc_unit(void **state)
+{
+    struct fx *x = *state;
+    static uint8_t d[8192], z[128], ff[1024];
+    uint32_t crc = 0;
+    fx_pattern(d, sizeof d, 21);
+    memset(ff, 0xFF, sizeof ff);
+    const uint32_t a1 = 0x08040080u, a2 = H7_BANK2_BASE + 0x3000u + 0x180u;
+    assert_int_equal(h7sim_backdoor_program(x->sim, a1, d, 4096), 0);
+    assert_int_equal(h7sim_backdoor_program(x->sim, a2, d + 4096, 4096), 0);
+    assert_int_equal(h7sim_backdoor_program(x->sim, 0x08060000u, z, sizeof z), 0);
+
+    assert_int_equal(h7f_crc_unit(&x->f, a1, 4096, &crc), H7F_OK);
+    assert_int_equal(crc, crc32_h7flash(CRC32_H7FLASH_INIT, d, 4096));
+    assert_int_equal(h7f_crc_unit(&x->f, a2, 4096, &crc), H7F_OK);
+    assert_int_equal(crc, crc32_h7flash(CRC32_H7FLASH_INIT, d + 4096, 4096));
+    assert_int_equal(h7f_crc_unit(&x->f, a1 + 128u, 128, &crc), H7F_OK);
+    assert_int_equal(crc, crc32_h7flash(CRC32_H7FLASH_INIT, d + 128, 128));
+    assert_int_equal(h7f_crc_unit(&x->f, 0x08060000u, 128, &crc), H7F_OK);
+    assert_int_equal(crc, 0x11E66C62u);
+    assert_int_equal(h7f_crc_unit(&x->f, 0x08080000u, sizeof ff, &crc), H7F_OK);
+    assert_int_equal(crc, crc32_h7flash(CRC32_H7FLASH_INIT, ff, sizeof ff));
+
+    assert_int_equal(h7f_crc_unit(&x->f, a1 + 32u, 128, &crc), H7F_E_ALIGN);
+    assert_int_equal(h7f_crc_unit(&x->f, a1, 96, &crc), H7F_E_ALIGN);
+    assert_int_equal(h7f_crc_unit(&x->f, a1, 0, &crc), H7F_E_INVAL);
+    assert_int_equal(h7f_crc_unit(&x->f, H7_BANK2_BASE - 128u, 256, &crc), H7F_E_RANGE);
+    assert_int_equal(h7f_crc_unit(&x->f, H7_FLASH_END + 1u - 128u, 256, &crc), H7F_E_RANGE);
+
+    for (unsigned bank = 1; bank <= 2; bank++) {
+        uint64_t cr = 0;
+        assert_int_equal(h7sim_read(x->sim, H7_FLASH_REG(bank, FLASH_CR), 4, &cr, NULL),
+                         H7SIM_OK);
+        assert_true(cr & FLASH_CR_LOCK);
+        assert_false(cr & FLASH_CR_CRC_EN);
+    }
+
+    const uint32_t area = 0x080A0000u;
+    const uint32_t blk = (area - H7_BANK1_BASE) / 256u;
+    set_option_reg(x, H7_FLASH_REG(1, FLASH_PRAR_PRG), blk | (blk << 16));
+    assert_int_equal(h7f_crc_unit(&x->f, area, 512, &crc), H7F_E_CRCRDERR);
+    assert_int_equal(h7f_crc_unit(&x->f, area + 256u, 256, &crc), H7F_OK);
+}
+
 /* With SWAP_BANK in force the driver still addresses by CPU address:
  * register set 1 drives 0x08000000 (now physical bank 2); WPSN/PRAR are
  * taken as physical, like the model does (docs/H7_FLASH.md 5.2). */
@@ -374,6 +425,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_options, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_write_protected, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_pcrop_area, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_crc_unit, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_swapped_banks, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_timeouts, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_timeout_program, fx_setup, fx_teardown),

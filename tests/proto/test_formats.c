@@ -67,6 +67,38 @@ static void test_crc32_known(void **state)
 	}
 }
 
+/* AN5507's software model of the flash CRC unit, bit-serial. */
+static uint32_t ref_h7flash(uint32_t crc, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 4 <= n; i += 4)
+		crc = ref_stm32(crc, p + i, 4) ^ 0x55555555u;
+	return crc;
+}
+
+/* The flash CRC unit's convention (crc32_h7flash): the STM32H753
+ * measurement (docs/FLASH_MODEL.md "CRC unit"), the bit-serial model,
+ * chaining. */
+static void test_crc32_h7flash(void **state)
+{
+	static uint8_t z[128], d[4096];
+	uint32_t x = 7;
+	(void)state;
+
+	assert_int_equal(crc32_h7flash(CRC32_H7FLASH_INIT, z, sizeof(z)), 0x11E66C62u);
+	assert_int_equal(crc32_h7flash(CRC32_H7FLASH_INIT, "", 0), 0u);
+	for (size_t i = 0; i < sizeof(d); i++) {
+		x = x * 1103515245u + 12345u;
+		d[i] = (uint8_t)(x >> 16);
+	}
+	for (size_t n = 0; n <= sizeof(d); n += 132) {
+		assert_int_equal(crc32_h7flash(0, d, n), ref_h7flash(0, d, n));
+		assert_int_equal(crc32_h7flash(crc32_h7flash(0, d, n), d + n, sizeof(d) - n),
+				 crc32_h7flash(0, d, sizeof(d)));
+	}
+	/* Not the AN3155 checksum of the same bytes. */
+	assert_int_not_equal(crc32_h7flash(0, d, 128), crc32_stm32(CRC32_STM32_INIT, d, 128));
+}
+
 static void test_crc16_known(void **state)
 {
 	(void)state;
@@ -311,6 +343,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc32_known),
+		cmocka_unit_test(test_crc32_h7flash),
 		cmocka_unit_test(test_crc16_known),
 		cmocka_unit_test(test_block_roundtrip),
 		cmocka_unit_test(test_header),

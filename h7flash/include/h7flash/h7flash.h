@@ -125,6 +125,17 @@ int h7f_read(struct h7f *f, uint32_t addr, void *out, size_t len, uint32_t *bad_
  * with ECC checking. */
 int h7f_crc32(struct h7f *f, uint32_t addr, size_t len, uint32_t *crc);
 
+/* The embedded flash's CRC unit over [addr, addr+len): no CPU reads, no
+ * data through the bus (RM0399 "CRC computation", docs/H7_FLASH.md
+ * 2.10). addr and len are multiples of 128 bytes (a burst of 4 flash words,
+ * the smallest the unit reads), inside one bank; *crc is FLASH_CRCDATA in
+ * ST's AN5507 convention, which crc32_h7flash() (crc/crc32.h) computes from
+ * the bytes. The whole CRCCR is written (the burst size is never ORed into
+ * the reset value, HAL_FLASHEx_ComputeCRC's defect, docs/FLASH_MODEL.md).
+ * A protected (PCROP, secure) area in the range: H7F_E_CRCRDERR. The bank
+ * is busy meanwhile (40 ns per flash word: 164 us per 128 KB sector). */
+int h7f_crc_unit(struct h7f *f, uint32_t addr, uint32_t len, uint32_t *crc);
+
 /* Option bytes. */
 struct h7f_options {
     uint32_t optsr;            /* OPTSR_CUR */
