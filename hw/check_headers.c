@@ -41,5 +41,5 @@ _Static_assert(DCB_BASE + DCB_DEMCR == 0xE000EDFCu, "DEMCR");
 _Static_assert(MPU_BASE + MPU_RASR_A3 == 0xE000EDB8u, "MPU_RASR_A3");
 _Static_assert((SCB_AIRCR_VECTKEY | SCB_AIRCR_SYSRESETREQ) == 0x05FA0004u, "reset request");
 _Static_assert((USART_ICR_PECF | USART_ICR_FECF | USART_ICR_NECF | USART_ICR_ORECF) ==
-               (USART_ISR_PE | USART_ISR_FE | USART_ISR_NE | USART_ISR_ORE),
+                   (USART_ISR_PE | USART_ISR_FE | USART_ISR_NE | USART_ISR_ORE),
                "ICR clears the ISR flag at the same position");

@@ -15,55 +15,55 @@
 #include "cm4.h"
 #include "hw.h"
 
-#define OPT(off) MMIO32(H7_FLASH_R_BASE + (off))
+#define OPT(off)      MMIO32(H7_FLASH_R_BASE + (off))
 #define CM4_TRY_MAGIC 0xC4C4B00Du
 
 __attribute__((section(".noinit_cm4"))) static volatile uint32_t cm4_try;
 
 static int option_clear_bcm4(void)
 {
-	uint32_t n;
+    uint32_t n;
 
-	for (n = 10000000u; n && (OPT(FLASH_OPTSR_CUR) & FLASH_OPTSR_OPT_BUSY); n--)
-		iwdg_refresh();
-	if (OPT(FLASH_OPTCR) & FLASH_OPTCR_OPTLOCK) {
-		OPT(FLASH_OPTKEYR) = FLASH_OPT_KEY1;
-		OPT(FLASH_OPTKEYR) = FLASH_OPT_KEY2;
-	}
-	if (OPT(FLASH_OPTCR) & FLASH_OPTCR_OPTLOCK)
-		return -1;
-	OPT(FLASH_OPTCCR) = FLASH_OPTCCR_CLR_OPTCHANGEERR;
-	OPT(FLASH_OPTSR_PRG) = OPT(FLASH_OPTSR_PRG) & ~FLASH_OPTSR_BCM4;
-	OPT(FLASH_OPTCR) |= FLASH_OPTCR_OPTSTART;
-	hw_dsb();
-	for (n = 100000000u; n && (OPT(FLASH_OPTSR_CUR) & FLASH_OPTSR_OPT_BUSY); n--)
-		iwdg_refresh();
-	OPT(FLASH_OPTCR) |= FLASH_OPTCR_OPTLOCK;
-	if (!n || (OPT(FLASH_OPTSR_CUR) & FLASH_OPTSR_OPTCHANGEERR))
-		return -1;
-	return 0;
+    for (n = 10000000u; n && (OPT(FLASH_OPTSR_CUR) & FLASH_OPTSR_OPT_BUSY); n--)
+        iwdg_refresh();
+    if (OPT(FLASH_OPTCR) & FLASH_OPTCR_OPTLOCK) {
+        OPT(FLASH_OPTKEYR) = FLASH_OPT_KEY1;
+        OPT(FLASH_OPTKEYR) = FLASH_OPT_KEY2;
+    }
+    if (OPT(FLASH_OPTCR) & FLASH_OPTCR_OPTLOCK)
+        return -1;
+    OPT(FLASH_OPTCCR) = FLASH_OPTCCR_CLR_OPTCHANGEERR;
+    OPT(FLASH_OPTSR_PRG) = OPT(FLASH_OPTSR_PRG) & ~FLASH_OPTSR_BCM4;
+    OPT(FLASH_OPTCR) |= FLASH_OPTCR_OPTSTART;
+    hw_dsb();
+    for (n = 100000000u; n && (OPT(FLASH_OPTSR_CUR) & FLASH_OPTSR_OPT_BUSY); n--)
+        iwdg_refresh();
+    OPT(FLASH_OPTCR) |= FLASH_OPTCR_OPTLOCK;
+    if (!n || (OPT(FLASH_OPTSR_CUR) & FLASH_OPTSR_OPTCHANGEERR))
+        return -1;
+    return 0;
 }
 
 uint32_t cm4_hold(void)
 {
-	if (!(OPT(FLASH_OPTSR_CUR) & FLASH_OPTSR_BCM4)) {
-		cm4_try = 0;
-		return CM4_HELD;
-	}
-	if (cm4_try == CM4_TRY_MAGIC)
-		return CM4_BCM4_SET;
-	cm4_try = CM4_TRY_MAGIC;
-	if (option_clear_bcm4() != 0)
-		return CM4_BCM4_SET;
-	/* The CM4 may be running from bank 2 right now: restart both. */
-	hw_dsb();
-	MMIO32(SCB_BASE + SCB_AIRCR) = SCB_AIRCR_VECTKEY | SCB_AIRCR_SYSRESETREQ;
-	hw_dsb();
-	for (;;)
-		;
+    if (!(OPT(FLASH_OPTSR_CUR) & FLASH_OPTSR_BCM4)) {
+        cm4_try = 0;
+        return CM4_HELD;
+    }
+    if (cm4_try == CM4_TRY_MAGIC)
+        return CM4_BCM4_SET;
+    cm4_try = CM4_TRY_MAGIC;
+    if (option_clear_bcm4() != 0)
+        return CM4_BCM4_SET;
+    /* The CM4 may be running from bank 2 right now: restart both. */
+    hw_dsb();
+    MMIO32(SCB_BASE + SCB_AIRCR) = SCB_AIRCR_VECTKEY | SCB_AIRCR_SYSRESETREQ;
+    hw_dsb();
+    for (;;)
+        ;
 }
 
 void cm4_release(void)
 {
-	MMIO32(RCC_BASE + RCC_GCR) |= RCC_GCR_BOOT_C2;
+    MMIO32(RCC_BASE + RCC_GCR) |= RCC_GCR_BOOT_C2;
 }

@@ -19,15 +19,27 @@
 #include "stm32h7/systick.h"
 #include "stm32h7/usart.h"
 
-static inline void hw_dsb(void) { __asm volatile("dsb 0xF" ::: "memory"); }
-static inline void hw_isb(void) { __asm volatile("isb 0xF" ::: "memory"); }
-static inline void hw_irq_off(void) { __asm volatile("cpsid i" ::: "memory"); }
-static inline void hw_irq_on(void) { __asm volatile("cpsie i" ::: "memory"); }
+static inline void hw_dsb(void)
+{
+    __asm volatile("dsb 0xF" ::: "memory");
+}
+static inline void hw_isb(void)
+{
+    __asm volatile("isb 0xF" ::: "memory");
+}
+static inline void hw_irq_off(void)
+{
+    __asm volatile("cpsid i" ::: "memory");
+}
+static inline void hw_irq_on(void)
+{
+    __asm volatile("cpsie i" ::: "memory");
+}
 
 /* Core clock after clock_init() (Hz). */
-#define BOOT_CORE_HZ      400000000u
-#define BOOT_PCLK1_HZ     100000000u
-#define BOOT_BAUD         115200u
+#define BOOT_CORE_HZ  400000000u
+#define BOOT_PCLK1_HZ 100000000u
+#define BOOT_BAUD     115200u
 
 /* boot/target/clock.c */
 void clock_init(void);

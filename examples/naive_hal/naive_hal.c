@@ -24,9 +24,9 @@
 #include "h7sim.h"
 #include "stm32h7/flash.h"
 
-#define IMAGE_ADDR  0x08040000u
-#define IMAGE_LEN   5000u          /* 156 flash words + 8 bytes */
-#define PACKET      1024u          /* YMODEM-1K packets */
+#define IMAGE_ADDR 0x08040000u
+#define IMAGE_LEN  5000u /* 156 flash words + 8 bytes */
+#define PACKET     1024u /* YMODEM-1K packets */
 
 enum { HAL_OK = 0, HAL_ERROR = 1, HAL_TIMEOUT = 3 };
 
@@ -48,7 +48,10 @@ static void wr(uint32_t a, uint32_t v)
     h7sim_advance(sim, 20);
 }
 
-static unsigned bank_of(uint32_t addr) { return addr >= H7_BANK2_BASE ? 2u : 1u; }
+static unsigned bank_of(uint32_t addr)
+{
+    return addr >= H7_BANK2_BASE ? 2u : 1u;
+}
 
 /* Polls QW only (neither WBNE nor BSY), and reports any error flag found,
  * but never clears it. */
@@ -59,8 +62,8 @@ static int naive_wait(unsigned bank)
         if (h7sim_now(sim) - t0 > 10000000000ull)
             return HAL_TIMEOUT;
         uint64_t next = h7sim_next_event(sim);
-        h7sim_advance(sim, next > h7sim_now(sim) && next != UINT64_MAX
-                               ? next - h7sim_now(sim) : 1000u);
+        h7sim_advance(sim,
+                      next > h7sim_now(sim) && next != UINT64_MAX ? next - h7sim_now(sim) : 1000u);
     }
     return (rd(H7_FLASH_REG(bank, FLASH_SR)) & FLASH_SR_ALL_ERRORS) ? HAL_ERROR : HAL_OK;
 }
@@ -80,8 +83,8 @@ static int naive_erase_sector(uint32_t addr)
     if (naive_wait(bank) != HAL_OK)
         return HAL_ERROR;
     uint32_t snb = ((addr - H7_FLASH_BASE) % H7_BANK_SIZE) / H7_SECTOR_SIZE;
-    wr(cr, (rd(cr) & ~(FLASH_CR_SNB_Msk | FLASH_CR_PSIZE_Msk)) | FLASH_CR_SER |
-               FLASH_CR_PSIZE_X64 | (snb << FLASH_CR_SNB_Pos) | FLASH_CR_START);
+    wr(cr, (rd(cr) & ~(FLASH_CR_SNB_Msk | FLASH_CR_PSIZE_Msk)) | FLASH_CR_SER | FLASH_CR_PSIZE_X64 |
+               (snb << FLASH_CR_SNB_Pos) | FLASH_CR_START);
     int st = naive_wait(bank);
     wr(cr, rd(cr) & ~(FLASH_CR_SER | FLASH_CR_SNB_Msk));
     return st;
@@ -97,8 +100,8 @@ static int naive_program(uint32_t addr, const uint8_t *src, uint32_t n)
     unsigned bank = bank_of(addr);
     uint32_t cr = H7_FLASH_REG(bank, FLASH_CR);
     if (naive_wait(bank) != HAL_OK)
-        return HAL_ERROR;          /* a stale flag: this word is skipped */
-    wr(cr, rd(cr) | FLASH_CR_PG);  /* ignored if a debugger re-locked CR */
+        return HAL_ERROR;         /* a stale flag: this word is skipped */
+    wr(cr, rd(cr) | FLASH_CR_PG); /* ignored if a debugger re-locked CR */
     for (uint32_t i = 0; i < n; i += 4u) {
         uint32_t v = 0xFFFFFFFFu;
         memcpy(&v, src + i, n - i < 4u ? n - i : 4u);
@@ -112,8 +115,8 @@ static int naive_program(uint32_t addr, const uint8_t *src, uint32_t n)
 /* What the debugger does while the board is stopped at a breakpoint. */
 enum breakpoint {
     BP_NONE = 0,
-    BP_RELOCK = 1,      /* the IDE re-locks the flash (CR = LOCK, as OpenOCD) */
-    BP_RDSERR = 2,      /* its memory view reads a reserved area: RDSERR */
+    BP_RELOCK = 1, /* the IDE re-locks the flash (CR = LOCK, as OpenOCD) */
+    BP_RDSERR = 2, /* its memory view reads a reserved area: RDSERR */
 };
 
 static void breakpoint_hit(unsigned bp)
@@ -226,8 +229,8 @@ int main(void)
     new_model();
     unsigned failed = naive_update(img, BP_NONE);
     uint32_t bad = compare(img, &first);
-    printf("A. naive HAL-style writer, no debugger: %u calls failed, %u bytes wrong",
-           failed, (unsigned)bad);
+    printf("A. naive HAL-style writer, no debugger: %u calls failed, %u bytes wrong", failed,
+           (unsigned)bad);
     if (bad)
         printf(" from offset %u (0x%08x)", (unsigned)first, (unsigned)(IMAGE_ADDR + first));
     printf("\n");
@@ -268,7 +271,6 @@ int main(void)
     ok &= err == H7F_OK && bad == 0 && h7sim_violation_count(sim) == 0;
 
     h7sim_free(sim);
-    printf("\n%s\n", ok ? "seed reproduced; h7flash writes every byte"
-                        : "UNEXPECTED: see above");
+    printf("\n%s\n", ok ? "seed reproduced; h7flash writes every byte" : "UNEXPECTED: see above");
     return ok ? 0 : 1;
 }

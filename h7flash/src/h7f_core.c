@@ -11,8 +11,9 @@
 #include "h7f_internal.h"
 
 /* CR bits the driver owns for one operation. */
-#define CR_OP_MASK (FLASH_CR_PG | FLASH_CR_SER | FLASH_CR_BER | FLASH_CR_PSIZE_Msk | \
-                    FLASH_CR_FW | FLASH_CR_START | FLASH_CR_SNB_Msk)
+#define CR_OP_MASK                                                                  \
+    (FLASH_CR_PG | FLASH_CR_SER | FLASH_CR_BER | FLASH_CR_PSIZE_Msk | FLASH_CR_FW | \
+     FLASH_CR_START | FLASH_CR_SNB_Msk)
 
 H7F_INLINE uint32_t rd(unsigned bank, uint32_t off)
 {
@@ -38,29 +39,29 @@ H7F_INLINE int note(struct h7f *f, int err, uint32_t sr, uint32_t addr)
 const char *h7f_strerror(int err)
 {
     switch (err) {
-    case H7F_OK:             return "ok";
-    case H7F_E_INVAL:        return "invalid argument";
-    case H7F_E_ALIGN:        return "address not 32-byte aligned";
-    case H7F_E_RANGE:        return "address outside 0x08000000..0x081fffff";
-    case H7F_E_PROTECTED:    return "sector protected for this caller";
-    case H7F_E_NOT_VIRGIN:   return "target flash word not erased";
-    case H7F_E_TIMEOUT:      return "flash operation timed out";
-    case H7F_E_LOCKED:       return "flash bank stays locked";
-    case H7F_E_VERIFY:       return "read-back differs from data written";
-    case H7F_E_NOSPC:        return "more data than the opened length";
-    case H7F_E_SEQUENCE:     return "address before the stream position (already written)";
-    case H7F_E_WRPERR:       return "write protection error (WRPERR)";
-    case H7F_E_PGSERR:       return "programming sequence error (PGSERR)";
-    case H7F_E_STRBERR:      return "strobe error (STRBERR)";
-    case H7F_E_INCERR:       return "inconsistency error (INCERR)";
-    case H7F_E_OPERR:        return "write/erase error (OPERR)";
-    case H7F_E_RDPERR:       return "read protection error (RDPERR)";
-    case H7F_E_RDSERR:       return "secure read error (RDSERR)";
-    case H7F_E_SNECCERR:     return "single ECC error corrected (SNECCERR)";
-    case H7F_E_DBECCERR:     return "double ECC error (DBECCERR)";
-    case H7F_E_CRCRDERR:     return "CRC read error (CRCRDERR)";
+    case H7F_OK: return "ok";
+    case H7F_E_INVAL: return "invalid argument";
+    case H7F_E_ALIGN: return "address not 32-byte aligned";
+    case H7F_E_RANGE: return "address outside 0x08000000..0x081fffff";
+    case H7F_E_PROTECTED: return "sector protected for this caller";
+    case H7F_E_NOT_VIRGIN: return "target flash word not erased";
+    case H7F_E_TIMEOUT: return "flash operation timed out";
+    case H7F_E_LOCKED: return "flash bank stays locked";
+    case H7F_E_VERIFY: return "read-back differs from data written";
+    case H7F_E_NOSPC: return "more data than the opened length";
+    case H7F_E_SEQUENCE: return "address before the stream position (already written)";
+    case H7F_E_WRPERR: return "write protection error (WRPERR)";
+    case H7F_E_PGSERR: return "programming sequence error (PGSERR)";
+    case H7F_E_STRBERR: return "strobe error (STRBERR)";
+    case H7F_E_INCERR: return "inconsistency error (INCERR)";
+    case H7F_E_OPERR: return "write/erase error (OPERR)";
+    case H7F_E_RDPERR: return "read protection error (RDPERR)";
+    case H7F_E_RDSERR: return "secure read error (RDSERR)";
+    case H7F_E_SNECCERR: return "single ECC error corrected (SNECCERR)";
+    case H7F_E_DBECCERR: return "double ECC error (DBECCERR)";
+    case H7F_E_CRCRDERR: return "CRC read error (CRCRDERR)";
     case H7F_E_OPTCHANGEERR: return "option byte change error (OPTCHANGEERR)";
-    default:                 return "unknown error";
+    default: return "unknown error";
     }
 }
 
@@ -70,17 +71,28 @@ const char *h7f_strerror(int err)
  * first. */
 H7F_RAMFUNC int h7f_flags_to_err(uint32_t sr, uint32_t optsr)
 {
-    if (sr & FLASH_SR_WRPERR)   return H7F_E_WRPERR;
-    if (sr & FLASH_SR_INCERR)   return H7F_E_INCERR;
-    if (sr & FLASH_SR_PGSERR)   return H7F_E_PGSERR;
-    if (sr & FLASH_SR_STRBERR)  return H7F_E_STRBERR;
-    if (sr & FLASH_SR_OPERR)    return H7F_E_OPERR;
-    if (sr & FLASH_SR_RDPERR)   return H7F_E_RDPERR;
-    if (sr & FLASH_SR_RDSERR)   return H7F_E_RDSERR;
-    if (sr & FLASH_SR_DBECCERR) return H7F_E_DBECCERR;
-    if (sr & FLASH_SR_SNECCERR) return H7F_E_SNECCERR;
-    if (sr & FLASH_SR_CRCRDERR) return H7F_E_CRCRDERR;
-    if (optsr & FLASH_OPTSR_OPTCHANGEERR) return H7F_E_OPTCHANGEERR;
+    if (sr & FLASH_SR_WRPERR)
+        return H7F_E_WRPERR;
+    if (sr & FLASH_SR_INCERR)
+        return H7F_E_INCERR;
+    if (sr & FLASH_SR_PGSERR)
+        return H7F_E_PGSERR;
+    if (sr & FLASH_SR_STRBERR)
+        return H7F_E_STRBERR;
+    if (sr & FLASH_SR_OPERR)
+        return H7F_E_OPERR;
+    if (sr & FLASH_SR_RDPERR)
+        return H7F_E_RDPERR;
+    if (sr & FLASH_SR_RDSERR)
+        return H7F_E_RDSERR;
+    if (sr & FLASH_SR_DBECCERR)
+        return H7F_E_DBECCERR;
+    if (sr & FLASH_SR_SNECCERR)
+        return H7F_E_SNECCERR;
+    if (sr & FLASH_SR_CRCRDERR)
+        return H7F_E_CRCRDERR;
+    if (optsr & FLASH_OPTSR_OPTCHANGEERR)
+        return H7F_E_OPTCHANGEERR;
     return H7F_OK;
 }
 
@@ -88,7 +100,7 @@ H7F_RAMFUNC int h7f_flags_to_err(uint32_t sr, uint32_t optsr)
 
 void h7f_init(struct h7f *f)
 {
-    f->protected_mask = 0x3u;          /* bank 1 sectors 0-1: the bootloader */
+    f->protected_mask = 0x3u; /* bank 1 sectors 0-1: the bootloader */
     f->psize = FLASH_CR_PSIZE_X64;
     f->last_sr = 0;
     f->last_addr = 0;
@@ -265,8 +277,7 @@ H7F_RAMFUNC static int op_wait(struct h7f *f, unsigned bank, uint32_t addr, uint
 
 H7F_INLINE uint32_t load_le32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 H7F_RAMFUNC static int program_raw(struct h7f *f, uint32_t addr, const uint8_t *data)
@@ -300,9 +311,9 @@ H7F_RAMFUNC static int job_launch(struct h7f *f, struct h7f_erase_job *j)
     unsigned bank = h7f_bank_of(j->next);
     int err = op_begin(f, bank, j->next);
     if (!err) {
-        uint32_t want = (f->psize & FLASH_CR_PSIZE_Msk) |
-                        (j->ber ? FLASH_CR_BER
-                                : FLASH_CR_SER | (h7f_sector_of(j->next) << FLASH_CR_SNB_Pos));
+        uint32_t want =
+            (f->psize & FLASH_CR_PSIZE_Msk) |
+            (j->ber ? FLASH_CR_BER : FLASH_CR_SER | (h7f_sector_of(j->next) << FLASH_CR_SNB_Pos));
         err = op_arm(bank, want);
         if (!err) {
             /* RM0399 4.3.10: SER/BER and SNB first, START in a second write. */
@@ -447,7 +458,7 @@ H7F_RAMFUNC int h7f_erase_range(struct h7f *f, uint32_t addr, uint32_t len, uint
     if (!err && h7f_bank_of(addr) == 1u && h7f_bank_of(end) == 2u)
         err = h7f_erase_job_start(f, &job[1], H7_BANK2_BASE, end - H7_BANK2_BASE + 1u);
     else
-        h7f_erase_job_start(f, &job[1], addr, 0);     /* an empty job */
+        h7f_erase_job_start(f, &job[1], addr, 0); /* an empty job */
     if (err)
         return err;
     for (;;) {
@@ -623,7 +634,7 @@ int h7f_read(struct h7f *f, uint32_t addr, void *out, size_t len, uint32_t *bad_
     uint8_t *o = out;
     uint32_t w[16];
     uint32_t a = addr & ~3u;
-    uint32_t end = addr + (uint32_t)len;        /* may be 0x08200000 */
+    uint32_t end = addr + (uint32_t)len; /* may be 0x08200000 */
     int first = H7F_OK;
     while (a < end) {
         /* Chunks never cross a 64-byte boundary, hence never a bank. */
@@ -673,7 +684,7 @@ int h7f_crc32(struct h7f *f, uint32_t addr, size_t len, uint32_t *crc)
     return first;
 }
 
-#define CRC_UNIT_BURST 128u      /* CRC_BURST = 00: 4 flash words */
+#define CRC_UNIT_BURST 128u /* CRC_BURST = 00: 4 flash words */
 
 int h7f_crc_unit(struct h7f *f, uint32_t addr, uint32_t len, uint32_t *crc)
 {
@@ -737,8 +748,8 @@ static int opt_change(struct h7f *f, uint32_t prg_reg, uint32_t cur_reg, uint32_
     /* No option change while either bank has work queued
      * (docs/H7_FLASH.md 5.3). */
     for (unsigned bank = 1; bank <= 2u && !err; bank++) {
-        err = wait_clear(bank, FLASH_SR_QW | FLASH_SR_BSY | FLASH_SR_CRC_BUSY, H7F_TMO_BANK_US,
-                         &sr);
+        err =
+            wait_clear(bank, FLASH_SR_QW | FLASH_SR_BSY | FLASH_SR_CRC_BUSY, H7F_TMO_BANK_US, &sr);
         note(f, err, sr, prg_reg);
     }
     if (err)

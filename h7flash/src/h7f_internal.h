@@ -14,22 +14,22 @@
 /* Timeouts: datasheet maximum (x8 parallelism, the slowest) times two
  * (DS12110 Table 53; docs/H7_FLASH.md 6.1). Only reached when something
  * is wrong. */
-#define H7F_TMO_PROGRAM_US   (2u * 580u)
-#define H7F_TMO_SECTOR_US    (2u * 4000000u)
-#define H7F_TMO_BANK_US      (2u * 26000000u)
+#define H7F_TMO_PROGRAM_US (2u * 580u)
+#define H7F_TMO_SECTOR_US  (2u * 4000000u)
+#define H7F_TMO_BANK_US    (2u * 26000000u)
 /* Option-byte change: not in the datasheet; OpenOCD allows 10 s
  * (docs/H7_FLASH.md 5.3). */
-#define H7F_TMO_OPTION_US    10000000u
+#define H7F_TMO_OPTION_US 10000000u
 
 /* SR flags that report the outcome of our own program/erase operation.
  * The read-side flags (RDPERR, RDSERR, SNECCERR, DBECCERR) can be raised
  * by any master at any time (speculative M7 reads, a debugger's memory
  * view: docs/H7_FLASH.md 3.7, 8.2.1) and say nothing about the operation;
  * the driver verifies the data by reading it back instead. */
-#define H7F_SR_OP_ERRORS  (FLASH_SR_WRPERR | FLASH_SR_PGSERR | FLASH_SR_STRBERR | \
-                           FLASH_SR_INCERR | FLASH_SR_OPERR)
-#define H7F_SR_ECC        (FLASH_SR_SNECCERR | FLASH_SR_DBECCERR)
-#define H7F_SR_PENDING    (FLASH_SR_BSY | FLASH_SR_QW | FLASH_SR_WBNE)
+#define H7F_SR_OP_ERRORS \
+    (FLASH_SR_WRPERR | FLASH_SR_PGSERR | FLASH_SR_STRBERR | FLASH_SR_INCERR | FLASH_SR_OPERR)
+#define H7F_SR_ECC     (FLASH_SR_SNECCERR | FLASH_SR_DBECCERR)
+#define H7F_SR_PENDING (FLASH_SR_BSY | FLASH_SR_QW | FLASH_SR_WBNE)
 
 H7F_INLINE unsigned h7f_bank_of(uint32_t addr)
 {

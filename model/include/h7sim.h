@@ -35,21 +35,21 @@ struct h7sim;
 /* ---- configuration -------------------------------------------------- */
 
 enum h7sim_timing {
-    H7SIM_TIMING_TYP = 0,   /* datasheet typical (default) */
-    H7SIM_TIMING_MAX = 1,   /* datasheet maximum */
+    H7SIM_TIMING_TYP = 0, /* datasheet typical (default) */
+    H7SIM_TIMING_MAX = 1, /* datasheet maximum */
 };
 
 /* What programming a non-virgin flash word does (docs/H7_FLASH.md 3.1). */
 enum h7sim_reprogram {
-    H7SIM_REPROGRAM_DOUBLE_ECC = 0,   /* word becomes double-ECC (default) */
-    H7SIM_REPROGRAM_SINGLE_ECC = 1,   /* word reads old & new, SNECCERR on read */
+    H7SIM_REPROGRAM_DOUBLE_ECC = 0, /* word becomes double-ECC (default) */
+    H7SIM_REPROGRAM_SINGLE_ECC = 1, /* word reads old & new, SNECCERR on read */
 };
 
 struct h7sim_config {
     enum h7sim_timing timing;
     enum h7sim_reprogram reprogram;
-    bool strict;        /* record violations in the log (default true) */
-    uint64_t seed;      /* for torn words and other random fault results */
+    bool strict;   /* record violations in the log (default true) */
+    uint64_t seed; /* for torn words and other random fault results */
 };
 
 void h7sim_config_default(struct h7sim_config *cfg);
@@ -64,7 +64,7 @@ void h7sim_free(struct h7sim *sim);
 /* Result of a bus access. */
 enum h7sim_resp {
     H7SIM_OK = 0,
-    H7SIM_BUSERR = 1,       /* the hardware answers with a bus error */
+    H7SIM_BUSERR = 1, /* the hardware answers with a bus error */
 };
 
 /* Who reads: a CPU read of a double-ECC word is a bus error; a DMA read only
@@ -82,12 +82,12 @@ enum h7sim_master {
  * START acknowledge); the model's clock has already advanced by that much.
  * Reads of unused bytes return 0.
  */
-enum h7sim_resp h7sim_read(struct h7sim *sim, uint32_t addr, unsigned size,
-                           uint64_t *val, uint64_t *stall_ns);
-enum h7sim_resp h7sim_read_ex(struct h7sim *sim, enum h7sim_master m, uint32_t addr,
-                              unsigned size, uint64_t *val, uint64_t *stall_ns);
-enum h7sim_resp h7sim_write(struct h7sim *sim, uint32_t addr, unsigned size,
-                            uint64_t val, uint64_t *stall_ns);
+enum h7sim_resp h7sim_read(struct h7sim *sim, uint32_t addr, unsigned size, uint64_t *val,
+                           uint64_t *stall_ns);
+enum h7sim_resp h7sim_read_ex(struct h7sim *sim, enum h7sim_master m, uint32_t addr, unsigned size,
+                              uint64_t *val, uint64_t *stall_ns);
+enum h7sim_resp h7sim_write(struct h7sim *sim, uint32_t addr, unsigned size, uint64_t val,
+                            uint64_t *stall_ns);
 
 /* An instruction fetch from addr (flash): returns the stall it causes (and
  * advances the clock), 0 when the bank is idle. No data is returned. */
@@ -110,24 +110,24 @@ bool h7sim_swapped(const struct h7sim *sim);
 /* Durations the model uses (ns) for a PSIZE (0..3 = x8..x64), for the
  * configured timing. Benchmarks compute the physical limit from these. */
 struct h7sim_durations {
-    uint64_t program_word;      /* one 256-bit flash word */
-    uint64_t sector_erase;      /* one 128 KB sector */
-    uint64_t bank_erase;        /* BER: one bank */
-    uint64_t mass_erase;        /* MER: both banks */
-    uint64_t option_change;     /* OPTSTART to OPT_BUSY=0 */
-    uint64_t crc_per_word;      /* CRC unit, per flash word read */
-    uint64_t crc_per_burst;     /* CRC unit, once per CRC_BURST burst */
+    uint64_t program_word;  /* one 256-bit flash word */
+    uint64_t sector_erase;  /* one 128 KB sector */
+    uint64_t bank_erase;    /* BER: one bank */
+    uint64_t mass_erase;    /* MER: both banks */
+    uint64_t option_change; /* OPTSTART to OPT_BUSY=0 */
+    uint64_t crc_per_word;  /* CRC unit, per flash word read */
+    uint64_t crc_per_burst; /* CRC unit, once per CRC_BURST burst */
 };
 void h7sim_durations(const struct h7sim *sim, unsigned psize, struct h7sim_durations *d);
 
 /* ---- observers (for front ends) --------------------------------------- */
 
 enum h7sim_event_kind {
-    H7SIM_EV_OP_START,      /* array operation starts running */
-    H7SIM_EV_OP_DONE,       /* array operation completed */
-    H7SIM_EV_OP_ERROR,      /* operation refused (WRPERR ...) */
-    H7SIM_EV_OPTION_DONE,   /* option byte change completed */
-    H7SIM_EV_POWER_CUT,     /* an injected power cut happened */
+    H7SIM_EV_OP_START,    /* array operation starts running */
+    H7SIM_EV_OP_DONE,     /* array operation completed */
+    H7SIM_EV_OP_ERROR,    /* operation refused (WRPERR ...) */
+    H7SIM_EV_OPTION_DONE, /* option byte change completed */
+    H7SIM_EV_POWER_CUT,   /* an injected power cut happened */
 };
 enum h7sim_op_kind {
     H7SIM_OP_PROGRAM,
@@ -140,12 +140,12 @@ enum h7sim_op_kind {
 struct h7sim_event {
     enum h7sim_event_kind kind;
     enum h7sim_op_kind op;
-    unsigned bank;          /* physical bank 1 or 2 (0 for option and power cut;
+    unsigned bank; /* physical bank 1 or 2 (0 for option and power cut;
                              * a mass erase reports one event per bank) */
-    uint32_t addr;          /* logical address of the word or sector start */
-    uint32_t len;           /* bytes affected */
+    uint32_t addr; /* logical address of the word or sector start */
+    uint32_t len;  /* bytes affected */
     uint64_t time_ns;
-    uint32_t sr;            /* SR after the event */
+    uint32_t sr; /* SR after the event */
 };
 
 struct h7sim_observer {
@@ -163,10 +163,10 @@ void h7sim_set_observer(struct h7sim *sim, const struct h7sim_observer *obs);
 /* ---- array inspection and back door ----------------------------------- */
 
 enum h7sim_word_state {
-    H7SIM_WORD_VIRGIN = 0,      /* erased, reads 0xFF, may be programmed once */
-    H7SIM_WORD_PROGRAMMED = 1,  /* programmed once, ECC consistent */
-    H7SIM_WORD_ECC_SINGLE = 2,  /* returns stored data, SNECCERR on read */
-    H7SIM_WORD_ECC_DOUBLE = 3,  /* bus error on CPU read, DBECCERR */
+    H7SIM_WORD_VIRGIN = 0,     /* erased, reads 0xFF, may be programmed once */
+    H7SIM_WORD_PROGRAMMED = 1, /* programmed once, ECC consistent */
+    H7SIM_WORD_ECC_SINGLE = 2, /* returns stored data, SNECCERR on read */
+    H7SIM_WORD_ECC_DOUBLE = 3, /* bus error on CPU read, DBECCERR */
 };
 enum h7sim_word_state h7sim_word_state(const struct h7sim *sim, uint32_t addr);
 
@@ -185,9 +185,9 @@ void h7sim_backdoor_erase_all(struct h7sim *sim);
 
 struct h7sim_violation {
     uint64_t time_ns;
-    uint32_t addr;          /* flash or register address concerned */
-    const char *rule;       /* short name, e.g. "program-non-virgin" */
-    const char *section;    /* docs/H7_FLASH.md section, e.g. "3.1" */
+    uint32_t addr;       /* flash or register address concerned */
+    const char *rule;    /* short name, e.g. "program-non-virgin" */
+    const char *section; /* docs/H7_FLASH.md section, e.g. "3.1" */
     char detail[96];
 };
 size_t h7sim_violation_count(const struct h7sim *sim);
@@ -198,13 +198,13 @@ void h7sim_violations_print(const struct h7sim *sim, FILE *out);
 /* ---- statistics -------------------------------------------------------- */
 
 struct h7sim_stats {
-    uint64_t programs[2];           /* per physical bank */
+    uint64_t programs[2]; /* per physical bank */
     uint64_t bytes_programmed[2];
     uint64_t sector_erases[2];
     uint64_t bank_erases[2];
-    uint64_t erase_count[2][H7_SECTORS_PER_BANK];   /* per physical sector */
-    uint64_t busy_ns[2];            /* time with an array operation running */
-    uint64_t stall_ns[2];           /* time accesses were held per bank */
+    uint64_t erase_count[2][H7_SECTORS_PER_BANK]; /* per physical sector */
+    uint64_t busy_ns[2];                          /* time with an array operation running */
+    uint64_t stall_ns[2];                         /* time accesses were held per bank */
     uint64_t crc_runs;
     uint64_t option_changes;
 };
@@ -230,7 +230,7 @@ void h7sim_power_cut(struct h7sim *sim);
 void h7sim_reset(struct h7sim *sim);
 
 /* Debugger interventions (docs/H7_FLASH.md 8.2). bank = register set 1 or 2. */
-void h7sim_dbg_relock(struct h7sim *sim, unsigned bank);        /* CR = LOCK, as OpenOCD */
+void h7sim_dbg_relock(struct h7sim *sim, unsigned bank); /* CR = LOCK, as OpenOCD */
 void h7sim_dbg_set_flags(struct h7sim *sim, unsigned bank, uint32_t sr_flags);
 void h7sim_dbg_clear_pg(struct h7sim *sim, unsigned bank);
 /* Leave n (1..31) bytes in the write buffer of the flash word at addr
@@ -255,7 +255,7 @@ void h7sim_fault_clear(struct h7sim *sim);
  * optsr bit 31 is SWAP_BANK_OPT: the mapping it selects acts at reset. */
 struct h7sim_option_bytes {
     uint32_t optsr;
-    uint32_t prar[2];       /* physical bank 1, 2 */
+    uint32_t prar[2]; /* physical bank 1, 2 */
     uint32_t scar[2];
     uint32_t wpsn[2];
     uint32_t boot7;

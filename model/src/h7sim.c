@@ -131,8 +131,8 @@ static bool in_array(uint32_t addr)
     return addr >= H7_FLASH_BASE && addr <= H7_FLASH_END;
 }
 
-void h7sim_i_violation(struct h7sim *sim, uint32_t addr, const char *rule,
-                       const char *section, const char *fmt, ...)
+void h7sim_i_violation(struct h7sim *sim, uint32_t addr, const char *rule, const char *section,
+                       const char *fmt, ...)
 {
     if (!sim->cfg.strict)
         return;
@@ -164,8 +164,8 @@ void h7sim_i_array_changed(struct h7sim *sim, unsigned pb, uint32_t off, uint32_
         sim->obs.array_changed(sim->obs.ctx, h7sim_i_logical(sim, pb, off), len);
 }
 
-void h7sim_i_event(struct h7sim *sim, enum h7sim_event_kind k, enum h7sim_op_kind op,
-                   unsigned pb, uint32_t off, uint32_t len)
+void h7sim_i_event(struct h7sim *sim, enum h7sim_event_kind k, enum h7sim_op_kind op, unsigned pb,
+                   uint32_t off, uint32_t len)
 {
     if (!sim->obs.event)
         return;
@@ -173,8 +173,8 @@ void h7sim_i_event(struct h7sim *sim, enum h7sim_event_kind k, enum h7sim_op_kin
         .kind = k,
         .op = op,
         .bank = (op == H7SIM_OP_OPTION || k == H7SIM_EV_POWER_CUT) ? 0u : pb + 1u,
-        .addr = (op == H7SIM_OP_OPTION || k == H7SIM_EV_POWER_CUT) ? 0u
-                                                                 : h7sim_i_logical(sim, pb, off),
+        .addr =
+            (op == H7SIM_OP_OPTION || k == H7SIM_EV_POWER_CUT) ? 0u : h7sim_i_logical(sim, pb, off),
         .len = len,
         .time_ns = sim->now,
         .sr = (op == H7SIM_OP_OPTION || k == H7SIM_EV_POWER_CUT) ? 0u : h7sim_i_sr(sim, pb),
@@ -223,17 +223,17 @@ void h7sim_i_irq_update(struct h7sim *sim)
  * a BER takes tME, and an MER erases both banks in parallel, each for tME
  * at its own CR.PSIZE (scope decision, docs/FLASH_MODEL.md "Time"). No
  * jitter: TYP and MAX are the only timings. */
-static const uint64_t t_prog_ns[4] = {290000, 180000, 130000, 100000};
-static const uint64_t t_sector_ns[4] = {2000000000ull, 1800000000ull, 1100000000ull,
-                                        1000000000ull};
-static const uint64_t t_mass_ns[4] = {13000000000ull, 8000000000ull, 6000000000ull,
-                                      5000000000ull};
+static const uint64_t t_prog_ns[4] = { 290000, 180000, 130000, 100000 };
+static const uint64_t t_sector_ns[4] = { 2000000000ull, 1800000000ull, 1100000000ull,
+                                         1000000000ull };
+static const uint64_t t_mass_ns[4] = { 13000000000ull, 8000000000ull, 6000000000ull,
+                                       5000000000ull };
 /* Not in the datasheet (inferred, docs/FLASH_MODEL.md). */
-#define T_OPTION_NS 50000000ull     /* option byte change */
+#define T_OPTION_NS 50000000ull /* option byte change */
 /* AN5507 Table 1 (STM32H745/755): 8 clocks per flash word and 1 more per
  * burst, at an assumed 200 MHz flash interface clock. */
-#define T_CRC_WORD_NS 40ull         /* CRC unit, per flash word */
-#define T_CRC_BURST_NS 5ull         /* CRC unit, per burst */
+#define T_CRC_WORD_NS  40ull /* CRC unit, per flash word */
+#define T_CRC_BURST_NS 5ull  /* CRC unit, per burst */
 
 uint64_t h7sim_i_duration(const struct h7sim *sim, enum h7sim_op_kind kind, unsigned psize)
 {
@@ -323,12 +323,11 @@ static bool op_refused(struct h7sim *sim, unsigned pb, const struct h7sim_op *op
         prot = true;
     if (prot) {
         b->sr |= FLASH_SR_WRPERR;
-        h7sim_i_violation(sim, addr,
-                          op->kind == H7SIM_OP_PROGRAM ? "program-write-protected"
-                                                       : "erase-write-protected",
-                          op->kind == H7SIM_OP_PROGRAM ? "3.7" : "4",
-                          "WPSN_CUR%u=0x%02x PRAR_CUR%u=0x%08x", pb + 1,
-                          (unsigned)sim->ob.wpsn[pb], pb + 1, (unsigned)sim->ob.prar[pb]);
+        h7sim_i_violation(
+            sim, addr,
+            op->kind == H7SIM_OP_PROGRAM ? "program-write-protected" : "erase-write-protected",
+            op->kind == H7SIM_OP_PROGRAM ? "3.7" : "4", "WPSN_CUR%u=0x%02x PRAR_CUR%u=0x%08x",
+            pb + 1, (unsigned)sim->ob.wpsn[pb], pb + 1, (unsigned)sim->ob.prar[pb]);
         h7sim_i_event(sim, H7SIM_EV_OP_ERROR, op->kind, pb, op_off(op), op_len(op));
         return true;
     }
@@ -352,8 +351,8 @@ static bool start_op(struct h7sim *sim, unsigned pb, const struct h7sim_op *op)
     b->run.start = sim->now;
     b->run.end = sim->now + op->dur;
     if (op->kind == H7SIM_OP_PROGRAM && sim->state[pb][op->word] != H7SIM_WORD_VIRGIN)
-        h7sim_i_violation(sim, h7sim_i_logical(sim, pb, op_off(op)), "program-non-virgin",
-                          "3.1", "word state %u", (unsigned)sim->state[pb][op->word]);
+        h7sim_i_violation(sim, h7sim_i_logical(sim, pb, op_off(op)), "program-non-virgin", "3.1",
+                          "word state %u", (unsigned)sim->state[pb][op->word]);
     if (sim->cut_ops_armed) {
         if (sim->cut_ops_left == 0) {
             sim->cut_ops_armed = false;
@@ -408,7 +407,7 @@ static void complete_op(struct h7sim *sim, unsigned pb)
                 d[i] &= op.data[i];
             if (*st != H7SIM_WORD_ECC_DOUBLE)
                 *st = sim->cfg.reprogram == H7SIM_REPROGRAM_SINGLE_ECC ? H7SIM_WORD_ECC_SINGLE
-                                                                        : H7SIM_WORD_ECC_DOUBLE;
+                                                                       : H7SIM_WORD_ECC_DOUBLE;
         }
         sim->stats.programs[pb]++;
         sim->stats.bytes_programmed[pb] += H7_FLASH_WORD;
@@ -423,8 +422,7 @@ static void complete_op(struct h7sim *sim, unsigned pb)
         erase_range(sim, pb, 0, H7_SECTORS_PER_BANK);
         sim->stats.bank_erases[pb]++;
         break;
-    default:
-        break;
+    default: break;
     }
     /* RM0399 4.9.5: EOP at the end of each completed program or erase. */
     b->sr |= FLASH_SR_EOP;
@@ -495,7 +493,7 @@ void h7sim_advance(struct h7sim *sim, uint64_t ns)
     if (t < sim->now)
         t = UINT64_MAX;
     if (t < sim->next_ev || sim->off) {
-        sim->now = t;   /* O(1) when nothing is due */
+        sim->now = t; /* O(1) when nothing is due */
         return;
     }
     h7sim_i_run_to(sim, t);
@@ -675,8 +673,7 @@ void h7sim_violations_print(const struct h7sim *sim, FILE *out)
     for (size_t i = 0; i < sim->nviol; i++) {
         const struct h7sim_violation *v = &sim->viol[i];
         fprintf(out, "h7sim: t=%llu ns addr=0x%08x rule=%s (H7_FLASH.md %s): %s\n",
-                (unsigned long long)v->time_ns, (unsigned)v->addr, v->rule, v->section,
-                v->detail);
+                (unsigned long long)v->time_ns, (unsigned)v->addr, v->rule, v->section, v->detail);
     }
     if (sim->viol_dropped)
         fprintf(out, "h7sim: %zu more violations not recorded (log full)\n", sim->viol_dropped);

@@ -7,15 +7,17 @@
 
 #include <string.h>
 
-#define CR_WRITABLE  (FLASH_CR_PG | FLASH_CR_SER | FLASH_CR_BER | FLASH_CR_PSIZE_Msk | \
-                      FLASH_CR_SNB_Msk | FLASH_CR_CRC_EN | FLASH_CR_ALL_IE)
-#define CRCCR_CONFIG (FLASH_CRCCR_CRC_SECT_Msk | FLASH_CRCCR_CRC_BY_SECT | \
-                      FLASH_CRCCR_CRC_BURST_Msk | FLASH_CRCCR_ALL_BANK)
+#define CR_WRITABLE                                                                      \
+    (FLASH_CR_PG | FLASH_CR_SER | FLASH_CR_BER | FLASH_CR_PSIZE_Msk | FLASH_CR_SNB_Msk | \
+     FLASH_CR_CRC_EN | FLASH_CR_ALL_IE)
+#define CRCCR_CONFIG                                                                  \
+    (FLASH_CRCCR_CRC_SECT_Msk | FLASH_CRCCR_CRC_BY_SECT | FLASH_CRCCR_CRC_BURST_Msk | \
+     FLASH_CRCCR_ALL_BANK)
 #define OPTSR_PRG_WRITABLE (~(FLASH_OPTSR_OPT_BUSY | FLASH_OPTSR_OPTCHANGEERR))
-#define PRAR_WRITABLE (FLASH_PRAR_PROT_AREA_START_Msk | FLASH_PRAR_PROT_AREA_END_Msk | \
-                       FLASH_PRAR_DMEP)
-#define SCAR_WRITABLE (FLASH_SCAR_SEC_AREA_START_Msk | FLASH_SCAR_SEC_AREA_END_Msk | \
-                       FLASH_SCAR_DMES)
+#define PRAR_WRITABLE \
+    (FLASH_PRAR_PROT_AREA_START_Msk | FLASH_PRAR_PROT_AREA_END_Msk | FLASH_PRAR_DMEP)
+#define SCAR_WRITABLE \
+    (FLASH_SCAR_SEC_AREA_START_Msk | FLASH_SCAR_SEC_AREA_END_Msk | FLASH_SCAR_DMES)
 
 static uint32_t reg_addr(uint32_t off)
 {
@@ -94,8 +96,8 @@ static enum h7sim_resp key_write(struct h7sim *sim, enum h7sim_key_state *k, uin
         h7sim_i_violation(sim, addr, "wrong-key", "2.4", "0x%08x instead of KEY2", (unsigned)v);
         break;
     case KEY_UNLOCKED:
-        h7sim_i_violation(sim, addr, "double-unlock", "2.4",
-                          "key 0x%08x written while unlocked", (unsigned)v);
+        h7sim_i_violation(sim, addr, "double-unlock", "2.4", "key 0x%08x written while unlocked",
+                          (unsigned)v);
         break;
     case KEY_DISABLED:
         h7sim_i_violation(sim, addr, "key-while-disabled", "2.4",
@@ -106,8 +108,7 @@ static enum h7sim_resp key_write(struct h7sim *sim, enum h7sim_key_state *k, uin
     return H7SIM_BUSERR;
 }
 
-static void start_erase(struct h7sim *sim, unsigned pb, uint32_t cr, uint64_t *stall,
-                        uint32_t addr)
+static void start_erase(struct h7sim *sim, unsigned pb, uint32_t cr, uint64_t *stall, uint32_t addr)
 {
     struct h7sim_op op;
     memset(&op, 0, sizeof(op));
@@ -119,8 +120,8 @@ static void start_erase(struct h7sim *sim, unsigned pb, uint32_t cr, uint64_t *s
         op.kind = H7SIM_OP_SECTOR_ERASE;
         op.sector = (cr & FLASH_CR_SNB_Msk) >> FLASH_CR_SNB_Pos;
     } else {
-        h7sim_i_violation(sim, addr, "start-without-ser-ber", "2.5",
-                          "START with CR=0x%08x", (unsigned)cr);
+        h7sim_i_violation(sim, addr, "start-without-ser-ber", "2.5", "START with CR=0x%08x",
+                          (unsigned)cr);
         return;
     }
     op.dur = h7sim_i_duration(sim, op.kind, op.psize);
@@ -133,8 +134,8 @@ static void cr_write(struct h7sim *sim, unsigned pb, uint32_t v, uint64_t *stall
     if (b->key != KEY_UNLOCKED) {
         /* docs/H7_FLASH.md 2.5: ignored while locked, except setting LOCK (a no-op). */
         if ((v & CR_WRITABLE) != b->cr || (v & (FLASH_CR_FW | FLASH_CR_START)))
-            h7sim_i_violation(sim, addr, "cr-write-locked", "2.5",
-                              "CR=0x%08x ignored (LOCK=1)", (unsigned)v);
+            h7sim_i_violation(sim, addr, "cr-write-locked", "2.5", "CR=0x%08x ignored (LOCK=1)",
+                              (unsigned)v);
         return;
     }
     uint32_t old = b->cr;
@@ -144,8 +145,9 @@ static void cr_write(struct h7sim *sim, unsigned pb, uint32_t v, uint64_t *stall
          * debugger's leftovers is the right recovery, not a violation. */
         if (!b->wb_foreign)
             h7sim_i_violation(sim, addr, "pg-clear-discards-buffer", "3.3",
-                          "%u bytes of word 0x%08x lost", (unsigned)__builtin_popcount(b->wb_mask),
-                          (unsigned)h7sim_i_logical(sim, pb, b->wb_word * H7_FLASH_WORD));
+                              "%u bytes of word 0x%08x lost",
+                              (unsigned)__builtin_popcount(b->wb_mask),
+                              (unsigned)h7sim_i_logical(sim, pb, b->wb_word * H7_FLASH_WORD));
         h7sim_i_discard_buffer(sim, pb);
     }
     if ((old & FLASH_CR_CRC_EN) && !(b->cr & FLASH_CR_CRC_EN)) {
@@ -258,51 +260,30 @@ static enum h7sim_resp reg_write(struct h7sim *sim, uint32_t off, uint32_t v, ui
     unsigned pb = set ^ (unsigned)sim->swap;
     struct h7sim_bank *b = &sim->bank[pb];
     switch (off & 0xFFu) {
-    case FLASH_ACR:
-        sim->acr = v & (FLASH_ACR_LATENCY_Msk | FLASH_ACR_WRHIGHFREQ_Msk);
-        break;
-    case FLASH_KEYR:
-        return key_write(sim, &b->key, v, FLASH_KEY1, FLASH_KEY2, addr);
+    case FLASH_ACR: sim->acr = v & (FLASH_ACR_LATENCY_Msk | FLASH_ACR_WRHIGHFREQ_Msk); break;
+    case FLASH_KEYR: return key_write(sim, &b->key, v, FLASH_KEY1, FLASH_KEY2, addr);
     case FLASH_OPTKEYR:
         /* One state machine behind 0x008 and 0x108 (docs/H7_FLASH.md 2.1). */
         return key_write(sim, &sim->optkey, v, FLASH_OPT_KEY1, FLASH_OPT_KEY2, addr);
-    case FLASH_CR:
-        cr_write(sim, pb, v, stall, addr);
-        break;
+    case FLASH_CR: cr_write(sim, pb, v, stall, addr); break;
     case FLASH_CCR:
         /* RM0399 4.9.6: W1C; ECC_FA cleared once both ECC flags are clear. */
         b->sr &= ~(v & FLASH_SR_ALL_FLAGS);
         if (!(b->sr & (FLASH_SR_SNECCERR | FLASH_SR_DBECCERR)))
             b->ecc_fa = 0;
         break;
-    case FLASH_OPTCR:
-        optcr_write(sim, v, stall, addr);
-        break;
-    case FLASH_OPTSR_PRG:
-        prg_write(sim, &sim->prg.optsr, v, OPTSR_PRG_WRITABLE, addr);
-        break;
+    case FLASH_OPTCR: optcr_write(sim, v, stall, addr); break;
+    case FLASH_OPTSR_PRG: prg_write(sim, &sim->prg.optsr, v, OPTSR_PRG_WRITABLE, addr); break;
     case FLASH_OPTCCR:
         if (v & FLASH_OPTCCR_CLR_OPTCHANGEERR)
             sim->optchangeerr = false;
         break;
-    case FLASH_PRAR_PRG:
-        prg_write(sim, &sim->prg.prar[set], v, PRAR_WRITABLE, addr);
-        break;
-    case FLASH_SCAR_PRG:
-        prg_write(sim, &sim->prg.scar[set], v, SCAR_WRITABLE, addr);
-        break;
-    case FLASH_WPSN_PRG:
-        prg_write(sim, &sim->prg.wpsn[set], v, FLASH_WPSN_WRPSN_Msk, addr);
-        break;
-    case FLASH_BOOT7_PRG:
-        prg_write(sim, &sim->prg.boot7, v, 0xFFFFFFFFu, addr);
-        break;
-    case FLASH_BOOT4_PRG:
-        prg_write(sim, &sim->prg.boot4, v, 0xFFFFFFFFu, addr);
-        break;
-    case FLASH_CRCCR:
-        crccr_write(sim, pb, v, addr);
-        break;
+    case FLASH_PRAR_PRG: prg_write(sim, &sim->prg.prar[set], v, PRAR_WRITABLE, addr); break;
+    case FLASH_SCAR_PRG: prg_write(sim, &sim->prg.scar[set], v, SCAR_WRITABLE, addr); break;
+    case FLASH_WPSN_PRG: prg_write(sim, &sim->prg.wpsn[set], v, FLASH_WPSN_WRPSN_Msk, addr); break;
+    case FLASH_BOOT7_PRG: prg_write(sim, &sim->prg.boot7, v, 0xFFFFFFFFu, addr); break;
+    case FLASH_BOOT4_PRG: prg_write(sim, &sim->prg.boot4, v, 0xFFFFFFFFu, addr); break;
+    case FLASH_CRCCR: crccr_write(sim, pb, v, addr); break;
     case FLASH_CRCSADD:
     case FLASH_CRCEADD:
         if (b->key != KEY_UNLOCKED || !(b->cr & FLASH_CR_CRC_EN)) {
@@ -323,9 +304,7 @@ static enum h7sim_resp reg_write(struct h7sim *sim, uint32_t off, uint32_t v, ui
     case FLASH_BOOT7_CUR:
     case FLASH_BOOT4_CUR:
     case FLASH_CRCDATA:
-    case FLASH_ECC_FA:
-        read_only(sim, addr, v);
-        break;
+    case FLASH_ECC_FA: read_only(sim, addr, v); break;
     default:
         h7sim_i_violation(sim, addr, "write-reserved", "2.1", "write 0x%08x", (unsigned)v);
         break;
@@ -352,8 +331,8 @@ static bool size_ok(unsigned size)
 }
 
 /* ECC check of one flash word on a read (RM0399 4.7.7, docs/H7_FLASH.md 3.8). */
-static enum h7sim_resp ecc_read(struct h7sim *sim, enum h7sim_master m, unsigned pb,
-                                uint32_t word, uint32_t addr)
+static enum h7sim_resp ecc_read(struct h7sim *sim, enum h7sim_master m, unsigned pb, uint32_t word,
+                                uint32_t addr)
 {
     struct h7sim_bank *b = &sim->bank[pb];
     uint8_t st = sim->state[pb][word];
@@ -431,8 +410,8 @@ static void array_store(struct h7sim *sim, uint32_t addr, unsigned size, uint64_
     if (!(b->cr & FLASH_CR_PG) || (b->sr & FLASH_SR_INCERR)) {
         b->sr |= FLASH_SR_PGSERR;
         if (!(b->cr & FLASH_CR_PG))
-            h7sim_i_violation(sim, addr, "store-pg-clear", "3.3",
-                              "store of %u bytes while PG=0", size);
+            h7sim_i_violation(sim, addr, "store-pg-clear", "3.3", "store of %u bytes while PG=0",
+                              size);
         else
             h7sim_i_violation(sim, addr, "store-incerr-pending", "3.7",
                               "store while INCERR is set");
@@ -482,8 +461,8 @@ static enum h7sim_resp powered_off(struct h7sim *sim, uint32_t addr)
     return H7SIM_BUSERR;
 }
 
-enum h7sim_resp h7sim_read_ex(struct h7sim *sim, enum h7sim_master m, uint32_t addr,
-                              unsigned size, uint64_t *val, uint64_t *stall_ns)
+enum h7sim_resp h7sim_read_ex(struct h7sim *sim, enum h7sim_master m, uint32_t addr, unsigned size,
+                              uint64_t *val, uint64_t *stall_ns)
 {
     uint64_t st = 0;
     uint64_t v = 0;

@@ -288,11 +288,11 @@ void h7sim_set_option_bytes(struct h7sim *sim, const struct h7sim_option_bytes *
  *   end 4   CRC-32 (this file's convention, h7sim_i_crc32_words) of all
  *           preceding bytes
  */
-#define IMG_MAGIC "H7SIMIMG"
+#define IMG_MAGIC   "H7SIMIMG"
 #define IMG_VERSION 1u
-#define IMG_HDR 184u
-#define IMG_BANK (H7_BANK_SIZE + H7_WORDS_PER_BANK)
-#define IMG_SIZE (IMG_HDR + 2u * IMG_BANK + 4u)
+#define IMG_HDR     184u
+#define IMG_BANK    (H7_BANK_SIZE + H7_WORDS_PER_BANK)
+#define IMG_SIZE    (IMG_HDR + 2u * IMG_BANK + 4u)
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -314,8 +314,8 @@ int h7sim_save(const struct h7sim *sim, const char *path)
     put32(img + 8, IMG_VERSION);
     put32(img + 12, IMG_HDR);
     const struct h7sim_ob *ob = &sim->ob;
-    uint32_t o[10] = {ob->optsr, ob->prar[0], ob->prar[1], ob->scar[0], ob->scar[1],
-                      ob->wpsn[0], ob->wpsn[1], ob->boot7, ob->boot4, 0};
+    uint32_t o[10] = { ob->optsr,   ob->prar[0], ob->prar[1], ob->scar[0], ob->scar[1],
+                       ob->wpsn[0], ob->wpsn[1], ob->boot7,   ob->boot4,   0 };
     for (unsigned i = 0; i < 10; i++)
         put32(img + 16 + 4 * i, o[i]);
     for (unsigned pb = 0; pb < 2; pb++)

@@ -15,22 +15,22 @@
 
 /* Key state machine (docs/H7_FLASH.md 2.4). */
 enum h7sim_key_state {
-    KEY_LOCKED0 = 0,    /* locked, expecting KEY1 */
-    KEY_LOCKED1,        /* locked, KEY1 seen, expecting KEY2 */
+    KEY_LOCKED0 = 0, /* locked, expecting KEY1 */
+    KEY_LOCKED1,     /* locked, KEY1 seen, expecting KEY2 */
     KEY_UNLOCKED,
-    KEY_DISABLED,       /* wrong sequence: locked until reset */
+    KEY_DISABLED, /* wrong sequence: locked until reset */
 };
 
 /* One array operation, queued or running. */
 struct h7sim_op {
     bool valid;
     enum h7sim_op_kind kind;
-    unsigned psize;         /* CR.PSIZE when queued */
-    unsigned sector;        /* SECTOR_ERASE */
-    uint32_t word;          /* PROGRAM: flash-word index within the bank */
-    uint64_t dur;           /* ns */
-    uint64_t start;         /* running: start time */
-    uint64_t end;           /* running: completion time */
+    unsigned psize;  /* CR.PSIZE when queued */
+    unsigned sector; /* SECTOR_ERASE */
+    uint32_t word;   /* PROGRAM: flash-word index within the bank */
+    uint64_t dur;    /* ns */
+    uint64_t start;  /* running: start time */
+    uint64_t end;    /* running: completion time */
     uint8_t data[H7_FLASH_WORD];
 };
 
@@ -38,28 +38,28 @@ struct h7sim_op {
 struct h7sim_crc {
     bool busy;
     uint64_t end;
-    uint32_t first_word;    /* by address: inclusive flash-word range, */
-    uint32_t last_word;     /* whole bursts (first > last: empty) */
-    uint32_t burst_words;   /* CRC_BURST at START_CRC: 4, 16, 64 or 256 */
-    uint8_t sect_mask;      /* by sector / whole bank: sectors to read */
+    uint32_t first_word;  /* by address: inclusive flash-word range, */
+    uint32_t last_word;   /* whole bursts (first > last: empty) */
+    uint32_t burst_words; /* CRC_BURST at START_CRC: 4, 16, 64 or 256 */
+    uint8_t sect_mask;    /* by sector / whole bank: sectors to read */
     bool by_sector;
-    uint32_t acc;           /* CRC register (CLEAN_CRC: 0) */
-    uint8_t added;          /* sectors added with ADD_SECT */
+    uint32_t acc;  /* CRC register (CLEAN_CRC: 0) */
+    uint8_t added; /* sectors added with ADD_SECT */
 };
 
 struct h7sim_bank {
     enum h7sim_key_state key;
-    uint32_t cr;            /* without LOCK (derived from key) */
-    uint32_t sr;            /* sticky flags only; BSY/QW/WBNE/CRC_BUSY derived */
-    uint32_t crccr;         /* configuration bits (actions read 0) */
+    uint32_t cr;    /* without LOCK (derived from key) */
+    uint32_t sr;    /* sticky flags only; BSY/QW/WBNE/CRC_BUSY derived */
+    uint32_t crccr; /* configuration bits (actions read 0) */
     uint32_t crcsadd, crceadd, crcdata;
     uint32_t ecc_fa;
     struct h7sim_crc crc;
     /* Write buffer (RM0399 4.3.9). */
     bool wb_active;
-    bool wb_foreign;        /* filled by a debugger (h7sim_dbg_abandon_buffer) */
+    bool wb_foreign; /* filled by a debugger (h7sim_dbg_abandon_buffer) */
     uint32_t wb_word;
-    uint32_t wb_mask;       /* bit i: byte i written */
+    uint32_t wb_mask; /* bit i: byte i written */
     uint8_t wb_data[H7_FLASH_WORD];
     /* Queue: one running, one pending (docs/H7_FLASH.md 9). */
     struct h7sim_op run;
@@ -82,26 +82,26 @@ struct h7sim_ob {
 struct h7sim {
     struct h7sim_config cfg;
     uint64_t now;
-    uint64_t next_ev;       /* cached min over all scheduled completions */
-    bool swap;              /* mapping in force (SWAP_BANK at last reset) */
-    bool off;               /* powered off after a cut */
-    bool irq;               /* last reported IRQ level */
+    uint64_t next_ev; /* cached min over all scheduled completions */
+    bool swap;        /* mapping in force (SWAP_BANK at last reset) */
+    bool off;         /* powered off after a cut */
+    bool irq;         /* last reported IRQ level */
 
-    struct h7sim_bank bank[2];  /* indexed by physical bank */
+    struct h7sim_bank bank[2]; /* indexed by physical bank */
 
     uint32_t acr;
     enum h7sim_key_state optkey;
-    uint32_t optcr_ie;      /* OPTCHANGEERRIE */
-    struct h7sim_ob ob;     /* option bytes (= _CUR) */
-    struct h7sim_ob prg;    /* _PRG registers */
+    uint32_t optcr_ie;   /* OPTCHANGEERRIE */
+    struct h7sim_ob ob;  /* option bytes (= _CUR) */
+    struct h7sim_ob prg; /* _PRG registers */
     bool optchangeerr;
     bool opt_busy;
     uint64_t opt_end;
-    bool opt_fail_next;     /* injected OPTCHANGEERR */
-    uint32_t crcdata_last;  /* CRCDATA at 0x05C: last completed CRC (HAL reads it) */
+    bool opt_fail_next;    /* injected OPTCHANGEERR */
+    uint32_t crcdata_last; /* CRCDATA at 0x05C: last completed CRC (HAL reads it) */
 
     /* Faults. */
-    uint64_t cut_at;        /* UINT64_MAX: none */
+    uint64_t cut_at; /* UINT64_MAX: none */
     bool cut_ops_armed;
     uint64_t cut_ops_left;
     uint64_t rng;
@@ -119,9 +119,8 @@ struct h7sim {
 };
 
 /* h7sim.c: core. */
-void h7sim_i_violation(struct h7sim *sim, uint32_t addr, const char *rule,
-                       const char *section, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+void h7sim_i_violation(struct h7sim *sim, uint32_t addr, const char *rule, const char *section,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 uint32_t h7sim_i_logical(const struct h7sim *sim, unsigned pb, uint32_t off);
 unsigned h7sim_i_pb_of_addr(const struct h7sim *sim, uint32_t addr);
 bool h7sim_i_pcrop(const struct h7sim *sim, unsigned pb, uint32_t lo, uint32_t hi);
@@ -136,8 +135,8 @@ void h7sim_i_push_buffer(struct h7sim *sim, unsigned pb, uint64_t *stall);
 void h7sim_i_discard_buffer(struct h7sim *sim, unsigned pb);
 uint64_t h7sim_i_duration(const struct h7sim *sim, enum h7sim_op_kind kind, unsigned psize);
 void h7sim_i_array_changed(struct h7sim *sim, unsigned pb, uint32_t off, uint32_t len);
-void h7sim_i_event(struct h7sim *sim, enum h7sim_event_kind k, enum h7sim_op_kind op,
-                   unsigned pb, uint32_t off, uint32_t len);
+void h7sim_i_event(struct h7sim *sim, enum h7sim_event_kind k, enum h7sim_op_kind op, unsigned pb,
+                   uint32_t off, uint32_t len);
 void h7sim_i_crc_start(struct h7sim *sim, unsigned pb);
 void h7sim_i_option_start(struct h7sim *sim);
 void h7sim_i_ob_factory(struct h7sim_ob *ob);

@@ -11,23 +11,22 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: h7sim-dump [OPTIONS] FILE\n"
-            "\n"
-            "Print the contents of an h7sim image saved by h7sim_save() (the\n"
-            "STM32H745 flash model): for each physical bank and 128 KB sector,\n"
-            "the number of virgin, programmed, single-ECC and double-ECC flash\n"
-            "words and the erase count; then the option bytes.\n"
-            "\n"
-            "Options:\n"
-            "  -w, --words   also list every ECC-bad flash word (address, state)\n"
-            "  -h, --help    show this help and exit\n"
-            "\n"
-            "Addresses are physical: bank 1 at 0x08000000, bank 2 at 0x08100000\n"
-            "(as mapped without SWAP_BANK).\n"
-            "\n"
-            "Exit status: 0 on success, 1 if the image cannot be read, 2 on usage\n"
-            "errors.\n");
+    fprintf(out, "Usage: h7sim-dump [OPTIONS] FILE\n"
+                 "\n"
+                 "Print the contents of an h7sim image saved by h7sim_save() (the\n"
+                 "STM32H745 flash model): for each physical bank and 128 KB sector,\n"
+                 "the number of virgin, programmed, single-ECC and double-ECC flash\n"
+                 "words and the erase count; then the option bytes.\n"
+                 "\n"
+                 "Options:\n"
+                 "  -w, --words   also list every ECC-bad flash word (address, state)\n"
+                 "  -h, --help    show this help and exit\n"
+                 "\n"
+                 "Addresses are physical: bank 1 at 0x08000000, bank 2 at 0x08100000\n"
+                 "(as mapped without SWAP_BANK).\n"
+                 "\n"
+                 "Exit status: 0 on success, 1 if the image cannot be read, 2 on usage\n"
+                 "errors.\n");
 }
 
 static const char *rdp_name(unsigned rdp)
@@ -42,9 +41,9 @@ static const char *rdp_name(unsigned rdp)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"words", no_argument, NULL, 'w'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        { "words", no_argument, NULL, 'w' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
     bool words = false;
     int c;
@@ -84,15 +83,14 @@ int main(int argc, char **argv)
         for (unsigned s = 0; s < H7_SECTORS_PER_BANK; s++) {
             uint32_t phys = H7_FLASH_BASE + pb * H7_BANK_SIZE + s * H7_SECTOR_SIZE;
             uint32_t logical = swapped ? phys ^ H7_BANK_SIZE : phys;
-            unsigned n[4] = {0, 0, 0, 0};
+            unsigned n[4] = { 0, 0, 0, 0 };
             for (uint32_t w = 0; w < H7_WORDS_PER_SECTOR; w++)
                 n[h7sim_word_state(sim, logical + w * H7_FLASH_WORD) & 3u]++;
-            printf("%4u %6u 0x%08x %6u %10u %4u %4u %6llu\n", pb + 1, s, (unsigned)phys, n[0],
-                   n[1], n[2], n[3], (unsigned long long)st.erase_count[pb][s]);
+            printf("%4u %6u 0x%08x %6u %10u %4u %4u %6llu\n", pb + 1, s, (unsigned)phys, n[0], n[1],
+                   n[2], n[3], (unsigned long long)st.erase_count[pb][s]);
             if (words && (n[2] || n[3])) {
                 for (uint32_t w = 0; w < H7_WORDS_PER_SECTOR; w++) {
-                    enum h7sim_word_state ws =
-                        h7sim_word_state(sim, logical + w * H7_FLASH_WORD);
+                    enum h7sim_word_state ws = h7sim_word_state(sim, logical + w * H7_FLASH_WORD);
                     if (ws == H7SIM_WORD_ECC_SINGLE || ws == H7SIM_WORD_ECC_DOUBLE)
                         printf("    0x%08x %s\n", (unsigned)(phys + w * H7_FLASH_WORD),
                                ws == H7SIM_WORD_ECC_SINGLE ? "single-ECC" : "double-ECC");

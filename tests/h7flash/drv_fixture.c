@@ -116,8 +116,8 @@ void fx_pattern(uint8_t *buf, size_t len, uint32_t seed)
     }
 }
 
-int fx_stream(struct fx *x, struct h7f_writer *w, uint32_t start, const uint8_t *data,
-              uint32_t len, uint32_t open_len, uint32_t flags, unsigned chunk, uint32_t seed)
+int fx_stream(struct fx *x, struct h7f_writer *w, uint32_t start, const uint8_t *data, uint32_t len,
+              uint32_t open_len, uint32_t flags, unsigned chunk, uint32_t seed)
 {
     int err = h7f_writer_open(w, &x->f, start, open_len, flags);
     if (err)
@@ -149,8 +149,8 @@ void fx_assert_written(struct fx *x, uint32_t start, const uint8_t *data, uint32
     if (memcmp(got, data, len) != 0) {
         for (uint32_t i = 0; i < len; i++) {
             if (got[i] != data[i])
-                fail_msg("flash 0x%08x reads 0x%02x, written 0x%02x", (unsigned)(start + i),
-                         got[i], data[i]);
+                fail_msg("flash 0x%08x reads 0x%02x, written 0x%02x", (unsigned)(start + i), got[i],
+                         data[i]);
         }
     }
     free(got);

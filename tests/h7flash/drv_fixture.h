@@ -16,9 +16,9 @@
 #include "h7f_port.h"
 #include "h7sim.h"
 
-#define WRITE_START  0x08040000u   /* bank 1 sector 2: first byte the bootloader may write */
-#define WRITE_END    0x08200000u
-#define WRITE_SPAN   (WRITE_END - WRITE_START)    /* 1.75 MB */
+#define WRITE_START 0x08040000u /* bank 1 sector 2: first byte the bootloader may write */
+#define WRITE_END   0x08200000u
+#define WRITE_SPAN  (WRITE_END - WRITE_START) /* 1.75 MB */
 
 struct fx {
     struct h7sim *sim;
@@ -51,8 +51,8 @@ void fx_pattern(uint8_t *buf, size_t len, uint32_t seed);
 #define FX_CHUNK_RANDOM 0u
 /* Stream data through a writer in the given chunking. Returns the first
  * error of write/finish. */
-int fx_stream(struct fx *x, struct h7f_writer *w, uint32_t start, const uint8_t *data,
-              uint32_t len, uint32_t open_len, uint32_t flags, unsigned chunk, uint32_t seed);
+int fx_stream(struct fx *x, struct h7f_writer *w, uint32_t start, const uint8_t *data, uint32_t len,
+              uint32_t open_len, uint32_t flags, unsigned chunk, uint32_t seed);
 
 /* Flash contents (peek) at [start, start+len) equal data, and every byte
  * from start+len up to the end of the flash reads 0xFF. */

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#define A_WORD  (WRITE_START + 0x100u)
+#define A_WORD (WRITE_START + 0x100u)
 
 static void test_program_word_and_read(void **state)
 {
@@ -56,8 +56,8 @@ static void test_refusals(void **state)
     assert_int_equal(h7f_writer_open(&w, &x->f, WRITE_START + 1u, 10, 0), H7F_E_ALIGN);
     assert_int_equal(h7f_writer_open(&w, &x->f, 0x08000000u, 10, 0), H7F_E_PROTECTED);
     assert_int_equal(h7f_writer_open(&w, &x->f, 0x081FFFE0u, 33, 0), H7F_E_RANGE);
-    assert_int_equal(h7f_writer_open(&w, &x->f, WRITE_START, H7F_LEN_UNKNOWN,
-                                     H7F_WR_ERASE_UPFRONT), H7F_E_INVAL);
+    assert_int_equal(h7f_writer_open(&w, &x->f, WRITE_START, H7F_LEN_UNKNOWN, H7F_WR_ERASE_UPFRONT),
+                     H7F_E_INVAL);
     /* More data than opened. */
     assert_int_equal(h7f_writer_open(&w, &x->f, WRITE_START, 10, 0), H7F_OK);
     assert_int_equal(h7f_writer_write(&w, d, 11), H7F_E_NOSPC);
@@ -115,8 +115,8 @@ static void test_erase_sector_and_bank(void **state)
     struct h7sim_durations du;
     h7sim_durations(x->sim, 3, &du);
     assert_true(h7sim_now(x->sim) - t0 >= du.sector_erase);
-    assert_int_equal(h7f_blank_check(&x->f, WRITE_START + 5u * H7_SECTOR_SIZE, H7_SECTOR_SIZE,
-                                     NULL), H7F_OK);
+    assert_int_equal(
+        h7f_blank_check(&x->f, WRITE_START + 5u * H7_SECTOR_SIZE, H7_SECTOR_SIZE, NULL), H7F_OK);
     assert_int_equal(h7f_erase_bank(&x->f, 2), H7F_OK);
     assert_int_equal(h7f_blank_check(&x->f, H7_BANK2_BASE, H7_BANK_SIZE, NULL), H7F_OK);
     struct h7sim_stats st;
@@ -133,8 +133,9 @@ static void test_erase_range_parallel(void **state)
     h7sim_durations(x->sim, 3, &du);
     uint32_t erased = 0;
     uint64_t t0 = h7sim_now(x->sim);
-    assert_int_equal(h7f_erase_range(&x->f, H7_BANK2_BASE - 2u * H7_SECTOR_SIZE,
-                                     4u * H7_SECTOR_SIZE, &erased), H7F_OK);
+    assert_int_equal(
+        h7f_erase_range(&x->f, H7_BANK2_BASE - 2u * H7_SECTOR_SIZE, 4u * H7_SECTOR_SIZE, &erased),
+        H7F_OK);
     uint64_t dt = h7sim_now(x->sim) - t0;
     assert_int_equal(erased, 0x3C0u);
     assert_true(dt >= 2u * du.sector_erase);
@@ -174,7 +175,7 @@ static void test_crc32(void **state)
     assert_int_equal(h7f_program_word(&x->f, A_WORD, word), H7F_OK);
     uint32_t crc = 0;
     assert_int_equal(h7f_crc32(&x->f, A_WORD, 9, &crc), H7F_OK);
-    assert_int_equal(crc, 0xCBF43926u);    /* the CRC-32 check value */
+    assert_int_equal(crc, 0xCBF43926u); /* the CRC-32 check value */
 }
 
 static void test_options(void **state)
@@ -254,7 +255,7 @@ static void test_pcrop_area(void **state)
     struct fx *x = *state;
     uint8_t d[32];
     fx_pattern(d, sizeof d, 10);
-    const uint32_t area = 0x08060000u;                 /* bank 1 sector 3 */
+    const uint32_t area = 0x08060000u; /* bank 1 sector 3 */
     const uint32_t blk = (area - H7_BANK1_BASE) / 256u;
     set_option_reg(x, H7_FLASH_REG(1, FLASH_PRAR_PRG), blk | (blk << 16));
     assert_int_equal(h7f_program_word(&x->f, area + 64u, d), H7F_E_WRPERR);
@@ -300,8 +301,7 @@ static void test_crc_unit(void **state)
 
     for (unsigned bank = 1; bank <= 2; bank++) {
         uint64_t cr = 0;
-        assert_int_equal(h7sim_read(x->sim, H7_FLASH_REG(bank, FLASH_CR), 4, &cr, NULL),
-                         H7SIM_OK);
+        assert_int_equal(h7sim_read(x->sim, H7_FLASH_REG(bank, FLASH_CR), 4, &cr, NULL), H7SIM_OK);
         assert_true(cr & FLASH_CR_LOCK);
         assert_false(cr & FLASH_CR_CRC_EN);
     }
@@ -330,8 +330,9 @@ static void test_swapped_banks(void **state)
     uint8_t data[0x2000];
     fx_pattern(data, sizeof data, 11);
     struct h7f_writer w;
-    assert_int_equal(fx_stream(x, &w, H7_BANK2_BASE - 0x1000u, data, sizeof data, sizeof data,
-                               0, 1000, 5), H7F_OK);
+    assert_int_equal(
+        fx_stream(x, &w, H7_BANK2_BASE - 0x1000u, data, sizeof data, sizeof data, 0, 1000, 5),
+        H7F_OK);
     uint8_t got[sizeof data];
     h7sim_peek(x->sim, H7_BANK2_BASE - 0x1000u, got, sizeof got);
     assert_memory_equal(data, got, sizeof data);
@@ -399,10 +400,13 @@ static void test_strerror(void **state)
 {
     (void)state;
     static const int codes[] = {
-        H7F_OK, H7F_E_INVAL, H7F_E_ALIGN, H7F_E_RANGE, H7F_E_PROTECTED, H7F_E_NOT_VIRGIN,
-        H7F_E_TIMEOUT, H7F_E_LOCKED, H7F_E_VERIFY, H7F_E_NOSPC, H7F_E_WRPERR, H7F_E_PGSERR,
-        H7F_E_STRBERR, H7F_E_INCERR, H7F_E_OPERR, H7F_E_RDPERR, H7F_E_RDSERR,
-        H7F_E_SNECCERR, H7F_E_DBECCERR, H7F_E_CRCRDERR, H7F_E_OPTCHANGEERR,
+        H7F_OK,         H7F_E_INVAL,     H7F_E_ALIGN,
+        H7F_E_RANGE,    H7F_E_PROTECTED, H7F_E_NOT_VIRGIN,
+        H7F_E_TIMEOUT,  H7F_E_LOCKED,    H7F_E_VERIFY,
+        H7F_E_NOSPC,    H7F_E_WRPERR,    H7F_E_PGSERR,
+        H7F_E_STRBERR,  H7F_E_INCERR,    H7F_E_OPERR,
+        H7F_E_RDPERR,   H7F_E_RDSERR,    H7F_E_SNECCERR,
+        H7F_E_DBECCERR, H7F_E_CRCRDERR,  H7F_E_OPTCHANGEERR,
     };
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         assert_string_not_equal(h7f_strerror(codes[i]), "unknown error");

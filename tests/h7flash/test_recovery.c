@@ -10,18 +10,21 @@
 #include <string.h>
 
 enum intervention {
-    IV_RELOCK,          /* CR = LOCK, as OpenOCD leaves it */
-    IV_FLAGS,           /* a stale SR flag (parameter: the flag) */
-    IV_ABANDON_OTHER,   /* partial buffer left in another flash word */
-    IV_ABANDON_SAME,    /* partial buffer left in the word we write next */
-    IV_CLEAR_PG,        /* PG cleared */
-    IV_INCERR,          /* INCERR pending: every store would be PGSERR */
+    IV_RELOCK,        /* CR = LOCK, as OpenOCD leaves it */
+    IV_FLAGS,         /* a stale SR flag (parameter: the flag) */
+    IV_ABANDON_OTHER, /* partial buffer left in another flash word */
+    IV_ABANDON_SAME,  /* partial buffer left in the word we write next */
+    IV_CLEAR_PG,      /* PG cleared */
+    IV_INCERR,        /* INCERR pending: every store would be PGSERR */
 };
 
 static const char *iv_name(enum intervention iv)
 {
-    static const char *names[] = { "relock", "stale flag", "abandoned buffer (other word)",
-                                   "abandoned buffer (same word)", "PG cleared",
+    static const char *names[] = { "relock",
+                                   "stale flag",
+                                   "abandoned buffer (other word)",
+                                   "abandoned buffer (same word)",
+                                   "PG cleared",
                                    "pending INCERR" };
     return names[iv];
 }
@@ -43,7 +46,7 @@ static void run_flags(enum intervention iv, uint32_t flag, uint32_t start, uint3
     fx_pattern(data, len, iv * 131u + flag);
     fx_open(&x);
     assert_int_equal(h7f_writer_open(&w, &x.f, start, len, wflags), H7F_OK);
-    uint32_t half = len / 2u + 5u;       /* leaves a partial word in the writer */
+    uint32_t half = len / 2u + 5u; /* leaves a partial word in the writer */
     assert_int_equal(h7f_writer_write(&w, data, half), H7F_OK);
 
     uint32_t next_word = (start + half) & ~31u;
@@ -57,18 +60,10 @@ static void run_flags(enum intervention iv, uint32_t flag, uint32_t start, uint3
         h7sim_dbg_set_flags(x.sim, 1, flag);
         h7sim_dbg_set_flags(x.sim, 2, flag);
         break;
-    case IV_ABANDON_OTHER:
-        h7sim_dbg_abandon_buffer(x.sim, next_word + 0x4000u, 5);
-        break;
-    case IV_ABANDON_SAME:
-        h7sim_dbg_abandon_buffer(x.sim, next_word, 31);
-        break;
-    case IV_CLEAR_PG:
-        h7sim_dbg_clear_pg(x.sim, bank);
-        break;
-    case IV_INCERR:
-        h7sim_dbg_set_flags(x.sim, bank, FLASH_SR_INCERR | FLASH_SR_PGSERR);
-        break;
+    case IV_ABANDON_OTHER: h7sim_dbg_abandon_buffer(x.sim, next_word + 0x4000u, 5); break;
+    case IV_ABANDON_SAME: h7sim_dbg_abandon_buffer(x.sim, next_word, 31); break;
+    case IV_CLEAR_PG: h7sim_dbg_clear_pg(x.sim, bank); break;
+    case IV_INCERR: h7sim_dbg_set_flags(x.sim, bank, FLASH_SR_INCERR | FLASH_SR_PGSERR); break;
     }
     int err = h7f_writer_write(&w, data + half, len - half);
     if (!err)
@@ -95,8 +90,8 @@ static void run(enum intervention iv, uint32_t flag, uint32_t start, uint32_t le
 }
 
 static const uint32_t all_flags[] = {
-    FLASH_SR_EOP, FLASH_SR_WRPERR, FLASH_SR_PGSERR, FLASH_SR_STRBERR, FLASH_SR_INCERR,
-    FLASH_SR_OPERR, FLASH_SR_RDPERR, FLASH_SR_RDSERR, FLASH_SR_SNECCERR, FLASH_SR_DBECCERR,
+    FLASH_SR_EOP,    FLASH_SR_WRPERR,   FLASH_SR_PGSERR,    FLASH_SR_STRBERR,  FLASH_SR_INCERR,
+    FLASH_SR_OPERR,  FLASH_SR_RDPERR,   FLASH_SR_RDSERR,    FLASH_SR_SNECCERR, FLASH_SR_DBECCERR,
     FLASH_SR_CRCEND, FLASH_SR_CRCRDERR, FLASH_SR_ALL_FLAGS,
 };
 
@@ -184,9 +179,8 @@ static void test_power_cut(void **state)
 
         /* The torn word is found before anything is written over it. */
         err = h7f_writer_open(&w, &x.f, start, len, H7F_WR_NO_ERASE);
-        assert_true(err == H7F_E_NOT_VIRGIN || err == H7F_E_DBECCERR ||
-                    err == H7F_E_SNECCERR);
-        h7sim_violations_clear(x.sim);    /* a CPU read of a double-ECC word */
+        assert_true(err == H7F_E_NOT_VIRGIN || err == H7F_E_DBECCERR || err == H7F_E_SNECCERR);
+        h7sim_violations_clear(x.sim); /* a CPU read of a double-ECC word */
         h7f_port_attach(x.sim);
 
         err = fx_stream(&x, &w, start, data, len, len, 0, 1024, 4);
@@ -214,12 +208,12 @@ static void test_power_cut(void **state)
 /* ---- interventions in the middle of an operation -------------------------- */
 
 enum mid {
-    MID_RELOCK_AFTER_BEGIN,   /* re-locked after the driver unlocked and cleared flags */
-    MID_CLEAR_PG_AFTER_SET,   /* PG cleared right after the driver set it */
-    MID_RELOCK_AFTER_PG,      /* re-locked right after the driver set PG */
-    MID_RDSERR_DURING,        /* speculative RDSERR while the word programs */
-    MID_SNECC_DURING,         /* a memory view hits a single-ECC word meanwhile */
-    MID_RELOCK_AFTER_SER,     /* re-locked after SER/SNB were set, before START */
+    MID_RELOCK_AFTER_BEGIN, /* re-locked after the driver unlocked and cleared flags */
+    MID_CLEAR_PG_AFTER_SET, /* PG cleared right after the driver set it */
+    MID_RELOCK_AFTER_PG,    /* re-locked right after the driver set PG */
+    MID_RDSERR_DURING,      /* speculative RDSERR while the word programs */
+    MID_SNECC_DURING,       /* a memory view hits a single-ECC word meanwhile */
+    MID_RELOCK_AFTER_SER,   /* re-locked after SER/SNB were set, before START */
 };
 
 static struct {
@@ -257,9 +251,9 @@ static void mid_hook(uint32_t addr, uint32_t v, bool array)
     case MID_RDSERR_DURING:
     case MID_SNECC_DURING:
         if (array && (addr & 31u) == 28u) {
-            h7sim_dbg_set_flags(mid.sim, mid.bank, mid.what == MID_RDSERR_DURING
-                                                       ? FLASH_SR_RDSERR
-                                                       : FLASH_SR_SNECCERR);
+            h7sim_dbg_set_flags(mid.sim, mid.bank,
+                                mid.what == MID_RDSERR_DURING ? FLASH_SR_RDSERR
+                                                              : FLASH_SR_SNECCERR);
             mid.fired = 1;
         }
         break;

@@ -13,7 +13,7 @@
 
 struct figures {
     uint64_t total_ns, busy_ns[2], fetch_stall_ns, access_stall_ns;
-    uint64_t erase_ns, program_ns;      /* array time per kind, both banks */
+    uint64_t erase_ns, program_ns; /* array time per kind, both banks */
 };
 
 /* Array time per operation kind, from the model's operation trace. */

@@ -118,9 +118,21 @@ static void whole(unsigned chunk, uint32_t flags)
     run_case(WRITE_START, WRITE_SPAN, chunk, flags, true);
 }
 
-static void test_whole_lazy_random(void **state)   { (void)state; whole(FX_CHUNK_RANDOM, 0); }
-static void test_whole_lazy_1024_crc(void **state) { (void)state; whole(1024, H7F_WR_VERIFY_CRC); }
-static void test_whole_upfront_7(void **state)     { (void)state; whole(7, H7F_WR_ERASE_UPFRONT); }
+static void test_whole_lazy_random(void **state)
+{
+    (void)state;
+    whole(FX_CHUNK_RANDOM, 0);
+}
+static void test_whole_lazy_1024_crc(void **state)
+{
+    (void)state;
+    whole(1024, H7F_WR_VERIFY_CRC);
+}
+static void test_whole_upfront_7(void **state)
+{
+    (void)state;
+    whole(7, H7F_WR_ERASE_UPFRONT);
+}
 static void test_whole_unknown(void **state)
 {
     (void)state;
@@ -243,20 +255,13 @@ static void test_write_at_seek_flush(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lengths_and_chunks),
-        cmocka_unit_test(test_unknown_length),
-        cmocka_unit_test(test_crc_and_upfront),
-        cmocka_unit_test(test_every_sector_start),
-        cmocka_unit_test(test_bank_boundary),
-        cmocka_unit_test(test_no_erase),
-        cmocka_unit_test(test_write_at_seek_flush),
-        cmocka_unit_test(test_slowest_part),
-        cmocka_unit_test(test_whole_lazy_random),
-        cmocka_unit_test(test_whole_lazy_1024_crc),
-        cmocka_unit_test(test_whole_upfront_7),
-        cmocka_unit_test(test_whole_unknown),
-        cmocka_unit_test(test_erase_ahead),
-        cmocka_unit_test(test_whole_ahead),
+        cmocka_unit_test(test_lengths_and_chunks),  cmocka_unit_test(test_unknown_length),
+        cmocka_unit_test(test_crc_and_upfront),     cmocka_unit_test(test_every_sector_start),
+        cmocka_unit_test(test_bank_boundary),       cmocka_unit_test(test_no_erase),
+        cmocka_unit_test(test_write_at_seek_flush), cmocka_unit_test(test_slowest_part),
+        cmocka_unit_test(test_whole_lazy_random),   cmocka_unit_test(test_whole_lazy_1024_crc),
+        cmocka_unit_test(test_whole_upfront_7),     cmocka_unit_test(test_whole_unknown),
+        cmocka_unit_test(test_erase_ahead),         cmocka_unit_test(test_whole_ahead),
     };
     return cmocka_run_group_tests_name("h7flash_writer", tests, NULL, NULL);
 }

@@ -112,7 +112,8 @@ static inline void erase_sector(struct h7sim *sim, unsigned bank, unsigned secto
 {
     unlock(sim, bank);
     uint32_t cr = rd32(sim, REG(bank, FLASH_CR)) & ~(FLASH_CR_SNB_Msk);
-    wr32(sim, REG(bank, FLASH_CR), cr | FLASH_CR_SER | (sector << FLASH_CR_SNB_Pos) | FLASH_CR_START);
+    wr32(sim, REG(bank, FLASH_CR),
+         cr | FLASH_CR_SER | (sector << FLASH_CR_SNB_Pos) | FLASH_CR_START);
     wait_idle(sim, bank);
     clr_bits(sim, REG(bank, FLASH_CR), FLASH_CR_SER | FLASH_CR_SNB_Msk);
 }

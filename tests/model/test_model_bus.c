@@ -22,7 +22,7 @@ static void test_reset_values_2_2(void **state)
 {
     struct h7sim *sim = *state;
     assert_int_equal(rd32(sim, REG(1, FLASH_ACR)), 0x37u);
-    assert_int_equal(rd32(sim, 0x52002100u), 0x37u);     /* ACR alias */
+    assert_int_equal(rd32(sim, 0x52002100u), 0x37u); /* ACR alias */
     assert_int_equal(rd32(sim, REG(1, FLASH_CR)), 0x31u);
     assert_int_equal(rd32(sim, REG(2, FLASH_CR)), 0x31u);
     assert_int_equal(sr(sim, 1), 0);
@@ -65,7 +65,7 @@ static void test_bus_decode_2_1(void **state)
     assert_int_equal(h7sim_read(sim, REG(1, FLASH_CR), 1, &v, NULL), H7SIM_OK);
     assert_int_equal(v, 0x31u);
     assert_int_equal(h7sim_read(sim, REG(1, FLASH_OPTKEYR), 8, &v, NULL), H7SIM_OK);
-    assert_int_equal(v, 0x31ull << 32);  /* OPTKEYR reads 0, then CR */
+    assert_int_equal(v, 0x31ull << 32); /* OPTKEYR reads 0, then CR */
     assert_int_equal(h7sim_read(sim, REG(1, 0x800), 4, &v, NULL), H7SIM_OK);
     assert_int_equal(v, 0);
     assert_no_violations(sim);
@@ -77,10 +77,10 @@ static void test_unlock_relock_2_4(void **state)
 {
     struct h7sim *sim = *state;
     unlock(sim, 1);
-    assert_true(rd32(sim, REG(2, FLASH_CR)) & FLASH_CR_LOCK);   /* independent */
+    assert_true(rd32(sim, REG(2, FLASH_CR)) & FLASH_CR_LOCK); /* independent */
     uint32_t cr = rd32(sim, REG(1, FLASH_CR));
     set_bits(sim, REG(1, FLASH_CR), FLASH_CR_LOCK);
-    assert_int_equal(rd32(sim, REG(1, FLASH_CR)), cr | FLASH_CR_LOCK);  /* others unchanged */
+    assert_int_equal(rd32(sim, REG(1, FLASH_CR)), cr | FLASH_CR_LOCK); /* others unchanged */
     unlock(sim, 1);
     assert_no_violations(sim);
 }
@@ -125,7 +125,7 @@ static void test_optkeyr_alias_one_state_machine_2_1(void **state)
 {
     struct h7sim *sim = *state;
     wr32(sim, REG(1, FLASH_OPTKEYR), FLASH_OPT_KEY1);
-    wr32(sim, REG(2, FLASH_OPTKEYR), FLASH_OPT_KEY2);   /* completes the sequence */
+    wr32(sim, REG(2, FLASH_OPTKEYR), FLASH_OPT_KEY2); /* completes the sequence */
     assert_int_equal(rd32(sim, REG(2, FLASH_OPTCR)) & FLASH_OPTCR_OPTLOCK, 0);
     assert_no_violations(sim);
     assert_int_equal(h7sim_write(sim, REG(2, FLASH_OPTKEYR), 4, FLASH_OPT_KEY1, NULL),
@@ -142,7 +142,7 @@ static void test_cr_write_locked_ignored_2_5(void **state)
     wr32(sim, REG(1, FLASH_CR), FLASH_CR_LOCK | FLASH_CR_PG | FLASH_CR_EOPIE);
     assert_int_equal(rd32(sim, REG(1, FLASH_CR)), 0x31u);
     expect_violation(sim, "cr-write-locked");
-    set_bits(sim, REG(1, FLASH_CR), FLASH_CR_LOCK);   /* HAL_FLASH_Lock on a locked bank */
+    set_bits(sim, REG(1, FLASH_CR), FLASH_CR_LOCK); /* HAL_FLASH_Lock on a locked bank */
     assert_no_violations(sim);
 }
 
@@ -153,13 +153,13 @@ static void test_sector_erase_4(void **state)
     struct h7sim *sim = *state;
     uint8_t d[32];
     fill_pattern(d, 32, 4);
-    program_word(sim, 0x08120000u, d);     /* bank 2, sector 1 */
-    program_word(sim, 0x08140000u, d);     /* bank 2, sector 2 */
+    program_word(sim, 0x08120000u, d); /* bank 2, sector 1 */
+    program_word(sim, 0x08140000u, d); /* bank 2, sector 2 */
     clear_flags(sim, 2);
     uint64_t t0 = h7sim_now(sim);
     unlock(sim, 2);
-    wr32(sim, REG(2, FLASH_CR), FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (1u << FLASH_CR_SNB_Pos) |
-                                    FLASH_CR_START);
+    wr32(sim, REG(2, FLASH_CR),
+         FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (1u << FLASH_CR_SNB_Pos) | FLASH_CR_START);
     assert_int_equal(rd32(sim, REG(2, FLASH_CR)) & FLASH_CR_START, 0);
     assert_int_equal(sr(sim, 2) & (FLASH_SR_QW | FLASH_SR_BSY), FLASH_SR_QW | FLASH_SR_BSY);
     wait_idle(sim, 2);
@@ -203,7 +203,7 @@ static void test_erase_write_protected_4(void **state)
     struct h7sim *sim = *state;
     struct h7sim_option_bytes ob;
     h7sim_get_option_bytes(sim, &ob);
-    ob.wpsn[1] = 0xFEu;    /* physical bank 2, sector 0 protected */
+    ob.wpsn[1] = 0xFEu; /* physical bank 2, sector 0 protected */
     h7sim_set_option_bytes(sim, &ob);
     h7sim_reset(sim);
     uint8_t d[32];
@@ -228,8 +228,8 @@ static void test_erase_write_protected_4(void **state)
 static void test_durations_per_psize_6_1(void **state)
 {
     (void)state;
-    static const uint64_t prog_us[4] = {290, 180, 130, 100};
-    static const uint64_t sect_ms[4] = {2000, 1800, 1100, 1000};
+    static const uint64_t prog_us[4] = { 290, 180, 130, 100 };
+    static const uint64_t sect_ms[4] = { 2000, 1800, 1100, 1000 };
     for (int timing = 0; timing < 2; timing++) {
         struct h7sim_config cfg;
         h7sim_config_default(&cfg);
@@ -255,8 +255,9 @@ static void test_durations_per_psize_6_1(void **state)
             h7sim_advance(sim, 1);
             assert_int_equal(sr(sim, 1) & (FLASH_SR_BSY | FLASH_SR_QW), 0);
             assert_int_equal(h7sim_now(sim) - t0, k * prog_us[ps] * 1000u);
-            wr32(sim, REG(1, FLASH_CR), (ps << FLASH_CR_PSIZE_Pos) | FLASH_CR_SER |
-                                            (7u << FLASH_CR_SNB_Pos) | FLASH_CR_START);
+            wr32(sim, REG(1, FLASH_CR),
+                 (ps << FLASH_CR_PSIZE_Pos) | FLASH_CR_SER | (7u << FLASH_CR_SNB_Pos) |
+                     FLASH_CR_START);
             assert_int_equal(h7sim_next_event(sim) - h7sim_now(sim), k * sect_ms[ps] * 1000000u);
             h7sim_advance(sim, k * sect_ms[ps] * 1000000u);
             assert_int_equal(sr(sim, 1) & FLASH_SR_QW, 0);
@@ -306,13 +307,13 @@ static void test_queue_depth_and_third_op_stall_9(void **state)
     uint8_t d[32];
     fill_pattern(d, 32, 1);
     uint64_t st;
-    store_word(sim, 0x08000000u, d);        /* runs */
-    store_word(sim, 0x08000020u, d);        /* pending */
+    store_word(sim, 0x08000000u, d); /* runs */
+    store_word(sim, 0x08000020u, d); /* pending */
     assert_int_equal(sr(sim, 1) & (FLASH_SR_QW | FLASH_SR_BSY), FLASH_SR_QW | FLASH_SR_BSY);
     for (unsigned i = 0; i < 28; i += 4)
         wr32(sim, 0x08000040u + i, 0);
     assert_int_equal(h7sim_write(sim, 0x0800005Cu, 4, 0, &st), H7SIM_OK);
-    assert_int_equal(st, 100000u);          /* held until the first one finished */
+    assert_int_equal(st, 100000u); /* held until the first one finished */
     assert_int_equal(h7sim_word_state(sim, 0x08000000u), H7SIM_WORD_PROGRAMMED);
     wait_idle(sim, 1);
     assert_int_equal(h7sim_word_state(sim, 0x08000040u), H7SIM_WORD_PROGRAMMED);
@@ -324,8 +325,8 @@ static void test_program_queued_behind_erase_3_1(void **state)
 {
     struct h7sim *sim = *state;
     unlock(sim, 2);
-    wr32(sim, REG(2, FLASH_CR), FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (4u << FLASH_CR_SNB_Pos) |
-                                    FLASH_CR_START);
+    wr32(sim, REG(2, FLASH_CR),
+         FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (4u << FLASH_CR_SNB_Pos) | FLASH_CR_START);
     wr32(sim, REG(2, FLASH_CR), FLASH_CR_PSIZE_X64 | FLASH_CR_PG);
     uint8_t d[32];
     fill_pattern(d, 32, 7);
@@ -402,7 +403,7 @@ static void test_observers_and_irq_2_5(void **state)
     struct h7sim *sim = *state;
     struct obs_log l;
     memset(&l, 0, sizeof l);
-    struct h7sim_observer o = {on_changed, on_irq, on_event, &l};
+    struct h7sim_observer o = { on_changed, on_irq, on_event, &l };
     h7sim_set_observer(sim, &o);
     unlock(sim, 2);
     wr32(sim, REG(2, FLASH_CR), FLASH_CR_PSIZE_X64 | FLASH_CR_PG | FLASH_CR_EOPIE);

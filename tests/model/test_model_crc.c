@@ -11,8 +11,8 @@
  */
 #include "model_helpers.h"
 
-#define H753_ZERO_VECTOR 0x11E66C62u    /* 128 zero bytes, one 4-word burst */
-#define BURST4_SEED 0xB6C0AE5Au         /* the same, read as a CRC-32 seed */
+#define H753_ZERO_VECTOR 0x11E66C62u /* 128 zero bytes, one 4-word burst */
+#define BURST4_SEED      0xB6C0AE5Au /* the same, read as a CRC-32 seed */
 
 static int setup(void **state)
 {
@@ -30,8 +30,7 @@ static int teardown(void **state)
  * first (bit-serial, not the table form the model uses). */
 static uint32_t shift_word(uint32_t c, const uint8_t *p)
 {
-    uint32_t w = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                 (uint32_t)p[3] << 24;
+    uint32_t w = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
     for (int b = 31; b >= 0; b--) {
         uint32_t top = (c >> 31) ^ ((w >> b) & 1u);
         c = (c << 1) ^ (top ? 0x04C11DB7u : 0u);
@@ -60,7 +59,7 @@ static uint32_t plain_crc(uint32_t c, const uint8_t *p, size_t n)
     return c;
 }
 
-static const unsigned burst_of[4] = {4, 16, 64, 256};
+static const unsigned burst_of[4] = { 4, 16, 64, 256 };
 
 /* FLASH_CRCCR.CRC_BURST field for a burst of bw flash words. */
 static uint32_t burst_field(unsigned bw)
@@ -75,9 +74,9 @@ static uint32_t burst_field(unsigned bw)
 enum sel { BY_ADDR, BY_SECT, WHOLE_BANK };
 
 struct crc_run {
-    uint32_t data;      /* CRCDATA */
-    uint32_t sr;        /* SR at the end (flags) */
-    uint64_t dur_ns;    /* scheduled duration, seen right after START_CRC */
+    uint32_t data;   /* CRCDATA */
+    uint32_t sr;     /* SR at the end (flags) */
+    uint64_t dur_ns; /* scheduled duration, seen right after START_CRC */
 };
 
 /*
@@ -99,8 +98,8 @@ static struct crc_run crc(struct h7sim *sim, unsigned bank, enum sel how, unsign
         cfg |= FLASH_CRCCR_CRC_BY_SECT;
     else if (how == WHOLE_BANK)
         cfg |= FLASH_CRCCR_CRC_BY_SECT | FLASH_CRCCR_ALL_BANK;
-    wr32(sim, REG(bank, FLASH_CRCCR), cfg | (clean ? FLASH_CRCCR_CLEAN_CRC : 0u) |
-                                          FLASH_CRCCR_CLEAN_SECT);
+    wr32(sim, REG(bank, FLASH_CRCCR),
+         cfg | (clean ? FLASH_CRCCR_CLEAN_CRC : 0u) | FLASH_CRCCR_CLEAN_SECT);
     if (how == BY_SECT) {
         for (unsigned s = 0; s < 8; s++)
             if (sectors & (1u << s))
@@ -144,7 +143,7 @@ static void test_crc_h753_zero_vector(void **state)
     assert_int_equal(r.sr & FLASH_SR_CRCRDERR, 0);
     r = crc(sim, 1, BY_ADDR, 4, 0, 0x08040000u, 0x0804007Cu, true);
     assert_int_equal(r.data, H753_ZERO_VECTOR);
-    r = crc(sim, 2, BY_ADDR, 4, 0, 0x081E00A4u, 0x081E0087u, true);   /* unaligned */
+    r = crc(sim, 2, BY_ADDR, 4, 0, 0x081E00A4u, 0x081E0087u, true); /* unaligned */
     assert_int_equal(r.data, H753_ZERO_VECTOR);
     /* Any 128 bytes: AN5507 = plain CRC-32 seeded with 0xB6C0AE5A. */
     uint8_t d[128];
@@ -201,7 +200,7 @@ static void test_crc_each_burst_by_address(void **state)
     fill_pattern(img, sizeof img, 21);
     for (size_t i = 0; i < sizeof img; i += 97)
         img[i] ^= (uint8_t)(i >> 7);
-    const uint32_t base = 0x08120000u;      /* bank 2, sectors 1 and 2 */
+    const uint32_t base = 0x08120000u; /* bank 2, sectors 1 and 2 */
     assert_int_equal(h7sim_backdoor_program(sim, base, img, sizeof img), 0);
     struct h7sim_durations d;
     h7sim_durations(sim, 3, &d);
@@ -210,7 +209,7 @@ static void test_crc_each_burst_by_address(void **state)
     for (unsigned f = 0; f < 4; f++) {
         unsigned bw = burst_of[f];
         uint32_t bb = bw * H7_FLASH_WORD;
-        uint32_t last = base + (uint32_t)sizeof img - bb;   /* start of the last burst */
+        uint32_t last = base + (uint32_t)sizeof img - bb; /* start of the last burst */
         struct crc_run r = crc(sim, 2, BY_ADDR, bw, 0, base, last, true);
         assert_int_equal(r.data, expect);
         uint64_t words = sizeof img / H7_FLASH_WORD;
@@ -249,15 +248,15 @@ static void test_crc_each_burst_by_sector_and_bank(void **state)
     for (size_t i = 0; i < sizeof img; i += 61)
         img[i] = (uint8_t)(i * 13u);
     assert_int_equal(h7sim_backdoor_program(sim, 0x08020000u, img, H7_SECTOR_SIZE), 0);
-    assert_int_equal(h7sim_backdoor_program(sim, 0x08060000u, img + H7_SECTOR_SIZE,
-                                            H7_SECTOR_SIZE), 0);
+    assert_int_equal(h7sim_backdoor_program(sim, 0x08060000u, img + H7_SECTOR_SIZE, H7_SECTOR_SIZE),
+                     0);
     static uint8_t bank[H7_BANK_SIZE];
     h7sim_peek(sim, H7_BANK1_BASE, bank, sizeof bank);
     const uint32_t both = ref_crc(img, sizeof img), one = ref_crc(img, H7_SECTOR_SIZE);
     const uint32_t whole = ref_crc(bank, sizeof bank);
     for (unsigned f = 0; f < 4; f++) {
         unsigned bw = burst_of[f];
-        struct crc_run r = crc(sim, 1, BY_SECT, bw, 0x0Au, 0, 0, true);    /* sectors 1, 3 */
+        struct crc_run r = crc(sim, 1, BY_SECT, bw, 0x0Au, 0, 0, true); /* sectors 1, 3 */
         assert_int_equal(r.data, both);
         r = crc(sim, 1, BY_SECT, bw, 0x02u, 0, 0, true);
         assert_int_equal(r.data, one);
@@ -305,13 +304,13 @@ static void test_crc_rderr_protected_areas(void **state)
     assert_int_equal(h7sim_backdoor_program(sim, 0x08100000u, img, sizeof img), 0);
     static uint8_t seen[H7_SECTOR_SIZE];
 
-    for (int area = 0; area < 2; area++) {            /* 0: PCROP, 1: secure-only */
+    for (int area = 0; area < 2; area++) { /* 0: PCROP, 1: secure-only */
         struct h7sim_option_bytes ob;
         h7sim_get_option_bytes(sim, &ob);
-        ob.prar[0] = ob.prar[1] = 0x000000FFu;        /* disabled */
+        ob.prar[0] = ob.prar[1] = 0x000000FFu; /* disabled */
         ob.scar[0] = ob.scar[1] = 0x000000FFu;
         if (area == 0)
-            ob.prar[0] = 0x00040003u;                 /* bank 1, 0x300..0x4FF */
+            ob.prar[0] = 0x00040003u; /* bank 1, 0x300..0x4FF */
         else
             ob.scar[0] = 0x00040003u;
         h7sim_set_option_bytes(sim, &ob);
@@ -344,9 +343,9 @@ static void test_crc_rderr_protected_areas(void **state)
         assert_int_equal(r.sr & FLASH_SR_CRCRDERR, 0);
         r = crc(sim, 1, BY_ADDR, 4, 0, 0x08000280u, 0x08000280u, true);
         assert_int_equal(r.sr & FLASH_SR_CRCRDERR, 0);
-        r = crc(sim, 1, BY_ADDR, 16, 0, 0x08000000u, 0x08000000u, true);    /* 0x000..0x1FF */
+        r = crc(sim, 1, BY_ADDR, 16, 0, 0x08000000u, 0x08000000u, true); /* 0x000..0x1FF */
         assert_int_equal(r.sr & FLASH_SR_CRCRDERR, 0);
-        r = crc(sim, 1, BY_ADDR, 16, 0, 0x08000200u, 0x08000200u, true);    /* 0x200..0x3FF */
+        r = crc(sim, 1, BY_ADDR, 16, 0, 0x08000200u, 0x08000200u, true); /* 0x200..0x3FF */
         assert_true(r.sr & FLASH_SR_CRCRDERR);
         /* Other sectors of bank 1: clear. */
         r = crc(sim, 1, BY_SECT, 64, 0xFEu, 0, 0, true);

@@ -101,12 +101,12 @@ static void test_power_cut_at_time_tears_sector_4(void **state)
         assert_int_equal(h7sim_backdoor_program(sim, 0x08040000u, pat, 64), 0);
         h7sim_fault_power_cut_at(sim, h7sim_now(sim) + 500000000ull);
         unlock(sim, 1);
-        wr32(sim, REG(1, FLASH_CR), FLASH_CR_PSIZE_X64 | FLASH_CR_SER |
-                                        (1u << FLASH_CR_SNB_Pos) | FLASH_CR_START);
+        wr32(sim, REG(1, FLASH_CR),
+             FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (1u << FLASH_CR_SNB_Pos) | FLASH_CR_START);
         h7sim_advance(sim, 2000000000ull);
         assert_true(h7sim_powered_off(sim));
         h7sim_violations_clear(sim);
-        unsigned n[4] = {0, 0, 0, 0};
+        unsigned n[4] = { 0, 0, 0, 0 };
         for (uint32_t a = 0x08020000u; a < 0x08040000u; a += 32)
             n[h7sim_word_state(sim, a)]++;
         assert_true(n[H7SIM_WORD_ECC_DOUBLE] > 0);
@@ -127,8 +127,8 @@ static void test_reset_during_erase_tears_4(void **state)
 {
     struct h7sim *sim = *state;
     unlock(sim, 2);
-    wr32(sim, REG(2, FLASH_CR), FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (5u << FLASH_CR_SNB_Pos) |
-                                    FLASH_CR_START);
+    wr32(sim, REG(2, FLASH_CR),
+         FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (5u << FLASH_CR_SNB_Pos) | FLASH_CR_START);
     h7sim_advance(sim, 1000000);
     h7sim_reset(sim);
     assert_int_equal(sr(sim, 2), 0);
@@ -144,8 +144,9 @@ static void test_reset_during_erase_tears_4(void **state)
 static void test_dbg_stale_flags_8_2(void **state)
 {
     struct h7sim *sim = *state;
-    h7sim_dbg_set_flags(sim, 2, FLASH_SR_RDSERR | FLASH_SR_RDPERR | FLASH_SR_SNECCERR |
-                                    FLASH_SR_DBECCERR | FLASH_SR_PGSERR | FLASH_SR_INCERR);
+    h7sim_dbg_set_flags(sim, 2,
+                        FLASH_SR_RDSERR | FLASH_SR_RDPERR | FLASH_SR_SNECCERR | FLASH_SR_DBECCERR |
+                            FLASH_SR_PGSERR | FLASH_SR_INCERR);
     uint32_t s = sr(sim, 2);
     assert_int_equal(s & FLASH_SR_ALL_ERRORS, FLASH_SR_RDSERR | FLASH_SR_RDPERR |
                                                   FLASH_SR_SNECCERR | FLASH_SR_DBECCERR |
@@ -247,7 +248,7 @@ static void test_save_load_round_trip(void **state)
 
     struct h7sim *b = mk_sim();
     assert_int_equal(h7sim_load(b, path), 0);
-    assert_true(h7sim_swapped(b));     /* a load is a power-on */
+    assert_true(h7sim_swapped(b)); /* a load is a power-on */
     static uint8_t x[H7_FLASH_SIZE], y[H7_FLASH_SIZE];
     h7sim_peek(sim, H7_FLASH_BASE, x, sizeof x);
     h7sim_peek(b, H7_FLASH_BASE, y, sizeof y);
@@ -308,8 +309,8 @@ static void cut_changed(void *ctx, uint32_t addr, uint32_t len)
 static void test_power_cut_now_observed_4(void **state)
 {
     struct h7sim *sim = *state;
-    struct cut_obs o = {0, 0};
-    struct h7sim_observer obs = {cut_changed, NULL, cut_ev, &o};
+    struct cut_obs o = { 0, 0 };
+    struct h7sim_observer obs = { cut_changed, NULL, cut_ev, &o };
     h7sim_set_observer(sim, &obs);
     unlock(sim, 1);
     set_bits(sim, REG(1, FLASH_CR), FLASH_CR_PG);

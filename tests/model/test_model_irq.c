@@ -17,8 +17,8 @@ struct irq_log {
     struct h7sim *sim;
     unsigned edges;
     bool level;
-    uint64_t t_edge;            /* time of the last edge */
-    uint64_t t_op;              /* time of the last operation done / refused */
+    uint64_t t_edge; /* time of the last edge */
+    uint64_t t_op;   /* time of the last operation done / refused */
 };
 
 static void on_irq(void *ctx, bool level)
@@ -47,7 +47,7 @@ static void prep_wrp_sector0(struct h7sim *sim, unsigned bank)
 {
     struct h7sim_option_bytes ob;
     h7sim_get_option_bytes(sim, &ob);
-    ob.wpsn[bank - 1] = 0xFEu;              /* sector 0 write protected */
+    ob.wpsn[bank - 1] = 0xFEu; /* sector 0 write protected */
     h7sim_set_option_bytes(sim, &ob);
     h7sim_reset(sim);
 }
@@ -59,7 +59,7 @@ static void prep_pcrop_block1(struct h7sim *sim, unsigned bank)
     assert_int_equal(h7sim_backdoor_program(sim, base_of(bank) + 0x100u, d, 32), 0);
     struct h7sim_option_bytes ob;
     h7sim_get_option_bytes(sim, &ob);
-    ob.prar[bank - 1] = 0x00010001u;        /* PCROP: bank offsets 0x100..0x1FF */
+    ob.prar[bank - 1] = 0x00010001u; /* PCROP: bank offsets 0x100..0x1FF */
     h7sim_set_option_bytes(sim, &ob);
     h7sim_reset(sim);
 }
@@ -82,12 +82,12 @@ static void pv_eop(struct h7sim *sim, unsigned bank)
 
 static void pv_wrperr(struct h7sim *sim, unsigned bank)
 {
-    erase_sector(sim, bank, 0);             /* protected by prep_wrp_sector0 */
+    erase_sector(sim, bank, 0); /* protected by prep_wrp_sector0 */
 }
 
 static void pv_pgserr(struct h7sim *sim, unsigned bank)
 {
-    wr32(sim, base_of(bank) + 0x400u, 0);   /* store with PG=0 */
+    wr32(sim, base_of(bank) + 0x400u, 0); /* store with PG=0 */
 }
 
 static void pv_strberr(struct h7sim *sim, unsigned bank)
@@ -95,7 +95,7 @@ static void pv_strberr(struct h7sim *sim, unsigned bank)
     unlock(sim, bank);
     set_bits(sim, REG(bank, FLASH_CR), FLASH_CR_PG);
     wr32(sim, base_of(bank) + 0x400u, 1);
-    wr32(sim, base_of(bank) + 0x400u, 2);   /* same bytes again */
+    wr32(sim, base_of(bank) + 0x400u, 2); /* same bytes again */
 }
 
 static void pv_incerr(struct h7sim *sim, unsigned bank)
@@ -103,7 +103,7 @@ static void pv_incerr(struct h7sim *sim, unsigned bank)
     unlock(sim, bank);
     set_bits(sim, REG(bank, FLASH_CR), FLASH_CR_PG);
     wr32(sim, base_of(bank) + 0x400u, 0);
-    wr32(sim, base_of(bank) + 0x420u, 0);   /* another flash word */
+    wr32(sim, base_of(bank) + 0x420u, 0); /* another flash word */
 }
 
 static void pv_operr(struct h7sim *sim, unsigned bank)
@@ -148,8 +148,8 @@ static void crc_sector(struct h7sim *sim, unsigned bank, unsigned s)
 {
     unlock(sim, bank);
     set_bits(sim, REG(bank, FLASH_CR), FLASH_CR_CRC_EN);
-    wr32(sim, REG(bank, FLASH_CRCCR), FLASH_CRCCR_CLEAN_CRC | FLASH_CRCCR_CRC_BY_SECT |
-                                          FLASH_CRCCR_CLEAN_SECT);
+    wr32(sim, REG(bank, FLASH_CRCCR),
+         FLASH_CRCCR_CLEAN_CRC | FLASH_CRCCR_CRC_BY_SECT | FLASH_CRCCR_CLEAN_SECT);
     wr32(sim, REG(bank, FLASH_CRCCR), FLASH_CRCCR_CRC_BY_SECT | FLASH_CRCCR_ADD_SECT | s);
     set_bits(sim, REG(bank, FLASH_CRCCR), FLASH_CRCCR_START_CRC);
     assert_true(sr(sim, bank) & FLASH_SR_CRC_BUSY);
@@ -164,33 +164,38 @@ static void pv_crcend(struct h7sim *sim, unsigned bank)
 
 static void pv_crcrderr(struct h7sim *sim, unsigned bank)
 {
-    crc_sector(sim, bank, 0);               /* sector 0 holds the PCROP block */
+    crc_sector(sim, bank, 0); /* sector 0 holds the PCROP block */
 }
 
 struct irq_case {
     const char *name;
-    uint32_t ie;                /* FLASH_CR bit */
-    uint32_t flag;              /* FLASH_SR bit (= FLASH_CCR clear bit) */
+    uint32_t ie;   /* FLASH_CR bit */
+    uint32_t flag; /* FLASH_SR bit (= FLASH_CCR clear bit) */
     void (*prep)(struct h7sim *sim, unsigned bank);
     void (*provoke)(struct h7sim *sim, unsigned bank);
-    const char *rule;           /* violation the provocation logs, or NULL */
-    bool by_op;                 /* set when an operation ends or is refused */
+    const char *rule; /* violation the provocation logs, or NULL */
+    bool by_op;       /* set when an operation ends or is refused */
 };
 
 static const struct irq_case cases[] = {
-    {"EOP", FLASH_CR_EOPIE, FLASH_SR_EOP, NULL, pv_eop, NULL, true},
-    {"WRPERR", FLASH_CR_WRPERRIE, FLASH_SR_WRPERR, prep_wrp_sector0, pv_wrperr,
-     "erase-write-protected", true},
-    {"PGSERR", FLASH_CR_PGSERRIE, FLASH_SR_PGSERR, NULL, pv_pgserr, "store-pg-clear", false},
-    {"STRBERR", FLASH_CR_STRBERRIE, FLASH_SR_STRBERR, NULL, pv_strberr, "byte-written-twice", false},
-    {"INCERR", FLASH_CR_INCERRIE, FLASH_SR_INCERR, NULL, pv_incerr, "incerr", false},
-    {"OPERR", FLASH_CR_OPERRIE, FLASH_SR_OPERR, NULL, pv_operr, NULL, true},
-    {"RDPERR", FLASH_CR_RDPERRIE, FLASH_SR_RDPERR, prep_pcrop_block1, pv_rdperr, "read-pcrop", false},
-    {"RDSERR", FLASH_CR_RDSERRIE, FLASH_SR_RDSERR, NULL, pv_rdserr, NULL, false},
-    {"SNECCERR", FLASH_CR_SNECCERRIE, FLASH_SR_SNECCERR, prep_programmed_word, pv_sneccerr, NULL, false},
-    {"DBECCERR", FLASH_CR_DBECCERRIE, FLASH_SR_DBECCERR, prep_programmed_word, pv_dbeccerr, NULL, false},
-    {"CRCEND", FLASH_CR_CRCENDIE, FLASH_SR_CRCEND, NULL, pv_crcend, NULL, true},
-    {"CRCRDERR", FLASH_CR_CRCRDERRIE, FLASH_SR_CRCRDERR, prep_pcrop_block1, pv_crcrderr, NULL, true},
+    { "EOP", FLASH_CR_EOPIE, FLASH_SR_EOP, NULL, pv_eop, NULL, true },
+    { "WRPERR", FLASH_CR_WRPERRIE, FLASH_SR_WRPERR, prep_wrp_sector0, pv_wrperr,
+      "erase-write-protected", true },
+    { "PGSERR", FLASH_CR_PGSERRIE, FLASH_SR_PGSERR, NULL, pv_pgserr, "store-pg-clear", false },
+    { "STRBERR", FLASH_CR_STRBERRIE, FLASH_SR_STRBERR, NULL, pv_strberr, "byte-written-twice",
+      false },
+    { "INCERR", FLASH_CR_INCERRIE, FLASH_SR_INCERR, NULL, pv_incerr, "incerr", false },
+    { "OPERR", FLASH_CR_OPERRIE, FLASH_SR_OPERR, NULL, pv_operr, NULL, true },
+    { "RDPERR", FLASH_CR_RDPERRIE, FLASH_SR_RDPERR, prep_pcrop_block1, pv_rdperr, "read-pcrop",
+      false },
+    { "RDSERR", FLASH_CR_RDSERRIE, FLASH_SR_RDSERR, NULL, pv_rdserr, NULL, false },
+    { "SNECCERR", FLASH_CR_SNECCERRIE, FLASH_SR_SNECCERR, prep_programmed_word, pv_sneccerr, NULL,
+      false },
+    { "DBECCERR", FLASH_CR_DBECCERRIE, FLASH_SR_DBECCERR, prep_programmed_word, pv_dbeccerr, NULL,
+      false },
+    { "CRCEND", FLASH_CR_CRCENDIE, FLASH_SR_CRCEND, NULL, pv_crcend, NULL, true },
+    { "CRCRDERR", FLASH_CR_CRCRDERRIE, FLASH_SR_CRCRDERR, prep_pcrop_block1, pv_crcrderr, NULL,
+      true },
 };
 
 static void check_log(struct h7sim *sim, const struct irq_case *c)
@@ -207,11 +212,11 @@ static void run_case(const struct irq_case *c, unsigned bank, bool ie_on)
     memset(&l, 0, sizeof l);
     l.sim = sim;
     l.t_op = UINT64_MAX;
-    struct h7sim_observer o = {NULL, on_irq, on_event, &l};
+    struct h7sim_observer o = { NULL, on_irq, on_event, &l };
     if (c->prep)
         c->prep(sim, bank);
     h7sim_set_observer(sim, &o);
-    unsigned on = ie_on ? bank : 3u - bank;     /* register set with the IE bit */
+    unsigned on = ie_on ? bank : 3u - bank; /* register set with the IE bit */
     unlock(sim, on);
     set_bits(sim, REG(on, FLASH_CR), c->ie);
     assert_true(rd32(sim, REG(on, FLASH_CR)) & c->ie);
@@ -266,7 +271,7 @@ static void test_irq_every_ie_bit_both_banks(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        assert_int_equal(cases[i].ie, cases[i].flag);   /* same bit position */
+        assert_int_equal(cases[i].ie, cases[i].flag); /* same bit position */
         for (unsigned bank = 1; bank <= 2; bank++) {
             run_case(&cases[i], bank, true);
             run_case(&cases[i], bank, false);

@@ -91,8 +91,8 @@ static void test_swap_only_at_reset_5_2(void **state)
     uint8_t a[32], b[32];
     fill_pattern(a, 32, 1);
     fill_pattern(b, 32, 2);
-    program_word(sim, 0x08000000u, a);     /* physical bank 1 */
-    program_word(sim, 0x08100000u, b);     /* physical bank 2 */
+    program_word(sim, 0x08000000u, a); /* physical bank 1 */
+    program_word(sim, 0x08100000u, b); /* physical bank 2 */
     option_change(sim, FLASH_OPTSR_PRG, 0, FLASH_OPTSR_SWAP_BANK_OPT);
     assert_true(rd32(sim, REG(1, FLASH_OPTSR_CUR)) & FLASH_OPTSR_SWAP_BANK_OPT);
     assert_int_equal(rd32(sim, REG(1, FLASH_OPTCR)) & FLASH_OPTCR_SWAP_BANK, 0);
@@ -115,7 +115,7 @@ static void test_swap_only_at_reset_5_2(void **state)
     assert_int_equal(h7sim_word_state(sim, 0x08100000u), H7SIM_WORD_PROGRAMMED);
     struct h7sim_stats s;
     h7sim_get_stats(sim, &s);
-    assert_int_equal(s.erase_count[1][0], 1);   /* per physical sector */
+    assert_int_equal(s.erase_count[1][0], 1); /* per physical sector */
     /* WPSN1 protects physical bank 1, now at 0x08100000. */
     option_change(sim, FLASH_WPSN_PRG, 0x01u, 0);
     h7sim_reset(sim);
@@ -126,7 +126,7 @@ static void test_swap_only_at_reset_5_2(void **state)
     clear_flags(sim, 1);
     uint8_t c[32];
     fill_pattern(c, 32, 3);
-    program_word(sim, 0x08000020u, c);   /* physical bank 2: not protected */
+    program_word(sim, 0x08000020u, c); /* physical bank 2: not protected */
     assert_int_equal(h7sim_word_state(sim, 0x08000020u), H7SIM_WORD_PROGRAMMED);
     assert_no_violations(sim);
 }
@@ -143,7 +143,7 @@ static void test_mass_erase_2_8(void **state)
     unlock(sim, 1);
     unlock(sim, 2);
     uint64_t t0 = h7sim_now(sim);
-    set_bits(sim, REG(1, FLASH_OPTCR), FLASH_OPTCR_MER);   /* HAL: no OB unlock */
+    set_bits(sim, REG(1, FLASH_OPTCR), FLASH_OPTCR_MER); /* HAL: no OB unlock */
     assert_int_equal(rd32(sim, REG(1, FLASH_OPTCR)) & FLASH_OPTCR_MER, 0);
     assert_true(sr(sim, 1) & FLASH_SR_QW);
     assert_true(sr(sim, 2) & FLASH_SR_QW);

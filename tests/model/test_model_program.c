@@ -59,7 +59,7 @@ static void test_partial_buffer_qw_only_leaves_virgin_3_2(void **state)
     set_bits(sim, REG(1, FLASH_CR), FLASH_CR_PG);
     for (unsigned i = 0; i < 16; i += 4)
         wr32(sim, 0x08000100u + i, 0x11223344u);
-    assert_int_equal(sr(sim, 1) & FLASH_SR_QW, 0);  /* HAL would think it's done */
+    assert_int_equal(sr(sim, 1) & FLASH_SR_QW, 0); /* HAL would think it's done */
     assert_true(sr(sim, 1) & FLASH_SR_WBNE);
     h7sim_advance(sim, 10000000);
     assert_int_equal(h7sim_word_state(sim, 0x08000100u), H7SIM_WORD_VIRGIN);
@@ -142,7 +142,7 @@ static void test_store_after_debugger_relock_8_2(void **state)
     for (unsigned i = 0; i < 16; i += 4)
         wr32(sim, 0x08000300u + i, 0);
     h7sim_dbg_relock(sim, 1);
-    assert_int_equal(h7sim_violation_count(sim), 0);   /* the debugger is no violation */
+    assert_int_equal(h7sim_violation_count(sim), 0); /* the debugger is no violation */
     assert_int_equal(rd32(sim, REG(1, FLASH_CR)), FLASH_CR_LOCK);
     for (unsigned i = 16; i < 32; i += 4)
         wr32(sim, 0x08000300u + i, 0);
@@ -275,8 +275,8 @@ static void test_ccr_w1c_ecc_fa_2_7(void **state)
     assert_int_equal(h7sim_read_ex(sim, H7SIM_MASTER_DMA, 0x08000080u, 4, &v, NULL), H7SIM_OK);
     assert_int_equal(sr(sim, 1) & (FLASH_SR_SNECCERR | FLASH_SR_DBECCERR),
                      FLASH_SR_SNECCERR | FLASH_SR_DBECCERR);
-    assert_int_equal(rd32(sim, REG(1, FLASH_ECC_FA)), 2u);  /* first one kept */
-    wr32(sim, REG(1, FLASH_CCR), 0);                        /* zeros: no effect */
+    assert_int_equal(rd32(sim, REG(1, FLASH_ECC_FA)), 2u); /* first one kept */
+    wr32(sim, REG(1, FLASH_CCR), 0);                       /* zeros: no effect */
     assert_true(sr(sim, 1) & FLASH_SR_SNECCERR);
     wr32(sim, REG(1, FLASH_CCR), FLASH_CCR_CLR_SNECCERR);
     assert_int_equal(sr(sim, 1) & FLASH_SR_SNECCERR, 0);
@@ -316,7 +316,7 @@ static void test_wrperr_program_protected_3_7(void **state)
     assert_int_equal(h7sim_word_state(sim, 0x08040000u), H7SIM_WORD_VIRGIN);
     expect_violation(sim, "program-write-protected");
     clear_flags(sim, 1);
-    program_word(sim, 0x08060000u, d);   /* sector 3 not protected */
+    program_word(sim, 0x08060000u, d); /* sector 3 not protected */
     assert_true(sr(sim, 1) & FLASH_SR_EOP);
     assert_no_violations(sim);
 }
@@ -364,7 +364,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_program_full_word_3_1, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_partial_buffer_qw_only_leaves_virgin_3_2, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partial_buffer_qw_only_leaves_virgin_3_2, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_force_write_pads_3_4, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_clear_discards_buffer_3_3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_without_pg_pgserr_3_3, setup, teardown),

@@ -27,7 +27,7 @@ static void test_pcrop_area_2_10(void **state)
     assert_int_equal(h7sim_backdoor_program(sim, 0x08000100u, d, 32), 0);
     struct h7sim_option_bytes ob;
     h7sim_get_option_bytes(sim, &ob);
-    ob.prar[0] = 0x00010001u;       /* block 1: 0x08000100..0x080001FF */
+    ob.prar[0] = 0x00010001u; /* block 1: 0x08000100..0x080001FF */
     h7sim_set_option_bytes(sim, &ob);
     h7sim_reset(sim);
     uint64_t v = 1;
@@ -38,7 +38,7 @@ static void test_pcrop_area_2_10(void **state)
     assert_int_equal(v, 0);
     expect_violation(sim, "read-pcrop");
     assert_int_equal(h7sim_fetch_stall(sim, 0x08000100u), 0);
-    assert_int_equal(h7sim_read(sim, 0x08000200u, 4, &v, NULL), H7SIM_OK);   /* outside */
+    assert_int_equal(h7sim_read(sim, 0x08000200u, 4, &v, NULL), H7SIM_OK); /* outside */
     assert_int_equal(h7sim_read(sim, 0x080000FCu, 4, &v, NULL), H7SIM_OK);
     clear_flags(sim, 1);
     program_word(sim, 0x08000120u, d);
@@ -50,12 +50,12 @@ static void test_pcrop_area_2_10(void **state)
     assert_true(sr(sim, 1) & FLASH_SR_WRPERR);
     expect_violation(sim, "erase-write-protected");
     clear_flags(sim, 1);
-    program_word(sim, 0x08000200u, d);    /* next block: allowed */
+    program_word(sim, 0x08000200u, d); /* next block: allowed */
     assert_int_equal(sr(sim, 1) & FLASH_SR_WRPERR, 0);
     unlock(sim, 1);
     set_bits(sim, REG(1, FLASH_CR), FLASH_CR_CRC_EN);
-    set_bits(sim, REG(1, FLASH_CRCCR), FLASH_CRCCR_CLEAN_CRC | FLASH_CRCCR_ALL_BANK |
-                                           FLASH_CRCCR_CRC_BY_SECT);
+    set_bits(sim, REG(1, FLASH_CRCCR),
+             FLASH_CRCCR_CLEAN_CRC | FLASH_CRCCR_ALL_BANK | FLASH_CRCCR_CRC_BY_SECT);
     set_bits(sim, REG(1, FLASH_CRCCR), FLASH_CRCCR_START_CRC);
     while (sr(sim, 1) & FLASH_SR_CRC_BUSY)
         h7sim_advance(sim, 100000);
@@ -140,7 +140,7 @@ static void test_violation_log_fields(void **state)
 {
     struct h7sim *sim = *state;
     h7sim_advance(sim, 777);
-    wr32(sim, 0x08000040u, 0);                   /* PG=0 */
+    wr32(sim, 0x08000040u, 0); /* PG=0 */
     assert_int_equal(h7sim_violation_count(sim), 1);
     const struct h7sim_violation *v = h7sim_violation_get(sim, 0);
     assert_non_null(v);
@@ -157,7 +157,7 @@ static void test_violation_log_fields(void **state)
     cfg.strict = false;
     struct h7sim *lax = h7sim_new(&cfg);
     wr32(lax, 0x08000040u, 0);
-    assert_true(sr(lax, 1) & FLASH_SR_PGSERR);   /* same behaviour, no log */
+    assert_true(sr(lax, 1) & FLASH_SR_PGSERR); /* same behaviour, no log */
     assert_int_equal(h7sim_violation_count(lax), 0);
     h7sim_free(lax);
 }
@@ -186,10 +186,10 @@ static void test_irq_error_flags_2_5(void **state)
     unlock(sim, 1);
     wr32(sim, REG(1, FLASH_CR), FLASH_CR_PSIZE_X64 | FLASH_CR_PGSERRIE);
     assert_false(h7sim_irq_level(sim));
-    wr32(sim, 0x08000000u, 0);                  /* PGSERR */
+    wr32(sim, 0x08000000u, 0); /* PGSERR */
     expect_violation(sim, "store-pg-clear");
     assert_true(h7sim_irq_level(sim));
-    wr32(sim, REG(1, FLASH_CR), FLASH_CR_PSIZE_X64);   /* IE off: line low */
+    wr32(sim, REG(1, FLASH_CR), FLASH_CR_PSIZE_X64); /* IE off: line low */
     assert_false(h7sim_irq_level(sim));
     wr32(sim, REG(1, FLASH_CCR), FLASH_CCR_CLR_PGSERR);
     assert_no_violations(sim);
@@ -210,7 +210,7 @@ static void test_fetch_and_dma_stall_5_1(void **state)
     uint64_t v, st;
     assert_int_equal(h7sim_read_ex(sim, H7SIM_MASTER_DMA, 0x08100020u, 4, &v, &st), H7SIM_OK);
     assert_int_equal(st, 100000u);
-    assert_memory_equal(&v, d, 4);            /* the read sees the programmed data */
+    assert_memory_equal(&v, d, 4); /* the read sees the programmed data */
     struct h7sim_stats s;
     h7sim_get_stats(sim, &s);
     assert_int_equal(s.stall_ns[1], 200000u);
@@ -258,8 +258,8 @@ static void swap_changed(void *ctx, uint32_t addr, uint32_t len)
 static void test_swap_reset_notifies_5_2(void **state)
 {
     struct h7sim *sim = *state;
-    struct swap_obs o = {0, 0, 0};
-    struct h7sim_observer obs = {swap_changed, NULL, NULL, &o};
+    struct swap_obs o = { 0, 0, 0 };
+    struct h7sim_observer obs = { swap_changed, NULL, NULL, &o };
     h7sim_set_observer(sim, &obs);
     h7sim_reset(sim);
     assert_int_equal(o.n, 0);

@@ -15,9 +15,9 @@
 
 /* DS12110 Table 53, typical values, index PSIZE 0..3 = x8, x16, x32, x64.
  * The maximum is twice the typical value in every row. */
-static const uint64_t tprog_typ[4] = {290 * US, 180 * US, 130 * US, 100 * US};
-static const uint64_t terase_sector_typ[4] = {2000 * MS, 1800 * MS, 1100 * MS, 1000 * MS};
-static const uint64_t tme_typ[4] = {13000 * MS, 8000 * MS, 6000 * MS, 5000 * MS};
+static const uint64_t tprog_typ[4] = { 290 * US, 180 * US, 130 * US, 100 * US };
+static const uint64_t terase_sector_typ[4] = { 2000 * MS, 1800 * MS, 1100 * MS, 1000 * MS };
+static const uint64_t tme_typ[4] = { 13000 * MS, 8000 * MS, 6000 * MS, 5000 * MS };
 
 static struct h7sim *mk_timed(bool max)
 {
@@ -92,8 +92,9 @@ static void start_sector_erase(struct h7sim *sim, unsigned bank, unsigned psize)
 {
     unlock(sim, bank);
     uint32_t cr = rd32(sim, REG(bank, FLASH_CR)) & ~(FLASH_CR_PSIZE_Msk | FLASH_CR_SNB_Msk);
-    wr32(sim, REG(bank, FLASH_CR), cr | FLASH_CR_SER | (psize << FLASH_CR_PSIZE_Pos) |
-                                       (5u << FLASH_CR_SNB_Pos) | FLASH_CR_START);
+    wr32(sim, REG(bank, FLASH_CR),
+         cr | FLASH_CR_SER | (psize << FLASH_CR_PSIZE_Pos) | (5u << FLASH_CR_SNB_Pos) |
+             FLASH_CR_START);
     assert_int_equal(rd32(sim, REG(bank, FLASH_CR)) & FLASH_CR_START, 0);
 }
 
@@ -128,8 +129,7 @@ static void test_sector_erase_time_ds_table53(void **state)
         struct h7sim *sim = mk_timed(max);
         for (unsigned bank = 1; bank <= 2; bank++)
             for (unsigned ps = 0; ps < 4; ps++)
-                measure(sim, bank, ps, start_sector_erase,
-                        (max ? 2u : 1u) * terase_sector_typ[ps]);
+                measure(sim, bank, ps, start_sector_erase, (max ? 2u : 1u) * terase_sector_typ[ps]);
         assert_no_violations(sim);
         h7sim_free(sim);
     }
@@ -160,7 +160,7 @@ static void test_bank_erase_time_ds_table53(void **state)
         }
         struct h7sim_stats st;
         h7sim_get_stats(sim, &st);
-        assert_int_equal(st.bank_erases[0], 4 * 4);   /* 3 measured + 1 per PSIZE */
+        assert_int_equal(st.bank_erases[0], 4 * 4); /* 3 measured + 1 per PSIZE */
         assert_int_equal(st.bank_erases[1], 4 * 4);
         assert_no_violations(sim);
         h7sim_free(sim);
@@ -238,13 +238,12 @@ static void test_read_stall_erase_then_queued_program_5_1(void **state)
                 for (unsigned how = 0; how < 3; how++, n++) {
                     uint32_t base = bank_base(bank);
                     uint32_t word = base + 6u * H7_SECTOR_SIZE + n * H7_FLASH_WORD;
-                    start_sector_erase(sim, bank, ps);      /* sector 5 */
+                    start_sector_erase(sim, bank, ps); /* sector 5 */
                     uint64_t t_erase = h7sim_now(sim);
                     h7sim_advance(sim, 200 * MS);
                     /* PSIZE for the program differs from the erase's. */
                     unsigned pps = 3u - ps;
-                    wr32(sim, REG(bank, FLASH_CR),
-                         (pps << FLASH_CR_PSIZE_Pos) | FLASH_CR_PG);
+                    wr32(sim, REG(bank, FLASH_CR), (pps << FLASH_CR_PSIZE_Pos) | FLASH_CR_PG);
                     uint8_t d[32];
                     fill_pattern(d, sizeof d, n);
                     store_word(sim, word, d);
@@ -267,7 +266,7 @@ static void test_read_stall_erase_then_queued_program_5_1(void **state)
 
                     /* The busy bank: held until the queued program is done. */
                     uint64_t t_read = h7sim_now(sim);
-                    uint32_t a = base + 0x2000u;        /* sector 0, untouched */
+                    uint32_t a = base + 0x2000u; /* sector 0, untouched */
                     stall = 0;
                     if (how == 0) {
                         assert_int_equal(h7sim_read(sim, a, 4, &v, &stall), H7SIM_OK);

@@ -19,34 +19,34 @@
 
 /* One traced array operation. */
 struct pl_op {
-	uint8_t kind;           /* enum h7sim_op_kind */
-	uint32_t addr;          /* logical address of the word or sector */
-	uint32_t len;           /* bytes affected */
-	uint64_t done_ns;       /* trace: model time it completed (0: not) */
+    uint8_t kind;     /* enum h7sim_op_kind */
+    uint32_t addr;    /* logical address of the word or sector */
+    uint32_t len;     /* bytes affected */
+    uint64_t done_ns; /* trace: model time it completed (0: not) */
 };
 
 /* A model with its tracer. */
 struct pl_sim {
-	struct h7sim *sim;
-	uint64_t seed;
-	uint64_t ops;           /* array operations started since pl_sim_open */
-	/* Operations in flight, per physical bank (event bank 1/2). */
-	struct pl_op running[2];
-	bool run_valid[2];
-	size_t run_trace[2];    /* its index in the trace (tracing only) */
-	/* What the cuts tore (copied from running at each cut). */
-	struct pl_op torn[4];
-	unsigned ntorn;
-	bool cut;
-	uint64_t cut_ns;
-	/* Optional trace of every operation (the counting run). */
-	struct pl_op *trace;
-	size_t trace_n, trace_cap;
-	bool tracing;
-	/* Operations that touch anything outside [win_lo, win_hi) when
+    struct h7sim *sim;
+    uint64_t seed;
+    uint64_t ops; /* array operations started since pl_sim_open */
+    /* Operations in flight, per physical bank (event bank 1/2). */
+    struct pl_op running[2];
+    bool run_valid[2];
+    size_t run_trace[2]; /* its index in the trace (tracing only) */
+    /* What the cuts tore (copied from running at each cut). */
+    struct pl_op torn[4];
+    unsigned ntorn;
+    bool cut;
+    uint64_t cut_ns;
+    /* Optional trace of every operation (the counting run). */
+    struct pl_op *trace;
+    size_t trace_n, trace_cap;
+    bool tracing;
+    /* Operations that touch anything outside [win_lo, win_hi) when
 	 * win_hi != 0 (tests set the window they allow). */
-	uint32_t win_lo, win_hi;
-	uint64_t ops_outside;
+    uint32_t win_lo, win_hi;
+    uint64_t ops_outside;
 };
 
 /* New strict model with the given seed, attached to the h7flash host port,
@@ -91,8 +91,7 @@ extern const struct boot_serial pl_null_serial;
  * image, committed, and the committed record's CRC checked against the
  * image (BOOT_E_VERIFY when it differs). */
 struct boot_ctx;
-int pl_update(struct boot_ctx *b, bool an3155, const uint8_t *img, uint32_t len,
-	      uint32_t stop);
+int pl_update(struct boot_ctx *b, bool an3155, const uint8_t *img, uint32_t len, uint32_t stop);
 
 /* Program the bootloader's sector 0 with a pattern (back door) / compare. */
 void pl_boot_code_install(struct pl_sim *ps);
@@ -106,23 +105,23 @@ bool pl_boot_code_intact(struct pl_sim *ps);
 
 /* Parsed id. */
 struct pl_id {
-	char family[16];        /* "update" or "writer" */
-	char mode[16];          /* update: ymodem, an3155, compact; writer: variant */
-	char image[16];         /* update: image name; writer: "-" */
-	uint64_t seed;
-	uint64_t k;
+    char family[16]; /* "update" or "writer" */
+    char mode[16];   /* update: ymodem, an3155, compact; writer: variant */
+    char image[16];  /* update: image name; writer: "-" */
+    uint64_t seed;
+    uint64_t k;
 };
 /* 0 when s is a well-formed id. */
 int pl_id_parse(const char *s, struct pl_id *id);
-void pl_id_format(char *out, size_t n, const char *family, const char *mode,
-		  const char *image, uint64_t seed, uint64_t k);
+void pl_id_format(char *out, size_t n, const char *family, const char *mode, const char *image,
+                  uint64_t seed, uint64_t k);
 
 /* Sweep selection from the command line and the environment. */
 struct pl_sel {
-	bool have_id;           /* PL_ID set: only that case */
-	struct pl_id id;
-	bool verbose;           /* PL_VERBOSE set, or PL_ID given */
-	unsigned max_report;    /* failures printed in full per sweep */
+    bool have_id; /* PL_ID set: only that case */
+    struct pl_id id;
+    bool verbose;        /* PL_VERBOSE set, or PL_ID given */
+    unsigned max_report; /* failures printed in full per sweep */
 };
 void pl_sel_from_env(struct pl_sel *s);
 
@@ -137,32 +136,32 @@ void pl_sel_from_env(struct pl_sel *s);
 
 /* One case, opened by its suite from (mode, image). */
 struct pl_case {
-	const char *mode, *image;       /* id parts */
-	uint64_t nops;                  /* array operations of the clean run */
-	void *ctx;                      /* the suite's state for this case */
+    const char *mode, *image; /* id parts */
+    uint64_t nops;            /* array operations of the clean run */
+    void *ctx;                /* the suite's state for this case */
 };
 
 struct pl_stats {
-	uint64_t points, failures;
-	double seconds;                 /* wall time of the sweep */
+    uint64_t points, failures;
+    double seconds; /* wall time of the sweep */
 };
 
 struct pl_suite {
-	const char *family;             /* first part of the ids: "update", "writer" */
-	const char *names;              /* usage text: the modes and images it knows */
-	/* Open the case (its clean run, which counts nops); -1 when the names
+    const char *family; /* first part of the ids: "update", "writer" */
+    const char *names;  /* usage text: the modes and images it knows */
+    /* Open the case (its clean run, which counts nops); -1 when the names
 	 * are unknown. */
-	int (*open)(struct pl_case *c, const char *mode, const char *image);
-	void (*close)(struct pl_case *c);
-	/* Power cut during operation k of the case (a seed picks the point
+    int (*open)(struct pl_case *c, const char *mode, const char *image);
+    void (*close)(struct pl_case *c);
+    /* Power cut during operation k of the case (a seed picks the point
 	 * inside the operation), then power-on and every check. True when all
 	 * held; otherwise msg says which did not. */
-	bool (*run_cut)(struct pl_case *c, uint64_t seed, uint64_t k, char *msg, size_t n);
-	/* Whether a subset with this stride and edge sweeps k (NULL: every
+    bool (*run_cut)(struct pl_case *c, uint64_t seed, uint64_t k, char *msg, size_t n);
+    /* Whether a subset with this stride and edge sweeps k (NULL: every
 	 * stride-th operation and the last). */
-	bool (*pick)(const struct pl_case *c, uint64_t k, uint64_t stride, uint64_t edge);
-	/* One line after a sweep (NULL: the runner's own). */
-	void (*report)(const struct pl_case *c, uint64_t seed, const struct pl_stats *st);
+    bool (*pick)(const struct pl_case *c, uint64_t k, uint64_t stride, uint64_t edge);
+    /* One line after a sweep (NULL: the runner's own). */
+    void (*report)(const struct pl_case *c, uint64_t seed, const struct pl_stats *st);
 };
 
 /* Options of the running test (pl_main sets them from the environment). */
@@ -171,12 +170,12 @@ extern struct pl_sel pl_sel;
 /* Sweep the points k in [first, last] that the suite's pick selects
  * (stride 1, edge 0: all of them). */
 void pl_sweep(const struct pl_suite *s, struct pl_case *c, uint64_t seed, uint64_t stride,
-	      uint64_t edge, uint64_t first, uint64_t last, struct pl_stats *st);
+              uint64_t edge, uint64_t first, uint64_t last, struct pl_stats *st);
 
 /* A make-test subset: open, sweep, report, close. Returns the number of
  * failed points (the caller fails its cmocka test when it is not 0). */
-uint64_t pl_subset(const struct pl_suite *s, const char *mode, const char *image,
-		   uint64_t seed, uint64_t stride, uint64_t edge, struct pl_stats *st);
+uint64_t pl_subset(const struct pl_suite *s, const char *mode, const char *image, uint64_t seed,
+                   uint64_t stride, uint64_t edge, struct pl_stats *st);
 
 /* main() of a power-loss test:
  *   PL_ID=<id> prog                              that one point, verbosely

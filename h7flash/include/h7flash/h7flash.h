@@ -29,40 +29,40 @@ extern "C" {
 
 /* Error codes: negative, one meaning each; errno values where one fits. */
 enum h7f_err {
-    H7F_OK              = 0,
-    H7F_E_INVAL         = -22,   /* bad argument (NULL, misuse of the writer) */
-    H7F_E_ALIGN         = -1001, /* address not 32-byte aligned for the word API */
-    H7F_E_RANGE         = -34,   /* outside 0x08000000..0x081FFFFF */
-    H7F_E_PROTECTED     = -13,   /* sector protected for this caller */
-    H7F_E_NOT_VIRGIN    = -1002, /* target flash word is not erased */
-    H7F_E_TIMEOUT       = -110,  /* operation did not finish in the datasheet max (x2) */
-    H7F_E_LOCKED        = -1003, /* bank stays locked (keys disabled until reset) */
-    H7F_E_VERIFY        = -1004, /* read-back differs from what was written */
-    H7F_E_NOSPC         = -28,   /* writer: more data than the opened length */
-    H7F_E_SEQUENCE      = -1005, /* writer: address before the stream position
+    H7F_OK = 0,
+    H7F_E_INVAL = -22,        /* bad argument (NULL, misuse of the writer) */
+    H7F_E_ALIGN = -1001,      /* address not 32-byte aligned for the word API */
+    H7F_E_RANGE = -34,        /* outside 0x08000000..0x081FFFFF */
+    H7F_E_PROTECTED = -13,    /* sector protected for this caller */
+    H7F_E_NOT_VIRGIN = -1002, /* target flash word is not erased */
+    H7F_E_TIMEOUT = -110,     /* operation did not finish in the datasheet max (x2) */
+    H7F_E_LOCKED = -1003,     /* bank stays locked (keys disabled until reset) */
+    H7F_E_VERIFY = -1004,     /* read-back differs from what was written */
+    H7F_E_NOSPC = -28,        /* writer: more data than the opened length */
+    H7F_E_SEQUENCE = -1005,   /* writer: address before the stream position
                                     (those bytes or their flash word are written) */
     /* One code per SR error flag (RM0399 4.9.5). */
-    H7F_E_WRPERR        = -1017,
-    H7F_E_PGSERR        = -1018,
-    H7F_E_STRBERR       = -1019,
-    H7F_E_INCERR        = -1021,
-    H7F_E_OPERR         = -1022,
-    H7F_E_RDPERR        = -1023,
-    H7F_E_RDSERR        = -1024,
-    H7F_E_SNECCERR      = -1025,
-    H7F_E_DBECCERR      = -1026,
-    H7F_E_CRCRDERR      = -1028,
-    H7F_E_OPTCHANGEERR  = -1030,
+    H7F_E_WRPERR = -1017,
+    H7F_E_PGSERR = -1018,
+    H7F_E_STRBERR = -1019,
+    H7F_E_INCERR = -1021,
+    H7F_E_OPERR = -1022,
+    H7F_E_RDPERR = -1023,
+    H7F_E_RDSERR = -1024,
+    H7F_E_SNECCERR = -1025,
+    H7F_E_DBECCERR = -1026,
+    H7F_E_CRCRDERR = -1028,
+    H7F_E_OPTCHANGEERR = -1030,
 };
 
 const char *h7f_strerror(int err);
 
 /* Driver instance: configuration and the last diagnostic. */
 struct h7f {
-    uint32_t protected_mask;   /* bit (bank-1)*8+sector: refused (default 0x3) */
-    uint32_t psize;            /* FLASH_CR_PSIZE_X8..X64 (default X64) */
-    uint32_t last_sr;          /* raw SR seen with the last error */
-    uint32_t last_addr;        /* address concerned by the last error */
+    uint32_t protected_mask; /* bit (bank-1)*8+sector: refused (default 0x3) */
+    uint32_t psize;          /* FLASH_CR_PSIZE_X8..X64 (default X64) */
+    uint32_t last_sr;        /* raw SR seen with the last error */
+    uint32_t last_addr;      /* address concerned by the last error */
 };
 
 /* Defaults: protect bank 1 sectors 0-1, PSIZE x64. No register access. */
@@ -98,13 +98,13 @@ int h7f_erase_range(struct h7f *f, uint32_t addr, uint32_t len, uint32_t *erased
  * error. Between polls the bank is locked with the erase running; poll
  * with wait=true before reading or writing that bank. */
 struct h7f_erase_job {
-    uint32_t next, last;       /* sector addresses: running or next, last */
-    uint32_t t0;               /* start of the running erase (us) */
-    uint32_t erased;           /* sectors done, bit (bank-1)*8+sector */
-    int err;                   /* first error */
-    bool pending;              /* not finished */
-    bool busy;                 /* an erase runs now */
-    bool ber;                  /* the whole bank: one bank erase */
+    uint32_t next, last; /* sector addresses: running or next, last */
+    uint32_t t0;         /* start of the running erase (us) */
+    uint32_t erased;     /* sectors done, bit (bank-1)*8+sector */
+    int err;             /* first error */
+    bool pending;        /* not finished */
+    bool busy;           /* an erase runs now */
+    bool ber;            /* the whole bank: one bank erase */
 };
 int h7f_erase_job_start(struct h7f *f, struct h7f_erase_job *j, uint32_t addr, uint32_t len);
 int h7f_erase_job_poll(struct h7f *f, struct h7f_erase_job *j, bool wait);
@@ -138,10 +138,10 @@ int h7f_crc_unit(struct h7f *f, uint32_t addr, uint32_t len, uint32_t *crc);
 
 /* Option bytes. */
 struct h7f_options {
-    uint32_t optsr;            /* OPTSR_CUR */
-    uint32_t wpsn[2];          /* WPSN_CUR1/2: bit = 1 not protected */
-    uint32_t boot7, boot4;     /* BOOT7_CUR, BOOT4_CUR */
-    bool swap_bank;            /* OPTCR.SWAP_BANK: mapping in force now */
+    uint32_t optsr;        /* OPTSR_CUR */
+    uint32_t wpsn[2];      /* WPSN_CUR1/2: bit = 1 not protected */
+    uint32_t boot7, boot4; /* BOOT7_CUR, BOOT4_CUR */
+    bool swap_bank;        /* OPTCR.SWAP_BANK: mapping in force now */
 };
 int h7f_opt_read(struct h7f *f, struct h7f_options *o);
 /* Set write protection of a bank (mask: bit n = 1 protects sector n). */
@@ -154,36 +154,36 @@ int h7f_opt_set_swap(struct h7f *f, bool swap);
 #define H7F_LEN_UNKNOWN 0xFFFFFFFFu
 
 enum h7f_writer_flags {
-    H7F_WR_ERASE_UPFRONT = 1u << 0,  /* erase every sector of the range at open */
-    H7F_WR_VERIFY_CRC    = 1u << 1,  /* finish(): CRC-32 over the whole range */
-    H7F_WR_NO_ERASE      = 1u << 2,  /* target already erased: blank-check only */
+    H7F_WR_ERASE_UPFRONT = 1u << 0, /* erase every sector of the range at open */
+    H7F_WR_VERIFY_CRC = 1u << 1,    /* finish(): CRC-32 over the whole range */
+    H7F_WR_NO_ERASE = 1u << 2,      /* target already erased: blank-check only */
     /* Lazy erase, and while bank 1 is written the range's bank-2 sectors
      * are erased in the background (known length only). */
-    H7F_WR_ERASE_AHEAD   = 1u << 3,
+    H7F_WR_ERASE_AHEAD = 1u << 3,
 };
 
 struct h7f_writer_report {
-    uint32_t bytes;            /* stream bytes: accepted from the caller, gaps included */
-    uint32_t words;            /* flash words programmed */
+    uint32_t bytes; /* stream bytes: accepted from the caller, gaps included */
+    uint32_t words; /* flash words programmed */
     uint32_t sectors_erased;
-    int err;                   /* first error, 0 if none */
-    uint32_t err_addr;         /* address of the first error */
-    uint32_t crc;              /* CRC-32 of the stream bytes (gaps included, final padding excluded) */
+    int err;           /* first error, 0 if none */
+    uint32_t err_addr; /* address of the first error */
+    uint32_t crc;      /* CRC-32 of the stream bytes (gaps included, final padding excluded) */
 };
 
 struct h7f_writer {
     struct h7f *f;
     uint32_t start, length, flags;
-    uint32_t next;             /* address of the next byte of the stream */
-    uint32_t floor;            /* lowest address a write may use (>= next:
+    uint32_t next;  /* address of the next byte of the stream */
+    uint32_t floor; /* lowest address a write may use (>= next:
                                   above it after a flushed partial word) */
     uint8_t buf[H7_FLASH_WORD];
-    uint32_t fill;             /* bytes in buf: the word at next - fill */
-    uint32_t erased_mask;      /* bit (bank-1)*8+sector: erased by this writer */
+    uint32_t fill;              /* bytes in buf: the word at next - fill */
+    uint32_t erased_mask;       /* bit (bank-1)*8+sector: erased by this writer */
     struct h7f_erase_job ahead; /* H7F_WR_ERASE_AHEAD: bank 2 in the background */
     bool ahead_started;
     bool open;
-    bool gaps;                 /* H7F_WR_NO_ERASE skipped whole words: their
+    bool gaps; /* H7F_WR_NO_ERASE skipped whole words: their
                                   bytes are not in rep.crc until finish() */
     struct h7f_writer_report rep;
 };
@@ -191,8 +191,8 @@ struct h7f_writer {
 /* Open a write of length bytes (or H7F_LEN_UNKNOWN) at start (32-byte
  * aligned). Refuses ranges outside the flash or touching protected sectors
  * before anything is erased. */
-int h7f_writer_open(struct h7f_writer *w, struct h7f *f, uint32_t start,
-                    uint32_t length, uint32_t flags);
+int h7f_writer_open(struct h7f_writer *w, struct h7f *f, uint32_t start, uint32_t length,
+                    uint32_t flags);
 /* Any sizes and alignments, any number of times: the bytes continue the
  * stream at its position (h7f_writer_next()). */
 int h7f_writer_write(struct h7f_writer *w, const void *buf, size_t n);

@@ -11,12 +11,16 @@
 
 uint32_t h7f_port_cpu_mhz = 64u;
 
-__attribute__((weak)) H7F_RAMFUNC void h7f_port_poll_hook(void)
-{
-}
+__attribute__((weak)) H7F_RAMFUNC void h7f_port_poll_hook(void) {}
 
-H7F_PORT_INLINE uint32_t reg(uint32_t a) { return *(volatile uint32_t *)a; }
-H7F_PORT_INLINE void reg_set(uint32_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
+H7F_PORT_INLINE uint32_t reg(uint32_t a)
+{
+    return *(volatile uint32_t *)a;
+}
+H7F_PORT_INLINE void reg_set(uint32_t a, uint32_t v)
+{
+    *(volatile uint32_t *)a = v;
+}
 
 H7F_RAMFUNC int h7f_io_flash_read32(uint32_t addr, uint32_t *v)
 {

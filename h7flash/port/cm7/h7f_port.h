@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#define H7F_RAMFUNC __attribute__((section(".ramfunc"), noinline))
+#define H7F_RAMFUNC     __attribute__((section(".ramfunc"), noinline))
 #define H7F_PORT_INLINE static inline __attribute__((always_inline))
 
 /* Core clock in MHz, for h7f_io_now_us(); the startup code sets it
@@ -39,8 +39,14 @@ H7F_PORT_INLINE void h7f_io_flash_write32(uint32_t addr, uint32_t v)
     *(volatile uint32_t *)addr = v;
 }
 
-H7F_PORT_INLINE void h7f_io_dsb(void) { __asm volatile("dsb 0xF" ::: "memory"); }
-H7F_PORT_INLINE void h7f_io_isb(void) { __asm volatile("isb 0xF" ::: "memory"); }
+H7F_PORT_INLINE void h7f_io_dsb(void)
+{
+    __asm volatile("dsb 0xF" ::: "memory");
+}
+H7F_PORT_INLINE void h7f_io_isb(void)
+{
+    __asm volatile("isb 0xF" ::: "memory");
+}
 
 /* Read a flash word with bus faults ignored (Zephyr's method,
  * docs/H7_FLASH.md 3.8): FAULTMASK set and SCB->CCR.BFHFNMIGN=1 make a
@@ -51,6 +57,9 @@ int h7f_io_flash_read32(uint32_t addr, uint32_t *v);
 uint32_t h7f_io_now_us(void);
 void h7f_io_dcache_invalidate(uint32_t addr, uint32_t len);
 
-H7F_PORT_INLINE void h7f_io_poll(void) { h7f_port_poll_hook(); }
+H7F_PORT_INLINE void h7f_io_poll(void)
+{
+    h7f_port_poll_hook();
+}
 
 #endif

@@ -51,15 +51,15 @@ struct h7f_port_stats {
     uint64_t flash_reads, flash_writes;
     uint64_t polls;
     uint64_t barriers;
-    uint64_t buserr_reads;      /* bus errors on array reads (double ECC) */
-    uint64_t buserr_writes;     /* bus errors on writes (wrong key: imprecise fault) */
-    uint64_t buserr_regs;       /* bus errors on register reads */
-    uint64_t access_stall_ns;   /* stalls reported by the model on data accesses */
-    uint64_t fetch_stall_ns;    /* stalls of the simulated instruction fetches */
+    uint64_t buserr_reads;    /* bus errors on array reads (double ECC) */
+    uint64_t buserr_writes;   /* bus errors on writes (wrong key: imprecise fault) */
+    uint64_t buserr_regs;     /* bus errors on register reads */
+    uint64_t access_stall_ns; /* stalls reported by the model on data accesses */
+    uint64_t fetch_stall_ns;  /* stalls of the simulated instruction fetches */
     uint64_t inval_calls;
     uint64_t inval_bytes;
-    uint64_t inval_misaligned;  /* calls with addr or len not multiples of 32 */
-    uint64_t inval_outside;     /* calls touching addresses outside the flash */
+    uint64_t inval_misaligned; /* calls with addr or len not multiples of 32 */
+    uint64_t inval_outside;    /* calls touching addresses outside the flash */
 };
 extern struct h7f_port_stats h7f_port_stats;
 

@@ -8,11 +8,11 @@
 
 #include "stm32h7/memorymap.h"
 
-#define DCB_DHCSR           0x0u
-#define DCB_DCRSR           0x4u
-#define DCB_DCRDR           0x8u
-#define DCB_DEMCR           0xCu
+#define DCB_DHCSR 0x0u
+#define DCB_DCRSR 0x4u
+#define DCB_DCRDR 0x8u
+#define DCB_DEMCR 0xCu
 
-#define DCB_DEMCR_TRCENA    (1u << 24)  /* enables the DWT and ITM */
+#define DCB_DEMCR_TRCENA (1u << 24) /* enables the DWT and ITM */
 
 #endif /* STM32H7_DCB_H */

@@ -8,13 +8,13 @@
 
 #include "stm32h7/memorymap.h"
 
-#define DWT_CTRL            0x000u
-#define DWT_CYCCNT          0x004u
-#define DWT_LAR             0xFB0u
-#define DWT_LSR             0xFB4u
+#define DWT_CTRL   0x000u
+#define DWT_CYCCNT 0x004u
+#define DWT_LAR    0xFB0u
+#define DWT_LSR    0xFB4u
 
-#define DWT_CTRL_CYCCNTENA  (1u << 0)
+#define DWT_CTRL_CYCCNTENA   (1u << 0)
 #define DWT_CTRL_NUMCOMP_Pos 28u
-#define DWT_LAR_KEY         0xC5ACCE55u /* unlocks the DWT registers */
+#define DWT_LAR_KEY          0xC5ACCE55u /* unlocks the DWT registers */
 
 #endif /* STM32H7_DWT_H */

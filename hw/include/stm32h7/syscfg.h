@@ -7,7 +7,7 @@
 
 #include "stm32h7/memorymap.h"
 
-#define SYSCFG_PWRCR        0x2Cu
-#define SYSCFG_PWRCR_ODEN   (1u << 0)   /* overdrive: with VOS1, voltage scale 0 */
+#define SYSCFG_PWRCR      0x2Cu
+#define SYSCFG_PWRCR_ODEN (1u << 0) /* overdrive: with VOS1, voltage scale 0 */
 
 #endif /* STM32H7_SYSCFG_H */
