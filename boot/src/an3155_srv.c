@@ -1,10 +1,10 @@
 /*
  * AN3155 server: the ST USART bootloader protocol, enough for stm32flash
  * and STM32CubeProgrammer's UART mode. Differences from ST's ROM and
- * OpenBootloader (anchors 2): every failure is a NACK (never an ACK for a
- * write or erase that did not happen), writes of any length are buffered
- * into whole flash words, a flash word is never programmed twice, and
- * sectors 0-1 are never written or erased.
+ * OpenBootloader (docs/PRIOR_ART.md 2.1, 2.2): every failure is a NACK
+ * (never an ACK for a write or erase that did not happen), writes of any
+ * length are buffered into whole flash words, a flash word is never
+ * programmed twice, and sectors 0-1 are never written or erased.
  *
  * Image commit: the first erase or write of the application area appends a
  * STARTED record; Go (to the application, to 0x08000000 = reset, or to

@@ -1,6 +1,6 @@
 /*
  * YMODEM receiver (menu 1) and sender (menu 2). Fixes over ST's IAP example
- * (anchors section 1): the size is checked before anything is erased, a
+ * (docs/PRIOR_ART.md 1): the size is checked before anything is erased, a
  * repeated block after a lost ACK is ACKed, the error limit ends the
  * session, every flash error cancels the transfer, the last flash word is
  * reachable, and the image is only marked COMPLETE after a CRC-32 read back

@@ -1,8 +1,8 @@
 /*
- * Keeping the Cortex-M4 away from bank 2 while it is written (anchors 0,
- * (d) 7). The CM4 boots from 0x08100000 (bank 2 sector 0, inside our
- * application area) when option bit BCM4 is set, which is the factory
- * state. Mechanism:
+ * Keeping the Cortex-M4 away from bank 2 while it is written
+ * (docs/PRIOR_ART.md 0, 6.7). The CM4 boots from 0x08100000 (bank 2
+ * sector 0, inside our application area) when option bit BCM4 is set,
+ * which is the factory state. Mechanism:
  *   - at start, if OPTSR_CUR.BCM4 = 1, the bootloader clears BCM4 in the
  *     option bytes (OPTSR_PRG, OPTSTART) and resets: from then on the CM4
  *     stays in reset at every power-on;

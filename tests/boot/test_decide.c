@@ -82,7 +82,7 @@ static void check_vectors(uint32_t sp, uint32_t pc, int expect)
 		check_vectors(sp, pc, expect);             \
 	}
 
-/* ST's mask test rejected these two (anchors 1, bug 8) */
+/* ST's mask test rejected these two (docs/PRIOR_ART.md 1.8) */
 VEC_TEST(test_sp_end_of_dtcm, 0x20020000u, 0x08040101u, 0)
 VEC_TEST(test_sp_end_of_axi, 0x24080000u, 0x08040101u, 0)
 VEC_TEST(test_sp_sram4, 0x38010000u, 0x08040101u, 0)
