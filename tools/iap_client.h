@@ -4,7 +4,7 @@
  * IAP_CLIENT_ERR_* code, or the IAP_PORT_ERR_* code of the line that
  * failed under it, with a message (see iap.h).
  *
- * Rules kept here (anchors 0 and 2.3):
+ * Rules kept here (docs/PRIOR_ART.md 0 and 2.3):
  *  - a Write Memory is sent once; a NACK or a lost reply is reported, never
  *    "fixed" by sending the same words again (an H7 flash word is
  *    programmed once per erase);

@@ -235,7 +235,7 @@ static int apply(int fd, speed_t sp, int even)
 	if (tcsetattr(fd, TCSANOW, &tio))
 		return -1;
 	/* tcsetattr succeeds if any change took; read back what stuck.
-	 * Linux ptys silently drop PARENB (anchors 2.3). */
+	 * Linux ptys silently drop PARENB (docs/PRIOR_ART.md 2.3). */
 	struct termios chk;
 	if (tcgetattr(fd, &chk))
 		return -1;
