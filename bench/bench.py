@@ -32,7 +32,10 @@ import threading
 import time
 import tty
 
-APP_BASE = 0x08040000
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "proto"))
+import h7_layout  # noqa: E402  (proto/h7_layout.h, the firmware's layout)
+
+APP_BASE = h7_layout.load()["BOOT_APP_START"]
 APP_BAUD = 115200
 SIZES = {"64K": 64 * 1024, "768K": 768 * 1024, "1792K": 1792 * 1024}
 SIZE_LABEL = {64 * 1024: "64 KB", 768 * 1024: "768 KB", 1792 * 1024: "1.75 MB"}
@@ -867,7 +870,7 @@ that pty, and the application's banner:
 - **sb**: `1` to the bootloader's menu, `sb -k IMAGE` on the pty, `3` (execute)
   after "Programming completed successfully"; the pty speed is set to the
   baud rate first (what `stty -F PTY BAUD` does);
-- **stm32flash**: `stm32flash -m 8n1 -b BAUD -w IMAGE [-v] -S 0x08040000 -g 0x08040000 PTY`
+- **stm32flash**: `stm32flash -m 8n1 -b BAUD -w IMAGE [-v] -S {app} -g {app} PTY`
   (`-m 8n1`: Linux ptys have no parity);
 - **h7iap**: `h7iap --port PTY --baud BAUD -t 30000 flash --go IMAGE` (erase, write,
   verify by Get Checksum, go).
@@ -879,7 +882,7 @@ The board's trace goes to an observer inside the same process, which reads
 the board's and the model's statistics at the exact virtual instant of each
 event: **start** = the firmware waits for the host and the host's first byte
 is stamped there (the board reports that stamp); **end** = the application enables its USART to print its
-banner (VTOR = 0x08040000 seen before). Wire = the frame times of the bytes
+banner (VTOR = {app} seen before). Wire = the frame times of the bytes
 each way, as the board's USART model counted them; erase and program = time the model's
 banks were busy with those operations (both banks added: they overlap with
 each other and with the wire); stall = CPU cycles held by a busy bank;
@@ -915,7 +918,7 @@ def write_doc(path, date, commit, tab, lim, extra, bounds):
         f.write(tab + "\n\n## The physical limit\n\n```\n" + "\n".join(lim.split("\n\n")[0].splitlines())
                 + "\n```\n\n" + lim.split("\n\n", 1)[1] + "\n\n## Board and firmware\n\n")
         f.write("\n".join(extra) + "\n\n## What bounds each client\n\n" + bounds + "\n\n")
-        f.write(DOC_METHOD)
+        f.write(DOC_METHOD.format(app="0x%08x" % APP_BASE))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
  *   h7bench limit --size S --baud B [--addr A] [--frame-bits 10|11]
  *                 [--psize 0..3] [--timing-max]
  *       The physical limit of an update of S bytes at A (default
- *       0x08040000) over a B baud link, from the h7sim model's own
+ *       BOOT_APP_START, proto/h7_layout.h) over a B baud link, from the h7sim model's own
  *       durations: wire = frame_bits * S / B; per bank, the erase of the
  *       sectors the image touches + one program time per 32-byte flash word
  *       at the PSIZE in force; the banks work in parallel:
@@ -17,7 +17,7 @@
  *         t0      the firmware waits for the host's first byte (first
  *                 contact: with --wait-host the host's first byte is
  *                 stamped at that instant);
- *         t_app   the application sets VTOR to --app-vtor (0x08040000);
+ *         t_app   the application sets VTOR to --app-vtor (BOOT_APP_START);
  *         t_ban   the application enables its USART to print the banner.
  *       The duration is taken from the board's stamp of the host's first
  *       byte (vb_stats.first_rx_ns) to t_ban.
@@ -52,10 +52,10 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "h7_layout.h"
 #include "h7sim.h"
 #include "vboard.h"
 
-#define APP_BASE_DEFAULT 0x08040000u
 #define GAP_MAX_NS 50000u
 
 static unsigned long long num(const char *s, const char *opt)
@@ -73,7 +73,7 @@ static unsigned long long num(const char *s, const char *opt)
 
 static int cmd_limit(int argc, char **argv)
 {
-    unsigned long long size = 0, baud = 0, addr = APP_BASE_DEFAULT, bits = 10, psize = 3;
+    unsigned long long size = 0, baud = 0, addr = BOOT_APP_START, bits = 10, psize = 3;
     bool tmax = false;
     static const struct option opts[] = {
         { "size", required_argument, 0, 's' },
@@ -426,7 +426,7 @@ static int cmd_board(int argc, char **argv)
     cfg.link = VB_LINK_PTY;
     cfg.wait_host = true;
     const char *result = NULL;
-    O.app_vtor = APP_BASE_DEFAULT;
+    O.app_vtor = BOOT_APP_START;
     O.psize = -1;
     O.link_bits = 10;
     static const struct option opts[] = {

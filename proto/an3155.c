@@ -1,5 +1,6 @@
 /* AN3155 frame helpers. Freestanding: used by the bootloader and the host. */
 #include "an3155.h"
+#include "h7_layout.h"
 
 uint8_t an3155_xor(uint8_t seed, const uint8_t *p, size_t n)
 {
@@ -184,15 +185,15 @@ int an3155_gid_decode(const uint8_t in[3], uint16_t *pid)
 
 int an3155_h7_page_of(uint32_t addr)
 {
-	if (addr < AN3155_H7_FLASH_BASE ||
-	    addr - AN3155_H7_FLASH_BASE >= AN3155_H7_FLASH_SIZE)
+	if (addr < H7_FLASH_BASE ||
+	    addr - H7_FLASH_BASE >= H7_FLASH_SIZE)
 		return -1;
-	return (int)((addr - AN3155_H7_FLASH_BASE) / AN3155_H7_PAGE_SIZE);
+	return (int)((addr - H7_FLASH_BASE) / H7_SECTOR_SIZE);
 }
 
 uint32_t an3155_h7_page_addr(unsigned p)
 {
-	return AN3155_H7_FLASH_BASE + (uint32_t)p * AN3155_H7_PAGE_SIZE;
+	return BOOT_SECTOR_ADDR((uint32_t)p);
 }
 
 const char *an3155_strerror(int err)

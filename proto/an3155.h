@@ -27,7 +27,7 @@
  *                 configuration: crc32_stm32() from CRC32_STM32_INIT
  *                 (crc/crc32.h); ST's ROM and stm32flash -C compute it so.
  *
- * Reset convention (h7iap): Go to AN3155_H7_FLASH_BASE (0x08000000, the
+ * Reset convention (h7iap): Go to H7_FLASH_BASE (0x08000000, the
  * bootloader's own vector table) asks for a system reset. The h7iap
  * bootloader ACKs the address, then does a system reset (SYSRESETREQ); the
  * ST ROM bootloader runs user flash from its reset vector, which also
@@ -43,6 +43,7 @@
 #include <stdint.h>
 
 #include "proto_err.h"
+#include "stm32h7/memorymap.h"
 
 /* Reply bytes and sync. */
 #define AN3155_SYNC 0x7Fu
@@ -131,26 +132,13 @@ enum an3155_err {
 /*
  * Flash geometry as AN3155 clients see it on STM32H745 (stm32flash's device
  * table: 128 KB "pages", i.e. pages are the 128 KB sectors, numbered across
- * both banks). Page p starts at AN3155_H7_FLASH_BASE + p * 128 KB, so bank 2
- * sector 0 (0x08100000) is page 8.
- *
- *   0x08000000  page 0  bootloader        bank 1 sector 0
- *   0x08020000  page 1  bootloader data   bank 1 sector 1
- *   0x08040000  page 2  application ...   bank 1 sectors 2-7
- *   0x08100000  page 8  ... application   bank 2 sectors 0-7
- *   0x081FFFFF  end of page 15
+ * both banks): page p starts at H7_FLASH_BASE + p * H7_SECTOR_SIZE, so bank
+ * 2 sector 0 (0x08100000) is page 8. What the h7iap bootloader keeps in
+ * which page is proto/h7_layout.h (pages 0-1 bootloader, 2-15 application).
+ * Writes are padded to the programming unit, H7_FLASH_WORD (32 bytes).
  */
-#define AN3155_H7_FLASH_BASE  0x08000000u
-#define AN3155_H7_FLASH_SIZE  0x00200000u
-#define AN3155_H7_PAGE_SIZE   0x00020000u
-#define AN3155_H7_PAGES       16u
-#define AN3155_H7_APP_START   0x08040000u
-#define AN3155_H7_APP_END     0x08200000u /* exclusive */
-#define AN3155_H7_APP_FIRST_PAGE 2u
-/* Flash word: the programming unit; writes are padded to it. */
-#define AN3155_H7_FLASH_WORD  32u
 /* Go target that means "reset" (see the reset convention above). */
-#define AN3155_H7_RESET_ADDR  AN3155_H7_FLASH_BASE
+#define AN3155_H7_RESET_ADDR  H7_FLASH_BASE
 
 /* XOR of n bytes, starting from seed (0 for a fresh frame). */
 uint8_t an3155_xor(uint8_t seed, const uint8_t *p, size_t n);
@@ -222,7 +210,7 @@ int an3155_gid_decode(const uint8_t in[3], uint16_t *pid);
 
 /* Page (128 KB sector across both banks) holding addr; -1 outside flash. */
 int an3155_h7_page_of(uint32_t addr);
-/* Start address of page p (p < AN3155_H7_PAGES). */
+/* Start address of page p (p < BOOT_SECTORS, proto/h7_layout.h). */
 uint32_t an3155_h7_page_addr(unsigned p);
 
 /* Short text for a return code / a NACK reason (never NULL). */

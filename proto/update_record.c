@@ -47,6 +47,7 @@ const char *ur_strerror(int err)
 	case UR_E_MAGIC: return "record magic mismatch";
 	case UR_E_CRC:   return "record CRC mismatch";
 	case UR_E_FIELD: return "record version or state unknown";
+	case UR_E_UNREADABLE: return "record slot unreadable";
 	default:         return "unknown record error";
 	}
 }
@@ -94,4 +95,63 @@ void ur_scan_log(ur_read_slot_fn read, void *ctx, uint32_t slots, struct ur_scan
 		if (r.sequence > s->max_sequence)
 			s->max_sequence = r.sequence;
 	}
+}
+
+/* *empty: the slot is erased (an unreadable one is not). 0 or the read's
+ * error. */
+static int slot_empty(ur_read_slot_fn read, void *ctx, uint32_t slot, uint8_t buf[UR_SIZE],
+		      bool *empty)
+{
+	int rc = read(ctx, slot, buf);
+
+	if (rc == UR_E_UNREADABLE) {
+		memset(buf, 0, UR_SIZE);
+		*empty = false;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	*empty = ur_is_empty(buf);
+	return 0;
+}
+
+int ur_find_newest(ur_read_slot_fn read, void *ctx, uint32_t slots, struct ur_newest *n)
+{
+	uint8_t buf[UR_SIZE];
+	uint32_t lo, hi = slots; /* the first empty slot is in [lo, hi] */
+	bool empty = true;
+	int rc;
+
+	memset(n, 0, sizeof(*n));
+	n->slots = slots;
+	if (slots && (rc = slot_empty(read, ctx, 0, buf, &empty)))
+		return rc;
+	if (empty) {
+		n->state = UR_NEWEST_EMPTY;
+		return 0;
+	}
+	lo = 1;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if ((rc = slot_empty(read, ctx, mid, buf, &empty)))
+			return rc;
+		if (empty)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	n->used = lo;
+	for (uint32_t s = lo; s-- > 0 && lo - s <= UR_NEWEST_BACK;) {
+		if ((rc = slot_empty(read, ctx, s, buf, &empty)))
+			return rc;
+		if (ur_decode(buf, &n->rec) != UR_OK)
+			continue;
+		n->state = UR_NEWEST_RECORD;
+		n->slot = s;
+		return 0;
+	}
+	memset(&n->rec, 0, sizeof(n->rec));
+	n->state = UR_NEWEST_NO_VALID;
+	return 0;
 }

@@ -56,6 +56,8 @@ enum ur_err {
 	UR_E_MAGIC  = PROTO_ERR_UR_BASE - 2,
 	UR_E_CRC    = PROTO_ERR_UR_BASE - 3,
 	UR_E_FIELD  = PROTO_ERR_UR_BASE - 4, /* version or state unknown */
+	UR_E_UNREADABLE = PROTO_ERR_UR_BASE - 5, /* slot cannot be read (ECC
+						   error, NACK): torn */
 };
 
 /* Short text for an enum ur_err code (never NULL). */
@@ -66,8 +68,9 @@ void ur_encode(const struct ur_record *r, uint8_t out[UR_SIZE]);
 int ur_decode(const uint8_t in[UR_SIZE], struct ur_record *r);
 bool ur_is_empty(const uint8_t in[UR_SIZE]);
 
-/* Reads slot i (UR_SIZE bytes) into out; 0, or negative when the flash
- * cannot return it (ECC error): the slot then counts as torn. */
+/* Reads slot i (UR_SIZE bytes) into out: 0; UR_E_UNREADABLE when the
+ * flash cannot return it (ECC error, a NACKed read): the slot counts as
+ * torn; any other code when the reading itself failed (a dead line). */
 typedef int (*ur_read_slot_fn)(void *ctx, uint32_t slot, uint8_t out[UR_SIZE]);
 
 struct ur_scan {
@@ -81,6 +84,33 @@ struct ur_scan {
 	uint32_t max_sequence;          /* highest sequence among valid records */
 };
 
+/* The bootloader's view: every slot read (each failure counts as torn),
+ * for the newest record, the highest sequence and the next free slot. */
 void ur_scan_log(ur_read_slot_fn read, void *ctx, uint32_t slots, struct ur_scan *s);
+
+/*
+ * A host's view over a slow link (h7iap info): slots fill from 0 upwards,
+ * so the first empty slot is found by a binary search, then the newest
+ * valid record among the UR_NEWEST_BACK slots below it. A torn slot is
+ * one that is not empty.
+ */
+#define UR_NEWEST_BACK 64u
+
+enum ur_newest_state {
+	UR_NEWEST_EMPTY,    /* no slot used */
+	UR_NEWEST_RECORD,   /* rec is the newest valid record, in slot */
+	UR_NEWEST_NO_VALID, /* used slots, no valid record among the last ones */
+};
+
+struct ur_newest {
+	enum ur_newest_state state;
+	uint32_t used;          /* slots in use (the first empty slot) */
+	uint32_t slots;         /* slots in the log */
+	uint32_t slot;
+	struct ur_record rec;
+};
+
+/* 0, or the code of a read that failed otherwise than UR_E_UNREADABLE. */
+int ur_find_newest(ur_read_slot_fn read, void *ctx, uint32_t slots, struct ur_newest *n);
 
 #endif /* PROTO_UPDATE_RECORD_H */

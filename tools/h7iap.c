@@ -14,6 +14,7 @@
 #include "iap_progress.h"
 #include "iap_transport.h"
 #include "an3155.h"
+#include "h7_layout.h"
 #include "update_record.h"
 
 #include <errno.h>
@@ -358,9 +359,9 @@ static int prepare_image(struct job *j)
 {
 	int rc = iap_image_load(j->argv[0], j->o->bin_addr, &j->img);
 	if (!rc)
-		rc = iap_image_check_region(&j->img, AN3155_H7_APP_START, AN3155_H7_APP_END);
+		rc = iap_image_check_region(&j->img, BOOT_APP_START, BOOT_APP_END);
 	if (!rc)
-		rc = iap_image_pad(&j->img, AN3155_H7_FLASH_WORD, &j->padded);
+		rc = iap_image_pad(&j->img, H7_FLASH_WORD, &j->padded);
 	return rc;
 }
 
@@ -377,7 +378,7 @@ static int prepare_flash(struct job *j)
 
 static void print_record(struct iap_client *c)
 {
-	struct iap_log log;
+	struct ur_newest log;
 	int rc = iap_read_log(c, &log);
 	if (rc) {
 		printf("record:      update log not readable (%s)\n", iap_error());
@@ -385,10 +386,10 @@ static void print_record(struct iap_client *c)
 		return;
 	}
 	switch (log.state) {
-	case IAP_LOG_EMPTY:
+	case UR_NEWEST_EMPTY:
 		printf("record:      none (the update log is empty)\n");
 		break;
-	case IAP_LOG_RECORD:
+	case UR_NEWEST_RECORD:
 		if (log.rec.state == UR_STATE_COMPLETE)
 			printf("record:      update #%u COMPLETE: 0x%08x, %u bytes, CRC-32 0x%08x (log slot %u of %u)\n",
 			       log.rec.sequence, log.rec.start, log.rec.length, log.rec.image_crc,
@@ -397,7 +398,7 @@ static void print_record(struct iap_client *c)
 			printf("record:      update #%u STARTED and not finished (the bootloader will not start this image; flash it again, then go or reset) (log slot %u of %u)\n",
 			       log.rec.sequence, log.slot, log.slots);
 		break;
-	case IAP_LOG_NO_VALID:
+	case UR_NEWEST_NO_VALID:
 		printf("record:      no valid record in the %u used log slot(s)\n", log.used);
 		break;
 	}
@@ -417,13 +418,13 @@ static int run_info(struct job *j, struct iap_client *c)
 	printf("chip ID:     0x%03x%s\n", c->pid,
 	       c->pid == AN3155_PID_H74X ? " (STM32H74x/H75x, e.g. STM32H745)" : " (not an STM32H74x/H75x!)");
 	printf("flash:       2 MB in 16 sectors of 128 KB: bank 1 = sectors 0-7 at 0x%08x, bank 2 = sectors 8-15 at 0x%08x\n",
-	       AN3155_H7_FLASH_BASE, an3155_h7_page_addr(8));
-	printf("bootloader:  sectors 0-1 (0x%08x-0x%08x)\n", AN3155_H7_FLASH_BASE,
-	       AN3155_H7_APP_START - 1);
-	printf("application: sectors 2-15 (0x%08x-0x%08x, %u KB)\n", AN3155_H7_APP_START,
-	       AN3155_H7_APP_END - 1, (AN3155_H7_APP_END - AN3155_H7_APP_START) / 1024);
+	       H7_FLASH_BASE, an3155_h7_page_addr(8));
+	printf("bootloader:  sectors 0-1 (0x%08x-0x%08x)\n", H7_FLASH_BASE,
+	       BOOT_APP_START - 1);
+	printf("application: sectors 2-15 (0x%08x-0x%08x, %u KB)\n", BOOT_APP_START,
+	       BOOT_APP_END - 1, (BOOT_APP_END - BOOT_APP_START) / 1024);
 	uint8_t v[8];
-	int rc = iap_read_mem(c, AN3155_H7_APP_START, v, sizeof v);
+	int rc = iap_read_mem(c, BOOT_APP_START, v, sizeof v);
 	if (rc) {
 		printf("image:       vector table not readable (%s)\n", iap_error());
 		iap_clear_error();
@@ -435,7 +436,7 @@ static int run_info(struct job *j, struct iap_client *c)
 		printf("image:       none (the application area starts erased)\n");
 	else
 		printf("image:       initial SP 0x%08x, reset handler 0x%08x%s\n", sp, pc,
-		       (pc & 1) && pc >= AN3155_H7_APP_START && pc < AN3155_H7_APP_END
+		       (pc & 1) && pc >= BOOT_APP_START && pc < BOOT_APP_END
 			       ? "" : " (does not look like a Thumb entry in the application area)");
 	if (iap_has_cmd(c, AN3155_CMD_H7_GET_REASON))
 		print_record(c); /* only the h7iap bootloader keeps a log */
@@ -497,10 +498,10 @@ static int prepare_read(struct job *j)
 		return iap_fail(CLI_ERR_USAGE, "bad address '%s'", j->argv[0]);
 	if (iap_parse_u32(j->argv[1], &j->len) || j->len == 0)
 		return iap_fail(CLI_ERR_USAGE, "bad length '%s'", j->argv[1]);
-	if ((uint64_t)j->addr + j->len > 0x100000000ull || j->len > AN3155_H7_FLASH_SIZE)
+	if ((uint64_t)j->addr + j->len > 0x100000000ull || j->len > H7_FLASH_SIZE)
 		return iap_fail(CLI_ERR_USAGE,
 				"read of %u bytes at 0x%08x: at most %u bytes within the 32-bit space",
-				j->len, j->addr, AN3155_H7_FLASH_SIZE);
+				j->len, j->addr, H7_FLASH_SIZE);
 	j->buf = malloc(j->len);
 	if (!j->buf)
 		return iap_fail(CLI_ERR_NOMEM, "out of memory");
@@ -537,13 +538,13 @@ static int run_erase(struct job *j, struct iap_client *c)
 
 static int prepare_go(struct job *j)
 {
-	j->addr = AN3155_H7_APP_START;
+	j->addr = BOOT_APP_START;
 	if (j->argc > 0 && iap_parse_u32(j->argv[0], &j->addr))
 		return iap_fail(CLI_ERR_USAGE, "bad address '%s'", j->argv[0]);
-	if (j->addr < AN3155_H7_APP_START || j->addr >= AN3155_H7_APP_END)
+	if (j->addr < BOOT_APP_START || j->addr >= BOOT_APP_END)
 		return iap_fail(CLI_ERR_ADDRESS,
 				"go address 0x%08x is outside the application area 0x%08x-0x%08x (use 'reset' to restart the bootloader)",
-				j->addr, AN3155_H7_APP_START, AN3155_H7_APP_END - 1);
+				j->addr, BOOT_APP_START, BOOT_APP_END - 1);
 	return 0;
 }
 
@@ -680,7 +681,7 @@ static void usage_main(FILE *f)
 "APPLICATION AREA\n"
 "    0x%08x-0x%08x (sectors 2-15). Images must lie entirely inside it.\n"
 "\n"
-"EXIT STATUS\n", AN3155_H7_APP_START, AN3155_H7_APP_END - 1);
+"EXIT STATUS\n", BOOT_APP_START, BOOT_APP_END - 1);
 	for (int i = 0; i <= EXIT_LAST; i++)
 		fprintf(f, "    %2d  %s\n", i, exit_str(i));
 	fprintf(f,
@@ -757,7 +758,7 @@ int main(int argc, char **argv)
 	struct opts o = {
 		.baud = 115200,
 		.parity = IAP_PARITY_AUTO,
-		.bin_addr = AN3155_H7_APP_START,
+		.bin_addr = BOOT_APP_START,
 	};
 	bool help = false;
 	uint32_t v;

@@ -22,9 +22,7 @@ enum iap_op_err iap_parse_sectors(const char *s, uint32_t *mask)
 {
 	uint32_t m = 0;
 	if (!strcmp(s, "app") || !strcmp(s, "all")) {
-		for (unsigned p = AN3155_H7_APP_FIRST_PAGE; p < AN3155_H7_PAGES; p++)
-			m |= 1u << p;
-		*mask = m;
+		*mask = BOOT_MASK_APP;
 		return 0;
 	}
 	const char *p = s;
@@ -47,15 +45,15 @@ enum iap_op_err iap_parse_sectors(const char *s, uint32_t *mask)
 		else if (*p)
 			return iap_fail(IAP_OP_ERR_SECTORS,
 					"bad sector list '%s': use 'app' or numbers and ranges like 2,3,8-15", s);
-		if (a > b || b >= AN3155_H7_PAGES)
+		if (a > b || b >= BOOT_SECTORS)
 			return iap_fail(IAP_OP_ERR_SECTORS,
 					"sector %lu does not exist: sectors are 0..15 (128 KB each, bank 2 starts at 8)",
-					b >= AN3155_H7_PAGES ? b : a);
-		if (a < AN3155_H7_APP_FIRST_PAGE)
+					b >= BOOT_SECTORS ? b : a);
+		if (a < BOOT_APP_FIRST_SECTOR)
 			return iap_fail(IAP_OP_ERR_BOOT_SECTOR,
 					"sector %lu (0x%08x) holds the bootloader, outside the application area 0x%08x-0x%08x",
-					a, an3155_h7_page_addr((unsigned)a), AN3155_H7_APP_START,
-					AN3155_H7_APP_END - 1);
+					a, an3155_h7_page_addr((unsigned)a), BOOT_APP_START,
+					BOOT_APP_END - 1);
 		for (unsigned long i = a; i <= b; i++)
 			m |= 1u << i;
 	}
@@ -70,7 +68,7 @@ int iap_do_erase(struct iap_client *c, uint32_t mask)
 	int n = popcount32(mask), done = 0;
 	char what[96];
 	snprintf(what, sizeof what, "%d sector(s) of 128 KB", n);
-	iap_progress_begin("erase", (uint64_t)n * AN3155_H7_PAGE_SIZE, what);
+	iap_progress_begin("erase", (uint64_t)n * H7_SECTOR_SIZE, what);
 	/*
 	 * Bank 1 and bank 2 erase in parallel (RM0399 4.3.11), so all sectors go
 	 * out in one Extended Erase command, as stm32flash sends them: the
@@ -78,9 +76,9 @@ int iap_do_erase(struct iap_client *c, uint32_t mask)
 	 * (a whole bank with one bank erase), 6 s instead of 14 s for a full
 	 * image. The progress moves once, when the command is acknowledged.
 	 */
-	uint16_t pages[AN3155_H7_PAGES];
+	uint16_t pages[BOOT_SECTORS];
 	unsigned np = 0;
-	for (unsigned p = 0; p < AN3155_H7_PAGES; p++) {
+	for (unsigned p = 0; p < BOOT_SECTORS; p++) {
 		if (!(mask & (1u << p)))
 			continue;
 		iap_debug(1, "erasing sector %u at 0x%08x", p, an3155_h7_page_addr(p));
@@ -93,7 +91,7 @@ int iap_do_erase(struct iap_client *c, uint32_t mask)
 			return rc;
 		}
 		done = n;
-		iap_progress_update((uint64_t)done * AN3155_H7_PAGE_SIZE);
+		iap_progress_update((uint64_t)done * H7_SECTOR_SIZE);
 	}
 	iap_progress_end();
 	return 0;
@@ -236,58 +234,17 @@ int iap_do_read(struct iap_client *c, uint32_t addr, uint32_t len, uint8_t *out)
 	return 0;
 }
 
-/* *empty: 1 if the slot is erased, 0 if not (a NACKed read counts as a
- * torn slot). 0 or the read's error. */
-static int slot_empty(struct iap_client *c, uint32_t slot, uint8_t buf[UR_SIZE], int *empty)
+/* A log slot over the line: a NACK is an unreadable (torn) slot. */
+static int read_slot(void *ctx, uint32_t slot, uint8_t out[UR_SIZE])
 {
-	int rc = iap_read_mem(c, IAP_LOG_BASE + slot * UR_SIZE, buf, UR_SIZE);
-	if (rc == IAP_CLIENT_ERR_NACK) {
-		memset(buf, 0, UR_SIZE);
-		*empty = 0;
-		return 0;
-	}
-	if (rc)
-		return rc;
-	*empty = ur_is_empty(buf);
-	return 0;
+	int rc = iap_read_mem(ctx, BOOT_LOG_BASE + slot * UR_SIZE, out, UR_SIZE);
+
+	return rc == IAP_CLIENT_ERR_NACK ? UR_E_UNREADABLE : rc;
 }
 
-int iap_read_log(struct iap_client *c, struct iap_log *log)
+int iap_read_log(struct iap_client *c, struct ur_newest *log)
 {
-	uint8_t buf[UR_SIZE];
-	uint32_t lo = 0, hi = IAP_LOG_SLOTS; /* first empty slot is in [lo, hi] */
-	int empty, rc;
-	memset(log, 0, sizeof *log);
-	log->slots = IAP_LOG_SLOTS;
-	if ((rc = slot_empty(c, 0, buf, &empty)))
-		return rc;
-	if (empty) {
-		log->state = IAP_LOG_EMPTY;
-		return 0;
-	}
-	lo = 1;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if ((rc = slot_empty(c, mid, buf, &empty)))
-			return rc;
-		if (empty)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	log->used = lo;
-	for (uint32_t s = lo; s-- > 0 && lo - s <= 64;) {
-		if ((rc = slot_empty(c, s, buf, &empty)))
-			return rc;
-		if (ur_decode(buf, &log->rec) != UR_OK)
-			continue;
-		log->state = IAP_LOG_RECORD;
-		log->slot = s;
-		return 0;
-	}
-	memset(&log->rec, 0, sizeof log->rec);
-	log->state = IAP_LOG_NO_VALID;
-	return 0;
+	return ur_find_newest(read_slot, c, BOOT_LOG_SLOTS, log);
 }
 
 const char *iap_op_strerror(enum iap_op_err err)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "an3155.h"
+#include "h7_layout.h"
 #include "iap_client.h"
 #include "iap_image.h"
 #include "update_record.h"
@@ -38,28 +39,11 @@ int iap_do_verify(struct iap_client *c, const struct iap_image *padded, bool use
 int iap_do_read(struct iap_client *c, uint32_t addr, uint32_t len, uint8_t *out);
 
 /*
- * The newest update record in the h7iap bootloader's log (sector 1,
- * proto/update_record.h). Slots fill from 0 upwards: the first empty slot
- * is found by a binary search of 32-byte reads, then the newest valid
- * record among the 64 slots below it. A NACKed read counts as a torn slot.
+ * The newest update record in the h7iap bootloader's log (BOOT_LOG_BASE,
+ * proto/h7_layout.h), read with 32-byte Read Memory commands by
+ * ur_find_newest() (proto/update_record.h); a NACKed read counts as a torn
+ * slot.
  */
-enum iap_log_state {
-	IAP_LOG_EMPTY,    /* no slot used */
-	IAP_LOG_RECORD,   /* rec is the newest valid record, in slot */
-	IAP_LOG_NO_VALID, /* used slots, none of them valid */
-};
-
-struct iap_log {
-	enum iap_log_state state;
-	uint32_t used;  /* slots in use (the first empty slot) */
-	uint32_t slots; /* slots in the log */
-	uint32_t slot;
-	struct ur_record rec;
-};
-
-#define IAP_LOG_BASE  0x08020000u
-#define IAP_LOG_SLOTS (AN3155_H7_PAGE_SIZE / UR_SIZE)
-
-int iap_read_log(struct iap_client *c, struct iap_log *log);
+int iap_read_log(struct iap_client *c, struct ur_newest *log);
 
 #endif

@@ -92,7 +92,8 @@ static int rd_addr(struct boot_ctx *c, uint32_t *addr)
 
 static bool flash_range(uint32_t a, uint32_t n)
 {
-	return a >= BOOT_FLASH_BASE && a < BOOT_FLASH_END && n <= BOOT_FLASH_END - a;
+	return a >= H7_FLASH_BASE && a - H7_FLASH_BASE < H7_FLASH_SIZE &&
+	       n <= H7_FLASH_SIZE - (a - H7_FLASH_BASE);
 }
 
 static bool app_range(uint32_t a, uint32_t n)
@@ -262,17 +263,17 @@ static void cmd_ext_erase(struct boot_ctx *c)
 	}
 	/* Bank and mass codes erase the application area only. */
 	if (special == AN3155_ERASE_MASS)
-		mask = 0xFFFCu;
+		mask = BOOT_MASK_APP;
 	else if (special == AN3155_ERASE_BANK1)
-		mask = 0x00FCu;
+		mask = BOOT_MASK_APP & BOOT_MASK_BANK1;
 	else if (special == AN3155_ERASE_BANK2)
-		mask = 0xFF00u;
+		mask = BOOT_MASK_APP & ~BOOT_MASK_BANK1;
 	for (size_t i = 0; i < count; i++) {
-		if (pages[i] < AN3155_H7_APP_FIRST_PAGE) {
+		if (pages[i] < BOOT_APP_FIRST_SECTOR) {
 			nack(c, AN3155_REASON_PROTECTED, an3155_h7_page_addr(pages[i]));
 			return;
 		}
-		if (pages[i] >= AN3155_H7_PAGES) {
+		if (pages[i] >= BOOT_SECTORS) {
 			nack(c, AN3155_REASON_PAGE, pages[i]);
 			return;
 		}

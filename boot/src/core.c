@@ -53,25 +53,26 @@ static bool in_region(uint32_t a, uint32_t n, uint32_t base, uint32_t end)
 	return a >= base && a < end && n <= end - a;
 }
 
+/* The host's RAM: DTCM above the bootloader's own 16 KB, and AXI SRAM. */
 bool boot_ram_range_ok(uint32_t a, uint32_t n)
 {
-	return in_region(a, n, BOOT_RAM_OWN_END, BOOT_DTCM_END) ||
-	       in_region(a, n, BOOT_AXI_BASE, BOOT_AXI_END);
+	return in_region(a, n, BOOT_RAM_END, H7_DTCM_BASE + H7_DTCM_SIZE) ||
+	       in_region(a, n, H7_AXISRAM_BASE, H7_AXISRAM_BASE + H7_AXISRAM_SIZE);
 }
 
-static bool sp_in(uint32_t sp, uint32_t base, uint32_t end)
+static bool sp_in(uint32_t sp, uint32_t base, uint32_t size)
 {
-	return sp > base && sp <= end;
+	return sp > base && sp <= base + size;
 }
 
 bool boot_sp_ok(uint32_t sp)
 {
 	if (sp & 3u)
 		return false;
-	return sp_in(sp, BOOT_DTCM_BASE, BOOT_DTCM_END) ||
-	       sp_in(sp, BOOT_AXI_BASE, BOOT_AXI_END) ||
-	       sp_in(sp, BOOT_SRAM123_BASE, BOOT_SRAM123_END) ||
-	       sp_in(sp, BOOT_SRAM4_BASE, BOOT_SRAM4_END);
+	return sp_in(sp, H7_DTCM_BASE, H7_DTCM_SIZE) ||
+	       sp_in(sp, H7_AXISRAM_BASE, H7_AXISRAM_SIZE) ||
+	       sp_in(sp, H7_SRAM1_BASE, H7_SRAM1_SIZE + H7_SRAM2_SIZE + H7_SRAM3_SIZE) ||
+	       sp_in(sp, H7_SRAM4_BASE, H7_SRAM4_SIZE);
 }
 
 static uint32_t le32(const uint8_t *p)

@@ -22,13 +22,15 @@
 #include <string.h>
 
 #include "boot/boot.h"
-#include "crc32.h"
 
+/* A slot the driver cannot read (ECC) is torn. */
 static int log_read_slot(void *ctx, uint32_t slot, uint8_t out[UR_SIZE])
 {
 	struct boot_ctx *c = ctx;
 
-	return h7f_read(&c->upd.fl_log, BOOT_LOG_BASE + slot * UR_SIZE, out, UR_SIZE, NULL);
+	if (h7f_read(&c->upd.fl_log, BOOT_LOG_BASE + slot * UR_SIZE, out, UR_SIZE, NULL))
+		return UR_E_UNREADABLE;
+	return 0;
 }
 
 void boot_log_scan(struct boot_ctx *c)
@@ -105,7 +107,7 @@ int boot_update_begin(struct boot_ctx *c, uint32_t planned_len)
 
 static unsigned page_of(uint32_t addr)
 {
-	return (addr - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
+	return (addr - H7_FLASH_BASE) / H7_SECTOR_SIZE;
 }
 
 /* A failed write, flush or erase ends the transfer: what it wrote can no
@@ -157,19 +159,17 @@ int boot_update_new_transfer(struct boot_ctx *c, uint32_t len)
 
 int boot_update_erase_page(struct boot_ctx *c, unsigned page)
 {
-	if (page < page_of(BOOT_APP_START) || page >= page_of(BOOT_APP_END))
-		return boot_fail(c, BOOT_E_RANGE, BOOT_FLASH_BASE + page * H7_SECTOR_SIZE);
+	if (page < BOOT_APP_FIRST_SECTOR || page >= BOOT_SECTORS)
+		return boot_fail(c, BOOT_E_RANGE, BOOT_SECTOR_ADDR(page));
 	return boot_update_erase_pages(c, 1u << page);
 }
 
 int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask)
 {
 	struct boot_update *u = &c->upd;
-	unsigned first = page_of(BOOT_APP_START), end = page_of(BOOT_APP_END);
-	uint32_t app = ((1u << end) - 1u) & ~((1u << first) - 1u);
 	int rc;
 
-	if (mask & ~app)
+	if (mask & ~BOOT_MASK_APP)
 		return boot_fail(c, BOOT_E_RANGE, 0);
 	if (!mask)
 		return 0;
@@ -196,7 +196,7 @@ int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask)
 	/* One call per run of consecutive pages: the driver erases a run's
 	 * bank 1 and bank 2 parts at the same time (RM0399 4.3.11: the banks
 	 * are independent), a whole bank with one bank erase. */
-	for (unsigned p = first; p < end;) {
+	for (unsigned p = BOOT_APP_FIRST_SECTOR; p < BOOT_SECTORS;) {
 		unsigned q = p;
 		uint32_t erased = 0;
 
@@ -204,9 +204,9 @@ int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask)
 			p++;
 			continue;
 		}
-		while (q < end && (mask & (1u << q)))
+		while (q < BOOT_SECTORS && (mask & (1u << q)))
 			q++;
-		rc = h7f_erase_range(&c->fl_app, BOOT_FLASH_BASE + p * H7_SECTOR_SIZE,
+		rc = h7f_erase_range(&c->fl_app, BOOT_SECTOR_ADDR(p),
 				     (q - p) * H7_SECTOR_SIZE, &erased);
 		if (rc) {
 			/* The transfer is unknown now: it cannot commit. */

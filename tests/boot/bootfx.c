@@ -11,10 +11,10 @@ uint8_t bfx_axi[0x80000];
 
 static uint8_t *ram_ptr(uint32_t a, size_t n)
 {
-	if (a >= BOOT_DTCM_BASE && a + n <= BOOT_DTCM_END)
-		return bfx_dtcm + (a - BOOT_DTCM_BASE);
-	if (a >= BOOT_AXI_BASE && a + n <= BOOT_AXI_END)
-		return bfx_axi + (a - BOOT_AXI_BASE);
+	if (a >= H7_DTCM_BASE && a + n <= H7_DTCM_BASE + H7_DTCM_SIZE)
+		return bfx_dtcm + (a - H7_DTCM_BASE);
+	if (a >= H7_AXISRAM_BASE && a + n <= H7_AXISRAM_BASE + H7_AXISRAM_SIZE)
+		return bfx_axi + (a - H7_AXISRAM_BASE);
 	fail_msg("RAM access outside the fake RAM: 0x%08x", (unsigned)a);
 	return NULL;
 }

@@ -17,6 +17,17 @@ import termios
 import time
 import tty
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "proto"))
+import h7_layout  # noqa: E402  (proto/h7_layout.h, the firmware's layout)
+
+LAYOUT = h7_layout.load()
+APP = LAYOUT["BOOT_APP_START"]        # the application area ...
+APP_SIZE = LAYOUT["BOOT_APP_SIZE"]    # ... 1.75 MB
+BOOT = LAYOUT["BOOT_CODE_BASE"]       # sector 0; Go here = reset
+LOG = LAYOUT["BOOT_LOG_BASE"]         # sector 1: the update record log
+BANK2 = LAYOUT["H7_BANK2_BASE"]
+
 
 class Skip(Exception):
     pass

@@ -4,7 +4,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e import Board, Fail, image, main, need_tool  # noqa: E402
+from e2e import APP, APP_SIZE, BANK2, BOOT, LOG, Board, Fail, image, main, need_tool  # noqa: E402
 
 ACK, NACK = 0x79, 0x1F
 
@@ -44,7 +44,7 @@ def test_stm32flash_write_verify_go(env, work):
     b = Board(env["vboard"], env["boot"], work)
     try:
         b.ready()
-        stm32flash(b, "-w", env["app"], "-v", "-S", "0x08040000", "-g", "0x08040000")
+        stm32flash(b, "-w", env["app"], "-v", "-S", "0x%08x" % APP, "-g", "0x%08x" % APP)
         banner(b)
     finally:
         b.stop()
@@ -58,12 +58,12 @@ def test_stm32flash_write_verify_go(env, work):
 
 def test_stm32flash_sizes(env, work):
     """1 and 33 bytes at the application start, and 8 KB across the bank
-    boundary (0x080FF000-0x08100FFF): written, verified by stm32flash,
+    boundary (its last 4 KB in bank 1, 4 KB in bank 2): written, verified by stm32flash,
     read back with the padding of the last flash word."""
     b = Board(env["vboard"], env["boot"], work)
     try:
         b.ready()
-        for n, seed, addr in ((1, 1, 0x08040000), (33, 2, 0x08040000), (8192, 3, 0x080FF000)):
+        for n, seed, addr in ((1, 1, APP), (33, 2, APP), (8192, 3, BANK2 - 0x1000)):
             p = os.path.join(work, "img%d.bin" % n)
             data = image(p, n, seed)
             stm32flash(b, "-w", p, "-v", "-S", "0x%08x" % addr)
@@ -80,11 +80,11 @@ def test_stm32flash_full(env, work):
     with open(env["app"], "rb") as f:
         app = f.read()
     p = os.path.join(work, "full.bin")
-    image(p, 0x1C0000, 4, head=app)
+    image(p, APP_SIZE, 4, head=app)
     b = Board(env["vboard"], env["boot"], work)
     try:
         b.ready()
-        stm32flash(b, "-w", p, "-v", "-S", "0x08040000", "-g", "0x08040000", timeout=3000)
+        stm32flash(b, "-w", p, "-v", "-S", "0x%08x" % APP, "-g", "0x%08x" % APP, timeout=3000)
         banner(b)
     finally:
         b.stop()
@@ -93,14 +93,15 @@ def test_stm32flash_full(env, work):
 def test_stm32flash_reset_via_ram(env, work):
     """stm32flash -R writes its reset code to 0x20004100 and goes there:
     refused by default (code from the host could rewrite the bootloader),
-    the bootloader stays in charge; -g 0x08000000 resets instead."""
+    the bootloader stays in charge; -g to the bootloader's own vector
+    table (0x08000000) resets instead."""
     b = Board(env["vboard"], env["boot"], work)
     try:
         b.ready()
         r = stm32flash(b, "-R", ok=False)
         if r.returncode == 0 and b"Reset done" in (r.stdout or b""):
             raise Fail("stm32flash -R: the RAM write was accepted")
-        r = stm32flash(b, "-g", "0x08000000")
+        r = stm32flash(b, "-g", "0x%08x" % BOOT)
         b.ready()
     finally:
         b.stop()
@@ -153,7 +154,7 @@ def test_refusals_and_noise(env, work):
         if h.reply()[0] != NACK:
             raise Fail("bad command complement not NACKed")
         # write to the bootloader's sector 0, then sector 1 (record log)
-        for a in (0x08000000, 0x08020000):
+        for a in (BOOT, LOG):
             if h.cmd(0x31) != ACK:
                 raise Fail("Write Memory command not ACKed")
             b.send(frame_addr(a))
@@ -161,7 +162,7 @@ def test_refusals_and_noise(env, work):
                 raise Fail(f"write to 0x{a:08x} accepted")
         # address frame with a bad checksum
         h.cmd(0x31)
-        f = bytearray(frame_addr(0x08040000))
+        f = bytearray(frame_addr(APP))
         f[4] ^= 0xFF
         b.send(bytes(f))
         if h.reply()[0] != NACK:
@@ -172,7 +173,7 @@ def test_refusals_and_noise(env, work):
         if h.reply(timeout=60)[0] != ACK:
             raise Fail("erase of page 2 failed")
         h.cmd(0x31)
-        b.send(frame_addr(0x08040000))
+        b.send(frame_addr(APP))
         if h.reply()[0] != ACK:
             raise Fail("app address refused")
         data = bytes(range(32))
@@ -190,26 +191,26 @@ def test_refusals_and_noise(env, work):
                 raise Fail(f"erase of page {page} accepted")
         # Go outside any image
         h.cmd(0x21)
-        b.send(frame_addr(0x08050000))
+        b.send(frame_addr(APP + 0x10000))
         if h.reply()[0] != NACK:
-            raise Fail("Go to 0x08050000 accepted")
+            raise Fail("Go to 0x%08x accepted" % (APP + 0x10000))
         # noise, then a new client syncs and works
         b.send(bytes([0x00, 0x42, 0x13, 0xFF, 0x99, 0x01]))
         b.read_some(2)
         b.drain(1)
-        r = stm32flash(b, "-r", os.path.join(work, "boot.bin"), "-S", "0x08000000:%d" % len(boot))
+        r = stm32flash(b, "-r", os.path.join(work, "boot.bin"), "-S", "0x%08x:%d" % (BOOT, len(boot)))
         with open(os.path.join(work, "boot.bin"), "rb") as f:
             if f.read() != boot:
                 raise Fail("the bootloader's sector 0 changed")
         # the record log area holds only records (STARTED from the erase)
-        log = read_back(b, work, 0x08020000, 64)
+        log = read_back(b, work, LOG, 64)
         if log[:4] != b"H7UR" or log[32:] != b"\xff" * 32:
             raise Fail(f"unexpected record log contents {log.hex()}")
         # Go to the app is refused: the interrupted update is never started
         h.b.send(b"\x7f")
         h.reply()
         h.cmd(0x21)
-        b.send(frame_addr(0x08040000))
+        b.send(frame_addr(APP))
         if h.reply()[0] != NACK:
             raise Fail("Go to an incomplete image accepted")
     finally:

@@ -5,7 +5,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e import Board, Fail, image, main, need_tool  # noqa: E402
+from e2e import APP, APP_SIZE, BANK2, Board, Fail, image, main, need_tool  # noqa: E402
 
 
 # lrzsz takes a while to start and to answer at the end of a batch: the
@@ -78,7 +78,7 @@ def test_ecc_in_image(env, work):
     ignored) refuses the image and names the word, it never HardFaults."""
     app = env["app"]
     size = os.path.getsize(app)
-    base = 0x08040000
+    base = APP
     single = base + (size // 4) // 32 * 32
     double = base + (size // 2) // 32 * 32
     b = Board(env["vboard"], env["boot"], work, extra=SLOW_HOST)
@@ -120,7 +120,7 @@ test_ecc_in_image.expected_violations = ("rule=read-double-ecc",)
 
 def test_sb_too_large_then_new_upload(env, work):
     big = os.path.join(work, "big.bin")
-    image(big, 0x1C0000 + 1, 5)
+    image(big, APP_SIZE + 1, 5)
     b = Board(env["vboard"], env["boot"], work, extra=SLOW_HOST)
     try:
         menu(b)
@@ -163,7 +163,7 @@ def test_sb_large(env, work):
         app = f.read()
     b = Board(env["vboard"], env["boot"], work, extra=SLOW_HOST)
     try:
-        for n, seed in ((0xC0000 + 5000, 3), (0x1C0000, 4)):
+        for n, seed in ((BANK2 - APP + 5000, 3), (APP_SIZE, 4)):
             p = os.path.join(work, "img%d.bin" % n)
             image(p, n, seed, head=app)
             menu(b)

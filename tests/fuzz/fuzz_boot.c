@@ -87,7 +87,7 @@ static bool valid_byte(uint32_t a)
 {
 	uint32_t i = a - BOOT_APP_START;
 
-	return stamp[i] && stamp[i] > erase_gen[(a - BOOT_FLASH_BASE) / H7_SECTOR_SIZE];
+	return stamp[i] && stamp[i] > erase_gen[(a - H7_FLASH_BASE) / H7_SECTOR_SIZE];
 }
 
 int __real_boot_update_write(struct boot_ctx *c, uint32_t addr, const void *p, size_t n);
@@ -151,7 +151,7 @@ int __wrap_boot_update_erase_pages(struct boot_ctx *c, uint32_t mask)
 
 	/* Erasing a sector the transfer wrote ends the transfer. */
 	if (tr.active && tr.hi > BOOT_APP_START &&
-	    (mask & ((2u << ((tr.hi - 1u - BOOT_FLASH_BASE) / H7_SECTOR_SIZE)) - 1u)))
+	    (mask & ((2u << ((tr.hi - 1u - H7_FLASH_BASE) / H7_SECTOR_SIZE)) - 1u)))
 		tr.active = false;
 	rc = __real_boot_update_erase_pages(c, mask);
 	if (rc && tr.active)
@@ -237,7 +237,7 @@ static void on_event(void *ctx, const struct h7sim_event *ev)
 			bool new_ok = valid_byte(a) ? w[i] == sent[a - BOOT_APP_START] : w[i] == 0xFF;
 
 			if (in_write && a >= cur.lo && a < cur.hi) {
-				uint32_t k = a - cur.lo, s = (a - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
+				uint32_t k = a - cur.lo, s = (a - H7_FLASH_BASE) / H7_SECTOR_SIZE;
 				bool old_ok = cur.stamp[k] && cur.stamp[k] > erase_gen[s]
 					      ? w[i] == cur.sent[k] : w[i] == 0xFF;
 
@@ -252,7 +252,7 @@ static void on_event(void *ctx, const struct h7sim_event *ev)
 	}
 	if (ev->op == H7SIM_OP_SECTOR_ERASE || ev->op == H7SIM_OP_BANK_ERASE ||
 	    ev->op == H7SIM_OP_MASS_ERASE) {
-		uint32_t first = (ev->addr - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
+		uint32_t first = (ev->addr - H7_FLASH_BASE) / H7_SECTOR_SIZE;
 		uint32_t n = ev->len / H7_SECTOR_SIZE;
 
 		CHECK(first >= 1);
@@ -328,10 +328,10 @@ static const struct boot_serial ser = { fz_getc, fz_write, fz_drain, fz_format, 
 
 static uint8_t *ram(uint32_t a, size_t n)
 {
-	if (a >= BOOT_DTCM_BASE && a + n <= BOOT_DTCM_END)
-		return dtcm + (a - BOOT_DTCM_BASE);
-	if (a >= BOOT_AXI_BASE && a + n <= BOOT_AXI_END)
-		return axi + (a - BOOT_AXI_BASE);
+	if (a >= H7_DTCM_BASE && a + n <= H7_DTCM_BASE + H7_DTCM_SIZE)
+		return dtcm + (a - H7_DTCM_BASE);
+	if (a >= H7_AXISRAM_BASE && a + n <= H7_AXISRAM_BASE + H7_AXISRAM_SIZE)
+		return axi + (a - H7_AXISRAM_BASE);
 	CHECK(!"RAM access outside the host's RAM");
 	return NULL;
 }

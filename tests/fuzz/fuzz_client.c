@@ -51,6 +51,7 @@
 #include <string.h>
 
 #include "an3155.h"
+#include "h7_layout.h"
 #include "crc32.h"
 #include "iap.h"
 #include "iap_client.h"
@@ -108,7 +109,7 @@ struct obs {
 	struct rec_crc crcs[64];
 	size_t n_crcs;
 	/* words written (bitmap over the application area), erases */
-	uint8_t written[(AN3155_H7_APP_END - AN3155_H7_APP_START) / 32 / 8];
+	uint8_t written[(BOOT_APP_END - BOOT_APP_START) / 32 / 8];
 	uint32_t erased_mask;
 	int writes;
 };
@@ -171,7 +172,7 @@ static void host_frame(struct obs *o, const uint8_t *b, size_t n)
 		CHECK(n == len + 2);
 		CHECK(an3155_data_check(b[0], b + 1, b[n - 1]) == 0);
 		CHECK(o->addr % 32 == 0 && len % 32 == 0);
-		CHECK((uint64_t)o->addr + len <= AN3155_H7_APP_END);
+		CHECK((uint64_t)o->addr + len <= BOOT_APP_END);
 		/* The image's bytes, each flash word once. */
 		const struct iap_image *p = o->pad;
 		bool found = false;
@@ -184,7 +185,7 @@ static void host_frame(struct obs *o, const uint8_t *b, size_t n)
 		}
 		CHECK(found);
 		for (uint32_t w = 0; w < len / 32; w++) {
-			uint32_t k = (o->addr - AN3155_H7_APP_START) / 32 + w;
+			uint32_t k = (o->addr - BOOT_APP_START) / 32 + w;
 			CHECK(!(o->written[k / 8] & (1u << (k % 8))));
 			o->written[k / 8] |= (uint8_t)(1u << (k % 8));
 		}
@@ -198,25 +199,25 @@ static void host_frame(struct obs *o, const uint8_t *b, size_t n)
 	     o->cmd == AN3155_CMD_GO || o->cmd == AN3155_CMD_GET_CHECKSUM)) {
 		CHECK(an3155_addr_decode(b, &o->addr) == 0);
 		if (o->cmd == AN3155_CMD_WRITE)
-			CHECK(o->addr >= AN3155_H7_APP_START && o->addr < AN3155_H7_APP_END);
+			CHECK(o->addr >= BOOT_APP_START && o->addr < BOOT_APP_END);
 		o->hs = H_ADDR;
 		o->ds = D_ACK;
 		return;
 	}
 	if (o->hs == H_CMD_ACKED && (o->cmd == AN3155_CMD_EXT_ERASE || o->cmd == AN3155_CMD_ERASE)) {
-		uint16_t pages[AN3155_H7_PAGES + 1], special = 0;
+		uint16_t pages[BOOT_SECTORS + 1], special = 0;
 		size_t count = 0;
 		if (o->cmd == AN3155_CMD_EXT_ERASE) {
-			CHECK(an3155_ext_erase_decode(b, n, pages, AN3155_H7_PAGES, &count, &special) == 0);
+			CHECK(an3155_ext_erase_decode(b, n, pages, BOOT_SECTORS, &count, &special) == 0);
 			CHECK(special == 0);
 		} else {
-			CHECK(n >= 2 && (size_t)b[0] + 1 <= AN3155_H7_PAGES && n == (size_t)b[0] + 3);
+			CHECK(n >= 2 && (size_t)b[0] + 1 <= BOOT_SECTORS && n == (size_t)b[0] + 3);
 			count = (size_t)b[0] + 1;
 			for (size_t i = 0; i < count; i++)
 				pages[i] = b[1 + i];
 		}
 		for (size_t i = 0; i < count; i++) {
-			CHECK(pages[i] >= AN3155_H7_APP_FIRST_PAGE && pages[i] < AN3155_H7_PAGES);
+			CHECK(pages[i] >= BOOT_APP_FIRST_SECTOR && pages[i] < BOOT_SECTORS);
 			o->erased_mask |= 1u << pages[i];
 		}
 		CHECK(o->pad && o->erased_mask == iap_image_pages(o->pad));
@@ -410,7 +411,7 @@ static void make_image(bool second, struct iap_image *img, struct iap_image *pad
 		rc = iap_image_parse((const uint8_t *)hex, (size_t)(p - hex), 0, img);
 	}
 	CHECK(rc == 0);
-	CHECK(iap_image_pad(img, AN3155_H7_FLASH_WORD, pad) == 0);
+	CHECK(iap_image_pad(img, H7_FLASH_WORD, pad) == 0);
 }
 
 static int trace; /* FUZZ_CLIENT_TRACE set: each step's result on stderr */
@@ -451,22 +452,22 @@ static void check_verified(const struct obs *o, const struct iap_image *pad)
 	}
 }
 
-static void check_log(const struct obs *o, const struct iap_log *log)
+static void check_log(const struct obs *o, const struct ur_newest *log)
 {
 	uint8_t slot[UR_SIZE];
-	CHECK(log->slots == IAP_LOG_SLOTS);
-	if (log->state == IAP_LOG_EMPTY) {
+	CHECK(log->slots == BOOT_LOG_SLOTS);
+	if (log->state == UR_NEWEST_EMPTY) {
 		/* Slot 0 read back erased (a NACKed read counts as torn). */
 		for (uint32_t i = 0; i < UR_SIZE; i++)
-			CHECK(lookup(o, IAP_LOG_BASE + i) == 0xFF);
+			CHECK(lookup(o, BOOT_LOG_BASE + i) == 0xFF);
 		return;
 	}
-	CHECK(log->used >= 1 && log->used <= IAP_LOG_SLOTS);
-	if (log->state != IAP_LOG_RECORD)
+	CHECK(log->used >= 1 && log->used <= BOOT_LOG_SLOTS);
+	if (log->state != UR_NEWEST_RECORD)
 		return;
 	CHECK(log->slot < log->used);
 	for (uint32_t i = 0; i < UR_SIZE; i++) {
-		int v = lookup(o, IAP_LOG_BASE + log->slot * UR_SIZE + i);
+		int v = lookup(o, BOOT_LOG_BASE + log->slot * UR_SIZE + i);
 		CHECK(v >= 0);
 		slot[i] = (uint8_t)v;
 	}
@@ -505,12 +506,12 @@ static void session(struct iap_transport *t, uint8_t flags, struct obs *o, int f
 		/* info */
 		if (o)
 			obs_clear_reads(o);
-		rc = iap_read_mem(&c, AN3155_H7_APP_START, buf, 8);
+		rc = iap_read_mem(&c, BOOT_APP_START, buf, 8);
 		check_rc(rc, "vectors");
 		if (!rc)
-			check_read(o, AN3155_H7_APP_START, buf, 8);
+			check_read(o, BOOT_APP_START, buf, 8);
 		if (iap_has_cmd(&c, AN3155_CMD_H7_GET_REASON)) {
-			struct iap_log log;
+			struct ur_newest log;
 			if (o)
 				obs_clear_reads(o);
 			rc = iap_read_log(&c, &log);
@@ -537,10 +538,10 @@ static void session(struct iap_transport *t, uint8_t flags, struct obs *o, int f
 		/* read */
 		if (o)
 			obs_clear_reads(o);
-		rc = iap_do_read(&c, AN3155_H7_APP_START, READ_LEN, buf);
+		rc = iap_do_read(&c, BOOT_APP_START, READ_LEN, buf);
 		check_rc(rc, "read");
 		if (!rc)
-			check_read(o, AN3155_H7_APP_START, buf, READ_LEN);
+			check_read(o, BOOT_APP_START, buf, READ_LEN);
 		/* reset */
 		check_rc(iap_go(&c, AN3155_H7_RESET_ADDR), "reset");
 	}

@@ -33,15 +33,16 @@
 #include <string.h>
 
 #include "an3155.h"
+#include "h7_layout.h"
 #include "iap.h"
 #include "iap_image.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define APP_LO   AN3155_H7_APP_START
-#define APP_HI   AN3155_H7_APP_END
-#define APP_SIZE (AN3155_H7_APP_END - AN3155_H7_APP_START)
-#define WORD     AN3155_H7_FLASH_WORD
+#define APP_LO   BOOT_APP_START
+#define APP_HI   BOOT_APP_END
+#define APP_SIZE (BOOT_APP_END - BOOT_APP_START)
+#define WORD     H7_FLASH_WORD
 
 #define CHECK(cond) do { \
 	if (!(cond)) { \
@@ -156,7 +157,7 @@ static void check_padded(const struct iap_image *img, const struct iap_image *pa
 	int first = an3155_h7_page_of(pad->segs[0].addr);
 	const struct iap_seg *l = &pad->segs[pad->n - 1];
 	int last = an3155_h7_page_of(l->addr + l->len - 1);
-	CHECK(first >= (int)AN3155_H7_APP_FIRST_PAGE && last >= first);
+	CHECK(first >= (int)BOOT_APP_FIRST_SECTOR && last >= first);
 	uint32_t want = 0;
 	for (int p = first; p <= last; p++)
 		want |= 1u << p;
@@ -236,11 +237,11 @@ static void release(struct result *r)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint32_t bin_addrs[] = {
-		AN3155_H7_APP_START, AN3155_H7_APP_START + 0x11, 0x081FFF00u, 0x080FFFF0u,
+		BOOT_APP_START, BOOT_APP_START + 0x11, 0x081FFF00u, 0x080FFFF0u,
 		0x08000000u, 0x24000000u, 0xFFFFFF00u,
 	};
 	uint32_t bin_addr = size ? bin_addrs[data[size - 1] % (sizeof bin_addrs / sizeof bin_addrs[0])]
-				 : AN3155_H7_APP_START;
+				 : BOOT_APP_START;
 	struct result a, b;
 	static int trace = -1; /* FUZZ_IMAGE_TRACE set: each result on stderr */
 	if (trace < 0)

@@ -5,10 +5,14 @@ defects found (issue 14). Run from the repository root; rewrites
 tests/fuzz/corpus/{proto,boot} and tests/fuzz/repro/boot."""
 import os
 import struct
+import sys
 import zlib
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)))
-APP = 0x08040000
+sys.path.insert(0, os.path.join(ROOT, "..", "..", "proto"))
+import h7_layout  # noqa: E402  (the addresses only: proto/h7_layout.h)
+
+APP = h7_layout.load()["BOOT_APP_START"]
 ESC = 0xF5
 
 

@@ -160,14 +160,14 @@ void pl_image(uint8_t *buf, uint32_t len, uint32_t seed)
     /* CM7 vector table: initial SP at the top of DTCM, reset handler
 	 * inside the image (Thumb bit). */
     if (len >= 0x200u) {
-        put_le32(buf, BOOT_DTCM_END);
+        put_le32(buf, H7_DTCM_BASE + H7_DTCM_SIZE);
         put_le32(buf + 4, (BOOT_APP_START + 0x1C0u) | 1u);
     }
     /* CM4 vector table at its boot address when the image covers it. */
     if (BOOT_APP_START + len >= BOOT_CM4_VECTORS + 0x200u) {
         uint32_t off = BOOT_CM4_VECTORS - BOOT_APP_START;
 
-        put_le32(buf + off, BOOT_SRAM123_END);
+        put_le32(buf + off, H7_SRAM3_BASE + H7_SRAM3_SIZE);
         put_le32(buf + off + 4, (BOOT_CM4_VECTORS + 0x1C0u) | 1u);
     }
 }
@@ -269,8 +269,8 @@ int pl_update(struct boot_ctx *b, bool an3155, const uint8_t *img, uint32_t len,
     int rc;
 
     if (an3155) {
-        unsigned first = (BOOT_APP_START - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
-        unsigned last = (BOOT_APP_START + len - 1u - BOOT_FLASH_BASE) / H7_SECTOR_SIZE;
+        unsigned first = (BOOT_APP_START - H7_FLASH_BASE) / H7_SECTOR_SIZE;
+        unsigned last = (BOOT_APP_START + len - 1u - H7_FLASH_BASE) / H7_SECTOR_SIZE;
 
         boot_update_abandon(b);
         for (unsigned p = first; p <= last; p++) {

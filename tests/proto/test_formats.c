@@ -217,18 +217,32 @@ static void test_record_roundtrip(void **state)
 	assert_int_equal(ur_decode(b, &o), UR_E_FIELD);
 }
 
-/* A log in RAM; slots listed in `bad` read as unreadable (ECC). */
+/* A log in RAM; slots listed in `bad` read as unreadable (ECC), a slot
+ * listed in `dead` as a failed read (the line is gone); reads counted. */
 struct mlog {
-	uint8_t slot[64][UR_SIZE];
-	int bad[64];
+	uint8_t slot[200][UR_SIZE];
+	int bad[200];
+	uint32_t dead;
+	unsigned reads;
 };
+
+/* An erased log that reads without errors. */
+static void mlog_erase(struct mlog *m)
+{
+	memset(m->slot, 0xFF, sizeof(m->slot));
+	memset(m->bad, 0, sizeof(m->bad));
+	m->dead = UINT32_MAX;
+}
 
 static int mread(void *ctx, uint32_t i, uint8_t out[UR_SIZE])
 {
 	struct mlog *m = ctx;
 
+	m->reads++;
+	if (m->dead == i)
+		return 0x301;
 	memcpy(out, m->slot[i], UR_SIZE);
-	return m->bad[i] ? -1 : 0;
+	return m->bad[i] ? UR_E_UNREADABLE : 0;
 }
 
 static void put(struct mlog *m, unsigned i, uint8_t st, uint32_t seq)
@@ -244,8 +258,7 @@ static void test_log_scan(void **state)
 	struct ur_scan s;
 	(void)state;
 
-	memset(&m, 0xFF, sizeof(m.slot));
-	memset(m.bad, 0, sizeof(m.bad));
+	mlog_erase(&m);
 	ur_scan_log(mread, &m, 64, &s);
 	assert_false(s.have_newest);
 	assert_int_equal(s.next_free, 0);
@@ -339,6 +352,54 @@ static void test_error_ranges(void **state)
 	assert_null(proto_strerror(0x301));
 }
 
+/* The host's search: binary search for the first empty slot, then back
+ * to the newest valid record; unreadable slots are torn, a failed read
+ * stops it. */
+static void test_find_newest(void **state)
+{
+	static struct mlog m;
+	struct ur_newest n;
+	(void)state;
+
+	mlog_erase(&m);
+	assert_int_equal(ur_find_newest(mread, &m, 200, &n), 0);
+	assert_int_equal(n.state, UR_NEWEST_EMPTY);
+	assert_int_equal(n.slots, 200);
+
+	for (unsigned i = 0; i < 137; i++)
+		put(&m, i, i % 2 ? UR_STATE_COMPLETE : UR_STATE_STARTED, 1 + i / 2);
+	m.reads = 0;
+	assert_int_equal(ur_find_newest(mread, &m, 200, &n), 0);
+	assert_int_equal(n.state, UR_NEWEST_RECORD);
+	assert_int_equal(n.used, 137);
+	assert_int_equal(n.slot, 136);
+	assert_int_equal(n.rec.state, UR_STATE_STARTED);
+	assert_int_equal(n.rec.sequence, 69);
+	assert_true(m.reads <= 10); /* 1 + log2(200) + 1, not 137 */
+
+	/* torn and unreadable slots on top: the newest valid one below */
+	m.slot[137][3] = 0;
+	m.bad[138] = 1;
+	assert_int_equal(ur_find_newest(mread, &m, 200, &n), 0);
+	assert_int_equal(n.used, 139);
+	assert_int_equal(n.slot, 136);
+
+	/* a full log with nothing valid among its last UR_NEWEST_BACK slots */
+	for (unsigned i = 200 - UR_NEWEST_BACK; i < 200; i++)
+		m.bad[i] = 1;
+	assert_int_equal(ur_find_newest(mread, &m, 200, &n), 0);
+	assert_int_equal(n.state, UR_NEWEST_NO_VALID);
+	assert_int_equal(n.used, 200);
+	m.bad[200 - UR_NEWEST_BACK] = 0; /* slot 136 again: in reach */
+	assert_int_equal(ur_find_newest(mread, &m, 200, &n), 0);
+	assert_int_equal(n.state, UR_NEWEST_RECORD);
+	assert_int_equal(n.slot, 136);
+
+	/* a read that fails otherwise ends the search with its code */
+	m.dead = 0;
+	assert_int_equal(ur_find_newest(mread, &m, 200, &n), 0x301);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_record_roundtrip),
 		cmocka_unit_test(test_log_scan),
+		cmocka_unit_test(test_find_newest),
 		cmocka_unit_test(test_error_ranges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

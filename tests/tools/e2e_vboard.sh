@@ -64,6 +64,10 @@ expect() {
 }
 
 size=$(stat -c %s "$APP.bin")
+# Addresses from the firmware's layout (proto/h7_layout.h).
+layout() { python3 "$(dirname "$0")/../../proto/h7_layout.py" "$@"; }
+read -r app_start log_base bank2 < <(layout BOOT_APP_START BOOT_LOG_BASE H7_BANK2_BASE | tr '\n' ' ')
+cross=$(printf '0x%08x' $((bank2 - 0x8000)))   # 32 KB before the bank boundary
 
 # Connection and identity.
 expect 0 "0x450" -- iap info
@@ -72,7 +76,7 @@ expect 0 "record:" -- iap info
 # The three formats of the same image give the same flash contents.
 for fmt in bin hex elf; do
 	expect 0 "verified" -- iap flash "$APP.$fmt"
-	expect 0 "read $size bytes" -- iap read 0x08040000 "$size" "$work/back.$fmt"
+	expect 0 "read $size bytes" -- iap read "$app_start" "$size" "$work/back.$fmt"
 	n=$((n + 1))
 	if cmp -s "$APP.bin" "$work/back.$fmt"; then
 		echo "ok   $n: flash after $fmt equals $APP.bin"
@@ -91,7 +95,7 @@ expect 0 "COMPLETE" -- iap info
 
 # Erase: the image is gone, verify names the first address, Go is refused.
 expect 0 "erased" -- iap erase app
-expect 9 "first difference at 0x08040000" -- iap verify "$APP.bin"
+expect 9 "first difference at $app_start" -- iap verify "$APP.bin"
 expect 5 "refused" -- iap go
 expect 0 "verified" -- iap flash --go --expect h7app --listen 20000 "$APP.elf"
 
@@ -105,9 +109,9 @@ expect 0 "COMPLETE" -- iap info
 
 # Raw data across the bank boundary (sectors 7 and 8), odd length.
 head -c 65519 /dev/urandom >"$work/cross.bin"
-expect 0 "erase: 2 sector(s)" -- iap -a 0x080f8000 flash --no-reset "$work/cross.bin"
-expect 0 "verify OK" -- iap -a 0x080f8000 --no-checksum verify "$work/cross.bin"
-expect 0 "read 65519 bytes" -- iap read 0x080f8000 65519 "$work/cross.back"
+expect 0 "erase: 2 sector(s)" -- iap -a "$cross" flash --no-reset "$work/cross.bin"
+expect 0 "verify OK" -- iap -a "$cross" --no-checksum verify "$work/cross.bin"
+expect 0 "read 65519 bytes" -- iap read "$cross" 65519 "$work/cross.back"
 n=$((n + 1))
 if cmp -s "$work/cross.bin" "$work/cross.back"; then
 	echo "ok   $n: data across the bank boundary reads back"
@@ -120,12 +124,12 @@ fi
 expect 3 "not found" -- "$H7IAP" --port "$work/no-such-tty" info
 # A board that does not answer: it runs the application, not the bootloader.
 expect 4 "no answer" -- "$H7IAP" --vboard --vboard-bin "$VBOARD" --vboard-boot "$APP.elf" \
-	--vboard-arg=--boot --vboard-arg=0x08040000 --vboard-flash "$work/silent.bin" --retries 3 info
+	--vboard-arg=--boot --vboard-arg="$app_start" --vboard-flash "$work/silent.bin" --retries 3 info
 expect 5 "Read Memory at 0x00000000 refused" -- iap read 0 16 "$work/itcm.bin"
 expect 8 "holds the bootloader" -- iap erase 0
 head -c $((0x1C0000 + 1)) /dev/zero >"$work/big.bin"
 expect 7 "too large" -- iap flash "$work/big.bin"
-expect 8 "outside the application area" -- iap -a 0x08020000 flash "$APP.bin"
+expect 8 "outside the application area" -- iap -a "$log_base" flash "$APP.bin"
 expect 11 "not found" -- "$H7IAP" --vboard --vboard-bin "$work/none" info
 
 # One board for several commands (as in make demo), shared with
@@ -140,7 +144,7 @@ done
 pio() { "$H7IAP" -v --port "$work/pty" "$@"; }
 expect 0 "0x450" -- pio --retries 25 info
 if command -v stm32flash >/dev/null 2>&1; then
-	expect 0 "" -- stm32flash -m 8n1 -w "$APP.bin" -S 0x08040000 "$work/pty"
+	expect 0 "" -- stm32flash -m 8n1 -w "$APP.bin" -S "$app_start" "$work/pty"
 	# Get Checksum answers the STM32 CRC unit's CRC (crc/crc32.h), which
 	# stm32flash -C asks for; the reference is computed here bit by bit
 	# over the image padded with erased bytes.
@@ -157,11 +161,11 @@ for i in range(0, len(d), 4):
 print("0x%08x" % c)
 PY
 )
-	expect 0 "= $want" -- stm32flash -m 8n1 -C -S "0x08040000:$len4" "$work/pty"
+	expect 0 "= $want" -- stm32flash -m 8n1 -C -S "$app_start:$len4" "$work/pty"
 	expect 0 "verify OK" -- pio verify "$APP.elf"
 	expect 0 "erased" -- pio erase app
 	expect 0 "bootloader stays in charge" -- pio flash --no-reset "$APP.hex"
-	expect 0 "" -- stm32flash -m 8n1 -r "$work/sf.bin" -S "0x08040000:$size" "$work/pty"
+	expect 0 "" -- stm32flash -m 8n1 -r "$work/sf.bin" -S "$app_start:$size" "$work/pty"
 	n=$((n + 1))
 	if cmp -s "$APP.bin" "$work/sf.bin"; then
 		echo "ok   $n: stm32flash reads back what h7iap wrote"

@@ -2,6 +2,7 @@
 #define _DEFAULT_SOURCE
 #include "fake_an3155.h"
 #include "an3155.h"
+#include "h7_layout.h"
 #include "crc32.h"
 
 #include <errno.h>
@@ -109,13 +110,13 @@ static int rd_addr(struct fake_target *f, uint32_t *a)
 
 static bool in_flash(uint32_t a, uint32_t n)
 {
-	return a >= AN3155_H7_FLASH_BASE &&
-	       (uint64_t)a + n <= (uint64_t)AN3155_H7_FLASH_BASE + FAKE_FLASH_SIZE;
+	return a >= H7_FLASH_BASE &&
+	       (uint64_t)a + n <= (uint64_t)H7_FLASH_BASE + FAKE_FLASH_SIZE;
 }
 
 static bool in_app(uint32_t a, uint32_t n)
 {
-	return a >= AN3155_H7_APP_START && (uint64_t)a + n <= AN3155_H7_APP_END;
+	return a >= BOOT_APP_START && (uint64_t)a + n <= BOOT_APP_END;
 }
 
 static void do_get(struct fake_target *f)
@@ -160,7 +161,7 @@ static void do_read(struct fake_target *f)
 	}
 	ack(f);
 	f->reads++;
-	wr(f, f->flash + (a - AN3155_H7_FLASH_BASE), n);
+	wr(f, f->flash + (a - H7_FLASH_BASE), n);
 }
 
 static void do_write(struct fake_target *f)
@@ -194,7 +195,7 @@ static void do_write(struct fake_target *f)
 		nack(f, AN3155_REASON_FLASH, a);
 		return;
 	}
-	uint32_t off = a - AN3155_H7_FLASH_BASE;
+	uint32_t off = a - H7_FLASH_BASE;
 	for (size_t w = 0; w < n / 32; w++) {
 		if (f->programmed[off / 32 + w]) {
 			f->double_programs++;
@@ -238,15 +239,15 @@ static void do_ext_erase(struct fake_target *f)
 		return;
 	}
 	for (size_t i = 0; i < count; i++) {
-		if (pages[i] < AN3155_H7_APP_FIRST_PAGE || pages[i] >= AN3155_H7_PAGES) {
+		if (pages[i] < BOOT_APP_FIRST_SECTOR || pages[i] >= BOOT_SECTORS) {
 			nack(f, AN3155_REASON_PAGE, an3155_h7_page_addr(pages[i]));
 			return;
 		}
 	}
 	for (size_t i = 0; i < count; i++) {
-		uint32_t off = pages[i] * AN3155_H7_PAGE_SIZE;
-		memset(f->flash + off, 0xFF, AN3155_H7_PAGE_SIZE);
-		memset(f->programmed + off / 32, 0, AN3155_H7_PAGE_SIZE / 32);
+		uint32_t off = pages[i] * H7_SECTOR_SIZE;
+		memset(f->flash + off, 0xFF, H7_SECTOR_SIZE);
+		memset(f->programmed + off / 32, 0, H7_SECTOR_SIZE / 32);
 		f->erased_mask |= 1u << pages[i];
 	}
 	f->erases++;
@@ -290,7 +291,7 @@ static void do_checksum(struct fake_target *f)
 		return;
 	}
 	ack(f);
-	uint32_t crc = crc32_stm32(CRC32_STM32_INIT, f->flash + (a - AN3155_H7_FLASH_BASE), len);
+	uint32_t crc = crc32_stm32(CRC32_STM32_INIT, f->flash + (a - H7_FLASH_BASE), len);
 	ack(f);
 	an3155_addr_encode(crc, out);
 	wr(f, out, 5);

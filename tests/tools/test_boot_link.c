@@ -158,9 +158,9 @@ static void load(struct iap_image *img, struct iap_image *pad, uint32_t len, uin
 {
 	uint8_t *d = malloc(len);
 	bfx_image(d, len, seed);
-	assert_int_equal(iap_image_parse(d, len, AN3155_H7_APP_START, img), 0);
-	assert_int_equal(iap_image_check_region(img, AN3155_H7_APP_START, AN3155_H7_APP_END), 0);
-	assert_int_equal(iap_image_pad(img, AN3155_H7_FLASH_WORD, pad), 0);
+	assert_int_equal(iap_image_parse(d, len, BOOT_APP_START, img), 0);
+	assert_int_equal(iap_image_check_region(img, BOOT_APP_START, BOOT_APP_END), 0);
+	assert_int_equal(iap_image_pad(img, H7_FLASH_WORD, pad), 0);
 	free(d);
 }
 
@@ -189,7 +189,7 @@ static void test_flash_verify_go(void **state)
 	OK(iap_do_read(&l->c, 0x08040000u + 0x20F00u, sizeof back, back));
 	assert_memory_equal(back, img.segs[0].data + 0x20F00u, sizeof back);
 	/* Go: the bootloader commits the record, checks the image, starts it. */
-	OK(iap_go(&l->c, AN3155_H7_APP_START));
+	OK(iap_go(&l->c, BOOT_APP_START));
 	uint8_t banner[24];
 	size_t got;
 	assert_int_equal(l->t->ops->read(l->t, banner, sizeof banner, 2000, &got), 0);
@@ -211,7 +211,7 @@ static void test_nack_reasons(void **state)
 	load(&img, &pad, 4096, 6);
 	OK(iap_connect(&l->c));
 	/* Go with nothing flashed: refused, with the bootloader's reason. */
-	assert_int_equal(iap_go(&l->c, AN3155_H7_APP_START), IAP_CLIENT_ERR_NACK);
+	assert_int_equal(iap_go(&l->c, BOOT_APP_START), IAP_CLIENT_ERR_NACK);
 	assert_non_null(strstr(iap_error(), "no valid application image"));
 	/* The bootloader's own sectors: refused. */
 	uint16_t page = 1;

@@ -223,7 +223,7 @@ static void flash_and_check(struct rig *r, bool checksum)
 	assert_int_equal(r->f.erased_mask, (1u << 2) | (1u << 3));
 	assert_int_equal(iap_do_write(&r->c, &pad), 0);
 	assert_int_equal(iap_do_verify(&r->c, &pad, checksum), 0);
-	uint32_t off = 0x0805FF00u - AN3155_H7_FLASH_BASE;
+	uint32_t off = 0x0805FF00u - H7_FLASH_BASE;
 	assert_memory_equal(r->f.flash + off, img.segs[0].data, 1000);
 	/* Tail padded to whole flash words with 0xFF (1000 -> 1024). */
 	assert_int_equal(r->f.writes, 4);

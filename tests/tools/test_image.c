@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "an3155.h"
+#include "h7_layout.h"
 #include "fixtures.h"
 #include "iap.h"
 #include "iap_image.h"
@@ -16,7 +17,7 @@
 
 static void parse_ok(const void *buf, size_t len, struct iap_image *img)
 {
-	int rc = iap_image_parse(buf, len, AN3155_H7_APP_START, img);
+	int rc = iap_image_parse(buf, len, BOOT_APP_START, img);
 	if (rc)
 		fail_msg("parse failed: %s", iap_error());
 }
@@ -415,22 +416,22 @@ static void test_region(void **state)
 	static uint8_t big[0x1C0001];
 	struct iap_image img;
 	parse_ok(big, sizeof big, &img); /* one byte more than the area */
-	assert_int_equal(iap_image_check_region(&img, AN3155_H7_APP_START, AN3155_H7_APP_END),
+	assert_int_equal(iap_image_check_region(&img, BOOT_APP_START, BOOT_APP_END),
 			 IAP_IMAGE_ERR_TOO_LARGE);
 	assert_non_null(strstr(iap_error(), "too large"));
 	assert_non_null(strstr(iap_error(), "0x08200000"));
 	iap_image_free(&img);
 	parse_ok(big, sizeof big - 1, &img); /* exactly the area */
-	assert_int_equal(iap_image_check_region(&img, AN3155_H7_APP_START, AN3155_H7_APP_END), 0);
+	assert_int_equal(iap_image_check_region(&img, BOOT_APP_START, BOOT_APP_END), 0);
 	iap_image_free(&img);
 	assert_int_equal(iap_image_parse(big, 16, 0x08000000u, &img), 0);
-	assert_int_equal(iap_image_check_region(&img, AN3155_H7_APP_START, AN3155_H7_APP_END),
+	assert_int_equal(iap_image_check_region(&img, BOOT_APP_START, BOOT_APP_END),
 			 IAP_IMAGE_ERR_ADDRESS);
 	assert_string_equal(iap_error(),
 			    "data at 0x08000000 is outside the application area 0x08040000-0x081fffff");
 	iap_image_free(&img);
 	assert_int_equal(iap_image_parse(big, 16, 0x20000000u, &img), 0);
-	assert_int_equal(iap_image_check_region(&img, AN3155_H7_APP_START, AN3155_H7_APP_END),
+	assert_int_equal(iap_image_check_region(&img, BOOT_APP_START, BOOT_APP_END),
 			 IAP_IMAGE_ERR_ADDRESS);
 	iap_image_free(&img);
 }

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "boot/layout.h"
+#include "h7_layout.h"
 #include "boot/serial.h"
 #include "h7flash/h7flash.h"
 #include "update_record.h"
