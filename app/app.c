@@ -8,7 +8,7 @@
  */
 #include <stdint.h>
 
-#include "boot/layout.h"
+#include "h7_layout.h"
 #include "stm32h7/gpio.h"
 #include "stm32h7/iwdg.h"
 #include "stm32h7/mmio.h"
@@ -24,6 +24,15 @@
 #define USART3_R(off) MMIO32(USART3_BASE + (off))
 
 extern uint32_t _estack, _sidata, _sdata, _edata, _sbss, _ebss;
+
+/* The layout as app.ld must match it (its ASSERTs). */
+__attribute__((used)) static void layout_for_ld(void)
+{
+    H7_LAYOUT_LD_SYMBOL(h7_ld_app_start, BOOT_APP_START);
+    H7_LAYOUT_LD_SYMBOL(h7_ld_app_size, BOOT_APP_SIZE);
+    H7_LAYOUT_LD_SYMBOL(h7_ld_axisram_base, H7_AXISRAM_BASE);
+    H7_LAYOUT_LD_SYMBOL(h7_ld_axisram_size, H7_AXISRAM_SIZE);
+}
 void app_reset(void);
 static void app_fault(void);
 

@@ -98,7 +98,8 @@ static int cmd_limit(int argc, char **argv)
     }
     if (size == 0 || baud == 0 || psize > 3 || addr < H7_FLASH_BASE ||
         addr + size > (unsigned long long)H7_FLASH_BASE + 2 * H7_BANK_SIZE) {
-        fprintf(stderr, "h7bench limit: need --size S --baud B, psize 0..3, image inside the flash\n");
+        fprintf(stderr,
+                "h7bench limit: need --size S --baud B, psize 0..3, image inside the flash\n");
         return 2;
     }
     struct h7sim_config cfg;
@@ -128,17 +129,19 @@ static int cmd_limit(int argc, char **argv)
         if (bank_ns[bk] > limit)
             limit = bank_ns[bk];
     }
-    printf("size=%llu\naddr=0x%08llx\nbaud=%llu\nframe_bits=%llu\npsize=%llu\ntiming=%s\n",
-           size, addr, baud, bits, psize, tmax ? "max" : "typ");
-    printf("program_word_ns=%llu\nsector_erase_ns=%llu\n",
-           (unsigned long long)d.program_word, (unsigned long long)d.sector_erase);
+    printf("size=%llu\naddr=0x%08llx\nbaud=%llu\nframe_bits=%llu\npsize=%llu\ntiming=%s\n", size,
+           addr, baud, bits, psize, tmax ? "max" : "typ");
+    printf("program_word_ns=%llu\nsector_erase_ns=%llu\n", (unsigned long long)d.program_word,
+           (unsigned long long)d.sector_erase);
     printf("wire_ns=%llu\n", (unsigned long long)wire);
     for (unsigned bk = 0; bk < 2; bk++)
         printf("bank%u_sectors=%llu\nbank%u_words=%llu\nbank%u_ns=%llu\n", bk + 1,
                (unsigned long long)sectors[bk], bk + 1, (unsigned long long)words[bk], bk + 1,
                (unsigned long long)bank_ns[bk]);
     printf("limit_ns=%llu\nbound=%s\n", (unsigned long long)limit,
-           limit == wire ? "wire" : limit == bank_ns[0] ? "bank1" : "bank2");
+           limit == wire         ? "wire"
+           : limit == bank_ns[0] ? "bank1"
+                                 : "bank2");
     return 0;
 }
 
@@ -157,19 +160,19 @@ struct obs {
     size_t n;
 
     struct snap s0, s_app, s_ban;
-    bool app;                       /* the application set its VTOR */
-    uint32_t link_baud;             /* bootloader's USART3 rate, last seen */
-    unsigned link_bits;             /* bits per frame: 10 (8N1), 11 (8E1, 8N2), last seen */
-    int psize;                      /* PSIZE of the first program operation (-1: none) */
-    uint32_t boot_hz;               /* bootloader's core clock, last seen */
-    uint32_t expect_baud;           /* stop when the link runs at another rate (0: any) */
+    bool app;             /* the application set its VTOR */
+    uint32_t link_baud;   /* bootloader's USART3 rate, last seen */
+    unsigned link_bits;   /* bits per frame: 10 (8N1), 11 (8E1, 8N2), last seen */
+    int psize;            /* PSIZE of the first program operation (-1: none) */
+    uint32_t boot_hz;     /* bootloader's core clock, last seen */
+    uint32_t expect_baud; /* stop when the link runs at another rate (0: any) */
     char error[160];
 
     /* per physical bank: running operation */
     bool running[2];
     uint64_t op_start[2];
-    int op_kind[2];                 /* 0 program, 1 erase, 2 other */
-    uint64_t busy[2][3];            /* program / erase / other, in [t0, t_ban] */
+    int op_kind[2];      /* 0 program, 1 erase, 2 other */
+    uint64_t busy[2][3]; /* program / erase / other, in [t0, t_ban] */
     uint64_t count[2][3];
     bool have_done[2];
     uint64_t done_t[2], done_insns[2];
@@ -236,9 +239,10 @@ static void flash_event(const char *p, uint64_t now, uint64_t insns)
     if (strcmp(what, "start") == 0) {
         /* The first array operation of the update: the link rate is settled. */
         if (O.expect_baud && in_window() && !O.error[0] &&
-            (O.link_baud * 100ull < O.expect_baud * 97ull || O.link_baud * 100ull > O.expect_baud * 103ull)) {
-            snprintf(O.error, sizeof O.error, "link ran at %u baud, not the host's %u",
-                     O.link_baud, O.expect_baud);
+            (O.link_baud * 100ull < O.expect_baud * 97ull ||
+             O.link_baud * 100ull > O.expect_baud * 103ull)) {
+            snprintf(O.error, sizeof O.error, "link ran at %u baud, not the host's %u", O.link_baud,
+                     O.expect_baud);
             vb_request_stop(O.b, VB_STOP_FW_FAIL);
         }
         if (kind == 0 && O.have_done[bk] && in_window() && now - O.done_t[bk] < GAP_MAX_NS) {
@@ -327,13 +331,13 @@ static void trace_line(char *l)
         unsigned data, stop;
         char par;
         const char *fmt = strchr(p, '(');
-        if (strncmp(p, "USART3 CR1 = ", 13) == 0 && sscanf(p + 13, "0x%x", &v) == 1 && (v & 1u) && fmt &&
-            sscanf(fmt, "(%1u%c%1u", &data, &par, &stop) == 3)
+        if (strncmp(p, "USART3 CR1 = ", 13) == 0 && sscanf(p + 13, "0x%x", &v) == 1 && (v & 1u) &&
+            fmt && sscanf(fmt, "(%1u%c%1u", &data, &par, &stop) == 3)
             O.link_bits = 1 + data + (par != 'N') + stop;
         return;
     }
-    if (!O.s_ban.taken && strncmp(p, "USART3 CR1 = ", 13) == 0 &&
-        sscanf(p + 13, "0x%x", &v) == 1 && (v & 1u) && (v & 8u)) {
+    if (!O.s_ban.taken && strncmp(p, "USART3 CR1 = ", 13) == 0 && sscanf(p + 13, "0x%x", &v) == 1 &&
+        (v & 1u) && (v & 8u)) {
         snap(&O.s_ban);
         mark(O.banner, st.time_ns);
     }
@@ -396,11 +400,13 @@ static void write_result(FILE *f, enum vb_stop why)
             (unsigned long long)O.t_prog_end);
     fprintf(f, "rx_bytes=%llu\ntx_bytes=%llu\n", (unsigned long long)(z->uart_rx - a->uart_rx),
             (unsigned long long)(z->uart_tx - a->uart_tx));
-    fprintf(f, "rx_wire_ns=%llu\ntx_wire_ns=%llu\n", (unsigned long long)(z->rx_wire_ns - a->rx_wire_ns),
+    fprintf(f, "rx_wire_ns=%llu\ntx_wire_ns=%llu\n",
+            (unsigned long long)(z->rx_wire_ns - a->rx_wire_ns),
             (unsigned long long)(z->tx_wire_ns - a->tx_wire_ns));
     fprintf(f, "stall_ns=%llu\nidle_ns=%llu\ninsns=%llu\n",
             (unsigned long long)(z->stall_ns - a->stall_ns),
-            (unsigned long long)(z->idle_ns - a->idle_ns), (unsigned long long)(z->insns - a->insns));
+            (unsigned long long)(z->idle_ns - a->idle_ns),
+            (unsigned long long)(z->insns - a->insns));
     fprintf(f, "boot_core_hz=%u\n", O.boot_hz);
     fprintf(f, "late_host_bytes=%llu\n", (unsigned long long)O.late);
     if (O.late)
@@ -411,7 +417,8 @@ static void write_result(FILE *f, enum vb_stop why)
     for (unsigned bk = 0; bk < 2; bk++)
         for (unsigned k = 0; k < 3; k++)
             fprintf(f, "bank%u_%s_ns=%llu\nbank%u_%s_ops=%llu\n", bk + 1, kn[k],
-                    (unsigned long long)O.busy[bk][k], bk + 1, kn[k], (unsigned long long)O.count[bk][k]);
+                    (unsigned long long)O.busy[bk][k], bk + 1, kn[k],
+                    (unsigned long long)O.count[bk][k]);
     if (O.ngaps) {
         qsort(O.gaps, O.ngaps, sizeof *O.gaps, cmp_u64);
         fprintf(f, "driver_cycles_per_word=%llu\ndriver_cycles_samples=%zu\n",
@@ -465,11 +472,12 @@ static int cmd_board(int argc, char **argv)
         }
     }
     if (optind + 1 != argc) {
-        fprintf(stderr, "usage: h7bench board [--pty-link F] [--flash F] [--turnaround-us N]\n"
-                        "       [--host-wait-ms N] [--host-gap-ms N] [--host-idle-ms N] [--max-time-ms N]\n"
-                        "       [--app-vtor A] [--ready F] [--banner F] [--result F] [--expect-baud B]\n"
-                        "       [--host-baud B]\n"
-                        "       BOOT.elf\n");
+        fprintf(stderr,
+                "usage: h7bench board [--pty-link F] [--flash F] [--turnaround-us N]\n"
+                "       [--host-wait-ms N] [--host-gap-ms N] [--host-idle-ms N] [--max-time-ms N]\n"
+                "       [--app-vtor A] [--ready F] [--banner F] [--result F] [--expect-baud B]\n"
+                "       [--host-baud B]\n"
+                "       BOOT.elf\n");
         return 2;
     }
     O.turnaround_ns = cfg.turnaround_ns;

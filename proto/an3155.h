@@ -53,22 +53,22 @@
 
 /* Command codes [AN3155 table 2]. */
 enum an3155_cmd {
-	AN3155_CMD_GET            = 0x00,
-	AN3155_CMD_GET_VERSION    = 0x01,
-	AN3155_CMD_GET_ID         = 0x02,
-	AN3155_CMD_READ           = 0x11,
-	AN3155_CMD_GO             = 0x21,
-	AN3155_CMD_WRITE          = 0x31,
-	AN3155_CMD_ERASE          = 0x43,
-	AN3155_CMD_EXT_ERASE      = 0x44,
-	AN3155_CMD_SPECIAL        = 0x50,
-	AN3155_CMD_EXT_SPECIAL    = 0x51,
-	AN3155_CMD_WRITE_PROTECT  = 0x63,
-	AN3155_CMD_WRITE_UNPROT   = 0x73,
-	AN3155_CMD_READOUT_PROT   = 0x82,
-	AN3155_CMD_READOUT_UNPROT = 0x92,
-	AN3155_CMD_GET_CHECKSUM   = 0xA1,
-	/*
+    AN3155_CMD_GET = 0x00,
+    AN3155_CMD_GET_VERSION = 0x01,
+    AN3155_CMD_GET_ID = 0x02,
+    AN3155_CMD_READ = 0x11,
+    AN3155_CMD_GO = 0x21,
+    AN3155_CMD_WRITE = 0x31,
+    AN3155_CMD_ERASE = 0x43,
+    AN3155_CMD_EXT_ERASE = 0x44,
+    AN3155_CMD_SPECIAL = 0x50,
+    AN3155_CMD_EXT_SPECIAL = 0x51,
+    AN3155_CMD_WRITE_PROTECT = 0x63,
+    AN3155_CMD_WRITE_UNPROT = 0x73,
+    AN3155_CMD_READOUT_PROT = 0x82,
+    AN3155_CMD_READOUT_UNPROT = 0x92,
+    AN3155_CMD_GET_CHECKSUM = 0xA1,
+    /*
 	 * h7iap extension, advertised in the Get list when implemented: after
 	 * a NACK the host may ask why. Reply (8 bytes): ACK, reason (enum
 	 * an3155_reason), address[31:24], [23:16], [15:8], [7:0] the reason
@@ -76,38 +76,38 @@ enum an3155_cmd {
 	 * and set by every NACK. ST's ROM does not have it; clients must
 	 * look for it in Get before using it.
 	 */
-	AN3155_CMD_H7_GET_REASON  = 0xE0,
+    AN3155_CMD_H7_GET_REASON = 0xE0,
 };
 
 /* Why the last command was NACKed (h7iap extension, see above). */
 enum an3155_reason {
-	AN3155_REASON_NONE        = 0x00, /* no NACK since the last query */
-	AN3155_REASON_BAD_CMD     = 0x01, /* unknown command or bad complement */
-	AN3155_REASON_CHECKSUM    = 0x02, /* xor of a frame did not match */
-	AN3155_REASON_ADDRESS     = 0x03, /* address outside the allowed area */
-	AN3155_REASON_LENGTH      = 0x04, /* N out of range or crosses the area end */
-	AN3155_REASON_ALIGN       = 0x05, /* address or length not aligned */
-	AN3155_REASON_NOT_ERASED  = 0x06, /* flash word already programmed */
-	AN3155_REASON_FLASH       = 0x07, /* the flash controller reported an error */
-	AN3155_REASON_PROTECTED   = 0x08, /* write or readout protection */
-	AN3155_REASON_PAGE        = 0x09, /* erase page number not allowed */
-	AN3155_REASON_NO_IMAGE    = 0x0A, /* Go: no valid application image */
-	AN3155_REASON_TIMEOUT     = 0x0B, /* host went silent inside a command */
-	AN3155_REASON_RAM_OFF     = 0x0C, /* Write Memory / Go into RAM disabled (build option) */
-	AN3155_REASON_SEQUENCE    = 0x0D, /* write before the transfer's position */
-	AN3155_REASON_VERIFY      = 0x0E, /* image CRC read back differs from the data sent */
-	AN3155_REASON_TRANSFER    = 0x0F, /* an earlier write failed: erase to start again */
+    AN3155_REASON_NONE = 0x00,       /* no NACK since the last query */
+    AN3155_REASON_BAD_CMD = 0x01,    /* unknown command or bad complement */
+    AN3155_REASON_CHECKSUM = 0x02,   /* xor of a frame did not match */
+    AN3155_REASON_ADDRESS = 0x03,    /* address outside the allowed area */
+    AN3155_REASON_LENGTH = 0x04,     /* N out of range or crosses the area end */
+    AN3155_REASON_ALIGN = 0x05,      /* address or length not aligned */
+    AN3155_REASON_NOT_ERASED = 0x06, /* flash word already programmed */
+    AN3155_REASON_FLASH = 0x07,      /* the flash controller reported an error */
+    AN3155_REASON_PROTECTED = 0x08,  /* write or readout protection */
+    AN3155_REASON_PAGE = 0x09,       /* erase page number not allowed */
+    AN3155_REASON_NO_IMAGE = 0x0A,   /* Go: no valid application image */
+    AN3155_REASON_TIMEOUT = 0x0B,    /* host went silent inside a command */
+    AN3155_REASON_RAM_OFF = 0x0C,    /* Write Memory / Go into RAM disabled (build option) */
+    AN3155_REASON_SEQUENCE = 0x0D,   /* write before the transfer's position */
+    AN3155_REASON_VERIFY = 0x0E,     /* image CRC read back differs from the data sent */
+    AN3155_REASON_TRANSFER = 0x0F,   /* an earlier write failed: erase to start again */
 };
 
 /* Return codes of the helpers: 0 or one of these (negative, range
  * -3201..-3299: proto_err.h). */
 enum an3155_err {
-	AN3155_OK            = 0,
-	AN3155_ERR_XOR       = PROTO_ERR_AN3155_BASE - 1, /* checksum byte does not match */
-	AN3155_ERR_COMPL     = PROTO_ERR_AN3155_BASE - 2, /* second byte is not the complement */
-	AN3155_ERR_LENGTH    = PROTO_ERR_AN3155_BASE - 3, /* count out of range for this frame */
-	AN3155_ERR_ARG       = PROTO_ERR_AN3155_BASE - 4, /* caller passed an impossible value */
-	AN3155_ERR_SPECIAL   = PROTO_ERR_AN3155_BASE - 5, /* ext. erase: reserved special code */
+    AN3155_OK = 0,
+    AN3155_ERR_XOR = PROTO_ERR_AN3155_BASE - 1,     /* checksum byte does not match */
+    AN3155_ERR_COMPL = PROTO_ERR_AN3155_BASE - 2,   /* second byte is not the complement */
+    AN3155_ERR_LENGTH = PROTO_ERR_AN3155_BASE - 3,  /* count out of range for this frame */
+    AN3155_ERR_ARG = PROTO_ERR_AN3155_BASE - 4,     /* caller passed an impossible value */
+    AN3155_ERR_SPECIAL = PROTO_ERR_AN3155_BASE - 5, /* ext. erase: reserved special code */
 };
 
 /* Largest payload of one Read or Write Memory command. */
@@ -138,7 +138,7 @@ enum an3155_err {
  * Writes are padded to the programming unit, H7_FLASH_WORD (32 bytes).
  */
 /* Go target that means "reset" (see the reset convention above). */
-#define AN3155_H7_RESET_ADDR  H7_FLASH_BASE
+#define AN3155_H7_RESET_ADDR H7_FLASH_BASE
 
 /* XOR of n bytes, starting from seed (0 for a fresh frame). */
 uint8_t an3155_xor(uint8_t seed, const uint8_t *p, size_t n);
@@ -190,9 +190,8 @@ int an3155_ext_erase_rest_len(uint16_t word);
  * *special is set to the special code and *count to 0, or *special is 0
  * and count pages are stored (at most max_pages; more is AN3155_ERR_LENGTH).
  */
-int an3155_ext_erase_decode(const uint8_t *frame, size_t len,
-			    uint16_t *pages, size_t max_pages, size_t *count,
-			    uint16_t *special);
+int an3155_ext_erase_decode(const uint8_t *frame, size_t len, uint16_t *pages, size_t max_pages,
+                            size_t *count, uint16_t *special);
 
 /*
  * Get reply body after the first ACK: {n_cmds, version, cmds[n_cmds]}.
@@ -200,8 +199,7 @@ int an3155_ext_erase_decode(const uint8_t *frame, size_t len,
  * Writes 2 + n_cmds bytes and returns that length; the server adds the
  * ACKs around it.
  */
-int an3155_get_encode(uint8_t version, const uint8_t *cmds, size_t n_cmds,
-		      uint8_t *out);
+int an3155_get_encode(uint8_t version, const uint8_t *cmds, size_t n_cmds, uint8_t *out);
 
 /* Get ID reply body after the first ACK: {1, pid_hi, pid_lo}. */
 void an3155_gid_encode(uint16_t pid, uint8_t out[3]);

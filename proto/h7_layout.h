@@ -36,39 +36,40 @@
 #include "update_record.h"
 
 /* ---- flash ---------------------------------------------------------------- */
-#define BOOT_SECTORS           (H7_FLASH_SIZE / H7_SECTOR_SIZE)  /* 16 */
-#define BOOT_SECTOR_ADDR(n)    (H7_FLASH_BASE + (n) * H7_SECTOR_SIZE)
+#define BOOT_SECTORS        (H7_FLASH_SIZE / H7_SECTOR_SIZE) /* 16 */
+#define BOOT_SECTOR_ADDR(n) (H7_FLASH_BASE + (n)*H7_SECTOR_SIZE)
 
-#define BOOT_CODE_SECTOR       0u
-#define BOOT_LOG_SECTOR        1u
-#define BOOT_APP_FIRST_SECTOR  2u
+#define BOOT_CODE_SECTOR      0u
+#define BOOT_LOG_SECTOR       1u
+#define BOOT_APP_FIRST_SECTOR 2u
 
-#define BOOT_CODE_BASE         BOOT_SECTOR_ADDR(BOOT_CODE_SECTOR)
-#define BOOT_CODE_SIZE         H7_SECTOR_SIZE
-#define BOOT_LOG_BASE          BOOT_SECTOR_ADDR(BOOT_LOG_SECTOR)
-#define BOOT_LOG_SIZE          H7_SECTOR_SIZE
-#define BOOT_LOG_SLOTS         (BOOT_LOG_SIZE / UR_SIZE)          /* 4096 */
-#define BOOT_APP_START         BOOT_SECTOR_ADDR(BOOT_APP_FIRST_SECTOR)
-#define BOOT_APP_END           (H7_FLASH_BASE + H7_FLASH_SIZE)    /* exclusive */
-#define BOOT_APP_SIZE          (BOOT_APP_END - BOOT_APP_START)    /* 1.75 MB */
-#define BOOT_CM4_VECTORS       H7_BANK2_BASE  /* CM4 boot address (BOOT4 ADD0) */
+#define BOOT_CODE_BASE   BOOT_SECTOR_ADDR(BOOT_CODE_SECTOR)
+#define BOOT_CODE_SIZE   H7_SECTOR_SIZE
+#define BOOT_LOG_BASE    BOOT_SECTOR_ADDR(BOOT_LOG_SECTOR)
+#define BOOT_LOG_SIZE    H7_SECTOR_SIZE
+#define BOOT_LOG_SLOTS   (BOOT_LOG_SIZE / UR_SIZE) /* 4096 */
+#define BOOT_APP_START   BOOT_SECTOR_ADDR(BOOT_APP_FIRST_SECTOR)
+#define BOOT_APP_END     (H7_FLASH_BASE + H7_FLASH_SIZE) /* exclusive */
+#define BOOT_APP_SIZE    (BOOT_APP_END - BOOT_APP_START) /* 1.75 MB */
+#define BOOT_CM4_VECTORS H7_BANK2_BASE                   /* CM4 boot address (BOOT4 ADD0) */
 
 /* Sector masks, bit n = sector n (the h7f protected_mask convention, bit
  * (bank-1)*8 + sector). */
-#define BOOT_SECTOR_MASK(first, end)  ((1u << (end)) - (1u << (first)))
-#define BOOT_MASK_APP          BOOT_SECTOR_MASK(BOOT_APP_FIRST_SECTOR, BOOT_SECTORS)
-#define BOOT_MASK_BANK1        BOOT_SECTOR_MASK(0u, H7_SECTORS_PER_BANK)
-#define BOOT_PROT_APP          BOOT_SECTOR_MASK(0u, BOOT_APP_FIRST_SECTOR)  /* app writes: sectors 0-1 refused */
-#define BOOT_PROT_LOG          BOOT_SECTOR_MASK(0u, BOOT_LOG_SECTOR)        /* record log: sector 0 refused */
+#define BOOT_SECTOR_MASK(first, end) ((1u << (end)) - (1u << (first)))
+#define BOOT_MASK_APP                BOOT_SECTOR_MASK(BOOT_APP_FIRST_SECTOR, BOOT_SECTORS)
+#define BOOT_MASK_BANK1              BOOT_SECTOR_MASK(0u, H7_SECTORS_PER_BANK)
+#define BOOT_PROT_APP \
+    BOOT_SECTOR_MASK(0u, BOOT_APP_FIRST_SECTOR)             /* app writes: sectors 0-1 refused */
+#define BOOT_PROT_LOG BOOT_SECTOR_MASK(0u, BOOT_LOG_SECTOR) /* record log: sector 0 refused */
 
 /* One record per flash word: each slot is programmed once per erase. */
 _Static_assert(UR_SIZE == H7_FLASH_WORD, "an update record is one flash word");
 _Static_assert(BOOT_LOG_SECTOR + 1u == BOOT_APP_FIRST_SECTOR, "the log sits below the application");
 
 /* ---- RAM ------------------------------------------------------------------- */
-#define BOOT_RAM_BASE          H7_DTCM_BASE
-#define BOOT_RAM_SIZE          0x00004000u    /* the bootloader's own DTCM */
-#define BOOT_RAM_END           (BOOT_RAM_BASE + BOOT_RAM_SIZE)
+#define BOOT_RAM_BASE H7_DTCM_BASE
+#define BOOT_RAM_SIZE 0x00004000u /* the bootloader's own DTCM */
+#define BOOT_RAM_END  (BOOT_RAM_BASE + BOOT_RAM_SIZE)
 
 /*
  * Handoff between the application and the bootloader across a reset: words
@@ -76,8 +77,8 @@ _Static_assert(BOOT_LOG_SECTOR + 1u == BOOT_APP_FIRST_SECTOR, "the log sits belo
  * code. The application writes {BOOT_HANDOFF_ENTER, ~it} and resets; the
  * bootloader clears both words when it reads them.
  */
-#define BOOT_HANDOFF_ADDR      (BOOT_RAM_END - 16u)   /* 0x20003FF0 */
-#define BOOT_HANDOFF_ENTER     0xB007E17Eu            /* stay in the bootloader */
+#define BOOT_HANDOFF_ADDR  (BOOT_RAM_END - 16u) /* 0x20003FF0 */
+#define BOOT_HANDOFF_ENTER 0xB007E17Eu          /* stay in the bootloader */
 
 /*
  * The host's line rate, {baud, ~baud}, in the same no-init words: the
@@ -85,8 +86,16 @@ _Static_assert(BOOT_LOG_SECTOR + 1u == BOOT_APP_FIRST_SECTOR, "the log sits belo
  * writes it before every jump and reset, so the next bootloader run and
  * the application talk at the rate the host uses.
  */
-#define BOOT_HANDOFF_BAUD_ADDR (BOOT_RAM_END - 8u)    /* 0x20003FF8 */
+#define BOOT_HANDOFF_BAUD_ADDR (BOOT_RAM_END - 8u) /* 0x20003FF8 */
 #define BOOT_BAUD_MIN          1200u
 #define BOOT_BAUD_MAX          12500000u
+
+/* The linker scripts (boot/target/boot.ld, app/app.ld) write their
+ * origins as numbers: ld cannot read this header. Each firmware turns the
+ * values it is linked for into absolute symbols with this macro (inside a
+ * function, extended asm), and its script ASSERTs its MEMORY against them,
+ * so a layout change that the script misses fails the link. */
+#define H7_LAYOUT_LD_SYMBOL(name, value) \
+    __asm__ volatile(".globl " #name "\n.set " #name ", %c0" : : "i"(value))
 
 #endif /* PROTO_H7_LAYOUT_H */

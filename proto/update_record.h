@@ -34,29 +34,29 @@
 
 #include "proto_err.h"
 
-#define UR_SIZE          32u
-#define UR_MAGIC         0x52553748u /* "H7UR" little endian */
-#define UR_VERSION       1u
+#define UR_SIZE           32u
+#define UR_MAGIC          0x52553748u /* "H7UR" little endian */
+#define UR_VERSION        1u
 #define UR_STATE_STARTED  0x5Au
 #define UR_STATE_COMPLETE 0xC3u
-#define UR_LEN_UNKNOWN   0xFFFFFFFFu
+#define UR_LEN_UNKNOWN    0xFFFFFFFFu
 
 struct ur_record {
-	uint8_t state;
-	uint32_t sequence;
-	uint32_t start;
-	uint32_t length;
-	uint32_t image_crc;
+    uint8_t state;
+    uint32_t sequence;
+    uint32_t start;
+    uint32_t length;
+    uint32_t image_crc;
 };
 
 /* Range -3001..-3099 (proto_err.h). */
 enum ur_err {
-	UR_OK       = 0,
-	UR_E_EMPTY  = PROTO_ERR_UR_BASE - 1, /* all 0xFF */
-	UR_E_MAGIC  = PROTO_ERR_UR_BASE - 2,
-	UR_E_CRC    = PROTO_ERR_UR_BASE - 3,
-	UR_E_FIELD  = PROTO_ERR_UR_BASE - 4, /* version or state unknown */
-	UR_E_UNREADABLE = PROTO_ERR_UR_BASE - 5, /* slot cannot be read (ECC
+    UR_OK = 0,
+    UR_E_EMPTY = PROTO_ERR_UR_BASE - 1, /* all 0xFF */
+    UR_E_MAGIC = PROTO_ERR_UR_BASE - 2,
+    UR_E_CRC = PROTO_ERR_UR_BASE - 3,
+    UR_E_FIELD = PROTO_ERR_UR_BASE - 4,      /* version or state unknown */
+    UR_E_UNREADABLE = PROTO_ERR_UR_BASE - 5, /* slot cannot be read (ECC
 						   error, NACK): torn */
 };
 
@@ -74,14 +74,14 @@ bool ur_is_empty(const uint8_t in[UR_SIZE]);
 typedef int (*ur_read_slot_fn)(void *ctx, uint32_t slot, uint8_t out[UR_SIZE]);
 
 struct ur_scan {
-	uint32_t slots;         /* capacity of the log */
-	uint32_t next_free;     /* slot for the next append; == slots: full */
-	uint32_t valid;         /* valid records seen */
-	uint32_t torn;          /* non-empty slots that are not valid records */
-	bool have_newest;
-	uint32_t newest_slot;
-	struct ur_record newest;        /* the newest valid record */
-	uint32_t max_sequence;          /* highest sequence among valid records */
+    uint32_t slots;     /* capacity of the log */
+    uint32_t next_free; /* slot for the next append; == slots: full */
+    uint32_t valid;     /* valid records seen */
+    uint32_t torn;      /* non-empty slots that are not valid records */
+    bool have_newest;
+    uint32_t newest_slot;
+    struct ur_record newest; /* the newest valid record */
+    uint32_t max_sequence;   /* highest sequence among valid records */
 };
 
 /* The bootloader's view: every slot read (each failure counts as torn),
@@ -97,17 +97,17 @@ void ur_scan_log(ur_read_slot_fn read, void *ctx, uint32_t slots, struct ur_scan
 #define UR_NEWEST_BACK 64u
 
 enum ur_newest_state {
-	UR_NEWEST_EMPTY,    /* no slot used */
-	UR_NEWEST_RECORD,   /* rec is the newest valid record, in slot */
-	UR_NEWEST_NO_VALID, /* used slots, no valid record among the last ones */
+    UR_NEWEST_EMPTY,    /* no slot used */
+    UR_NEWEST_RECORD,   /* rec is the newest valid record, in slot */
+    UR_NEWEST_NO_VALID, /* used slots, no valid record among the last ones */
 };
 
 struct ur_newest {
-	enum ur_newest_state state;
-	uint32_t used;          /* slots in use (the first empty slot) */
-	uint32_t slots;         /* slots in the log */
-	uint32_t slot;
-	struct ur_record rec;
+    enum ur_newest_state state;
+    uint32_t used;  /* slots in use (the first empty slot) */
+    uint32_t slots; /* slots in the log */
+    uint32_t slot;
+    struct ur_record rec;
 };
 
 /* 0, or the code of a read that failed otherwise than UR_E_UNREADABLE. */

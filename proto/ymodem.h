@@ -37,20 +37,20 @@
 #define YM_CRC    0x43u /* 'C': receiver asks for CRC-16 mode */
 #define YM_CPMEOF 0x1Au
 
-#define YM_BLOCK_128   128u
-#define YM_BLOCK_1K    1024u
-#define YM_OVERHEAD    5u   /* start, seq, ~seq, crc hi, crc lo */
-#define YM_FRAME_MAX   (YM_BLOCK_1K + YM_OVERHEAD)
-#define YM_NAME_MAX    64u  /* longest file name kept, with its NUL */
+#define YM_BLOCK_128 128u
+#define YM_BLOCK_1K  1024u
+#define YM_OVERHEAD  5u /* start, seq, ~seq, crc hi, crc lo */
+#define YM_FRAME_MAX (YM_BLOCK_1K + YM_OVERHEAD)
+#define YM_NAME_MAX  64u /* longest file name kept, with its NUL */
 
 /* Range -3101..-3199 (proto_err.h). */
 enum ym_err {
-	YM_OK         = 0,
-	YM_E_SEQ      = PROTO_ERR_YM_BASE - 1, /* seq and ~seq do not match */
-	YM_E_CRC      = PROTO_ERR_YM_BASE - 2, /* CRC-16 mismatch */
-	YM_E_START    = PROTO_ERR_YM_BASE - 3, /* first byte is not SOH/STX */
-	YM_E_HEADER   = PROTO_ERR_YM_BASE - 4, /* header block: no NUL after the name, bad size */
-	YM_E_ARG      = PROTO_ERR_YM_BASE - 5, /* caller passed an impossible value */
+    YM_OK = 0,
+    YM_E_SEQ = PROTO_ERR_YM_BASE - 1,    /* seq and ~seq do not match */
+    YM_E_CRC = PROTO_ERR_YM_BASE - 2,    /* CRC-16 mismatch */
+    YM_E_START = PROTO_ERR_YM_BASE - 3,  /* first byte is not SOH/STX */
+    YM_E_HEADER = PROTO_ERR_YM_BASE - 4, /* header block: no NUL after the name, bad size */
+    YM_E_ARG = PROTO_ERR_YM_BASE - 5,    /* caller passed an impossible value */
 };
 
 /* Short text for an enum ym_err code (never NULL). */
@@ -66,8 +66,7 @@ size_t ym_block_len(uint8_t start);
  * Build a block: start byte from len (128 or 1024), data[n] (n <= len)
  * padded with pad. Returns the frame length (len + 5) or YM_E_ARG.
  */
-int ym_block_encode(uint8_t seq, const void *data, size_t n, size_t len,
-		    uint8_t pad, uint8_t *out);
+int ym_block_encode(uint8_t seq, const void *data, size_t n, size_t len, uint8_t pad, uint8_t *out);
 
 /*
  * Check the body of a received block. frame points to the start byte and
@@ -78,10 +77,10 @@ int ym_block_check(const uint8_t *frame);
 
 /* Parsed header block (block 0). */
 struct ym_header {
-	bool end_of_batch;          /* empty name: no more files */
-	char name[YM_NAME_MAX];     /* truncated to fit, always NUL terminated */
-	bool has_size;              /* a decimal size followed the name */
-	uint32_t size;
+    bool end_of_batch;      /* empty name: no more files */
+    char name[YM_NAME_MAX]; /* truncated to fit, always NUL terminated */
+    bool has_size;          /* a decimal size followed the name */
+    uint32_t size;
 };
 
 /* Parse header data (len bytes, 128 or 1024). 0 or YM_E_HEADER. A size

@@ -27,63 +27,62 @@
 #define IAP_ERR_LAYER(e) ((int)(e) & ~0xFF)
 
 enum iap_port_err {
-	IAP_PORT_OK = 0,
-	IAP_PORT_ERR_BASE = 0x100,
-	IAP_PORT_ERR_NODEV = IAP_PORT_ERR_BASE + 1, /* device missing */
-	IAP_PORT_ERR_BUSY,          /* another program has it open */
-	IAP_PORT_ERR_ACCESS,        /* no permission */
-	IAP_PORT_ERR_NOT_TTY,       /* not a serial device */
-	IAP_PORT_ERR_BAUD,          /* baud rate not supported */
-	IAP_PORT_ERR_SETUP,         /* refuses the line settings (baud, 8E1/8N1) */
-	IAP_PORT_ERR_OPEN,          /* open failed otherwise */
-	IAP_PORT_ERR_IO,            /* read, write or poll failed */
-	IAP_PORT_ERR_CLOSED,        /* the other side of the line went away */
-	IAP_PORT_ERR_TIMEDOUT,      /* a write did not drain (flow control) */
-	IAP_PORT_ERR_NOMEM,
-	IAP_PORT_ERR_VBOARD_MISSING, /* h7vboard or the bootloader ELF not found */
-	IAP_PORT_ERR_VBOARD_START,  /* the virtual board did not come up */
-	IAP_PORT_ERR_VBOARD_DIED,   /* the virtual board stopped in a session */
-	IAP_PORT_ERR_END
+    IAP_PORT_OK = 0,
+    IAP_PORT_ERR_BASE = 0x100,
+    IAP_PORT_ERR_NODEV = IAP_PORT_ERR_BASE + 1, /* device missing */
+    IAP_PORT_ERR_BUSY,                          /* another program has it open */
+    IAP_PORT_ERR_ACCESS,                        /* no permission */
+    IAP_PORT_ERR_NOT_TTY,                       /* not a serial device */
+    IAP_PORT_ERR_BAUD,                          /* baud rate not supported */
+    IAP_PORT_ERR_SETUP,                         /* refuses the line settings (baud, 8E1/8N1) */
+    IAP_PORT_ERR_OPEN,                          /* open failed otherwise */
+    IAP_PORT_ERR_IO,                            /* read, write or poll failed */
+    IAP_PORT_ERR_CLOSED,                        /* the other side of the line went away */
+    IAP_PORT_ERR_TIMEDOUT,                      /* a write did not drain (flow control) */
+    IAP_PORT_ERR_NOMEM,
+    IAP_PORT_ERR_VBOARD_MISSING, /* h7vboard or the bootloader ELF not found */
+    IAP_PORT_ERR_VBOARD_START,   /* the virtual board did not come up */
+    IAP_PORT_ERR_VBOARD_DIED,    /* the virtual board stopped in a session */
+    IAP_PORT_ERR_END
 };
 
 enum iap_image_err {
-	IAP_IMAGE_OK = 0,
-	IAP_IMAGE_ERR_BASE = 0x200,
-	IAP_IMAGE_ERR_OPEN = IAP_IMAGE_ERR_BASE + 1, /* cannot open the file */
-	IAP_IMAGE_ERR_READ,         /* cannot read it */
-	IAP_IMAGE_ERR_FORMAT,       /* malformed ELF or HEX, or a crafted header */
-	IAP_IMAGE_ERR_EMPTY,        /* no data to program */
-	IAP_IMAGE_ERR_OVERLAP,      /* the same address given twice */
-	IAP_IMAGE_ERR_HUGE,         /* the file is larger than any firmware image */
-	IAP_IMAGE_ERR_TOO_LARGE,    /* runs past the end of the area */
-	IAP_IMAGE_ERR_ADDRESS,      /* starts outside the area */
-	IAP_IMAGE_ERR_NOMEM,
-	IAP_IMAGE_ERR_END
+    IAP_IMAGE_OK = 0,
+    IAP_IMAGE_ERR_BASE = 0x200,
+    IAP_IMAGE_ERR_OPEN = IAP_IMAGE_ERR_BASE + 1, /* cannot open the file */
+    IAP_IMAGE_ERR_READ,                          /* cannot read it */
+    IAP_IMAGE_ERR_FORMAT,                        /* malformed ELF or HEX, or a crafted header */
+    IAP_IMAGE_ERR_EMPTY,                         /* no data to program */
+    IAP_IMAGE_ERR_OVERLAP,                       /* the same address given twice */
+    IAP_IMAGE_ERR_HUGE,                          /* the file is larger than any firmware image */
+    IAP_IMAGE_ERR_TOO_LARGE,                     /* runs past the end of the area */
+    IAP_IMAGE_ERR_ADDRESS,                       /* starts outside the area */
+    IAP_IMAGE_ERR_NOMEM,
+    IAP_IMAGE_ERR_END
 };
 
 enum iap_client_err {
-	IAP_CLIENT_OK = 0,
-	IAP_CLIENT_ERR_BASE = 0x300,
-	IAP_CLIENT_ERR_NO_ANSWER = IAP_CLIENT_ERR_BASE + 1, /* silence */
-	IAP_CLIENT_ERR_NACK,        /* the bootloader refused a command */
-	IAP_CLIENT_ERR_NO_CMD,      /* the command is not in the Get list */
-	IAP_CLIENT_ERR_PROTOCOL,    /* garbled, short or unexpected reply */
-	IAP_CLIENT_ERR_ARG,         /* a length or count the protocol cannot carry */
-	IAP_CLIENT_ERR_END
+    IAP_CLIENT_OK = 0,
+    IAP_CLIENT_ERR_BASE = 0x300,
+    IAP_CLIENT_ERR_NO_ANSWER = IAP_CLIENT_ERR_BASE + 1, /* silence */
+    IAP_CLIENT_ERR_NACK,                                /* the bootloader refused a command */
+    IAP_CLIENT_ERR_NO_CMD,                              /* the command is not in the Get list */
+    IAP_CLIENT_ERR_PROTOCOL,                            /* garbled, short or unexpected reply */
+    IAP_CLIENT_ERR_ARG, /* a length or count the protocol cannot carry */
+    IAP_CLIENT_ERR_END
 };
 
 enum iap_op_err {
-	IAP_OP_OK = 0,
-	IAP_OP_ERR_BASE = 0x400,
-	IAP_OP_ERR_VERIFY = IAP_OP_ERR_BASE + 1, /* flash differs from the image */
-	IAP_OP_ERR_SECTORS,         /* bad sector list */
-	IAP_OP_ERR_BOOT_SECTOR,     /* a sector of the bootloader */
-	IAP_OP_ERR_END
+    IAP_OP_OK = 0,
+    IAP_OP_ERR_BASE = 0x400,
+    IAP_OP_ERR_VERIFY = IAP_OP_ERR_BASE + 1, /* flash differs from the image */
+    IAP_OP_ERR_SECTORS,                      /* bad sector list */
+    IAP_OP_ERR_BOOT_SECTOR,                  /* a sector of the bootloader */
+    IAP_OP_ERR_END
 };
 
 /* Record the failure text (printf format) and return err. */
-int iap_fail(int err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int iap_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Text of the last iap_fail() ("" if none); iap_clear_error() empties it. */
 const char *iap_error(void);
 void iap_clear_error(void);
@@ -105,8 +104,7 @@ extern int iap_verbosity;
 /* Informational message on stderr (suppressed by -q); adds the newline. */
 void iap_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Message only with -v (level 1) or -vv (level 2). */
-void iap_debug(int level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void iap_debug(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Parse a number (decimal, 0x hex, optional k/K or m/M suffix for sizes). */
 int iap_parse_u32(const char *s, uint32_t *out);

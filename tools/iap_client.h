@@ -21,21 +21,21 @@
 #include "iap_transport.h"
 
 struct iap_client {
-	struct iap_transport *t;
-	int ack_timeout_ms;    /* command, address, write data replies */
-	int erase_timeout_ms;  /* per 128 KB page */
-	int sync_timeout_ms;   /* per 0x7F attempt */
-	int sync_attempts;
-	/* Before syncing, send this key (0: none) and let the board settle:
+    struct iap_transport *t;
+    int ack_timeout_ms;   /* command, address, write data replies */
+    int erase_timeout_ms; /* per 128 KB page */
+    int sync_timeout_ms;  /* per 0x7F attempt */
+    int sync_attempts;
+    /* Before syncing, send this key (0: none) and let the board settle:
 	 * h7app returns to the bootloader on 'b' (--enter-bootloader). */
-	uint8_t enter_key;
-	/* Filled by iap_connect(). */
-	bool synced;
-	uint8_t version;       /* from Get */
-	uint8_t cmds[64];
-	size_t n_cmds;
-	uint16_t pid;          /* from Get ID */
-	uint8_t gv[3];         /* Get Version: version, option 1, option 2 */
+    uint8_t enter_key;
+    /* Filled by iap_connect(). */
+    bool synced;
+    uint8_t version; /* from Get */
+    uint8_t cmds[64];
+    size_t n_cmds;
+    uint16_t pid;  /* from Get ID */
+    uint8_t gv[3]; /* Get Version: version, option 1, option 2 */
 };
 
 void iap_client_init(struct iap_client *c, struct iap_transport *t);

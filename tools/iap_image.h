@@ -18,15 +18,15 @@
 enum iap_format { IAP_FMT_BIN, IAP_FMT_HEX, IAP_FMT_ELF };
 
 struct iap_seg {
-	uint32_t addr;
-	uint32_t len;
-	uint8_t *data;
+    uint32_t addr;
+    uint32_t len;
+    uint8_t *data;
 };
 
 struct iap_image {
-	struct iap_seg *segs;
-	size_t n;
-	enum iap_format fmt;
+    struct iap_seg *segs;
+    size_t n;
+    enum iap_format fmt;
 };
 
 const char *iap_format_name(enum iap_format f);
@@ -42,7 +42,7 @@ enum iap_format iap_detect_format(const uint8_t *buf, size_t len);
  * memory is taken: the image never holds more bytes than buf.
  */
 enum iap_image_err iap_image_parse(const uint8_t *buf, size_t len, uint32_t bin_addr,
-				   struct iap_image *img);
+                                   struct iap_image *img);
 /* The same from a file (at most 64 MB: else _HUGE); _OPEN, _READ. */
 enum iap_image_err iap_image_load(const char *path, uint32_t bin_addr, struct iap_image *img);
 void iap_image_free(struct iap_image *img);

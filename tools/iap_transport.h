@@ -16,39 +16,39 @@ struct iap_transport;
 
 /* Every operation returns 0 or an IAP_PORT_ERR_* code (with a message). */
 struct iap_transport_ops {
-	/* Write all n bytes. */
-	enum iap_port_err (*write)(struct iap_transport *t, const uint8_t *buf, size_t n);
-	/*
+    /* Write all n bytes. */
+    enum iap_port_err (*write)(struct iap_transport *t, const uint8_t *buf, size_t n);
+    /*
 	 * Read up to n bytes, waiting at most timeout_ms in total; *got is the
 	 * count read: fewer than n on timeout, 0 if nothing came (a timeout
 	 * is no error).
 	 */
-	enum iap_port_err (*read)(struct iap_transport *t, uint8_t *buf, size_t n,
-				  int timeout_ms, size_t *got);
-	/* Discard input already received and not read. */
-	void (*drain)(struct iap_transport *t);
-	/* Release everything (stops the virtual board); t is freed. */
-	void (*close)(struct iap_transport *t);
-	/* Change the frame format (NULL: fixed). */
-	enum iap_port_err (*set_parity)(struct iap_transport *t, int even);
+    enum iap_port_err (*read)(struct iap_transport *t, uint8_t *buf, size_t n, int timeout_ms,
+                              size_t *got);
+    /* Discard input already received and not read. */
+    void (*drain)(struct iap_transport *t);
+    /* Release everything (stops the virtual board); t is freed. */
+    void (*close)(struct iap_transport *t);
+    /* Change the frame format (NULL: fixed). */
+    enum iap_port_err (*set_parity)(struct iap_transport *t, int even);
 };
 
 enum iap_parity { IAP_PARITY_AUTO, IAP_PARITY_EVEN, IAP_PARITY_NONE };
 
 struct iap_transport {
-	const struct iap_transport_ops *ops;
-	const char *name; /* for messages: "/dev/ttyACM0", "virtual board" */
-	/* Frame format in use (NONE where there is no parity, e.g. a pty),
+    const struct iap_transport_ops *ops;
+    const char *name; /* for messages: "/dev/ttyACM0", "virtual board" */
+    /* Frame format in use (NONE where there is no parity, e.g. a pty),
 	 * and whether the client may fall back from 8E1 to 8N1 (--parity
 	 * auto on a device that kept even parity). */
-	enum iap_parity parity;
-	int parity_fallback;
+    enum iap_parity parity;
+    int parity_fallback;
 };
 
 struct iap_serial_opts {
-	const char *path;
-	unsigned baud;
-	enum iap_parity parity; /* AUTO: 8E1, 8N1 if the device drops PARENB */
+    const char *path;
+    unsigned baud;
+    enum iap_parity parity; /* AUTO: 8E1, 8N1 if the device drops PARENB */
 };
 
 /*
@@ -61,12 +61,12 @@ enum iap_port_err iap_serial_open(const struct iap_serial_opts *o, struct iap_tr
 enum iap_port_err iap_fd_transport(int fd, const char *name, struct iap_transport **out);
 
 struct iap_vboard_opts {
-	const char *bin;        /* h7vboard executable; NULL: next to h7iap */
-	const char *boot_elf;   /* bootloader ELF; NULL: built-in default */
-	const char *flash_file; /* persistent flash image; NULL: default */
-	const char *log_file;   /* board stdout/stderr; NULL: /dev/null */
-	unsigned baud;
-	int start_timeout_ms;
+    const char *bin;        /* h7vboard executable; NULL: next to h7iap */
+    const char *boot_elf;   /* bootloader ELF; NULL: built-in default */
+    const char *flash_file; /* persistent flash image; NULL: default */
+    const char *log_file;   /* board stdout/stderr; NULL: /dev/null */
+    unsigned baud;
+    int start_timeout_ms;
 };
 
 /*

@@ -26,88 +26,88 @@
 /* A slot the driver cannot read (ECC) is torn. */
 static int log_read_slot(void *ctx, uint32_t slot, uint8_t out[UR_SIZE])
 {
-	struct boot_ctx *c = ctx;
+    struct boot_ctx *c = ctx;
 
-	if (h7f_read(&c->upd.fl_log, BOOT_LOG_BASE + slot * UR_SIZE, out, UR_SIZE, NULL))
-		return UR_E_UNREADABLE;
-	return 0;
+    if (h7f_read(&c->upd.fl_log, BOOT_LOG_BASE + slot * UR_SIZE, out, UR_SIZE, NULL))
+        return UR_E_UNREADABLE;
+    return 0;
 }
 
 void boot_log_scan(struct boot_ctx *c)
 {
-	ur_scan_log(log_read_slot, c, BOOT_LOG_SLOTS, &c->upd.log);
+    ur_scan_log(log_read_slot, c, BOOT_LOG_SLOTS, &c->upd.log);
 }
 
 void boot_update_init(struct boot_ctx *c)
 {
-	memset(&c->upd, 0, sizeof(c->upd));
-	h7f_init(&c->upd.fl_log);
-	c->upd.fl_log.protected_mask = BOOT_PROT_LOG;
-	boot_log_scan(c);
+    memset(&c->upd, 0, sizeof(c->upd));
+    h7f_init(&c->upd.fl_log);
+    c->upd.fl_log.protected_mask = BOOT_PROT_LOG;
+    boot_log_scan(c);
 }
 
 static int log_append(struct boot_ctx *c, const struct ur_record *r)
 {
-	struct boot_update *u = &c->upd;
-	uint8_t buf[UR_SIZE];
-	uint32_t slot = u->log.next_free;
-	int rc;
+    struct boot_update *u = &c->upd;
+    uint8_t buf[UR_SIZE];
+    uint32_t slot = u->log.next_free;
+    int rc;
 
-	if (slot >= u->log.slots)
-		return BOOT_E_LOG;
-	ur_encode(r, buf);
-	/* A slot that failed (or was cut) is never programmed again. */
-	u->log.next_free = slot + 1;
-	rc = h7f_program_word(&u->fl_log, BOOT_LOG_BASE + slot * UR_SIZE, buf);
-	if (rc) {
-		u->log.torn++;
-		return boot_fail(c, rc, BOOT_LOG_BASE + slot * UR_SIZE);
-	}
-	u->log.valid++;
-	u->log.have_newest = true;
-	u->log.newest_slot = slot;
-	u->log.newest = *r;
-	if (r->sequence > u->log.max_sequence)
-		u->log.max_sequence = r->sequence;
-	return 0;
+    if (slot >= u->log.slots)
+        return BOOT_E_LOG;
+    ur_encode(r, buf);
+    /* A slot that failed (or was cut) is never programmed again. */
+    u->log.next_free = slot + 1;
+    rc = h7f_program_word(&u->fl_log, BOOT_LOG_BASE + slot * UR_SIZE, buf);
+    if (rc) {
+        u->log.torn++;
+        return boot_fail(c, rc, BOOT_LOG_BASE + slot * UR_SIZE);
+    }
+    u->log.valid++;
+    u->log.have_newest = true;
+    u->log.newest_slot = slot;
+    u->log.newest = *r;
+    if (r->sequence > u->log.max_sequence)
+        u->log.max_sequence = r->sequence;
+    return 0;
 }
 
 int boot_update_begin(struct boot_ctx *c, uint32_t planned_len)
 {
-	struct boot_update *u = &c->upd;
-	struct ur_record r;
-	uint32_t seq;
-	int rc;
+    struct boot_update *u = &c->upd;
+    struct ur_record r;
+    uint32_t seq;
+    int rc;
 
-	if (u->open)
-		return 0;
-	seq = u->log.max_sequence + 1u;
-	if (u->log.next_free + 2u > u->log.slots) {
-		rc = h7f_erase_sector(&u->fl_log, BOOT_LOG_BASE);
-		if (rc)
-			return boot_fail(c, rc, BOOT_LOG_BASE);
-		boot_log_scan(c);
-	}
-	memset(&r, 0, sizeof(r));
-	r.state = UR_STATE_STARTED;
-	r.sequence = seq;
-	r.start = BOOT_APP_START;
-	r.length = planned_len;
-	r.image_crc = 0xFFFFFFFFu;
-	/* One retry in the next slot if the word could not be programmed. */
-	rc = log_append(c, &r);
-	if (rc)
-		rc = log_append(c, &r);
-	if (rc)
-		return rc;
-	u->open = true;
-	u->seq = seq;
-	return 0;
+    if (u->open)
+        return 0;
+    seq = u->log.max_sequence + 1u;
+    if (u->log.next_free + 2u > u->log.slots) {
+        rc = h7f_erase_sector(&u->fl_log, BOOT_LOG_BASE);
+        if (rc)
+            return boot_fail(c, rc, BOOT_LOG_BASE);
+        boot_log_scan(c);
+    }
+    memset(&r, 0, sizeof(r));
+    r.state = UR_STATE_STARTED;
+    r.sequence = seq;
+    r.start = BOOT_APP_START;
+    r.length = planned_len;
+    r.image_crc = 0xFFFFFFFFu;
+    /* One retry in the next slot if the word could not be programmed. */
+    rc = log_append(c, &r);
+    if (rc)
+        rc = log_append(c, &r);
+    if (rc)
+        return rc;
+    u->open = true;
+    u->seq = seq;
+    return 0;
 }
 
 static unsigned page_of(uint32_t addr)
 {
-	return (addr - H7_FLASH_BASE) / H7_SECTOR_SIZE;
+    return (addr - H7_FLASH_BASE) / H7_SECTOR_SIZE;
 }
 
 /* A failed write, flush or erase ends the transfer: what it wrote can no
@@ -117,184 +117,182 @@ static unsigned page_of(uint32_t addr)
  * was told is written silently disappears. */
 static int stream_fail(struct boot_ctx *c, int err)
 {
-	struct boot_update *u = &c->upd;
-	uint32_t addr = h7f_writer_report(&u->w)->err_addr;
+    struct boot_update *u = &c->upd;
+    uint32_t addr = h7f_writer_report(&u->w)->err_addr;
 
-	if (err == H7F_E_SEQUENCE || err == H7F_E_NOSPC || !addr)
-		addr = u->w.next;
-	if (err == H7F_E_SEQUENCE)
-		(void)h7f_writer_flush(&u->w);
-	u->stream = false;
-	u->stream_dead = true;
-	return boot_fail(c, err, addr);
+    if (err == H7F_E_SEQUENCE || err == H7F_E_NOSPC || !addr)
+        addr = u->w.next;
+    if (err == H7F_E_SEQUENCE)
+        (void)h7f_writer_flush(&u->w);
+    u->stream = false;
+    u->stream_dead = true;
+    return boot_fail(c, err, addr);
 }
 
 void boot_update_abandon(struct boot_ctx *c)
 {
-	c->upd.stream = false;
-	c->upd.stream_dead = false;
+    c->upd.stream = false;
+    c->upd.stream_dead = false;
 }
 
 static int stream_open(struct boot_ctx *c, uint32_t len, uint32_t flags)
 {
-	struct boot_update *u = &c->upd;
-	int rc = h7f_writer_open(&u->w, &c->fl_app, BOOT_APP_START, len,
-				 flags | H7F_WR_VERIFY_CRC);
+    struct boot_update *u = &c->upd;
+    int rc = h7f_writer_open(&u->w, &c->fl_app, BOOT_APP_START, len, flags | H7F_WR_VERIFY_CRC);
 
-	if (rc)
-		return boot_fail(c, rc, BOOT_APP_START);
-	u->stream = true;
-	return 0;
+    if (rc)
+        return boot_fail(c, rc, BOOT_APP_START);
+    u->stream = true;
+    return 0;
 }
 
 int boot_update_new_transfer(struct boot_ctx *c, uint32_t len)
 {
-	boot_update_abandon(c);
-	if (len == 0 || len > BOOT_APP_SIZE)
-		return boot_fail(c, BOOT_E_TOO_BIG, BOOT_APP_START);
-	/* Each sector is erased before its first word; bank 2's sectors are
+    boot_update_abandon(c);
+    if (len == 0 || len > BOOT_APP_SIZE)
+        return boot_fail(c, BOOT_E_TOO_BIG, BOOT_APP_START);
+    /* Each sector is erased before its first word; bank 2's sectors are
 	 * erased in the background while bank 1 is written. */
-	return stream_open(c, len, 0);
+    return stream_open(c, len, 0);
 }
 
 int boot_update_erase_page(struct boot_ctx *c, unsigned page)
 {
-	if (page < BOOT_APP_FIRST_SECTOR || page >= BOOT_SECTORS)
-		return boot_fail(c, BOOT_E_RANGE, BOOT_SECTOR_ADDR(page));
-	return boot_update_erase_pages(c, 1u << page);
+    if (page < BOOT_APP_FIRST_SECTOR || page >= BOOT_SECTORS)
+        return boot_fail(c, BOOT_E_RANGE, BOOT_SECTOR_ADDR(page));
+    return boot_update_erase_pages(c, 1u << page);
 }
 
 int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask)
 {
-	struct boot_update *u = &c->upd;
-	int rc;
+    struct boot_update *u = &c->upd;
+    int rc;
 
-	if (mask & ~BOOT_MASK_APP)
-		return boot_fail(c, BOOT_E_RANGE, 0);
-	if (!mask)
-		return 0;
-	rc = boot_update_begin(c, UR_LEN_UNKNOWN);
-	if (rc)
-		return rc;
-	/* Erasing a sector that holds bytes of the transfer restarts it: the
+    if (mask & ~BOOT_MASK_APP)
+        return boot_fail(c, BOOT_E_RANGE, 0);
+    if (!mask)
+        return 0;
+    rc = boot_update_begin(c, UR_LEN_UNKNOWN);
+    if (rc)
+        return rc;
+    /* Erasing a sector that holds bytes of the transfer restarts it: the
 	 * buffered partial word is programmed first when its sector stays
 	 * (the host was told it is written), and the next write opens a new
 	 * transfer at BOOT_APP_START. Sectors beyond the transfer's position
 	 * are erased without touching it. */
-	if (u->stream && u->w.next > BOOT_APP_START &&
-	    (mask & ((2u << page_of(u->w.next - 1u)) - 1u))) {
-		uint32_t word = u->w.next - u->w.fill;
+    if (u->stream && u->w.next > BOOT_APP_START &&
+        (mask & ((2u << page_of(u->w.next - 1u)) - 1u))) {
+        uint32_t word = u->w.next - u->w.fill;
 
-		if (u->w.fill && !(mask & (1u << page_of(word)))) {
-			rc = h7f_writer_flush(&u->w);
-			if (rc)
-				return stream_fail(c, rc);
-		}
-		u->stream = false;
-		u->stream_dead = false;
-	}
-	/* One call per run of consecutive pages: the driver erases a run's
+        if (u->w.fill && !(mask & (1u << page_of(word)))) {
+            rc = h7f_writer_flush(&u->w);
+            if (rc)
+                return stream_fail(c, rc);
+        }
+        u->stream = false;
+        u->stream_dead = false;
+    }
+    /* One call per run of consecutive pages: the driver erases a run's
 	 * bank 1 and bank 2 parts at the same time (RM0399 4.3.11: the banks
 	 * are independent), a whole bank with one bank erase. */
-	for (unsigned p = BOOT_APP_FIRST_SECTOR; p < BOOT_SECTORS;) {
-		unsigned q = p;
-		uint32_t erased = 0;
+    for (unsigned p = BOOT_APP_FIRST_SECTOR; p < BOOT_SECTORS;) {
+        unsigned q = p;
+        uint32_t erased = 0;
 
-		if (!(mask & (1u << p))) {
-			p++;
-			continue;
-		}
-		while (q < BOOT_SECTORS && (mask & (1u << q)))
-			q++;
-		rc = h7f_erase_range(&c->fl_app, BOOT_SECTOR_ADDR(p),
-				     (q - p) * H7_SECTOR_SIZE, &erased);
-		if (rc) {
-			/* The transfer is unknown now: it cannot commit. */
-			u->stream = false;
-			u->stream_dead = true;
-			return boot_fail(c, rc, c->fl_app.last_addr);
-		}
-		p = q;
-	}
-	/* The host starts again: the next write may open a transfer. */
-	u->stream_dead = false;
-	return 0;
+        if (!(mask & (1u << p))) {
+            p++;
+            continue;
+        }
+        while (q < BOOT_SECTORS && (mask & (1u << q)))
+            q++;
+        rc = h7f_erase_range(&c->fl_app, BOOT_SECTOR_ADDR(p), (q - p) * H7_SECTOR_SIZE, &erased);
+        if (rc) {
+            /* The transfer is unknown now: it cannot commit. */
+            u->stream = false;
+            u->stream_dead = true;
+            return boot_fail(c, rc, c->fl_app.last_addr);
+        }
+        p = q;
+    }
+    /* The host starts again: the next write may open a transfer. */
+    u->stream_dead = false;
+    return 0;
 }
 
 int boot_update_flush(struct boot_ctx *c)
 {
-	struct boot_update *u = &c->upd;
-	int rc;
+    struct boot_update *u = &c->upd;
+    int rc;
 
-	if (!u->stream)
-		return 0;
-	rc = h7f_writer_flush(&u->w);
-	return rc ? stream_fail(c, rc) : 0;
+    if (!u->stream)
+        return 0;
+    rc = h7f_writer_flush(&u->w);
+    return rc ? stream_fail(c, rc) : 0;
 }
 
 int boot_update_flush_overlap(struct boot_ctx *c, uint32_t a, uint32_t n)
 {
-	const struct h7f_writer *w = &c->upd.w;
-	uint32_t word = w->next - w->fill;
+    const struct h7f_writer *w = &c->upd.w;
+    uint32_t word = w->next - w->fill;
 
-	if (!c->upd.stream || w->fill == 0 || word >= a + n || a >= word + H7_FLASH_WORD)
-		return 0;
-	return boot_update_flush(c);
+    if (!c->upd.stream || w->fill == 0 || word >= a + n || a >= word + H7_FLASH_WORD)
+        return 0;
+    return boot_update_flush(c);
 }
 
 int boot_update_write(struct boot_ctx *c, uint32_t addr, const void *p, size_t n)
 {
-	struct boot_update *u = &c->upd;
-	int rc;
+    struct boot_update *u = &c->upd;
+    int rc;
 
-	if (n == 0)
-		return 0;
-	if (addr < BOOT_APP_START || addr >= BOOT_APP_END || n > BOOT_APP_END - addr)
-		return boot_fail(c, BOOT_E_RANGE, addr);
-	rc = boot_update_begin(c, UR_LEN_UNKNOWN);
-	if (rc)
-		return rc;
-	/* AN3155: the host erases, the length is not known; every word must
+    if (n == 0)
+        return 0;
+    if (addr < BOOT_APP_START || addr >= BOOT_APP_END || n > BOOT_APP_END - addr)
+        return boot_fail(c, BOOT_E_RANGE, addr);
+    rc = boot_update_begin(c, UR_LEN_UNKNOWN);
+    if (rc)
+        return rc;
+    /* AN3155: the host erases, the length is not known; every word must
 	 * be erased (virgin check by the driver, gaps included). */
-	if (!u->stream && u->stream_dead)
-		return boot_fail(c, BOOT_E_TRANSFER, addr);
-	if (!u->stream) {
-		rc = stream_open(c, H7F_LEN_UNKNOWN, H7F_WR_NO_ERASE);
-		if (rc)
-			return rc;
-	}
-	rc = h7f_writer_write_at(&u->w, addr, p, n);
-	return rc ? stream_fail(c, rc) : 0;
+    if (!u->stream && u->stream_dead)
+        return boot_fail(c, BOOT_E_TRANSFER, addr);
+    if (!u->stream) {
+        rc = stream_open(c, H7F_LEN_UNKNOWN, H7F_WR_NO_ERASE);
+        if (rc)
+            return rc;
+    }
+    rc = h7f_writer_write_at(&u->w, addr, p, n);
+    return rc ? stream_fail(c, rc) : 0;
 }
 
 int boot_update_commit(struct boot_ctx *c)
 {
-	struct boot_update *u = &c->upd;
-	const struct h7f_writer_report *rep = h7f_writer_report(&u->w);
-	struct ur_record r;
-	int rc;
+    struct boot_update *u = &c->upd;
+    const struct h7f_writer_report *rep = h7f_writer_report(&u->w);
+    struct ur_record r;
+    int rc;
 
-	if (!u->open || !u->stream || rep->bytes == 0)
-		return boot_fail(c, BOOT_E_NO_IMAGE, BOOT_APP_START);
-	u->stream = false;
-	/* Last word padded and programmed; CRC-32 over the image read back
+    if (!u->open || !u->stream || rep->bytes == 0)
+        return boot_fail(c, BOOT_E_NO_IMAGE, BOOT_APP_START);
+    u->stream = false;
+    /* Last word padded and programmed; CRC-32 over the image read back
 	 * from flash against the CRC of what the host sent. */
-	rc = h7f_writer_finish(&u->w);
-	if (rc == H7F_E_VERIFY)
-		return boot_fail(c, BOOT_E_VERIFY, rep->err_addr);
-	if (rc)
-		return boot_fail(c, rc, rep->err_addr);
-	memset(&r, 0, sizeof(r));
-	r.state = UR_STATE_COMPLETE;
-	r.sequence = u->seq;
-	r.start = BOOT_APP_START;
-	r.length = rep->bytes;
-	r.image_crc = rep->crc;
-	rc = log_append(c, &r);
-	if (rc)
-		rc = log_append(c, &r);
-	if (rc)
-		return rc;
-	u->open = false;
-	return 0;
+    rc = h7f_writer_finish(&u->w);
+    if (rc == H7F_E_VERIFY)
+        return boot_fail(c, BOOT_E_VERIFY, rep->err_addr);
+    if (rc)
+        return boot_fail(c, rc, rep->err_addr);
+    memset(&r, 0, sizeof(r));
+    r.state = UR_STATE_COMPLETE;
+    r.sequence = u->seq;
+    r.start = BOOT_APP_START;
+    r.length = rep->bytes;
+    r.image_crc = rep->crc;
+    rc = log_append(c, &r);
+    if (rc)
+        rc = log_append(c, &r);
+    if (rc)
+        return rc;
+    u->open = false;
+    return 0;
 }

@@ -47,6 +47,16 @@ static bool handoff_requested(void)
     return req;
 }
 
+/* The layout as boot.ld must match it (its ASSERTs). */
+__attribute__((used)) static void layout_for_ld(void)
+{
+    H7_LAYOUT_LD_SYMBOL(h7_ld_code_base, BOOT_CODE_BASE);
+    H7_LAYOUT_LD_SYMBOL(h7_ld_code_size, BOOT_CODE_SIZE);
+    H7_LAYOUT_LD_SYMBOL(h7_ld_ram_base, BOOT_RAM_BASE);
+    H7_LAYOUT_LD_SYMBOL(h7_ld_handoff, BOOT_HANDOFF_ADDR);
+    H7_LAYOUT_LD_SYMBOL(h7_ld_itcm_end, H7_ITCM_BASE + H7_ITCM_SIZE);
+}
+
 int main(void)
 {
     struct boot_app_info info;

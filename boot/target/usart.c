@@ -13,7 +13,7 @@
  */
 #include <stdbool.h>
 
-#include "boot/layout.h"
+#include "h7_layout.h"
 #include "boot/serial.h"
 #include "h7flash/io.h"
 #include "hw.h"

@@ -11,185 +11,182 @@ uint8_t bfx_axi[0x80000];
 
 static uint8_t *ram_ptr(uint32_t a, size_t n)
 {
-	if (a >= H7_DTCM_BASE && a + n <= H7_DTCM_BASE + H7_DTCM_SIZE)
-		return bfx_dtcm + (a - H7_DTCM_BASE);
-	if (a >= H7_AXISRAM_BASE && a + n <= H7_AXISRAM_BASE + H7_AXISRAM_SIZE)
-		return bfx_axi + (a - H7_AXISRAM_BASE);
-	fail_msg("RAM access outside the fake RAM: 0x%08x", (unsigned)a);
-	return NULL;
+    if (a >= H7_DTCM_BASE && a + n <= H7_DTCM_BASE + H7_DTCM_SIZE)
+        return bfx_dtcm + (a - H7_DTCM_BASE);
+    if (a >= H7_AXISRAM_BASE && a + n <= H7_AXISRAM_BASE + H7_AXISRAM_SIZE)
+        return bfx_axi + (a - H7_AXISRAM_BASE);
+    fail_msg("RAM access outside the fake RAM: 0x%08x", (unsigned)a);
+    return NULL;
 }
 
 void boot_port_ram_read(uint32_t addr, void *out, size_t n)
 {
-	memcpy(out, ram_ptr(addr, n), n);
+    memcpy(out, ram_ptr(addr, n), n);
 }
 
 void boot_port_ram_write(uint32_t addr, const void *in, size_t n)
 {
-	memcpy(ram_ptr(addr, n), in, n);
+    memcpy(ram_ptr(addr, n), in, n);
 }
 
-void boot_port_idle(void)
-{
-}
+void boot_port_idle(void) {}
 
 /* ---- serial ---- */
 
 void fser_push(struct fser *s, const void *p, size_t n)
 {
-	const uint8_t *b = p;
+    const uint8_t *b = p;
 
-	for (size_t i = 0; i < n; i++)
-		fser_push_flags(s, b[i], 0);
+    for (size_t i = 0; i < n; i++)
+        fser_push_flags(s, b[i], 0);
 }
 
 void fser_push_flags(struct fser *s, uint8_t b, uint16_t flags)
 {
-	assert_true(s->in_tail < FS_IN_MAX);
-	s->in[s->in_tail++] = (uint16_t)(b | flags);
+    assert_true(s->in_tail < FS_IN_MAX);
+    s->in[s->in_tail++] = (uint16_t)(b | flags);
 }
 
 size_t fser_unseen(struct fser *s)
 {
-	return s->out_len - s->out_seen;
+    return s->out_len - s->out_seen;
 }
 
 int fser_next(struct fser *s)
 {
-	if (s->out_seen >= s->out_len)
-		return -1;
-	return s->out[s->out_seen++];
+    if (s->out_seen >= s->out_len)
+        return -1;
+    return s->out[s->out_seen++];
 }
 
 static int fs_getc(void *ctx, uint32_t timeout_ms)
 {
-	struct fser *s = ctx;
+    struct fser *s = ctx;
 
-	if (s->in_head == s->in_tail && s->peer)
-		s->peer(s);
-	if (s->in_head == s->in_tail) {
-		s->now_ms += timeout_ms;
-		s->idle++;
-		if (s->idle_limit && s->idle >= s->idle_limit)
-			longjmp(s->escape, 1);
-		return BOOT_SER_TIMEOUT;
-	}
-	s->idle = 0;
-	return s->in[s->in_head++];
+    if (s->in_head == s->in_tail && s->peer)
+        s->peer(s);
+    if (s->in_head == s->in_tail) {
+        s->now_ms += timeout_ms;
+        s->idle++;
+        if (s->idle_limit && s->idle >= s->idle_limit)
+            longjmp(s->escape, 1);
+        return BOOT_SER_TIMEOUT;
+    }
+    s->idle = 0;
+    return s->in[s->in_head++];
 }
 
 static void fs_write(void *ctx, const void *p, size_t n)
 {
-	struct fser *s = ctx;
+    struct fser *s = ctx;
 
-	s->out = realloc(s->out, s->out_len + n + 1);
-	assert_non_null(s->out);
-	memcpy(s->out + s->out_len, p, n);
-	s->out_len += n;
+    s->out = realloc(s->out, s->out_len + n + 1);
+    assert_non_null(s->out);
+    memcpy(s->out + s->out_len, p, n);
+    s->out_len += n;
 }
 
 static void fs_drain(void *ctx)
 {
-	(void)ctx;
+    (void)ctx;
 }
 
 static void fs_set_format(void *ctx, enum boot_ser_format f)
 {
-	struct fser *s = ctx;
+    struct fser *s = ctx;
 
-	if (f != s->fmt)
-		s->format_changes++;
-	s->fmt = f;
+    if (f != s->fmt)
+        s->format_changes++;
+    s->fmt = f;
 }
 
 static uint32_t fs_overruns(void *ctx)
 {
-	(void)ctx;
-	return 0;
+    (void)ctx;
+    return 0;
 }
 
 /* ---- fixture ---- */
 
 void bfx_image(uint8_t *buf, uint32_t len, uint32_t seed)
 {
-	uint32_t x = seed * 2654435761u + 1u;
+    uint32_t x = seed * 2654435761u + 1u;
 
-	for (uint32_t i = 0; i < len; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		buf[i] = (uint8_t)x;
-	}
-	if (len >= 8) {
-		uint32_t sp = 0x20020000u, pc = BOOT_APP_START + (len > 0x200 ? 0x1C1u : 9u);
+    for (uint32_t i = 0; i < len; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        buf[i] = (uint8_t)x;
+    }
+    if (len >= 8) {
+        uint32_t sp = 0x20020000u, pc = BOOT_APP_START + (len > 0x200 ? 0x1C1u : 9u);
 
-		memcpy(buf, &sp, 4);
-		memcpy(buf + 4, &pc, 4);
-	}
+        memcpy(buf, &sp, 4);
+        memcpy(buf + 4, &pc, 4);
+    }
 }
 
-void bfx_put_record(struct bfx *x, uint32_t slot, uint8_t state, uint32_t seq,
-		    uint32_t len, uint32_t crc)
+void bfx_put_record(struct bfx *x, uint32_t slot, uint8_t state, uint32_t seq, uint32_t len,
+                    uint32_t crc)
 {
-	struct ur_record r = { state, seq, BOOT_APP_START, len, crc };
-	uint8_t b[UR_SIZE];
+    struct ur_record r = { state, seq, BOOT_APP_START, len, crc };
+    uint8_t b[UR_SIZE];
 
-	ur_encode(&r, b);
-	assert_int_equal(h7sim_backdoor_program(x->sim, BOOT_LOG_BASE + slot * UR_SIZE, b, UR_SIZE), 0);
+    ur_encode(&r, b);
+    assert_int_equal(h7sim_backdoor_program(x->sim, BOOT_LOG_BASE + slot * UR_SIZE, b, UR_SIZE), 0);
 }
 
 void bfx_open(struct bfx *x)
 {
-	struct h7sim_config cfg;
+    struct h7sim_config cfg;
 
-	memset(x, 0, sizeof(*x));
-	h7sim_config_default(&cfg);
-	cfg.strict = true;
-	x->sim = h7sim_new(&cfg);
-	assert_non_null(x->sim);
-	h7f_port_attach(x->sim);
-	for (unsigned i = 0; i < sizeof(x->boot_code); i++)
-		x->boot_code[i] = (uint8_t)(0xA5 ^ i);
-	assert_int_equal(h7sim_backdoor_program(x->sim, BOOT_CODE_BASE, x->boot_code,
-						sizeof(x->boot_code)), 0);
-	x->ser.in = calloc(FS_IN_MAX, sizeof(uint16_t));
-	assert_non_null(x->ser.in);
-	x->ser.idle_limit = 200;
-	x->ser.ops.getc = fs_getc;
-	x->ser.ops.write = fs_write;
-	x->ser.ops.drain = fs_drain;
-	x->ser.ops.set_format = fs_set_format;
-	x->ser.ops.overruns = fs_overruns;
-	x->ser.ops.ctx = &x->ser;
-	memset(bfx_dtcm, 0, sizeof(bfx_dtcm));
-	memset(bfx_axi, 0, sizeof(bfx_axi));
-	boot_init(&x->c, &x->ser.ops);
+    memset(x, 0, sizeof(*x));
+    h7sim_config_default(&cfg);
+    cfg.strict = true;
+    x->sim = h7sim_new(&cfg);
+    assert_non_null(x->sim);
+    h7f_port_attach(x->sim);
+    for (unsigned i = 0; i < sizeof(x->boot_code); i++)
+        x->boot_code[i] = (uint8_t)(0xA5 ^ i);
+    assert_int_equal(
+        h7sim_backdoor_program(x->sim, BOOT_CODE_BASE, x->boot_code, sizeof(x->boot_code)), 0);
+    x->ser.in = calloc(FS_IN_MAX, sizeof(uint16_t));
+    assert_non_null(x->ser.in);
+    x->ser.idle_limit = 200;
+    x->ser.ops.getc = fs_getc;
+    x->ser.ops.write = fs_write;
+    x->ser.ops.drain = fs_drain;
+    x->ser.ops.set_format = fs_set_format;
+    x->ser.ops.overruns = fs_overruns;
+    x->ser.ops.ctx = &x->ser;
+    memset(bfx_dtcm, 0, sizeof(bfx_dtcm));
+    memset(bfx_axi, 0, sizeof(bfx_axi));
+    boot_init(&x->c, &x->ser.ops);
 }
 
 void bfx_reboot(struct bfx *x)
 {
-	h7sim_reset(x->sim);
-	boot_init(&x->c, &x->ser.ops);
+    h7sim_reset(x->sim);
+    boot_init(&x->c, &x->ser.ops);
 }
 
 void bfx_close(struct bfx *x)
 {
-	uint8_t now[256];
-	size_t n = h7sim_violation_count(x->sim);
+    uint8_t now[256];
+    size_t n = h7sim_violation_count(x->sim);
 
-	if (n != x->expect_violations) {
-		h7sim_violations_print(x->sim, stderr);
-		fail_msg("model violation log holds %zu entries, %zu expected", n,
-			 x->expect_violations);
-	}
-	for (size_t i = 0; i < n; i++)
-		assert_string_equal(h7sim_violation_get(x->sim, i)->rule, x->expect_rule);
-	h7sim_peek(x->sim, BOOT_CODE_BASE, now, sizeof(now));
-	assert_memory_equal(now, x->boot_code, sizeof(now));
-	/* the rest of sector 0 stays erased */
-	assert_int_equal(h7sim_word_state(x->sim, BOOT_CODE_BASE + 0x1000), H7SIM_WORD_VIRGIN);
-	h7sim_free(x->sim);
-	free(x->ser.in);
-	free(x->ser.out);
-	memset(x, 0, sizeof(*x));
+    if (n != x->expect_violations) {
+        h7sim_violations_print(x->sim, stderr);
+        fail_msg("model violation log holds %zu entries, %zu expected", n, x->expect_violations);
+    }
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(h7sim_violation_get(x->sim, i)->rule, x->expect_rule);
+    h7sim_peek(x->sim, BOOT_CODE_BASE, now, sizeof(now));
+    assert_memory_equal(now, x->boot_code, sizeof(now));
+    /* the rest of sector 0 stays erased */
+    assert_int_equal(h7sim_word_state(x->sim, BOOT_CODE_BASE + 0x1000), H7SIM_WORD_VIRGIN);
+    h7sim_free(x->sim);
+    free(x->ser.in);
+    free(x->ser.out);
+    memset(x, 0, sizeof(*x));
 }

@@ -26,31 +26,31 @@ struct fser;
 typedef void (*fser_peer_fn)(struct fser *s);
 
 struct fser {
-	uint16_t *in;               /* queued input: byte | BOOT_SER_* flags */
-	size_t in_head, in_tail;
-	uint8_t *out;               /* everything the bootloader sent */
-	size_t out_len, out_seen;   /* out_seen: consumed by the peer */
-	uint64_t now_ms;
-	unsigned idle;              /* consecutive timeouts */
-	unsigned idle_limit;        /* then longjmp(escape) (0: never) */
-	jmp_buf escape;
-	enum boot_ser_format fmt;
-	unsigned format_changes;
-	fser_peer_fn peer;
-	void *peer_ctx;
-	struct boot_serial ops;
+    uint16_t *in; /* queued input: byte | BOOT_SER_* flags */
+    size_t in_head, in_tail;
+    uint8_t *out;             /* everything the bootloader sent */
+    size_t out_len, out_seen; /* out_seen: consumed by the peer */
+    uint64_t now_ms;
+    unsigned idle;       /* consecutive timeouts */
+    unsigned idle_limit; /* then longjmp(escape) (0: never) */
+    jmp_buf escape;
+    enum boot_ser_format fmt;
+    unsigned format_changes;
+    fser_peer_fn peer;
+    void *peer_ctx;
+    struct boot_serial ops;
 };
 
 struct bfx {
-	struct h7sim *sim;
-	struct fser ser;
-	struct boot_ctx c;
-	uint8_t boot_code[256];     /* pattern in sector 0 */
-	/* Violations a test provokes on purpose (e.g. a read of a double-ECC
+    struct h7sim *sim;
+    struct fser ser;
+    struct boot_ctx c;
+    uint8_t boot_code[256]; /* pattern in sector 0 */
+    /* Violations a test provokes on purpose (e.g. a read of a double-ECC
 	 * word it injected): bfx_close requires exactly this many, all of
 	 * rule expect_rule. */
-	size_t expect_violations;
-	const char *expect_rule;
+    size_t expect_violations;
+    const char *expect_rule;
 };
 
 extern uint8_t bfx_dtcm[0x20000];
@@ -66,14 +66,14 @@ void fser_push(struct fser *s, const void *p, size_t n);
 void fser_push_flags(struct fser *s, uint8_t b, uint16_t flags);
 /* Output bytes not yet consumed by the peer / the test. */
 size_t fser_unseen(struct fser *s);
-int fser_next(struct fser *s);   /* next unseen output byte or -1 */
+int fser_next(struct fser *s); /* next unseen output byte or -1 */
 
 /* Deterministic test image with a valid vector table (SP 0x20020000,
  * reset vector inside the image when len allows). */
 void bfx_image(uint8_t *buf, uint32_t len, uint32_t seed);
 
 /* Backdoor: put a record in log slot i. */
-void bfx_put_record(struct bfx *x, uint32_t slot, uint8_t state, uint32_t seq,
-		    uint32_t len, uint32_t crc);
+void bfx_put_record(struct bfx *x, uint32_t slot, uint8_t state, uint32_t seq, uint32_t len,
+                    uint32_t crc);
 
 #endif

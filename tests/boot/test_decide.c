@@ -13,74 +13,74 @@ static struct bfx X;
 
 static int setup(void **state)
 {
-	(void)state;
-	bfx_open(&X);
-	return 0;
+    (void)state;
+    bfx_open(&X);
+    return 0;
 }
 
 static int teardown(void **state)
 {
-	(void)state;
-	bfx_close(&X);
-	return 0;
+    (void)state;
+    bfx_close(&X);
+    return 0;
 }
 
 /* Backdoor an image and its COMPLETE record. */
 static void put_image(const uint8_t *img, uint32_t len, uint32_t slot, uint32_t crc)
 {
-	assert_int_equal(h7sim_backdoor_program(X.sim, BOOT_APP_START, img, len), 0);
-	bfx_put_record(&X, slot, UR_STATE_COMPLETE, slot + 1, len, crc);
-	bfx_reboot(&X);
+    assert_int_equal(h7sim_backdoor_program(X.sim, BOOT_APP_START, img, len), 0);
+    bfx_put_record(&X, slot, UR_STATE_COMPLETE, slot + 1, len, crc);
+    bfx_reboot(&X);
 }
 
 static int status(void)
 {
-	struct boot_app_info info;
+    struct boot_app_info info;
 
-	boot_app_check(&X.c, &info);
-	return info.status;
+    boot_app_check(&X.c, &info);
+    return info.status;
 }
 
 static void test_no_record(void **state)
 {
-	(void)state;
-	assert_int_equal(status(), BOOT_E_NO_IMAGE);
+    (void)state;
+    assert_int_equal(status(), BOOT_E_NO_IMAGE);
 }
 
 static void test_valid_and_crc_mismatch(void **state)
 {
-	uint8_t img[1024];
-	(void)state;
-	bfx_image(img, sizeof(img), 31);
-	put_image(img, sizeof(img), 0, crc32_zlib(0, img, sizeof(img)) ^ 1u);
-	assert_int_equal(status(), BOOT_E_IMAGE_CRC);
-	/* a newer record with the right CRC wins */
-	bfx_put_record(&X, 1, UR_STATE_COMPLETE, 2, sizeof(img), crc32_zlib(0, img, sizeof(img)));
-	bfx_reboot(&X);
-	assert_int_equal(status(), 0);
-	/* then an update that started and never ended */
-	bfx_put_record(&X, 2, UR_STATE_STARTED, 3, UR_LEN_UNKNOWN, 0xFFFFFFFFu);
-	bfx_reboot(&X);
-	assert_int_equal(status(), BOOT_E_STARTED);
+    uint8_t img[1024];
+    (void)state;
+    bfx_image(img, sizeof(img), 31);
+    put_image(img, sizeof(img), 0, crc32_zlib(0, img, sizeof(img)) ^ 1u);
+    assert_int_equal(status(), BOOT_E_IMAGE_CRC);
+    /* a newer record with the right CRC wins */
+    bfx_put_record(&X, 1, UR_STATE_COMPLETE, 2, sizeof(img), crc32_zlib(0, img, sizeof(img)));
+    bfx_reboot(&X);
+    assert_int_equal(status(), 0);
+    /* then an update that started and never ended */
+    bfx_put_record(&X, 2, UR_STATE_STARTED, 3, UR_LEN_UNKNOWN, 0xFFFFFFFFu);
+    bfx_reboot(&X);
+    assert_int_equal(status(), BOOT_E_STARTED);
 }
 
 static void check_vectors(uint32_t sp, uint32_t pc, int expect)
 {
-	uint8_t img[1024];
+    uint8_t img[1024];
 
-	bfx_image(img, sizeof(img), 32);
-	memcpy(img, &sp, 4);
-	memcpy(img + 4, &pc, 4);
-	put_image(img, sizeof(img), 0, crc32_zlib(0, img, sizeof(img)));
-	assert_int_equal(status(), expect);
+    bfx_image(img, sizeof(img), 32);
+    memcpy(img, &sp, 4);
+    memcpy(img + 4, &pc, 4);
+    put_image(img, sizeof(img), 0, crc32_zlib(0, img, sizeof(img)));
+    assert_int_equal(status(), expect);
 }
 
-#define VEC_TEST(name, sp, pc, expect)                     \
-	static void name(void **state)                     \
-	{                                                  \
-		(void)state;                               \
-		check_vectors(sp, pc, expect);             \
-	}
+#define VEC_TEST(name, sp, pc, expect) \
+    static void name(void **state)     \
+    {                                  \
+        (void)state;                   \
+        check_vectors(sp, pc, expect); \
+    }
 
 /* ST's mask test rejected these two (docs/PRIOR_ART.md 1.8) */
 VEC_TEST(test_sp_end_of_dtcm, 0x20020000u, 0x08040101u, 0)
@@ -99,103 +99,103 @@ VEC_TEST(test_pc_in_vector_words, 0x20020000u, 0x08040001u, BOOT_E_VECTORS)
  * failing). */
 static void test_ecc_in_image(void **state)
 {
-	uint8_t img[4096];
-	struct boot_app_info info;
-	(void)state;
+    uint8_t img[4096];
+    struct boot_app_info info;
+    (void)state;
 
-	bfx_image(img, sizeof(img), 41);
-	put_image(img, sizeof(img), 0, crc32_zlib(0, img, sizeof(img)));
-	assert_int_equal(status(), 0);
-	h7sim_flip_bits(X.sim, BOOT_APP_START + 0x400, 1);
-	assert_int_equal(status(), H7F_E_SNECCERR);
-	h7sim_flip_bits(X.sim, BOOT_APP_START + 0x800, 2);
-	boot_app_check(&X.c, &info);
-	assert_true(info.status == H7F_E_DBECCERR || info.status == H7F_E_SNECCERR);
-	assert_int_equal(info.bad_addr, info.status == H7F_E_DBECCERR ? BOOT_APP_START + 0x800
-								       : BOOT_APP_START + 0x400);
-	assert_int_equal(X.c.diag.last_err, info.status);
-	assert_int_equal(X.c.diag.last_err_addr, info.bad_addr);
-	/* the bootloader's checked read of the injected word, once */
-	X.expect_violations = h7sim_violation_count(X.sim);
-	assert_true(X.expect_violations <= 1);
-	X.expect_rule = "read-double-ecc";
+    bfx_image(img, sizeof(img), 41);
+    put_image(img, sizeof(img), 0, crc32_zlib(0, img, sizeof(img)));
+    assert_int_equal(status(), 0);
+    h7sim_flip_bits(X.sim, BOOT_APP_START + 0x400, 1);
+    assert_int_equal(status(), H7F_E_SNECCERR);
+    h7sim_flip_bits(X.sim, BOOT_APP_START + 0x800, 2);
+    boot_app_check(&X.c, &info);
+    assert_true(info.status == H7F_E_DBECCERR || info.status == H7F_E_SNECCERR);
+    assert_int_equal(info.bad_addr, info.status == H7F_E_DBECCERR ? BOOT_APP_START + 0x800
+                                                                  : BOOT_APP_START + 0x400);
+    assert_int_equal(X.c.diag.last_err, info.status);
+    assert_int_equal(X.c.diag.last_err_addr, info.bad_addr);
+    /* the bootloader's checked read of the injected word, once */
+    X.expect_violations = h7sim_violation_count(X.sim);
+    assert_true(X.expect_violations <= 1);
+    X.expect_rule = "read-double-ecc";
 }
 
 static void test_cm4_vectors(void **state)
 {
-	uint32_t len = 0xC0000u + 1024u;
-	uint8_t *img = malloc(len);
-	uint32_t sp4 = 0x10048000u, pc4 = 0x08100101u;
-	(void)state;
+    uint32_t len = 0xC0000u + 1024u;
+    uint8_t *img = malloc(len);
+    uint32_t sp4 = 0x10048000u, pc4 = 0x08100101u;
+    (void)state;
 
-	bfx_image(img, len, 33);
-	put_image(img, len, 0, crc32_zlib(0, img, len));
-	struct boot_app_info info;
-	boot_app_check(&X.c, &info);
-	assert_int_equal(info.status, 0);
-	assert_false(info.cm4_valid);  /* random bytes at 0x08100000 */
-	bfx_close(&X);
-	bfx_open(&X);
-	sp4 = 0x30048000u;
-	memcpy(img + 0xC0000u, &sp4, 4);
-	memcpy(img + 0xC0004u, &pc4, 4);
-	put_image(img, len, 0, crc32_zlib(0, img, len));
-	boot_app_check(&X.c, &info);
-	assert_int_equal(info.status, 0);
-	assert_true(info.cm4_valid);
-	free(img);
+    bfx_image(img, len, 33);
+    put_image(img, len, 0, crc32_zlib(0, img, len));
+    struct boot_app_info info;
+    boot_app_check(&X.c, &info);
+    assert_int_equal(info.status, 0);
+    assert_false(info.cm4_valid); /* random bytes at 0x08100000 */
+    bfx_close(&X);
+    bfx_open(&X);
+    sp4 = 0x30048000u;
+    memcpy(img + 0xC0000u, &sp4, 4);
+    memcpy(img + 0xC0004u, &pc4, 4);
+    put_image(img, len, 0, crc32_zlib(0, img, len));
+    boot_app_check(&X.c, &info);
+    assert_int_equal(info.status, 0);
+    assert_true(info.cm4_valid);
+    free(img);
 }
 
 static void test_torn_record_skipped(void **state)
 {
-	uint8_t img[512];
-	(void)state;
-	bfx_image(img, sizeof(img), 34);
-	put_image(img, sizeof(img), 0, crc32_zlib(0, img, sizeof(img)));
-	/* a STARTED record then a torn COMPLETE (double-ECC word) */
-	bfx_put_record(&X, 1, UR_STATE_STARTED, 2, UR_LEN_UNKNOWN, 0xFFFFFFFFu);
-	bfx_put_record(&X, 2, UR_STATE_COMPLETE, 2, sizeof(img), crc32_zlib(0, img, sizeof(img)));
-	h7sim_flip_bits(X.sim, BOOT_LOG_BASE + 64, 2);
-	bfx_reboot(&X);
-	assert_int_equal(X.c.upd.log.torn, 1);
-	assert_int_equal(X.c.upd.log.next_free, 3);
-	assert_int_equal(status(), BOOT_E_STARTED);
-	/* the next update appends after the torn slot, never into it */
-	assert_int_equal(boot_update_begin(&X.c, 100), 0);
-	assert_int_equal(X.c.upd.log.newest_slot, 3);
-	assert_int_equal(X.c.upd.log.newest.sequence, 3);
-	h7sim_violations_clear(X.sim);
+    uint8_t img[512];
+    (void)state;
+    bfx_image(img, sizeof(img), 34);
+    put_image(img, sizeof(img), 0, crc32_zlib(0, img, sizeof(img)));
+    /* a STARTED record then a torn COMPLETE (double-ECC word) */
+    bfx_put_record(&X, 1, UR_STATE_STARTED, 2, UR_LEN_UNKNOWN, 0xFFFFFFFFu);
+    bfx_put_record(&X, 2, UR_STATE_COMPLETE, 2, sizeof(img), crc32_zlib(0, img, sizeof(img)));
+    h7sim_flip_bits(X.sim, BOOT_LOG_BASE + 64, 2);
+    bfx_reboot(&X);
+    assert_int_equal(X.c.upd.log.torn, 1);
+    assert_int_equal(X.c.upd.log.next_free, 3);
+    assert_int_equal(status(), BOOT_E_STARTED);
+    /* the next update appends after the torn slot, never into it */
+    assert_int_equal(boot_update_begin(&X.c, 100), 0);
+    assert_int_equal(X.c.upd.log.newest_slot, 3);
+    assert_int_equal(X.c.upd.log.newest.sequence, 3);
+    h7sim_violations_clear(X.sim);
 }
 
 static void test_log_full_compaction(void **state)
 {
-	uint8_t img[300];
-	struct ysend y = { 0 };
-	uint32_t len;
-	(void)state;
+    uint8_t img[300];
+    struct ysend y = { 0 };
+    uint32_t len;
+    (void)state;
 
-	/* 4095 records: one slot left, not enough for STARTED + COMPLETE */
-	for (uint32_t i = 0; i < BOOT_LOG_SLOTS - 1u; i++)
-		bfx_put_record(&X, i, UR_STATE_COMPLETE, 1000u + i, 8, 0);
-	bfx_reboot(&X);
-	assert_int_equal(X.c.upd.log.next_free, BOOT_LOG_SLOTS - 1u);
-	bfx_image(img, sizeof(img), 35);
-	y.data = img;
-	y.len = y.announce = sizeof(img);
-	X.ser.peer = ysend_peer;
-	X.ser.peer_ctx = &y;
-	assert_int_equal(boot_ymodem_receive(&X.c, &len), 0);
-	/* log erased, then STARTED and COMPLETE in slots 0 and 1, the
+    /* 4095 records: one slot left, not enough for STARTED + COMPLETE */
+    for (uint32_t i = 0; i < BOOT_LOG_SLOTS - 1u; i++)
+        bfx_put_record(&X, i, UR_STATE_COMPLETE, 1000u + i, 8, 0);
+    bfx_reboot(&X);
+    assert_int_equal(X.c.upd.log.next_free, BOOT_LOG_SLOTS - 1u);
+    bfx_image(img, sizeof(img), 35);
+    y.data = img;
+    y.len = y.announce = sizeof(img);
+    X.ser.peer = ysend_peer;
+    X.ser.peer_ctx = &y;
+    assert_int_equal(boot_ymodem_receive(&X.c, &len), 0);
+    /* log erased, then STARTED and COMPLETE in slots 0 and 1, the
 	 * sequence continues */
-	bfx_reboot(&X);
-	assert_int_equal(X.c.upd.log.next_free, 2);
-	assert_int_equal(X.c.upd.log.valid, 2);
-	assert_int_equal(X.c.upd.log.newest.sequence, 1000u + BOOT_LOG_SLOTS - 1u);
-	assert_int_equal(status(), 0);
-	struct h7sim_stats st;
-	h7sim_get_stats(X.sim, &st);
-	assert_int_equal(st.erase_count[0][1], 1);
-	assert_int_equal(st.erase_count[0][0], 0);
+    bfx_reboot(&X);
+    assert_int_equal(X.c.upd.log.next_free, 2);
+    assert_int_equal(X.c.upd.log.valid, 2);
+    assert_int_equal(X.c.upd.log.newest.sequence, 1000u + BOOT_LOG_SLOTS - 1u);
+    assert_int_equal(status(), 0);
+    struct h7sim_stats st;
+    h7sim_get_stats(X.sim, &st);
+    assert_int_equal(st.erase_count[0][1], 1);
+    assert_int_equal(st.erase_count[0][0], 0);
 }
 
 /* Power cut at every k-th flash operation of a YMODEM update over a valid
@@ -203,108 +203,108 @@ static void test_log_full_compaction(void **state)
  * and a new update always works. */
 static void test_power_cut_sweep(void **state)
 {
-	uint8_t old[600], img[5000];
-	(void)state;
+    uint8_t old[600], img[5000];
+    (void)state;
 
-	bfx_image(old, sizeof(old), 36);
-	bfx_image(img, sizeof(img), 37);
-	for (uint64_t n = 0; n < 400; n += 3) {
-		struct ysend y = { 0 };
-		uint32_t len;
+    bfx_image(old, sizeof(old), 36);
+    bfx_image(img, sizeof(img), 37);
+    for (uint64_t n = 0; n < 400; n += 3) {
+        struct ysend y = { 0 };
+        uint32_t len;
 
-		bfx_close(&X);
-		bfx_open(&X);
-		put_image(old, sizeof(old), 0, crc32_zlib(0, old, sizeof(old)));
-		h7sim_fault_power_cut_after_ops(X.sim, n);
-		y.data = img;
-		y.len = y.announce = sizeof(img);
-		X.ser.peer = ysend_peer;
-		X.ser.peer_ctx = &y;
-		int rc = boot_ymodem_receive(&X.c, &len);
-		bool cut = h7sim_powered_off(X.sim);
-		h7sim_violations_clear(X.sim);
-		bfx_reboot(&X);
-		int st = status();
-		if (!cut) {
-			/* n is past the last operation of the update: done */
-			assert_int_equal(rc, 0);
-			assert_int_equal(st, 0);
-			assert_int_equal(X.c.upd.log.newest.length, sizeof(img));
-			assert_true(n > 150);
-			break;
-		}
-		if (st == 0) {
-			/* only a complete old or new image may run */
-			uint32_t l = X.c.upd.log.newest.length;
-			assert_true(l == sizeof(old) || l == sizeof(img));
-			uint8_t *now = malloc(l);
-			h7sim_peek(X.sim, BOOT_APP_START, now, l);
-			assert_memory_equal(now, l == sizeof(img) ? img : old, l);
-			free(now);
-		}
-		/* a new update works */
-		memset(&y, 0, sizeof(y));
-		y.data = img;
-		y.len = y.announce = sizeof(img);
-		X.ser.out_seen = X.ser.out_len;
-		X.ser.in_head = X.ser.in_tail;
-		X.ser.peer_ctx = &y;
-		rc = boot_ymodem_receive(&X.c, &len);
-		if (rc)
-			fail_msg("cut after %u ops: new update failed: %s (last error at 0x%08x)",
-				 (unsigned)n, boot_strerror(rc), (unsigned)X.c.diag.last_err_addr);
-		bfx_reboot(&X);
-		assert_int_equal(status(), 0);
-		h7sim_violations_clear(X.sim);
-	}
+        bfx_close(&X);
+        bfx_open(&X);
+        put_image(old, sizeof(old), 0, crc32_zlib(0, old, sizeof(old)));
+        h7sim_fault_power_cut_after_ops(X.sim, n);
+        y.data = img;
+        y.len = y.announce = sizeof(img);
+        X.ser.peer = ysend_peer;
+        X.ser.peer_ctx = &y;
+        int rc = boot_ymodem_receive(&X.c, &len);
+        bool cut = h7sim_powered_off(X.sim);
+        h7sim_violations_clear(X.sim);
+        bfx_reboot(&X);
+        int st = status();
+        if (!cut) {
+            /* n is past the last operation of the update: done */
+            assert_int_equal(rc, 0);
+            assert_int_equal(st, 0);
+            assert_int_equal(X.c.upd.log.newest.length, sizeof(img));
+            assert_true(n > 150);
+            break;
+        }
+        if (st == 0) {
+            /* only a complete old or new image may run */
+            uint32_t l = X.c.upd.log.newest.length;
+            assert_true(l == sizeof(old) || l == sizeof(img));
+            uint8_t *now = malloc(l);
+            h7sim_peek(X.sim, BOOT_APP_START, now, l);
+            assert_memory_equal(now, l == sizeof(img) ? img : old, l);
+            free(now);
+        }
+        /* a new update works */
+        memset(&y, 0, sizeof(y));
+        y.data = img;
+        y.len = y.announce = sizeof(img);
+        X.ser.out_seen = X.ser.out_len;
+        X.ser.in_head = X.ser.in_tail;
+        X.ser.peer_ctx = &y;
+        rc = boot_ymodem_receive(&X.c, &len);
+        if (rc)
+            fail_msg("cut after %u ops: new update failed: %s (last error at 0x%08x)", (unsigned)n,
+                     boot_strerror(rc), (unsigned)X.c.diag.last_err_addr);
+        bfx_reboot(&X);
+        assert_int_equal(status(), 0);
+        h7sim_violations_clear(X.sim);
+    }
 }
 
 /* boot_strerror() names the bootloader's codes and hands every other
  * code down the chain: the formats' (proto_strerror), then the driver's. */
 static void test_error_chain(void **state)
 {
-	(void)state;
-	for (int e = BOOT_E_RANGE; e >= BOOT_E_TRANSFER; e--) {
-		assert_true(e < BOOT_ERR_BASE && e > PROTO_ERR_UR_BASE);
-		assert_null(proto_strerror(e));
-		assert_string_not_equal(boot_strerror(e), h7f_strerror(e));
-		if (e < BOOT_E_RANGE)
-			assert_string_not_equal(boot_strerror(e), boot_strerror(e + 1));
-	}
-	assert_string_equal(boot_strerror(BOOT_E_VERIFY),
-			    "read-back CRC differs from the received data");
-	assert_string_equal(boot_strerror(UR_E_CRC), ur_strerror(UR_E_CRC));
-	assert_string_equal(boot_strerror(YM_E_HEADER), ym_strerror(YM_E_HEADER));
-	assert_string_equal(boot_strerror(AN3155_ERR_COMPL), an3155_strerror(AN3155_ERR_COMPL));
-	assert_string_equal(boot_strerror(H7F_E_DBECCERR), h7f_strerror(H7F_E_DBECCERR));
-	assert_string_equal(boot_strerror(H7F_E_PROTECTED), h7f_strerror(H7F_E_PROTECTED));
-	/* Only the driver's flash-operation codes carry an address. */
-	assert_true(boot_err_is_flash(H7F_E_NOT_VIRGIN));
-	assert_false(boot_err_is_flash(H7F_E_PROTECTED));
-	assert_false(boot_err_is_flash(BOOT_E_VERIFY));
-	assert_false(boot_err_is_flash(UR_E_CRC));
+    (void)state;
+    for (int e = BOOT_E_RANGE; e >= BOOT_E_TRANSFER; e--) {
+        assert_true(e < BOOT_ERR_BASE && e > PROTO_ERR_UR_BASE);
+        assert_null(proto_strerror(e));
+        assert_string_not_equal(boot_strerror(e), h7f_strerror(e));
+        if (e < BOOT_E_RANGE)
+            assert_string_not_equal(boot_strerror(e), boot_strerror(e + 1));
+    }
+    assert_string_equal(boot_strerror(BOOT_E_VERIFY),
+                        "read-back CRC differs from the received data");
+    assert_string_equal(boot_strerror(UR_E_CRC), ur_strerror(UR_E_CRC));
+    assert_string_equal(boot_strerror(YM_E_HEADER), ym_strerror(YM_E_HEADER));
+    assert_string_equal(boot_strerror(AN3155_ERR_COMPL), an3155_strerror(AN3155_ERR_COMPL));
+    assert_string_equal(boot_strerror(H7F_E_DBECCERR), h7f_strerror(H7F_E_DBECCERR));
+    assert_string_equal(boot_strerror(H7F_E_PROTECTED), h7f_strerror(H7F_E_PROTECTED));
+    /* Only the driver's flash-operation codes carry an address. */
+    assert_true(boot_err_is_flash(H7F_E_NOT_VIRGIN));
+    assert_false(boot_err_is_flash(H7F_E_PROTECTED));
+    assert_false(boot_err_is_flash(BOOT_E_VERIFY));
+    assert_false(boot_err_is_flash(UR_E_CRC));
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_no_record, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_valid_and_crc_mismatch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sp_end_of_dtcm, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sp_end_of_axi, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sp_sram4, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sp_not_ram, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sp_erased, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sp_misaligned, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pc_no_thumb, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pc_outside_image, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pc_in_vector_words, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ecc_in_image, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cm4_vectors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_torn_record_skipped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_log_full_compaction, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_power_cut_sweep, setup, teardown),
-		cmocka_unit_test(test_error_chain),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_no_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_valid_and_crc_mismatch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sp_end_of_dtcm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sp_end_of_axi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sp_sram4, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sp_not_ram, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sp_erased, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sp_misaligned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pc_no_thumb, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pc_outside_image, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pc_in_vector_words, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ecc_in_image, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cm4_vectors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_torn_record_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_full_compaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_power_cut_sweep, setup, teardown),
+        cmocka_unit_test(test_error_chain),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

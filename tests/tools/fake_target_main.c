@@ -21,48 +21,48 @@ static volatile sig_atomic_t quit;
 
 static void on_sig(int s)
 {
-	(void)s;
-	quit = 1;
+    (void)s;
+    quit = 1;
 }
 
 int main(int argc, char **argv)
 {
-	static struct fake_target f;
-	fake_init(&f);
-	f.banner = "h7boot (fake)\r\n";
-	f.app_banner = "h7app (fake) running\r\n";
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--silent"))
-			f.silent = true;
-		else if (!strcmp(argv[i], "--checksum"))
-			f.offer_checksum = true;
-		else if (!strcmp(argv[i], "--reason"))
-			f.offer_reason = true;
-		else {
-			fprintf(stderr, "usage: %s [--silent] [--checksum] [--reason]\n", argv[0]);
-			return 2;
-		}
-	}
-	int m = posix_openpt(O_RDWR | O_NOCTTY);
-	if (m < 0 || grantpt(m) || unlockpt(m)) {
-		perror("pty");
-		return 1;
-	}
-	const char *slave = ptsname(m);
-	int hold = open(slave, O_RDWR | O_NOCTTY);
-	struct termios t;
-	tcgetattr(hold, &t);
-	cfmakeraw(&t);
-	tcsetattr(hold, TCSANOW, &t);
-	printf("%s\n", slave);
-	fflush(stdout);
-	signal(SIGINT, on_sig);
-	signal(SIGTERM, on_sig);
-	fake_start(&f, m);
-	while (!quit)
-		pause();
-	fake_stop(&f);
-	close(hold);
-	close(m);
-	return 0;
+    static struct fake_target f;
+    fake_init(&f);
+    f.banner = "h7boot (fake)\r\n";
+    f.app_banner = "h7app (fake) running\r\n";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--silent"))
+            f.silent = true;
+        else if (!strcmp(argv[i], "--checksum"))
+            f.offer_checksum = true;
+        else if (!strcmp(argv[i], "--reason"))
+            f.offer_reason = true;
+        else {
+            fprintf(stderr, "usage: %s [--silent] [--checksum] [--reason]\n", argv[0]);
+            return 2;
+        }
+    }
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    if (m < 0 || grantpt(m) || unlockpt(m)) {
+        perror("pty");
+        return 1;
+    }
+    const char *slave = ptsname(m);
+    int hold = open(slave, O_RDWR | O_NOCTTY);
+    struct termios t;
+    tcgetattr(hold, &t);
+    cfmakeraw(&t);
+    tcsetattr(hold, TCSANOW, &t);
+    printf("%s\n", slave);
+    fflush(stdout);
+    signal(SIGINT, on_sig);
+    signal(SIGTERM, on_sig);
+    fake_start(&f, m);
+    while (!quit)
+        pause();
+    fake_stop(&f);
+    close(hold);
+    close(m);
+    return 0;
 }

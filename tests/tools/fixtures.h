@@ -6,9 +6,9 @@
 #include <stdint.h>
 
 struct fx_seg {
-	uint32_t addr;
-	const uint8_t *data;
-	uint32_t len;
+    uint32_t addr;
+    const uint8_t *data;
+    uint32_t len;
 };
 
 /* Intel HEX text (malloc'ed, NUL-terminated) with type-04 records, 16 bytes per line. */

@@ -34,28 +34,28 @@
  */
 #define BOOT_ERR_BASE (-2000)
 enum boot_err {
-	BOOT_OK            = 0,
-	BOOT_E_RANGE       = BOOT_ERR_BASE - 1,  /* outside the allowed area */
-	BOOT_E_TOO_BIG     = BOOT_ERR_BASE - 2,  /* image larger than the application area */
-	BOOT_E_NO_IMAGE    = BOOT_ERR_BASE - 3,  /* no COMPLETE update record */
-	BOOT_E_IMAGE_CRC   = BOOT_ERR_BASE - 4,  /* image CRC differs from the record */
-	BOOT_E_VECTORS     = BOOT_ERR_BASE - 5,  /* initial SP or reset vector not plausible */
-	BOOT_E_LOG         = BOOT_ERR_BASE - 6,  /* record could not be written */
-	BOOT_E_CANCELLED   = BOOT_ERR_BASE - 7,  /* host cancelled (CAN CAN) or user abort */
-	BOOT_E_PROTOCOL    = BOOT_ERR_BASE - 8,  /* too many errors, sequence error */
-	BOOT_E_TIMEOUT     = BOOT_ERR_BASE - 9,  /* host silent */
-	BOOT_E_INCOMPLETE  = BOOT_ERR_BASE - 10, /* fewer bytes than announced */
-	BOOT_E_STARTED     = BOOT_ERR_BASE - 11, /* newest record: an update that never ended */
-	BOOT_E_NOSIZE      = BOOT_ERR_BASE - 12, /* YMODEM header without a size */
-	BOOT_E_VERIFY      = BOOT_ERR_BASE - 13, /* read-back CRC differs from received data */
-	BOOT_E_TRANSFER    = BOOT_ERR_BASE - 14, /* an earlier write of this transfer failed */
+    BOOT_OK = 0,
+    BOOT_E_RANGE = BOOT_ERR_BASE - 1,       /* outside the allowed area */
+    BOOT_E_TOO_BIG = BOOT_ERR_BASE - 2,     /* image larger than the application area */
+    BOOT_E_NO_IMAGE = BOOT_ERR_BASE - 3,    /* no COMPLETE update record */
+    BOOT_E_IMAGE_CRC = BOOT_ERR_BASE - 4,   /* image CRC differs from the record */
+    BOOT_E_VECTORS = BOOT_ERR_BASE - 5,     /* initial SP or reset vector not plausible */
+    BOOT_E_LOG = BOOT_ERR_BASE - 6,         /* record could not be written */
+    BOOT_E_CANCELLED = BOOT_ERR_BASE - 7,   /* host cancelled (CAN CAN) or user abort */
+    BOOT_E_PROTOCOL = BOOT_ERR_BASE - 8,    /* too many errors, sequence error */
+    BOOT_E_TIMEOUT = BOOT_ERR_BASE - 9,     /* host silent */
+    BOOT_E_INCOMPLETE = BOOT_ERR_BASE - 10, /* fewer bytes than announced */
+    BOOT_E_STARTED = BOOT_ERR_BASE - 11,    /* newest record: an update that never ended */
+    BOOT_E_NOSIZE = BOOT_ERR_BASE - 12,     /* YMODEM header without a size */
+    BOOT_E_VERIFY = BOOT_ERR_BASE - 13,     /* read-back CRC differs from received data */
+    BOOT_E_TRANSFER = BOOT_ERR_BASE - 14,   /* an earlier write of this transfer failed */
 };
 
 /* A driver code of a failed flash operation (H7F_E_* -1001..-1999, the
  * errno-valued ones excluded): it comes with the flash word's address. */
 static inline bool boot_err_is_flash(int err)
 {
-	return err <= -1000 && err > BOOT_ERR_BASE;
+    return err <= -1000 && err > BOOT_ERR_BASE;
 }
 
 /* Name of a code of any layer: the bootloader's own, else the formats'
@@ -64,25 +64,25 @@ const char *boot_strerror(int err);
 
 /* What the caller (firmware main) must do when boot_session() returns. */
 enum boot_action {
-	BOOT_ACT_RESET = 1,     /* system reset */
-	BOOT_ACT_JUMP_APP,      /* start the verified application at addr */
-	BOOT_ACT_JUMP_RAM,      /* AN3155 Go into RAM: vector table at addr */
+    BOOT_ACT_RESET = 1, /* system reset */
+    BOOT_ACT_JUMP_APP,  /* start the verified application at addr */
+    BOOT_ACT_JUMP_RAM,  /* AN3155 Go into RAM: vector table at addr */
 };
 
 struct boot_result {
-	enum boot_action act;
-	uint32_t addr;
-	bool release_cm4;       /* app image covers a valid CM4 vector table */
+    enum boot_action act;
+    uint32_t addr;
+    bool release_cm4; /* app image covers a valid CM4 vector table */
 };
 
 /* Result of checking the application. */
 struct boot_app_info {
-	int status;             /* 0: may run; else BOOT_E_* / H7F_E_* */
-	uint32_t bad_addr;      /* status is a flash read error: the flash word */
-	struct ur_record rec;   /* newest record (if any) */
-	bool have_rec;
-	uint32_t sp, entry;     /* from the image's vector table */
-	bool cm4_valid;         /* image holds a plausible CM4 vector table */
+    int status;           /* 0: may run; else BOOT_E_* / H7F_E_* */
+    uint32_t bad_addr;    /* status is a flash read error: the flash word */
+    struct ur_record rec; /* newest record (if any) */
+    bool have_rec;
+    uint32_t sp, entry; /* from the image's vector table */
+    bool cm4_valid;     /* image holds a plausible CM4 vector table */
 };
 
 /*
@@ -91,58 +91,58 @@ struct boot_app_info {
  * transfer into the application area.
  */
 struct boot_update {
-	struct h7f fl_log;      /* the record log's driver: sector 0 refused */
-	struct ur_scan log;     /* the log as scanned, kept up to date by appends */
+    struct h7f fl_log;  /* the record log's driver: sector 0 refused */
+    struct ur_scan log; /* the log as scanned, kept up to date by appends */
 
-	/* Update session: STARTED written, not yet COMPLETE. */
-	bool open;
-	uint32_t seq;           /* the session's sequence number */
-	/* The transfer into the application area: the one owner of the
+    /* Update session: STARTED written, not yet COMPLETE. */
+    bool open;
+    uint32_t seq; /* the session's sequence number */
+    /* The transfer into the application area: the one owner of the
 	 * partial flash word and of the write order. */
-	bool stream;            /* w is open and may still commit */
-	bool stream_dead;       /* a transfer failed: writes refused until an
+    bool stream;      /* w is open and may still commit */
+    bool stream_dead; /* a transfer failed: writes refused until an
 				   erase or a new download starts again */
-	struct h7f_writer w;
+    struct h7f_writer w;
 };
 
 /* The AN3155 server's session state: boot/src/an3155_srv.c only. */
 struct boot_an3155_state {
-	/* NACK reason (h7iap extension 0xE0) and its address. */
-	uint32_t reason_addr;
-	uint8_t reason;
-	uint16_t errmask;       /* line-error flags that invalidate an AN3155 byte */
+    /* NACK reason (h7iap extension 0xE0) and its address. */
+    uint32_t reason_addr;
+    uint8_t reason;
+    uint16_t errmask; /* line-error flags that invalidate an AN3155 byte */
 };
 
 /* Diagnostics shown by the menu's status page: written by boot_fail()
  * only. */
 struct boot_diag {
-	int last_err;
-	uint32_t last_err_addr;
+    int last_err;
+    uint32_t last_err_addr;
 };
 
 struct boot_ctx {
-	/* Set by boot_init(). */
-	const struct boot_serial *ser;
-	struct h7f fl_app;      /* application area: sectors 0-1 refused;
+    /* Set by boot_init(). */
+    const struct boot_serial *ser;
+    struct h7f fl_app; /* application area: sectors 0-1 refused;
 				   every flash read of the protocols too */
 
-	/* Set by the firmware (or a test) after boot_init(). */
-	/* AN3155 Write Memory and Go into RAM: off unless the firmware is
+    /* Set by the firmware (or a test) after boot_init(). */
+    /* AN3155 Write Memory and Go into RAM: off unless the firmware is
 	 * built with H7BOOT_HOST_RAM (code from the host could rewrite the
 	 * bootloader's sectors); Read Memory of RAM stays. */
-	bool host_ram;
-	uint32_t cm4_state;     /* see boot/target/cm4.c */
-	uint32_t (*stack_used)(void); /* stack high-water mark, or NULL */
+    bool host_ram;
+    uint32_t cm4_state;           /* see boot/target/cm4.c */
+    uint32_t (*stack_used)(void); /* stack high-water mark, or NULL */
 
-	/* The line: the format the USART has while waiting for the first
+    /* The line: the format the USART has while waiting for the first
 	 * byte (set by the firmware; the menu returns it to 8N1, and an
 	 * AN3155 sync byte with a parity or framing error means the host
 	 * uses the other one: boot/src/an3155_srv.c). */
-	enum boot_ser_format idle_format;
+    enum boot_ser_format idle_format;
 
-	struct boot_update upd;
-	struct boot_an3155_state an;
-	struct boot_diag diag;
+    struct boot_update upd;
+    struct boot_an3155_state an;
+    struct boot_diag diag;
 };
 
 /* Driver instances, scan the record log. */
