@@ -410,7 +410,7 @@ def t_h7flash():
     """The h7flash driver, cross-compiled, on the board."""
     with tempfile.TemporaryDirectory() as d:
         log = os.path.join(d, "cache.log")
-        out, err = run(["--cache-log", log, fw("fw_h7flash")], strict=False)
+        out, err = run(["--cache-log", log, fw("fw_h7flash")], strict=False, timeout=110)
         dcimvac = [int(l.split()[1], 16) for l in open(log) if l.startswith("DCIMVAC")]
     no_fail(out)
     expect("h7flash on the board: all passed" in out, "driver checks passed")
@@ -420,6 +420,32 @@ def t_h7flash():
     expect(0x08040000 in dcimvac and 0x0805FFE0 in dcimvac,
            "the erased sector 0x08040000 invalidated in the D-cache line by line")
     expect(all(a % 32 == 0 for a in dcimvac), "DCIMVAC operands are 32-byte aligned")
+
+
+def t_polltmo():
+    """Time is skipped only where the firmware cannot see it: a loop that
+    counts its turns while it polls a 1 s sector erase at 64 MHz turns as
+    often as one instruction per cycle gives, and an iteration-count
+    timeout fires as on silicon; pure polls and waits timed on the cycle
+    counter are skipped (few instructions run) and end with the erase."""
+    out, err = run([fw("fw_polltmo")])
+    no_fail(out)
+    m = re.search(r"counting loop: (\d+) turns", out)
+    expect(m is not None, "turn count printed")
+    turns = int(m.group(1))
+    # 64 M cycles, 5 instructions per turn.
+    expect(12000000 <= turns <= 13000000, f"a counting poll loop runs turn by turn ({turns} turns, 12.8 M expected)")
+    expect("1000000 turns, timed out with QW still set" in out,
+           "while ((SR & QW) && --n) with n = 1000000 times out before the erase ends")
+    m = re.search(r"timed wait counting: \d+ cycles, (\d+) turns", out)
+    expect(m is not None and int(m.group(1)) > 5000000, "a timed wait that counts runs turn by turn")
+    s = summary(err)
+    insns, idle = int(s["insns"]), float(s["idle"])
+    # Five erases of 1 s: the counting loop, the bounded one and the timed
+    # counting one run (about 60 M cycles each at most), the pure polls and
+    # the timed wait are skipped.
+    expect(idle > 2800.0, f"pure polls and the timed wait skipped ({idle} ms idle)")
+    expect(insns < 150000000, f"only the loops that count ran turn by turn ({insns} instructions)")
 
 
 def t_usage():

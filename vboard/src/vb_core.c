@@ -32,10 +32,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static inline uint64_t muldiv(uint64_t a, uint64_t b, uint64_t c)
-{
-    return (uint64_t)((unsigned __int128)a * b / c);
-}
 
 static double cpu_now(void)
 {
@@ -69,7 +65,7 @@ void vb_wreg(struct vb *b, int reg, uint32_t v)
 
 uint64_t vb_now(const struct vb *b)
 {
-    return b->t_base + muldiv(b->cyc - b->cyc_base, VB_NS_PER_S, b->hz);
+    return b->t_base + vb_muldiv(b->cyc - b->cyc_base, VB_NS_PER_S, b->hz);
 }
 
 uint64_t vb_now_ns(const struct vb *b)
@@ -322,11 +318,12 @@ static void model_after(struct vb *b)
     } else {
         update_bank_prot(b);
     }
-    bool active = h7sim_next_event(b->sim) != VB_NEVER;
-    if (active != b->flash_active) {
-        b->flash_active = active;
-        vb_schedule(b);
-    } else if (active) {
+    /* Reschedule only when the model's next completion moved (a status
+     * poll changes nothing: this runs at every access). */
+    uint64_t next = h7sim_next_event(b->sim);
+    b->flash_active = next != VB_NEVER;
+    if (next != b->model_next) {
+        b->model_next = next;
         vb_schedule(b);
     }
 }
@@ -411,20 +408,9 @@ static uint64_t flashreg_read(uc_engine *uc, uint64_t off, unsigned size, void *
         vb_bus_error(b, H7_FLASH_R_BASE + (uint32_t)off, false, false);
         return 0;
     }
-    if ((off & ~0x103u) == FLASH_SR) {
-        /* SR1/SR2 polled while an operation runs */
-        if (v & (FLASH_SR_BSY | FLASH_SR_QW | FLASH_SR_WBNE | FLASH_SR_CRC_BUSY)) {
-            if (b->spin_polls < 48)
-                b->spin_polls = 48;     /* the driver's loops poll little between */
-            vb_spin_poll(b, 1000000);
-        } else {
-            b->spin_polls = 0;
-        }
-    } else if ((off & ~0x100u) == FLASH_OPTSR_CUR && (v & FLASH_OPTSR_OPT_BUSY)) {
-        if (b->spin_polls < 48)
-            b->spin_polls = 48;
-        vb_spin_poll(b, 1000000);
-    }
+    /* SR1/SR2 or OPTSR_CUR polled while an operation runs: time may be
+     * skipped if the loop is pure (vb_poll.c). */
+    vb_poll_read(b, H7_FLASH_R_BASE + (uint32_t)off, v);
     return v;
 }
 
@@ -433,7 +419,8 @@ static void flashreg_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t 
     (void)uc;
     struct vb *b = ud;
     uint64_t stall = 0;
-    b->spin_polls = 0;
+    b->rx_polls = 0;
+    vb_poll_dirty(b);
     model_sync(b);
     enum h7sim_resp r = h7sim_write(b->sim, H7_FLASH_R_BASE + (uint32_t)off, size, v, &stall);
     model_after(b);
@@ -457,7 +444,8 @@ static bool hook_flash_write(uc_engine *uc, uc_mem_type t, uint64_t a, int size,
     if (size > 1 && (a & (uint64_t)(size - 1)))
         return true;
     uint64_t stall = 0;
-    b->spin_polls = 0;
+    b->rx_polls = 0;
+    vb_poll_dirty(b);
     model_sync(b);
     enum h7sim_resp r = h7sim_write(b->sim, (uint32_t)a, (unsigned)size, (uint64_t)v, &stall);
     model_after(b);
@@ -549,16 +537,14 @@ static void sysmem_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t v,
     vb_bus_error(b, VB_SYSMEM_BASE + (uint32_t)off, true, false);
 }
 
-#define USART3_BASE 0x40004800u
-
 static uint64_t periph_read_cb(uc_engine *uc, uint64_t off, unsigned size, void *ud)
 {
     struct vb *b = ud;
     uint32_t a = VB_PERIPH_BASE + (uint32_t)off;
     if (a - H7_FLASH_R_BASE < H7_FLASH_R_SIZE)
         return flashreg_read(uc, a - H7_FLASH_R_BASE, size, ud);
-    if (a - USART3_BASE < 0x400)
-        return vb_usart_read(b, a - USART3_BASE, size);
+    if (a - VB_USART3_BASE < 0x400)
+        return vb_usart_read(b, a - VB_USART3_BASE, size);
     return vb_periph_read(b, a, size);
 }
 
@@ -570,13 +556,19 @@ static void periph_write_cb(uc_engine *uc, uint64_t off, unsigned size, uint64_t
         flashreg_write(uc, a - H7_FLASH_R_BASE, size, v, ud);
         return;
     }
-    if (a - USART3_BASE < 0x400) {
-        b->spin_polls = 0;
-        vb_usart_write(b, a - USART3_BASE, size, (uint32_t)v);
+    if (a - VB_USART3_BASE < 0x400) {
+        b->rx_polls = 0;
+        vb_poll_dirty(b);
+        vb_usart_write(b, a - VB_USART3_BASE, size, (uint32_t)v);
         return;
     }
-    if (a != 0x58004800u)           /* IWDG1 KR: refreshing is not progress */
-        b->spin_polls = 0;
+    /* A watchdog refresh is no progress, and a loop may repeat it. */
+    if (a != 0x58004800u || (v & 0xFFFFu) != 0xAAAAu) {
+        b->rx_polls = 0;
+        vb_poll_dirty(b);
+    } else {
+        vb_poll_wdg_refresh(b);
+    }
     vb_periph_write(b, a, size, v);
 }
 
@@ -589,59 +581,36 @@ static uint64_t ppb_read_cb(uc_engine *uc, uint64_t off, unsigned size, void *ud
 static void ppb_write_cb(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *ud)
 {
     (void)uc;
-    ((struct vb *)ud)->spin_polls = 0;
+    ((struct vb *)ud)->rx_polls = 0;
+    vb_poll_dirty(ud);
     vb_ppb_write(ud, VB_PPB_BASE + (uint32_t)off, size, v);
 }
 
 /* ---- instruction counting and the block hook ---------------------------- */
 
-static unsigned icount(struct vb *b, uint32_t addr, uint32_t size)
+static const struct vb_icache_ent *icount(struct vb *b, uint32_t addr, uint32_t size)
 {
-    if (size == 0)
-        return 1;
     struct vb_icache_ent *e = &b->icache[(addr >> 1) & (VB_ICACHE_SLOTS - 1)];
     uint32_t gen = block_gen(b, addr, size);
     if (e->addr == addr && e->size == size && e->gen == gen)
-        return e->n;
+        return e;
     uint8_t buf[4096];
-    unsigned n = 0;
-    if (size > sizeof buf || uc_mem_read(b->uc, addr, buf, size) != UC_ERR_OK) {
+    unsigned n = 0, flags = VB_INSN_STORE;      /* unknown: assume the worst */
+    if (size == 0 || size > sizeof buf || uc_mem_read(b->uc, addr, buf, size) != UC_ERR_OK)
         n = size / 2;
-    } else {
-        for (uint32_t i = 0; i + 1 < size;) {
-            uint16_t h = (uint16_t)(buf[i] | buf[i + 1] << 8);
-            i += (h & 0xF800u) >= 0xE800u ? 4 : 2;
-            n++;
-        }
-    }
+    else
+        flags = vb_insn_flags(buf, size, &n);
     if (n == 0)
         n = 1;
     e->addr = addr;
     e->size = (uint16_t)size;
     e->n = (uint16_t)n;
     e->gen = gen;
-    return n;
+    e->flags = flags;
+    return e;
 }
 
 static void process_events(struct vb *b);
-
-void vb_spin_poll(struct vb *b, uint64_t cap_ns)
-{
-    if (++b->spin_polls < 64)
-        return;
-    uint64_t now = vb_now(b), t = vb_next_event(b);
-    /* A loop that refreshes the watchdog must get the chance to do so. */
-    if (b->iwdg.running && b->iwdg.expiry > now && b->iwdg.expiry - 1 < t)
-        t = b->iwdg.expiry - 1;
-    if (t > now + cap_ns)
-        t = now + cap_ns;
-    if (t > now) {
-        b->idle_ns += t - now;
-        vb_time_jump(b, t);
-    }
-    vb_schedule(b);
-    b->check_irq = true;
-}
 
 static void fetch_stall(struct vb *b, uint32_t addr)
 {
@@ -676,7 +645,9 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
             protect_fetch_only(b, b->retrap_page, 0x1000);
     }
     b->last_block = (uint32_t)addr;
-    b->cyc += icount(b, (uint32_t)addr, size);
+    const struct vb_icache_ent *e = icount(b, (uint32_t)addr, size);
+    b->cyc += e->n;
+    vb_poll_block(b, (uint32_t)addr, size, e->flags);
     if (b->flash_active && (uint32_t)addr - H7_FLASH_BASE < H7_FLASH_SIZE)
         fetch_stall(b, (uint32_t)addr);
     if (b->cyc >= b->deadline_cyc || b->check_irq)
@@ -687,11 +658,16 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 
 uint64_t vb_next_event(struct vb *b)
 {
+    return vb_next_event_ex(b, false);
+}
+
+uint64_t vb_next_event_ex(struct vb *b, bool skip_wdg)
+{
     uint64_t t = VB_NEVER, x;
     if ((x = vb_systick_next(b)) < t) t = x;
     if (b->flash_active && (x = h7sim_next_event(b->sim)) < t) t = x;
     if ((x = vb_usart_next(b)) < t) t = x;
-    if ((x = vb_iwdg_next(b)) < t) t = x;
+    if (!skip_wdg && (x = vb_iwdg_next(b)) < t) t = x;
     if (b->cfg.cut_at_ns && b->cfg.cut_at_ns < t) t = b->cfg.cut_at_ns;
     if (b->cfg.max_time_ns && b->cfg.max_time_ns < t) t = b->cfg.max_time_ns;
     return t;
@@ -704,7 +680,7 @@ void vb_schedule(struct vb *b)
     if (t != VB_NEVER) {
         uint64_t now = vb_now(b);
         uint64_t dc = t <= now ? b->cyc
-                               : b->cyc + (uint64_t)(((unsigned __int128)(t - now) * b->hz + VB_NS_PER_S - 1) / VB_NS_PER_S);
+                               : b->cyc + vb_muldiv_up(t - now, b->hz, VB_NS_PER_S);
         if (dc < d)
             d = dc;
     }
@@ -983,6 +959,7 @@ static void system_reset(struct vb *b, bool power_on)
     model_sync(b);
     h7sim_reset(b->sim);
     model_after(b);
+    vb_poll_reset(b);
     vb_exc_reset(b);
     vb_periph_reset(b, power_on);
     vb_usart_reset(b);
@@ -1041,6 +1018,18 @@ static int map_ram(struct vb *b, uint32_t base, uint32_t size, uint32_t perms)
         fprintf(stderr, "h7vboard: cannot map 0x%08x: %s\n", base, uc_strerror(e));
         return -1;
     }
+    /* Unicorn 2.0.1 maps RAM "clean" for its code-change tracking and marks
+     * a page "dirty" (stores go the fast way) only once code was translated
+     * in it and removed: until then every store to the page takes the slow
+     * path (a page collection: malloc, a tree, free), 100x the cost of the
+     * store. Translating and dropping one block per 1 KB page (the smallest
+     * target page of the M profile) once puts every page on the fast path;
+     * a page that later holds code is protected again as it must be. */
+    for (uint32_t a = base; a - base < size; a += 0x400) {
+        uc_tb tb;
+        uc_ctl_request_cache(b->uc, a | 1u, &tb);
+        uc_ctl_remove_cache(b->uc, a, a + 0x400);
+    }
     return 0;
 }
 
@@ -1050,6 +1039,7 @@ struct vb *vb_new(const struct vb_config *cfg)
     if (!b)
         return NULL;
     b->cfg = *cfg;
+    vb_unicorn_workarounds();
     b->first_rx_ns = VB_NEVER;
     b->hz = 64000000;
     b->last_block = 0;
@@ -1338,6 +1328,8 @@ enum vb_stop vb_run(struct vb *b)
             update_bank_prot(b);
         if (b->stop != VB_STOP_NONE)
             break;
+        bool resume = b->resume;
+        b->resume = false;
         if (b->wdg_reset_req) {
             b->wdg_resets++;
             vb_trace(b, "watchdog reset");
@@ -1382,6 +1374,8 @@ enum vb_stop vb_run(struct vb *b)
             vb_stop_run(b, VB_STOP_FAULT);
             break;
         }
+        if (resume)
+            continue;
         uint16_t prev = 0, prev2[2] = { 0, 0 };
         uc_mem_read(b->uc, pc - 2, &prev, 2);
         uc_mem_read(b->uc, pc - 4, prev2, 4);

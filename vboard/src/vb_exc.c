@@ -14,10 +14,6 @@
 
 #include <string.h>
 
-static inline uint64_t muldiv(uint64_t a, uint64_t b, uint64_t c)
-{
-    return (uint64_t)((unsigned __int128)a * b / c);
-}
 
 static void rebuild_hflags(struct vb *b)
 {
@@ -191,6 +187,7 @@ void vb_take_exception(struct vb *b, int exc, uint32_t ret_pc)
     b->pending[exc] = false;
     b->active[exc] = true;
     b->exceptions++;
+    vb_poll_dirty(b);
     uint32_t vec = handler_addr(b, exc);
     if (b->cfg.trace && exc != VB_EXC_SYSTICK)
         vb_trace(b, "exception %d entry, return to 0x%08x%s", exc, ret_pc & ~1u, fp ? " (FP frame)" : "");
@@ -249,6 +246,7 @@ void vb_exception_return(struct vb *b, uint32_t exc_return)
         vb_trace(b, "exception %u return to 0x%08x", ipsr, f[6]);
     vb_wreg(b, UC_ARM_REG_PC, f[6] | 1);
     b->check_irq = true;
+    vb_poll_dirty(b);
 }
 
 bool vb_deliver(struct vb *b, uint32_t ret_pc)
@@ -322,7 +320,7 @@ static uint32_t st_hz(struct vb *b)
 
 static uint64_t st_ticks(struct vb *b, uint64_t now)
 {
-    return now > b->st.t0 ? muldiv(now - b->st.t0, st_hz(b), VB_NS_PER_S) : 0;
+    return now > b->st.t0 ? vb_muldiv(now - b->st.t0, st_hz(b), VB_NS_PER_S) : 0;
 }
 
 static uint32_t st_value(struct vb *b, uint64_t now)
@@ -341,7 +339,7 @@ static uint32_t st_value(struct vb *b, uint64_t now)
 static uint64_t st_time_of(struct vb *b, uint64_t k)
 {
     uint32_t hz = st_hz(b);
-    return b->st.t0 + (uint64_t)(((unsigned __int128)k * VB_NS_PER_S + hz - 1) / hz);
+    return b->st.t0 + vb_muldiv_up(k, VB_NS_PER_S, hz);
 }
 
 static void st_arm(struct vb *b)
@@ -407,7 +405,7 @@ static uint32_t cyccnt(struct vb *b, uint64_t now)
 {
     if (!b->cyccnt_running)
         return b->cyccnt_at_t0;
-    return b->cyccnt_at_t0 + (uint32_t)muldiv(now - b->cyccnt_t0, b->hz, VB_NS_PER_S);
+    return b->cyccnt_at_t0 + (uint32_t)vb_muldiv(now - b->cyccnt_t0, b->hz, VB_NS_PER_S);
 }
 
 static void cyccnt_update(struct vb *b, uint64_t now)
@@ -746,7 +744,16 @@ static void reg_write32(struct vb *b, uint32_t a, uint32_t v)
 
 uint64_t vb_ppb_read(struct vb *b, uint32_t addr, unsigned size)
 {
-    uint32_t v = reg_read32(b, addr & ~3u) >> (8 * (addr & 3));
+    uint32_t a = addr & ~3u;
+    /* Time sources and COUNTFLAG (cleared by the read) make a loop that
+     * reads them impure; other registers may be the poll of a pure loop. */
+    uint32_t w = reg_read32(b, a), v = w >> (8 * (addr & 3));
+    if (a == 0xE0001004u || a == 0xE000E018u)
+        vb_poll_time_read(b, w);
+    else if (a == 0xE000E010u && (w & (1u << 16)))
+        vb_poll_dirty(b);
+    else
+        vb_poll_read(b, addr, v);
     return size >= 4 ? v : v & ((1u << (8 * size)) - 1);
 }
 

@@ -23,6 +23,24 @@
 #define VB_NS_PER_S 1000000000ull
 #define VB_NEVER    UINT64_MAX
 
+/* a * b / c, rounded down or up; 64-bit arithmetic unless a * b overflows
+ * (a 128-bit division is a library call: this runs at every bus access). */
+static inline uint64_t vb_muldiv(uint64_t a, uint64_t b, uint64_t c)
+{
+    uint64_t p;
+    if (!__builtin_mul_overflow(a, b, &p))
+        return p / c;
+    return (uint64_t)((unsigned __int128)a * b / c);
+}
+
+static inline uint64_t vb_muldiv_up(uint64_t a, uint64_t b, uint64_t c)
+{
+    uint64_t p;
+    if (!__builtin_mul_overflow(a, b, &p) && p <= UINT64_MAX - (c - 1))
+        return (p + c - 1) / c;
+    return (uint64_t)(((unsigned __int128)a * b + c - 1) / c);
+}
+
 /* Memory map of the STM32H745 Cortex-M7 (RM0399 table 7). */
 #define VB_ITCM_BASE   0x00000000u
 #define VB_ITCM_SIZE   0x00010000u
@@ -42,6 +60,7 @@
 #define VB_PERIPH_SIZE 0x20000000u
 #define VB_PPB_BASE    0xE0000000u
 #define VB_PPB_SIZE    0x00100000u
+#define VB_USART3_BASE 0x40004800u
 
 /* Exception numbers. */
 #define VB_EXC_RESET     1
@@ -88,6 +107,71 @@ struct vb_icache_ent {
     uint16_t size;
     uint16_t n;
     uint32_t gen;                   /* flash page generations when filled */
+    uint32_t flags;                 /* VB_INSN_* of the block */
+};
+
+/* Loops whose time may be skipped (vb_poll.c). */
+#define VB_INSN_STORE 1u
+#define VB_INSN_CP    2u
+#define VB_POLL_SITES 8
+#define VB_POLL_TRAIL 64                /* blocks per turn at most */
+#define VB_POLL_STORES 256              /* store log of a watched loop */
+#define VB_TURN_STORES 48               /* stores per turn at most */
+#define VB_POLL_NREGS 16
+#define VB_POLL_MAX_BACKOFF 6
+#define VB_TIMED_TURNS 4                /* turns compared for a timed wait */
+#define VB_TIMED_STEP_NS 20000u         /* a timed wait's turn lasts at most this */
+struct vb_turn {
+    uint32_t regs[VB_POLL_NREGS];       /* r0-r12, SP, LR, xPSR at the read */
+    uint64_t value, next_event;
+    uint32_t time_val;                  /* last time-source value read */
+    uint32_t path;                      /* blocks run */
+    bool timed, wdg;                    /* read a time source; refreshed IWDG1 */
+    unsigned nst;
+    uint32_t st_addr[VB_TURN_STORES], st_val[VB_TURN_STORES];
+    uint8_t st_size[VB_TURN_STORES];
+};
+#define VB_POLL_KNOWN 8
+#define VB_KNOWN_PURE 1
+#define VB_KNOWN_TIMED 2
+struct vb_poll_known {
+    uint32_t block, addr, path, code;   /* site, blocks, hash of their code */
+    unsigned kind;
+};
+struct vb_poll_site {
+    bool used;
+    uint64_t wdg_refreshes;
+    uint32_t block, addr;               /* translation block and register read */
+    uint64_t side, exceptions, stores, time_reads, nblocks, nstores;   /* at the last read */
+    uint32_t path;
+    unsigned backoff, countdown, watch_backoff, watch_countdown;
+    unsigned nturns, known;
+    struct vb_turn turn[VB_TIMED_TURNS];
+};
+struct vb_poll {
+    struct vb_poll_site site[VB_POLL_SITES];
+    unsigned next_site;
+    struct vb_poll_known known[VB_POLL_KNOWN];
+    unsigned next_known;
+    uint64_t wdg_refreshes;             /* IWDG1 reloads written */
+    uint64_t side;                      /* side-effect reads, exceptions, FP blocks */
+    uint64_t store_blocks;              /* blocks with a store run */
+    uint64_t time_reads;
+    uint32_t time_val;
+    uint64_t nblocks;                   /* blocks run */
+    uint32_t trail_addr[VB_POLL_TRAIL];
+    uint16_t trail_size[VB_POLL_TRAIL];
+    /* the store watch */
+    struct vb_poll_site *watching;
+    uc_hook watch_hook;
+    unsigned nloop;
+    uint32_t loop_addr[VB_POLL_TRAIL];
+    uint16_t loop_size[VB_POLL_TRAIL];
+    uint64_t nstores;
+    uint32_t st_addr[VB_POLL_STORES];
+    uint8_t st_size[VB_POLL_STORES];
+    uint64_t st_val[VB_POLL_STORES];
+    uint64_t skips, skipped_ns;
 };
 
 #define VB_HOSTQ_SIZE 65536
@@ -174,12 +258,14 @@ struct vb {
     uint64_t deadline_cyc;          /* slow path at this cycle count */
     uint64_t stall_ns, idle_ns;
     bool check_irq;                 /* slow path at the next block */
-    unsigned spin_polls;            /* status reads since the last write */
+    unsigned rx_polls;              /* empty-receiver ISR reads since the last write */
+    struct vb_poll poll;
 
     /* ---- run control ---- */
     volatile sig_atomic_t sig_stop, sig_cut;
     enum vb_stop stop;
     bool stopping;                  /* uc_emu_stop issued */
+    bool resume;                    /* ... only to return to the run loop */
     bool reset_req;
     bool wdg_reset_req;
     bool fault_pending;             /* a bus error seen in a callback */
@@ -190,6 +276,7 @@ struct vb {
 
     /* ---- flash glue ---- */
     bool flash_active;              /* the model has something scheduled */
+    uint64_t model_next;            /* its next completion when last looked at */
     bool bank_protected[2];         /* logical bank window made fetch-only (busy) */
     bool long_op[2];                /* an erase / option change runs in logical window w */
     bool in_flash_hook;             /* inside the flash store or read hook */
@@ -258,10 +345,25 @@ double vb_wall(void);
 void vb_bus_error(struct vb *b, uint32_t addr, bool is_write, bool fetch);
 void vb_dump(struct vb *b, FILE *out, const char *why);
 uint64_t vb_next_event(struct vb *b);
-/* A status-register read in a polling loop: after 64 of them with no write
- * in between, virtual time moves on by up to cap_ns (never past the next
- * event) instead of the host spinning. */
-void vb_spin_poll(struct vb *b, uint64_t cap_ns);
+/* The same, leaving out the watchdog's expiry when skip_wdg. */
+uint64_t vb_next_event_ex(struct vb *b, bool skip_wdg);
+
+/* vb_poll.c: pure polls (see there). */
+unsigned vb_insn_flags(const uint8_t *code, uint32_t size, unsigned *count);
+/* A peripheral register read that may be the poll of a loop. */
+void vb_poll_read(struct vb *b, uint32_t addr, uint64_t value);
+/* Something a skippable loop cannot have: a read with side effects, an
+ * exception. */
+void vb_poll_dirty(struct vb *b);
+/* A watchdog reload (KR = 0xAAAA). */
+void vb_poll_wdg_refresh(struct vb *b);
+/* A read of the cycle counter or of SysTick's current value. */
+void vb_poll_time_read(struct vb *b, uint32_t value);
+void vb_poll_block(struct vb *b, uint32_t addr, uint32_t size, unsigned flags);
+void vb_poll_reset(struct vb *b);
+
+/* vb_unicorn.c */
+void vb_unicorn_workarounds(void);
 
 /* vb_exc.c */
 void vb_exc_reset(struct vb *b);
@@ -293,6 +395,7 @@ uint32_t vb_rcc_usart3_hz(struct vb *b);
 uint32_t vb_rcc_hclk_hz(struct vb *b);
 uint64_t vb_iwdg_next(struct vb *b);
 void vb_iwdg_process(struct vb *b, uint64_t now);
+void vb_iwdg_refresh(struct vb *b);
 
 /* vb_usart.c */
 int vb_link_open(struct vb *b);

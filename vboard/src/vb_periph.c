@@ -193,6 +193,14 @@ void vb_iwdg_process(struct vb *b, uint64_t now)
     }
 }
 
+void vb_iwdg_refresh(struct vb *b)
+{
+    if (b->iwdg.running) {
+        b->iwdg.expiry = vb_now(b) + iwdg_period(b);
+        vb_schedule(b);
+    }
+}
+
 static void iwdg_write(struct vb *b, uint32_t off, uint32_t v)
 {
     uint64_t now = vb_now(b);
@@ -365,6 +373,10 @@ static void write32(struct vb *b, uint32_t a, uint32_t v)
 uint64_t vb_periph_read(struct vb *b, uint32_t addr, unsigned size)
 {
     uint32_t v = read32(b, addr & ~3u) >> (8 * (addr & 3));
+    if (addr - HSEM_BASE < 0x100)
+        vb_poll_dirty(b);           /* RLR reads lock */
+    else
+        vb_poll_read(b, addr, v);
     return size >= 4 ? v : v & ((1u << (8 * size)) - 1);
 }
 

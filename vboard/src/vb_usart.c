@@ -776,16 +776,19 @@ uint32_t vb_usart_read(struct vb *b, uint32_t off, unsigned size)
     case 0x14: v = u->rtor; break;
     case 0x1C:
         v = isr_value(b);
+        /* A firmware polling an empty receiver waits for input: the first
+         * contact with the host (even if its loop is not pure). */
         if (!(v & ISR_RXNE) && (u->cr1 & CR1_RE)) {
-            if (b->spin_polls >= 63 && !u->tx_shifting && u->tx_count == 0)
+            if (++b->rx_polls >= 64 && !u->tx_shifting && u->tx_count == 0)
                 vb_usart_first_contact(b);
-            vb_spin_poll(b, 20000);
+        } else if (v & ISR_RXNE) {
+            b->rx_polls = 0;
         }
-        else if (v & ISR_RXNE)
-            b->spin_polls = 0;
+        vb_poll_read(b, VB_USART3_BASE + off, v);
         break;
     case 0x24:
         if (u->rx_count) {
+            vb_poll_dirty(b);
             v = u->rxfifo[u->rx_head];
             u->rx_head = (u->rx_head + 1) % 16;
             u->rx_count--;
