@@ -11,15 +11,15 @@
 
 const char *proto_strerror(int err)
 {
-	if (err < PROTO_ERR_UR_BASE && err > PROTO_ERR_YM_BASE)
-		return ur_strerror(err);
-	if (err < PROTO_ERR_YM_BASE && err > PROTO_ERR_AN3155_BASE)
-		return ym_strerror(err);
-	if (err < PROTO_ERR_AN3155_BASE && err > PROTO_ERR_FP_BASE)
-		return an3155_strerror(err);
-	if (err < PROTO_ERR_FP_BASE && err > PROTO_ERR_INFL_BASE)
-		return fp_strerror(err);
-	if (err < PROTO_ERR_INFL_BASE && err > PROTO_ERR_END)
-		return infl_strerror(err);
-	return NULL;
+    if (err < PROTO_ERR_UR_BASE && err > PROTO_ERR_YM_BASE)
+        return ur_strerror(err);
+    if (err < PROTO_ERR_YM_BASE && err > PROTO_ERR_AN3155_BASE)
+        return ym_strerror(err);
+    if (err < PROTO_ERR_AN3155_BASE && err > PROTO_ERR_FP_BASE)
+        return an3155_strerror(err);
+    if (err < PROTO_ERR_FP_BASE && err > PROTO_ERR_INFL_BASE)
+        return fp_strerror(err);
+    if (err < PROTO_ERR_INFL_BASE && err > PROTO_ERR_END)
+        return infl_strerror(err);
+    return NULL;
 }
