@@ -57,6 +57,7 @@
 /* USART_RQR */
 #define USART_RQR_ABRRQ (1u << 0)
 #define USART_RQR_RXFRQ (1u << 3)
+#define USART_RQR_TXFRQ (1u << 4)
 
 /* USART_ISR */
 #define USART_ISR_PE    (1u << 0)
