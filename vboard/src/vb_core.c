@@ -23,6 +23,8 @@
  */
 #define _GNU_SOURCE
 #include "vb_internal.h"
+#include "stm32h7/iwdg.h"
+#include "stm32h7/rcc.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -244,7 +246,7 @@ static void obs_array_changed(void *ctx, uint32_t addr, uint32_t len)
 
 static void obs_irq_changed(void *ctx, bool level)
 {
-    vb_irq_set_level(ctx, VB_IRQ_FLASH, level);
+    vb_irq_set_level(ctx, FLASH_IRQn, level);
 }
 
 static const char *const op_names[] = {
@@ -376,7 +378,7 @@ void vb_bus_error(struct vb *b, uint32_t addr, bool is_write, bool fetch)
     int prio = vb_exec_priority(b);
     if (!is_write && (b->ccr & (1u << 8)) && (faultmask || prio < 0)) {
         /* CCR.BFHFNMIGN: the load returns 0, the fault is only recorded. */
-        b->cfsr |= VB_CFSR_PRECISERR | VB_CFSR_BFARVALID;
+        b->cfsr |= SCB_CFSR_PRECISERR | SCB_CFSR_BFARVALID;
         b->bfar = addr;
         vb_trace(b, "bus error ignored (BFHFNMIGN) at 0x%08x", addr);
         return;
@@ -385,10 +387,10 @@ void vb_bus_error(struct vb *b, uint32_t addr, bool is_write, bool fetch)
         return;
     b->fault_pending = true;
     if (is_write) {
-        b->fault_cfsr = VB_CFSR_IMPRECISERR;
+        b->fault_cfsr = SCB_CFSR_IMPRECISERR;
         b->fault_bfar = 0;
     } else {
-        b->fault_cfsr = VB_CFSR_PRECISERR | VB_CFSR_BFARVALID;
+        b->fault_cfsr = SCB_CFSR_PRECISERR | SCB_CFSR_BFARVALID;
         b->fault_bfar = addr;
     }
     vb_trace(b, "bus error: %s 0x%08x", is_write ? "write" : "read", addr);
@@ -513,7 +515,7 @@ static uint64_t sysmem_read(uc_engine *uc, uint64_t off, unsigned size, void *ud
 {
     (void)uc;
     struct vb *b = ud;
-    uint32_t a = VB_SYSMEM_BASE + (uint32_t)off;
+    uint32_t a = H7_SYSMEM_BASE + (uint32_t)off;
     static const uint32_t uid[3] = { 0x00470028u, 0x3431510Cu, 0x38363735u };
     uint32_t w;
     if (a >= 0x1FF1E800u && a < 0x1FF1E80Cu)
@@ -534,36 +536,36 @@ static void sysmem_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t v,
     (void)size;
     (void)v;
     struct vb *b = ud;
-    vb_bus_error(b, VB_SYSMEM_BASE + (uint32_t)off, true, false);
+    vb_bus_error(b, H7_SYSMEM_BASE + (uint32_t)off, true, false);
 }
 
 static uint64_t periph_read_cb(uc_engine *uc, uint64_t off, unsigned size, void *ud)
 {
     struct vb *b = ud;
-    uint32_t a = VB_PERIPH_BASE + (uint32_t)off;
+    uint32_t a = H7_PERIPH_BASE + (uint32_t)off;
     if (a - H7_FLASH_R_BASE < H7_FLASH_R_SIZE)
         return flashreg_read(uc, a - H7_FLASH_R_BASE, size, ud);
-    if (a - VB_USART3_BASE < 0x400)
-        return vb_usart_read(b, a - VB_USART3_BASE, size);
+    if (a - USART3_BASE < 0x400)
+        return vb_usart_read(b, a - USART3_BASE, size);
     return vb_periph_read(b, a, size);
 }
 
 static void periph_write_cb(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *ud)
 {
     struct vb *b = ud;
-    uint32_t a = VB_PERIPH_BASE + (uint32_t)off;
+    uint32_t a = H7_PERIPH_BASE + (uint32_t)off;
     if (a - H7_FLASH_R_BASE < H7_FLASH_R_SIZE) {
         flashreg_write(uc, a - H7_FLASH_R_BASE, size, v, ud);
         return;
     }
-    if (a - VB_USART3_BASE < 0x400) {
+    if (a - USART3_BASE < 0x400) {
         b->rx_polls = 0;
         vb_poll_dirty(b);
-        vb_usart_write(b, a - VB_USART3_BASE, size, (uint32_t)v);
+        vb_usart_write(b, a - USART3_BASE, size, (uint32_t)v);
         return;
     }
     /* A watchdog refresh is no progress, and a loop may repeat it. */
-    if (a != 0x58004800u || (v & 0xFFFFu) != 0xAAAAu) {
+    if (a != IWDG1_BASE + IWDG_KR || (v & IWDG_KR_KEY_Msk) != IWDG_KEY_REFRESH) {
         b->rx_polls = 0;
         vb_poll_dirty(b);
     } else {
@@ -575,7 +577,7 @@ static void periph_write_cb(uc_engine *uc, uint64_t off, unsigned size, uint64_t
 static uint64_t ppb_read_cb(uc_engine *uc, uint64_t off, unsigned size, void *ud)
 {
     (void)uc;
-    return vb_ppb_read(ud, VB_PPB_BASE + (uint32_t)off, size);
+    return vb_ppb_read(ud, H7_PPB_BASE + (uint32_t)off, size);
 }
 
 static void ppb_write_cb(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *ud)
@@ -583,7 +585,7 @@ static void ppb_write_cb(uc_engine *uc, uint64_t off, unsigned size, uint64_t v,
     (void)uc;
     ((struct vb *)ud)->rx_polls = 0;
     vb_poll_dirty(ud);
-    vb_ppb_write(ud, VB_PPB_BASE + (uint32_t)off, size, v);
+    vb_ppb_write(ud, H7_PPB_BASE + (uint32_t)off, size, v);
 }
 
 /* ---- instruction counting and the block hook ---------------------------- */
@@ -842,7 +844,7 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *ud)
         return;
     switch (intno) {
     case 2:     /* SVC: pc is the return address */
-        vb_fault(b, VB_EXC_SVCALL, 0, pc, "svc");
+        vb_fault(b, EXC_SVCALL, 0, pc, "svc");
         break;
     case 8:     /* exception return: pc = EXC_RETURN & ~1 */
         vb_exception_return(b, pc | 1);
@@ -859,28 +861,28 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *ud)
         } else {
             /* No debugger attached: BKPT escalates to HardFault. */
             b->hfsr |= 1u << 31;    /* DEBUGEVT */
-            vb_fault(b, VB_EXC_HARDFAULT, 0, pc, "bkpt");
+            vb_fault(b, EXC_HARDFAULT, 0, pc, "bkpt");
         }
         break;
     }
     case 1:
-        vb_fault(b, VB_EXC_USAGE, VB_CFSR_UNDEFINSTR, pc, "undefined instruction");
+        vb_fault(b, EXC_USAGEFAULT, SCB_CFSR_UNDEFINSTR, pc, "undefined instruction");
         break;
     case 3:
         b->bfar = pc;
-        vb_fault(b, VB_EXC_BUSFAULT, VB_CFSR_IBUSERR, pc, "instruction fetch");
+        vb_fault(b, EXC_BUSFAULT, SCB_CFSR_IBUSERR, pc, "instruction fetch");
         break;
     case 4:
-        vb_fault(b, VB_EXC_BUSFAULT, VB_CFSR_PRECISERR, pc, "data abort");
+        vb_fault(b, EXC_BUSFAULT, SCB_CFSR_PRECISERR, pc, "data abort");
         break;
     case 17:
-        vb_fault(b, VB_EXC_USAGE, VB_CFSR_NOCP, pc, "coprocessor access");
+        vb_fault(b, EXC_USAGEFAULT, SCB_CFSR_NOCP, pc, "coprocessor access");
         break;
     case 18:
-        vb_fault(b, VB_EXC_USAGE, VB_CFSR_INVSTATE, pc, "invalid state");
+        vb_fault(b, EXC_USAGEFAULT, SCB_CFSR_INVSTATE, pc, "invalid state");
         break;
     case 22:
-        vb_fault(b, VB_EXC_USAGE, VB_CFSR_UNALIGNED, pc, "unaligned access");
+        vb_fault(b, EXC_USAGEFAULT, SCB_CFSR_UNALIGNED, pc, "unaligned access");
         break;
     default: {
         char what[48];
@@ -1072,13 +1074,13 @@ struct vb *vb_new(const struct vb_config *cfg)
     }
     uc_ctl_set_cpu_model(b->uc, UC_CPU_ARM_CORTEX_M7);
 
-    if (map_ram(b, VB_ITCM_BASE, VB_ITCM_SIZE, UC_PROT_ALL) ||
+    if (map_ram(b, H7_ITCM_BASE, H7_ITCM_SIZE, UC_PROT_ALL) ||
 
-        map_ram(b, VB_DTCM_BASE, VB_DTCM_SIZE, UC_PROT_ALL) ||
-        map_ram(b, VB_AXI_BASE, VB_AXI_SIZE, UC_PROT_ALL) ||
-        map_ram(b, VB_SRAM1_BASE, VB_SRAM1_SIZE, UC_PROT_ALL) ||
-        map_ram(b, VB_SRAM4_BASE, VB_SRAM4_SIZE, UC_PROT_ALL) ||
-        map_ram(b, VB_BKP_BASE, VB_BKP_SIZE, UC_PROT_ALL))
+        map_ram(b, H7_DTCM_BASE, H7_DTCM_SIZE, UC_PROT_ALL) ||
+        map_ram(b, H7_AXISRAM_BASE, H7_AXISRAM_SIZE, UC_PROT_ALL) ||
+        map_ram(b, H7_SRAM1_BASE, VB_SRAM123_SIZE, UC_PROT_ALL) ||
+        map_ram(b, H7_SRAM4_BASE, H7_SRAM4_SIZE, UC_PROT_ALL) ||
+        map_ram(b, H7_BKPSRAM_BASE, H7_BKPSRAM_SIZE, UC_PROT_ALL))
         goto fail;
     /* One mapping per bank: protecting a whole busy bank splits nothing. */
     memset(b->flash_view, 0xFF, H7_FLASH_SIZE);
@@ -1090,17 +1092,17 @@ struct vb *vb_new(const struct vb_config *cfg)
             goto fail;
         }
     }
-    uc_mmio_map(b->uc, VB_SYSMEM_BASE, VB_SYSMEM_SIZE, sysmem_read, b, sysmem_write, b);
-    uc_mmio_map(b->uc, VB_PERIPH_BASE, VB_PERIPH_SIZE, periph_read_cb, b, periph_write_cb, b);
-    uc_mmio_map(b->uc, VB_PPB_BASE, VB_PPB_SIZE, ppb_read_cb, b, ppb_write_cb, b);
+    uc_mmio_map(b->uc, H7_SYSMEM_BASE, H7_SYSMEM_SIZE, sysmem_read, b, sysmem_write, b);
+    uc_mmio_map(b->uc, H7_PERIPH_BASE, H7_PERIPH_SIZE, periph_read_cb, b, periph_write_cb, b);
+    uc_mmio_map(b->uc, H7_PPB_BASE, H7_PPB_SIZE, ppb_read_cb, b, ppb_write_cb, b);
 
     /* Everything else is on no bus: bus fault. */
     static const uint32_t used[][2] = {
-        { VB_ITCM_BASE, VB_ITCM_SIZE }, { H7_FLASH_BASE, H7_FLASH_SIZE },
-        { VB_SYSMEM_BASE, VB_SYSMEM_SIZE }, { VB_DTCM_BASE, VB_DTCM_SIZE },
-        { VB_AXI_BASE, VB_AXI_SIZE }, { VB_SRAM1_BASE, VB_SRAM1_SIZE },
-        { VB_SRAM4_BASE, VB_SRAM4_SIZE }, { VB_BKP_BASE, VB_BKP_SIZE },
-        { VB_PERIPH_BASE, VB_PERIPH_SIZE }, { VB_PPB_BASE, VB_PPB_SIZE },
+        { H7_ITCM_BASE, H7_ITCM_SIZE }, { H7_FLASH_BASE, H7_FLASH_SIZE },
+        { H7_SYSMEM_BASE, H7_SYSMEM_SIZE }, { H7_DTCM_BASE, H7_DTCM_SIZE },
+        { H7_AXISRAM_BASE, H7_AXISRAM_SIZE }, { H7_SRAM1_BASE, VB_SRAM123_SIZE },
+        { H7_SRAM4_BASE, H7_SRAM4_SIZE }, { H7_BKPSRAM_BASE, H7_BKPSRAM_SIZE },
+        { H7_PERIPH_BASE, H7_PERIPH_SIZE }, { H7_PPB_BASE, H7_PPB_SIZE },
     };
     uint64_t at = 0;
     unsigned nh = 0;
@@ -1337,7 +1339,7 @@ enum vb_stop vb_run(struct vb *b)
                 vb_stop_run(b, VB_STOP_WATCHDOG);
                 break;
             }
-            b->rsr |= 1u << 26;     /* IWDG1RSTF */
+            b->rsr |= RCC_RSR_IWDG1RSTF;
             system_reset(b, false);
             continue;
         }
@@ -1346,25 +1348,25 @@ enum vb_stop vb_run(struct vb *b)
                 vb_stop_run(b, VB_STOP_RESET);
                 break;
             }
-            b->rsr |= 1u << 24;     /* SFTRSTF */
+            b->rsr |= RCC_RSR_SFT1RSTF;
             system_reset(b, false);
             continue;
         }
         pc = vb_rreg(b, UC_ARM_REG_PC);
         if (b->fault_pending) {
             b->fault_pending = false;
-            if (b->fault_cfsr & VB_CFSR_BFARVALID)
+            if (b->fault_cfsr & SCB_CFSR_BFARVALID)
                 b->bfar = b->fault_bfar;
-            vb_fault(b, VB_EXC_BUSFAULT, b->fault_cfsr, pc, "bus error");
+            vb_fault(b, EXC_BUSFAULT, b->fault_cfsr, pc, "bus error");
             continue;
         }
         if (e == UC_ERR_FETCH_PROT || e == UC_ERR_FETCH_UNMAPPED) {
             b->bfar = b->fault_bfar ? b->fault_bfar : pc;
-            vb_fault(b, VB_EXC_BUSFAULT, VB_CFSR_IBUSERR, pc, "instruction fetch from no memory");
+            vb_fault(b, EXC_BUSFAULT, SCB_CFSR_IBUSERR, pc, "instruction fetch from no memory");
             continue;
         }
         if (e == UC_ERR_INSN_INVALID) {
-            vb_fault(b, VB_EXC_USAGE, VB_CFSR_UNDEFINSTR, pc, "undefined instruction");
+            vb_fault(b, EXC_USAGEFAULT, SCB_CFSR_UNDEFINSTR, pc, "undefined instruction");
             continue;
         }
         if (e != UC_ERR_OK) {

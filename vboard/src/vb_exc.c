@@ -35,9 +35,9 @@ static int group_prio(struct vb *b, int p)
 static int exc_prio(struct vb *b, int exc)
 {
     switch (exc) {
-    case VB_EXC_RESET: return -3;
-    case VB_EXC_NMI: return -2;
-    case VB_EXC_HARDFAULT: return -1;
+    case EXC_RESET: return -3;
+    case EXC_NMI: return -2;
+    case EXC_HARDFAULT: return -1;
     default: return b->prio[exc];
     }
 }
@@ -189,7 +189,7 @@ void vb_take_exception(struct vb *b, int exc, uint32_t ret_pc)
     b->exceptions++;
     vb_poll_dirty(b);
     uint32_t vec = handler_addr(b, exc);
-    if (b->cfg.trace && exc != VB_EXC_SYSTICK)
+    if (b->cfg.trace && exc != EXC_SYSTICK)
         vb_trace(b, "exception %d entry, return to 0x%08x%s", exc, ret_pc & ~1u, fp ? " (FP frame)" : "");
     vb_wreg(b, UC_ARM_REG_PC, vec | 1);
     b->check_irq = true;
@@ -199,12 +199,12 @@ void vb_exception_return(struct vb *b, uint32_t exc_return)
 {
     uint32_t ipsr = vb_rreg(b, UC_ARM_REG_IPSR) & 0x1FF;
     if ((exc_return & 0xFFFFFFE3u) != 0xFFFFFFE1u || (exc_return & 0xC) == 4) {
-        vb_fault(b, VB_EXC_USAGE, VB_CFSR_INVPC, exc_return, "invalid EXC_RETURN");
+        vb_fault(b, EXC_USAGEFAULT, SCB_CFSR_INVPC, exc_return, "invalid EXC_RETURN");
         return;
     }
     if (ipsr < VB_NUM_EXC)
         b->active[ipsr] = false;
-    if (ipsr != VB_EXC_NMI)
+    if (ipsr != EXC_NMI)
         vb_wreg(b, UC_ARM_REG_FAULTMASK, 0);
     bool to_thread = exc_return & 8;
     bool psp = to_thread && (exc_return & 4);
@@ -242,7 +242,7 @@ void vb_exception_return(struct vb *b, uint32_t exc_return)
     /* A level-sensitive line still asserted pends its interrupt again. */
     if (ipsr >= 16 && ipsr < VB_NUM_EXC && b->irq_level[ipsr - 16])
         b->pending[ipsr] = true;
-    if (b->cfg.trace && ipsr != VB_EXC_SYSTICK)
+    if (b->cfg.trace && ipsr != EXC_SYSTICK)
         vb_trace(b, "exception %u return to 0x%08x", ipsr, f[6]);
     vb_wreg(b, UC_ARM_REG_PC, f[6] | 1);
     b->check_irq = true;
@@ -275,22 +275,22 @@ void vb_fault(struct vb *b, int exc, uint32_t cfsr_bits, uint32_t ret_pc, const 
 {
     int prio = vb_exec_priority(b);
     b->cfsr |= cfsr_bits;
-    if (exc == VB_EXC_SVCALL) {
+    if (exc == EXC_SVCALL) {
         if (group_prio(b, exc_prio(b, exc)) < prio) {
             vb_take_exception(b, exc, ret_pc);
             return;
         }
-        exc = VB_EXC_HARDFAULT;     /* SVC while it cannot run: escalation */
+        exc = EXC_HARDFAULT;     /* SVC while it cannot run: escalation */
     }
-    if (exc == VB_EXC_BUSFAULT || exc == VB_EXC_USAGE || exc == VB_EXC_MEMMANAGE) {
-        unsigned en_bit = exc == VB_EXC_MEMMANAGE ? 16 : exc == VB_EXC_BUSFAULT ? 17 : 18;
+    if (exc == EXC_BUSFAULT || exc == EXC_USAGEFAULT || exc == EXC_MEMMANAGE) {
+        unsigned en_bit = exc == EXC_MEMMANAGE ? 16 : exc == EXC_BUSFAULT ? 17 : 18;
         if (!(b->shcsr & (1u << en_bit)) || group_prio(b, exc_prio(b, exc)) >= prio) {
-            b->hfsr |= VB_HFSR_FORCED;
-            exc = VB_EXC_HARDFAULT;
+            b->hfsr |= SCB_HFSR_FORCED;
+            exc = EXC_HARDFAULT;
         }
     }
     vb_trace(b, "fault: %s at 0x%08x -> exception %d", what, ret_pc, exc);
-    if (exc == VB_EXC_HARDFAULT && prio <= -1) {
+    if (exc == EXC_HARDFAULT && prio <= -1) {
         char msg[96];
         snprintf(msg, sizeof msg, "lockup: %s while in HardFault/NMI or with FAULTMASK set", what);
         vb_dump(b, stderr, msg);
@@ -370,7 +370,7 @@ void vb_systick_process(struct vb *b, uint64_t now)
     while (b->st.next <= now) {
         b->st.countflag = true;
         if (b->st.csr & ST_TICKINT)
-            vb_set_pending(b, VB_EXC_SYSTICK);
+            vb_set_pending(b, EXC_SYSTICK);
         if (b->st.rvr == 0) {
             b->st.next = VB_NEVER;
             break;
@@ -475,9 +475,9 @@ static uint32_t icsr_read(struct vb *b)
         nact += b->active[i];
     if (nact <= 1)
         v |= 1u << 11;  /* RETTOBASE */
-    if (b->pending[VB_EXC_SYSTICK]) v |= 1u << 26;
-    if (b->pending[VB_EXC_PENDSV]) v |= 1u << 28;
-    if (b->pending[VB_EXC_NMI]) v |= 1u << 31;
+    if (b->pending[EXC_SYSTICK]) v |= 1u << 26;
+    if (b->pending[EXC_PENDSV]) v |= 1u << 28;
+    if (b->pending[EXC_NMI]) v |= 1u << 31;
     return v;
 }
 
@@ -485,103 +485,103 @@ static uint32_t shcsr_read(struct vb *b)
 {
     uint32_t v = b->shcsr & (7u << 16);
     static const struct { int exc; unsigned bit; } act[] = {
-        { VB_EXC_MEMMANAGE, 0 }, { VB_EXC_BUSFAULT, 1 }, { VB_EXC_USAGE, 3 }, { VB_EXC_SVCALL, 7 },
-        { VB_EXC_DEBUGMON, 8 }, { VB_EXC_PENDSV, 10 }, { VB_EXC_SYSTICK, 11 },
+        { EXC_MEMMANAGE, 0 }, { EXC_BUSFAULT, 1 }, { EXC_USAGEFAULT, 3 }, { EXC_SVCALL, 7 },
+        { EXC_DEBUGMON, 8 }, { EXC_PENDSV, 10 }, { EXC_SYSTICK, 11 },
     };
     for (unsigned i = 0; i < sizeof act / sizeof act[0]; i++)
         if (b->active[act[i].exc])
             v |= 1u << act[i].bit;
-    if (b->pending[VB_EXC_USAGE]) v |= 1u << 12;
-    if (b->pending[VB_EXC_MEMMANAGE]) v |= 1u << 13;
-    if (b->pending[VB_EXC_BUSFAULT]) v |= 1u << 14;
-    if (b->pending[VB_EXC_SVCALL]) v |= 1u << 15;
+    if (b->pending[EXC_USAGEFAULT]) v |= 1u << 12;
+    if (b->pending[EXC_MEMMANAGE]) v |= 1u << 13;
+    if (b->pending[EXC_BUSFAULT]) v |= 1u << 14;
+    if (b->pending[EXC_SVCALL]) v |= 1u << 15;
     return v;
 }
 
 static uint32_t reg_read32(struct vb *b, uint32_t a)
 {
     uint64_t now = vb_now(b);
-    if (a >= 0xE000E100u && a < 0xE000E120u) {         /* ISER */
-        uint32_t v = 0, n = (a - 0xE000E100u) / 4;
+    if (a >= (NVIC_BASE + NVIC_ISER(0)) && a < (NVIC_BASE + NVIC_ISER(8))) {         /* ISER */
+        uint32_t v = 0, n = (a - (NVIC_BASE + NVIC_ISER(0))) / 4;
         for (int i = 0; i < 32; i++)
             if (16 + n * 32 + (uint32_t)i < VB_NUM_EXC && b->enabled[16 + n * 32 + i]) v |= 1u << i;
         return v;
     }
-    if (a >= 0xE000E180u && a < 0xE000E1A0u)
+    if (a >= (NVIC_BASE + NVIC_ICER(0)) && a < (NVIC_BASE + NVIC_ICER(8)))
         return reg_read32(b, a - 0x80);
-    if ((a >= 0xE000E200u && a < 0xE000E220u) || (a >= 0xE000E280u && a < 0xE000E2A0u) ||
-        (a >= 0xE000E300u && a < 0xE000E320u)) {
-        const bool *arr = a >= 0xE000E300u ? b->active : b->pending;
-        uint32_t v = 0, n = ((a - 0xE000E200u) & 0x7F) / 4;
+    if ((a >= (NVIC_BASE + NVIC_ISPR(0)) && a < (NVIC_BASE + NVIC_ISPR(8))) || (a >= (NVIC_BASE + NVIC_ICPR(0)) && a < (NVIC_BASE + NVIC_ICPR(8))) ||
+        (a >= (NVIC_BASE + NVIC_IABR(0)) && a < (NVIC_BASE + NVIC_IABR(8)))) {
+        const bool *arr = a >= (NVIC_BASE + NVIC_IABR(0)) ? b->active : b->pending;
+        uint32_t v = 0, n = ((a - (NVIC_BASE + NVIC_ISPR(0))) & 0x7F) / 4;
         for (int i = 0; i < 32; i++)
             if (16 + n * 32 + (uint32_t)i < VB_NUM_EXC && arr[16 + n * 32 + i]) v |= 1u << i;
         return v;
     }
-    if (a >= 0xE000E400u && a < 0xE000E400u + VB_NUM_IRQ) {
-        uint32_t n = a - 0xE000E400u, v = 0;
+    if (a >= (NVIC_BASE + NVIC_IPR_BYTE(0)) && a < (NVIC_BASE + NVIC_IPR_BYTE(0)) + VB_NUM_IRQ) {
+        uint32_t n = a - (NVIC_BASE + NVIC_IPR_BYTE(0)), v = 0;
         for (int i = 0; i < 4; i++)
             if (n + (uint32_t)i < VB_NUM_IRQ) v |= (uint32_t)b->prio[16 + n + i] << (8 * i);
         return v;
     }
-    if (a >= 0xE000ED18u && a < 0xE000ED24u) {
-        uint32_t n = a - 0xE000ED18u + 4, v = 0;
+    if (a >= (SCB_BASE + SCB_SHPR1) && a < (SCB_BASE + SCB_SHCSR)) {
+        uint32_t n = a - (SCB_BASE + SCB_SHPR1) + 4, v = 0;
         for (int i = 0; i < 4; i++)
             v |= (uint32_t)b->prio[n + i] << (8 * i);
         return v;
     }
-    if (a >= 0xE000ED90u && a < 0xE000EDD0u)
-        return b->mpu[(a - 0xE000ED90u) / 4];
+    if (a >= (MPU_BASE + MPU_TYPE) && a < (MPU_BASE + 0x40u))
+        return b->mpu[(a - (MPU_BASE + MPU_TYPE)) / 4];
     switch (a) {
-    case 0xE0001000u: return b->dwt_ctrl;
-    case 0xE0001004u: return cyccnt(b, now);
-    case 0xE0001FB4u: return 0;                         /* DWT LSR: unlocked */
-    case 0xE000E004u: return 4;                         /* ICTR: 160 lines */
-    case 0xE000E008u: return b->actlr;
-    case 0xE000E010u: {
+    case DWT_BASE + DWT_CTRL: return b->dwt_ctrl;
+    case DWT_BASE + DWT_CYCCNT: return cyccnt(b, now);
+    case DWT_BASE + DWT_LSR: return 0;                         /* DWT LSR: unlocked */
+    case SCS_BASE + SCS_ICTR: return 4;                         /* ICTR: 160 lines */
+    case SCS_BASE + SCS_ACTLR: return b->actlr;
+    case SYSTICK_BASE + SYST_CSR: {
         vb_systick_process(b, now);
         uint32_t v = b->st.csr | (b->st.countflag ? 1u << 16 : 0);
         b->st.countflag = false;
         return v;
     }
-    case 0xE000E014u: return b->st.rvr;
-    case 0xE000E018u: return st_value(b, now);
-    case 0xE000E01Cu: return 0x40000000u;               /* CALIB: SKEW */
-    case 0xE000ED00u: return 0x411FC272u;               /* CPUID: Cortex-M7 r1p2 */
-    case 0xE000ED04u: return icsr_read(b);
-    case 0xE000ED08u: return b->vtor;
-    case 0xE000ED0Cu: return 0xFA050000u | (b->aircr_prigroup << 8);
-    case 0xE000ED10u: return b->scr;
-    case 0xE000ED14u: return b->ccr;
-    case 0xE000ED24u: return shcsr_read(b);
-    case 0xE000ED28u: return b->cfsr;
-    case 0xE000ED2Cu: return b->hfsr;
-    case 0xE000ED30u: return 0;
-    case 0xE000ED34u: return b->mmfar;
-    case 0xE000ED38u: return b->bfar;
-    case 0xE000ED3Cu: return 0;
-    case 0xE000ED40u: return 0x00000030u;               /* ID_PFR0 */
-    case 0xE000ED44u: return 0x00000200u;
-    case 0xE000ED48u: return 0x00100000u;               /* ID_DFR0 */
-    case 0xE000ED50u: return 0x00100030u;               /* ID_MMFR0 */
-    case 0xE000ED78u: return 0x09000003u;               /* CLIDR: I+D L1 */
-    case 0xE000ED7Cu: return 0x8303C003u;               /* CTR */
-    case 0xE000ED80u:                                   /* CCSIDR */
+    case SYSTICK_BASE + SYST_RVR: return b->st.rvr;
+    case SYSTICK_BASE + SYST_CVR: return st_value(b, now);
+    case SYSTICK_BASE + SYST_CALIB: return 0x40000000u;               /* CALIB: SKEW */
+    case SCB_BASE + SCB_CPUID: return 0x411FC272u;               /* CPUID: Cortex-M7 r1p2 */
+    case SCB_BASE + SCB_ICSR: return icsr_read(b);
+    case SCB_BASE + SCB_VTOR: return b->vtor;
+    case SCB_BASE + SCB_AIRCR: return 0xFA050000u | (b->aircr_prigroup << 8);
+    case SCB_BASE + SCB_SCR: return b->scr;
+    case SCB_BASE + SCB_CCR: return b->ccr;
+    case SCB_BASE + SCB_SHCSR: return shcsr_read(b);
+    case SCB_BASE + SCB_CFSR: return b->cfsr;
+    case SCB_BASE + SCB_HFSR: return b->hfsr;
+    case SCB_BASE + SCB_DFSR: return 0;
+    case SCB_BASE + SCB_MMFAR: return b->mmfar;
+    case SCB_BASE + SCB_BFAR: return b->bfar;
+    case SCB_BASE + SCB_AFSR: return 0;
+    case SCB_BASE + SCB_ID_PFR0: return 0x00000030u;               /* ID_PFR0 */
+    case SCB_BASE + SCB_ID_PFR1: return 0x00000200u;
+    case SCB_BASE + SCB_ID_DFR0: return 0x00100000u;               /* ID_DFR0 */
+    case SCB_BASE + SCB_ID_MMFR0: return 0x00100030u;               /* ID_MMFR0 */
+    case SCB_BASE + SCB_CLIDR: return 0x09000003u;               /* CLIDR: I+D L1 */
+    case SCB_BASE + SCB_CTR: return 0x8303C003u;               /* CTR */
+    case SCB_BASE + SCB_CCSIDR:                                   /* CCSIDR */
         return (b->csselr & 1) ? 0xF01FE009u            /* I: 16 KB, 2 ways, 32 B lines */
                                : 0xF00FE019u;           /* D: 16 KB, 4 ways, 32 B lines */
-    case 0xE000ED84u: return b->csselr;
-    case 0xE000ED88u: return b->cpacr;
-    case 0xE000EDF0u: return 0;                         /* DHCSR: no debugger */
-    case 0xE000EDFCu: return b->demcr;
-    case 0xE000EF34u: return b->fpccr;
-    case 0xE000EF38u: return b->fpcar;
-    case 0xE000EF3Cu: return b->fpdscr;
-    case 0xE000EF40u: return 0x10110221u;               /* MVFR0: FPv5 SP+DP */
-    case 0xE000EF44u: return 0x12000011u;
-    case 0xE000EF48u: return 0x00000040u;
+    case SCB_BASE + SCB_CSSELR: return b->csselr;
+    case SCB_BASE + SCB_CPACR: return b->cpacr;
+    case DCB_BASE + DCB_DHCSR: return 0;                         /* DHCSR: no debugger */
+    case DCB_BASE + DCB_DEMCR: return b->demcr;
+    case SCB_BASE + SCB_FPCCR: return b->fpccr;
+    case SCB_BASE + SCB_FPCAR: return b->fpcar;
+    case SCB_BASE + SCB_FPDSCR: return b->fpdscr;
+    case SCB_BASE + SCB_MVFR0: return 0x10110221u;               /* MVFR0: FPv5 SP+DP */
+    case SCB_BASE + SCB_MVFR1: return 0x12000011u;
+    case SCB_BASE + SCB_MVFR2: return 0x00000040u;
     default: break;
     }
-    if (a < 0xE0001000u)
-        return a < 0xE0000080u ? 1u : 0;                /* ITM stimulus ports: ready */
+    if (a < (DWT_BASE + DWT_CTRL))
+        return a < (ITM_BASE + 0x80u) ? 1u : 0;                /* ITM stimulus ports: ready */
     return 0;
 }
 
@@ -606,48 +606,48 @@ static void cache_op(struct vb *b, unsigned op, uint32_t v)
 static void reg_write32(struct vb *b, uint32_t a, uint32_t v)
 {
     uint64_t now = vb_now(b);
-    if (a >= 0xE000E100u && a < 0xE000E120u) { nvic_bits(b, a, 0xE000E100u, v, b->enabled, true); return; }
-    if (a >= 0xE000E180u && a < 0xE000E1A0u) { nvic_bits(b, a, 0xE000E180u, v, b->enabled, false); return; }
-    if (a >= 0xE000E200u && a < 0xE000E220u) { nvic_bits(b, a, 0xE000E200u, v, b->pending, true); return; }
-    if (a >= 0xE000E280u && a < 0xE000E2A0u) { nvic_bits(b, a, 0xE000E280u, v, b->pending, false); return; }
-    if (a >= 0xE000E400u && a < 0xE000E400u + VB_NUM_IRQ) {
+    if (a >= (NVIC_BASE + NVIC_ISER(0)) && a < (NVIC_BASE + NVIC_ISER(8))) { nvic_bits(b, a, (NVIC_BASE + NVIC_ISER(0)), v, b->enabled, true); return; }
+    if (a >= (NVIC_BASE + NVIC_ICER(0)) && a < (NVIC_BASE + NVIC_ICER(8))) { nvic_bits(b, a, (NVIC_BASE + NVIC_ICER(0)), v, b->enabled, false); return; }
+    if (a >= (NVIC_BASE + NVIC_ISPR(0)) && a < (NVIC_BASE + NVIC_ISPR(8))) { nvic_bits(b, a, (NVIC_BASE + NVIC_ISPR(0)), v, b->pending, true); return; }
+    if (a >= (NVIC_BASE + NVIC_ICPR(0)) && a < (NVIC_BASE + NVIC_ICPR(8))) { nvic_bits(b, a, (NVIC_BASE + NVIC_ICPR(0)), v, b->pending, false); return; }
+    if (a >= (NVIC_BASE + NVIC_IPR_BYTE(0)) && a < (NVIC_BASE + NVIC_IPR_BYTE(0)) + VB_NUM_IRQ) {
         for (int i = 0; i < 4; i++)
-            if (a - 0xE000E400u + (uint32_t)i < VB_NUM_IRQ)
-                b->prio[16 + a - 0xE000E400u + i] = (uint8_t)(v >> (8 * i)) & 0xF0;
+            if (a - (NVIC_BASE + NVIC_IPR_BYTE(0)) + (uint32_t)i < VB_NUM_IRQ)
+                b->prio[16 + a - (NVIC_BASE + NVIC_IPR_BYTE(0)) + i] = (uint8_t)(v >> (8 * i)) & 0xF0;
         return;
     }
-    if (a >= 0xE000ED18u && a < 0xE000ED24u) {
+    if (a >= (SCB_BASE + SCB_SHPR1) && a < (SCB_BASE + SCB_SHCSR)) {
         for (int i = 0; i < 4; i++) {
-            uint32_t e = a - 0xE000ED18u + 4 + (uint32_t)i;
+            uint32_t e = a - (SCB_BASE + SCB_SHPR1) + 4 + (uint32_t)i;
             if (e >= 4)
                 b->prio[e] = (uint8_t)(v >> (8 * i)) & 0xF0;
         }
         return;
     }
-    if (a >= 0xE000ED90u && a < 0xE000EDD0u) {
-        b->mpu[(a - 0xE000ED90u) / 4] = v;
+    if (a >= (MPU_BASE + MPU_TYPE) && a < (MPU_BASE + 0x40u)) {
+        b->mpu[(a - (MPU_BASE + MPU_TYPE)) / 4] = v;
         return;
     }
-    if (a >= 0xE000EF50u && a <= 0xE000EF78u && ((a - 0xE000EF50u) & 3) == 0) {
+    if (a >= (SCB_BASE + SCB_ICIALLU) && a <= (SCB_BASE + SCB_BPIALL) && ((a - (SCB_BASE + SCB_ICIALLU)) & 3) == 0) {
         static const int ops[11] = { VB_CACHE_ICIALLU, -1, VB_CACHE_ICIMVAU, VB_CACHE_DCIMVAC,
                                      VB_CACHE_DCISW, VB_CACHE_DCCMVAU, VB_CACHE_DCCMVAC,
                                      VB_CACHE_DCCSW, VB_CACHE_DCCIMVAC, VB_CACHE_DCCISW, VB_CACHE_BPIALL };
-        int op = ops[(a - 0xE000EF50u) / 4];
+        int op = ops[(a - (SCB_BASE + SCB_ICIALLU)) / 4];
         if (op >= 0)
             cache_op(b, (unsigned)op, v);
         return;
     }
     switch (a) {
-    case 0xE0001000u:
+    case DWT_BASE + DWT_CTRL:
         b->dwt_ctrl = (b->dwt_ctrl & ~1u) | (v & 1u);
         cyccnt_update(b, now);
         return;
-    case 0xE0001004u:
+    case DWT_BASE + DWT_CYCCNT:
         b->cyccnt_at_t0 = v;
         b->cyccnt_t0 = now;
         return;
-    case 0xE000E008u: b->actlr = v; return;
-    case 0xE000E010u: {
+    case SCS_BASE + SCS_ACTLR: b->actlr = v; return;
+    case SYSTICK_BASE + SYST_CSR: {
         vb_systick_process(b, now);
         uint32_t old = b->st.csr;
         if ((old & ST_ENABLE) && (v & ST_CLKSOURCE) != (old & ST_CLKSOURCE)) {
@@ -673,7 +673,7 @@ static void reg_write32(struct vb *b, uint32_t a, uint32_t v)
         vb_schedule(b);
         return;
     }
-    case 0xE000E014u:
+    case SYSTICK_BASE + SYST_RVR:
         if (b->st.csr & ST_ENABLE) {
             vb_systick_process(b, now);
             b->st.cvr_at_t0 = st_value(b, now);
@@ -685,7 +685,7 @@ static void reg_write32(struct vb *b, uint32_t a, uint32_t v)
             b->st.rvr = v & 0xFFFFFFu;
         }
         return;
-    case 0xE000E018u:
+    case SYSTICK_BASE + SYST_CVR:
         b->st.cvr_at_t0 = 0;
         b->st.t0 = now;
         b->st.countflag = false;
@@ -694,18 +694,18 @@ static void reg_write32(struct vb *b, uint32_t a, uint32_t v)
             vb_schedule(b);
         }
         return;
-    case 0xE000ED04u:
-        if (v & (1u << 31)) vb_set_pending(b, VB_EXC_NMI);
-        if (v & (1u << 28)) vb_set_pending(b, VB_EXC_PENDSV);
-        if (v & (1u << 27)) b->pending[VB_EXC_PENDSV] = false;
-        if (v & (1u << 26)) vb_set_pending(b, VB_EXC_SYSTICK);
-        if (v & (1u << 25)) b->pending[VB_EXC_SYSTICK] = false;
+    case SCB_BASE + SCB_ICSR:
+        if (v & (1u << 31)) vb_set_pending(b, EXC_NMI);
+        if (v & (1u << 28)) vb_set_pending(b, EXC_PENDSV);
+        if (v & (1u << 27)) b->pending[EXC_PENDSV] = false;
+        if (v & (1u << 26)) vb_set_pending(b, EXC_SYSTICK);
+        if (v & (1u << 25)) b->pending[EXC_SYSTICK] = false;
         return;
-    case 0xE000ED08u:
+    case SCB_BASE + SCB_VTOR:
         b->vtor = v & 0xFFFFFF80u;
         vb_trace(b, "VTOR = 0x%08x", b->vtor);
         return;
-    case 0xE000ED0Cu:
+    case SCB_BASE + SCB_AIRCR:
         if ((v >> 16) != 0x05FAu)
             return;
         b->aircr_prigroup = (v >> 8) & 7u;
@@ -716,29 +716,29 @@ static void reg_write32(struct vb *b, uint32_t a, uint32_t v)
             uc_emu_stop(b->uc);
         }
         return;
-    case 0xE000ED10u: b->scr = v & 0x16u; return;
-    case 0xE000ED14u: b->ccr = (v & 0x0007031Bu) | 0x200u; return;
-    case 0xE000ED24u: b->shcsr = v & (7u << 16); return;
-    case 0xE000ED28u: b->cfsr &= ~v; return;
-    case 0xE000ED2Cu: b->hfsr &= ~v; return;
-    case 0xE000ED34u: b->mmfar = v; return;
-    case 0xE000ED38u: b->bfar = v; return;
-    case 0xE000ED84u: b->csselr = v & 0xFu; return;
-    case 0xE000ED88u: b->cpacr = v & 0x00F00000u; return;
-    case 0xE000EDFCu:
+    case SCB_BASE + SCB_SCR: b->scr = v & 0x16u; return;
+    case SCB_BASE + SCB_CCR: b->ccr = (v & 0x0007031Bu) | 0x200u; return;
+    case SCB_BASE + SCB_SHCSR: b->shcsr = v & (7u << 16); return;
+    case SCB_BASE + SCB_CFSR: b->cfsr &= ~v; return;
+    case SCB_BASE + SCB_HFSR: b->hfsr &= ~v; return;
+    case SCB_BASE + SCB_MMFAR: b->mmfar = v; return;
+    case SCB_BASE + SCB_BFAR: b->bfar = v; return;
+    case SCB_BASE + SCB_CSSELR: b->csselr = v & 0xFu; return;
+    case SCB_BASE + SCB_CPACR: b->cpacr = v & 0x00F00000u; return;
+    case DCB_BASE + DCB_DEMCR:
         b->demcr = v;
         cyccnt_update(b, now);
         return;
-    case 0xE000EF00u: vb_set_pending(b, 16 + (int)(v & 0x1FF)); return;
-    case 0xE000EF34u: b->fpccr = v; return;
-    case 0xE000EF38u: b->fpcar = v; return;
-    case 0xE000EF3Cu: b->fpdscr = v; return;
-    case 0xE0001FB0u: return;                           /* DWT LAR: unlock accepted */
+    case NVIC_BASE + NVIC_STIR: vb_set_pending(b, 16 + (int)(v & 0x1FF)); return;
+    case SCB_BASE + SCB_FPCCR: b->fpccr = v; return;
+    case SCB_BASE + SCB_FPCAR: b->fpcar = v; return;
+    case SCB_BASE + SCB_FPDSCR: b->fpdscr = v; return;
+    case DWT_BASE + DWT_LAR: return;                           /* DWT LAR: unlock accepted */
     default: break;
     }
-    if (a < 0xE0001000u)
+    if (a < (DWT_BASE + DWT_CTRL))
         return;                                         /* ITM stimulus and control */
-    if (a >= 0xE0001000u)
+    if (a >= (DWT_BASE + DWT_CTRL))
         vb_trace(b, "PPB write 0x%08x = 0x%08x (not modelled)", a, v);
 }
 
@@ -748,9 +748,9 @@ uint64_t vb_ppb_read(struct vb *b, uint32_t addr, unsigned size)
     /* Time sources and COUNTFLAG (cleared by the read) make a loop that
      * reads them impure; other registers may be the poll of a pure loop. */
     uint32_t w = reg_read32(b, a), v = w >> (8 * (addr & 3));
-    if (a == 0xE0001004u || a == 0xE000E018u)
+    if (a == (DWT_BASE + DWT_CYCCNT) || a == (SYSTICK_BASE + SYST_CVR))
         vb_poll_time_read(b, w);
-    else if (a == 0xE000E010u && (w & (1u << 16)))
+    else if (a == (SYSTICK_BASE + SYST_CSR) && (w & (1u << 16)))
         vb_poll_dirty(b);
     else
         vb_poll_read(b, addr, v);
@@ -765,20 +765,20 @@ void vb_ppb_write(struct vb *b, uint32_t addr, unsigned size, uint64_t v)
         return;
     }
     /* Byte-addressed priority registers. */
-    if ((addr >= 0xE000E400u && addr < 0xE000E400u + VB_NUM_IRQ) ||
-        (addr >= 0xE000ED18u && addr < 0xE000ED24u)) {
+    if ((addr >= (NVIC_BASE + NVIC_IPR_BYTE(0)) && addr < (NVIC_BASE + NVIC_IPR_BYTE(0)) + VB_NUM_IRQ) ||
+        (addr >= (SCB_BASE + SCB_SHPR1) && addr < (SCB_BASE + SCB_SHCSR))) {
         for (unsigned i = 0; i < size; i++) {
             uint8_t byte = (uint8_t)(v >> (8 * i)) & 0xF0;
             uint32_t x = addr + i;
-            if (x >= 0xE000E400u && x < 0xE000E400u + VB_NUM_IRQ)
-                b->prio[16 + x - 0xE000E400u] = byte;
-            else if (x - 0xE000ED18u + 4 >= 4)
-                b->prio[x - 0xE000ED18u + 4] = byte;
+            if (x >= (NVIC_BASE + NVIC_IPR_BYTE(0)) && x < (NVIC_BASE + NVIC_IPR_BYTE(0)) + VB_NUM_IRQ)
+                b->prio[16 + x - (NVIC_BASE + NVIC_IPR_BYTE(0))] = byte;
+            else if (x - (SCB_BASE + SCB_SHPR1) + 4 >= 4)
+                b->prio[x - (SCB_BASE + SCB_SHPR1) + 4] = byte;
         }
         return;
     }
     uint32_t sh = 8 * (addr & 3), mask = (size == 1 ? 0xFFu : 0xFFFFu) << sh;
-    if (a == 0xE000ED28u || a == 0xE000ED2Cu) {     /* write-1-to-clear */
+    if (a == (SCB_BASE + SCB_CFSR) || a == (SCB_BASE + SCB_HFSR)) {     /* write-1-to-clear */
         reg_write32(b, a, ((uint32_t)v << sh) & mask);
         return;
     }

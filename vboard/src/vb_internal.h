@@ -18,6 +18,14 @@
 #include <unicorn/unicorn.h>
 
 #include "h7sim.h"
+#include "stm32h7/dcb.h"
+#include "stm32h7/dwt.h"
+#include "stm32h7/flash.h"
+#include "stm32h7/memorymap.h"
+#include "stm32h7/mpu.h"
+#include "stm32h7/nvic.h"
+#include "stm32h7/scb.h"
+#include "stm32h7/systick.h"
 #include "vboard.h"
 
 #define VB_NS_PER_S 1000000000ull
@@ -41,56 +49,12 @@ static inline uint64_t vb_muldiv_up(uint64_t a, uint64_t b, uint64_t c)
     return (uint64_t)(((unsigned __int128)a * b + c - 1) / c);
 }
 
-/* Memory map of the STM32H745 Cortex-M7 (RM0399 table 7). */
-#define VB_ITCM_BASE   0x00000000u
-#define VB_ITCM_SIZE   0x00010000u
-#define VB_DTCM_BASE   0x20000000u
-#define VB_DTCM_SIZE   0x00020000u
-#define VB_AXI_BASE    0x24000000u
-#define VB_AXI_SIZE    0x00080000u
-#define VB_SRAM1_BASE  0x30000000u
-#define VB_SRAM1_SIZE  0x00048000u
-#define VB_SRAM4_BASE  0x38000000u
-#define VB_SRAM4_SIZE  0x00010000u
-#define VB_BKP_BASE    0x38800000u
-#define VB_BKP_SIZE    0x00001000u
-#define VB_SYSMEM_BASE 0x1FF00000u
-#define VB_SYSMEM_SIZE 0x00020000u
-#define VB_PERIPH_BASE 0x40000000u
-#define VB_PERIPH_SIZE 0x20000000u
-#define VB_PPB_BASE    0xE0000000u
-#define VB_PPB_SIZE    0x00100000u
-#define VB_USART3_BASE 0x40004800u
-
-/* Exception numbers. */
-#define VB_EXC_RESET     1
-#define VB_EXC_NMI       2
-#define VB_EXC_HARDFAULT 3
-#define VB_EXC_MEMMANAGE 4
-#define VB_EXC_BUSFAULT  5
-#define VB_EXC_USAGE     6
-#define VB_EXC_SVCALL    11
-#define VB_EXC_DEBUGMON  12
-#define VB_EXC_PENDSV    14
-#define VB_EXC_SYSTICK   15
+/* The NVIC of the Cortex-M7 has 160 lines (ICTR: 5 x 32); the STM32H745
+ * wires H7_NUM_IRQ of them. */
 #define VB_NUM_IRQ       160
 #define VB_NUM_EXC       (16 + VB_NUM_IRQ)
-#define VB_IRQ_FLASH     4
-#define VB_IRQ_USART3    39
-
-/* CFSR bits. */
-#define VB_CFSR_IBUSERR     (1u << 8)
-#define VB_CFSR_PRECISERR   (1u << 9)
-#define VB_CFSR_IMPRECISERR (1u << 10)
-#define VB_CFSR_BFARVALID   (1u << 15)
-#define VB_CFSR_UNDEFINSTR  (1u << 16)
-#define VB_CFSR_INVSTATE    (1u << 17)
-#define VB_CFSR_INVPC       (1u << 18)
-#define VB_CFSR_NOCP        (1u << 19)
-#define VB_CFSR_UNALIGNED   (1u << 24)
-#define VB_CFSR_DIVBYZERO   (1u << 25)
-#define VB_HFSR_VECTTBL     (1u << 1)
-#define VB_HFSR_FORCED      (1u << 30)
+/* SRAM1, SRAM2 and SRAM3 are contiguous: one mapping. */
+#define VB_SRAM123_SIZE  (H7_SRAM3_BASE + H7_SRAM3_SIZE - H7_SRAM1_BASE)
 
 /* Sparse register storage for peripherals that are accepted, not modelled. */
 #define VB_STORE_SLOTS 4096

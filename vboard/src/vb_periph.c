@@ -13,34 +13,14 @@
  * and logged with --trace, never fatal.
  */
 #include "vb_internal.h"
+#include "stm32h7/dbgmcu.h"
+#include "stm32h7/gpio.h"
+#include "stm32h7/hsem.h"
+#include "stm32h7/iwdg.h"
+#include "stm32h7/pwr.h"
+#include "stm32h7/rcc.h"
 
 #include <string.h>
-
-#define RCC_BASE    0x58024400u
-#define PWR_BASE    0x58024800u
-#define IWDG_BASE   0x58004800u
-#define HSEM_BASE   0x58026400u
-#define GPIO_BASE   0x58020000u
-#define DBGMCU_BASE 0x5C001000u
-
-#define RCC_CR        0x00u
-#define RCC_CFGR      0x10u
-#define RCC_D1CFGR    0x18u
-#define RCC_D2CFGR    0x1Cu
-#define RCC_D3CFGR    0x20u
-#define RCC_PLLCKSELR 0x28u
-#define RCC_PLLCFGR   0x2Cu
-#define RCC_PLL1DIVR  0x30u
-#define RCC_PLL1FRACR 0x34u
-#define RCC_PLL2DIVR  0x38u
-#define RCC_PLL2FRACR 0x3Cu
-#define RCC_PLL3DIVR  0x40u
-#define RCC_PLL3FRACR 0x44u
-#define RCC_D2CCIP2R  0x54u
-#define RCC_CSR       0x74u
-#define RCC_GCR       0xA0u
-#define RCC_RSR       0xD0u
-#define RCC_C1_RSR    0x130u
 
 #define R(off) b->rcc.reg[(off) / 4]
 
@@ -205,9 +185,9 @@ static void iwdg_write(struct vb *b, uint32_t off, uint32_t v)
 {
     uint64_t now = vb_now(b);
     switch (off) {
-    case 0x00:
-        switch (v & 0xFFFF) {
-        case 0xCCCC:
+    case IWDG_KR:
+        switch (v & IWDG_KR_KEY_Msk) {
+        case IWDG_KEY_START:
             if (!b->iwdg.running)
                 vb_trace(b, "IWDG1 started, period %.3f ms", (double)iwdg_period(b) / 1e6);
             b->iwdg.running = true;
@@ -215,11 +195,11 @@ static void iwdg_write(struct vb *b, uint32_t off, uint32_t v)
             R(RCC_CSR) |= 3u;
             vb_schedule(b);
             break;
-        case 0xAAAA:
+        case IWDG_KEY_REFRESH:
             b->iwdg.expiry = now + iwdg_period(b);
             vb_schedule(b);
             break;
-        case 0x5555:
+        case IWDG_KEY_UNLOCK:
             b->iwdg.unlocked = true;
             break;
         default:
@@ -227,9 +207,9 @@ static void iwdg_write(struct vb *b, uint32_t off, uint32_t v)
             break;
         }
         break;
-    case 0x04: if (b->iwdg.unlocked) b->iwdg.pr = v & 7; break;
-    case 0x08: if (b->iwdg.unlocked) b->iwdg.rlr = v & 0xFFF; break;
-    case 0x10: if (b->iwdg.unlocked) b->iwdg.winr = v & 0xFFF; break;
+    case IWDG_PR: if (b->iwdg.unlocked) b->iwdg.pr = v & IWDG_PR_Msk; break;
+    case IWDG_RLR: if (b->iwdg.unlocked) b->iwdg.rlr = v & IWDG_RLR_Msk; break;
+    case IWDG_WINR: if (b->iwdg.unlocked) b->iwdg.winr = v & IWDG_WINR_Msk; break;
     default: break;
     }
 }
@@ -237,10 +217,10 @@ static void iwdg_write(struct vb *b, uint32_t off, uint32_t v)
 static uint32_t iwdg_read(struct vb *b, uint32_t off)
 {
     switch (off) {
-    case 0x04: return b->iwdg.pr;
-    case 0x08: return b->iwdg.rlr;
-    case 0x0C: return 0;
-    case 0x10: return b->iwdg.winr;
+    case IWDG_PR: return b->iwdg.pr;
+    case IWDG_RLR: return b->iwdg.rlr;
+    case IWDG_SR: return 0;
+    case IWDG_WINR: return b->iwdg.winr;
     default: return 0;
     }
 }
@@ -255,11 +235,11 @@ void vb_periph_reset(struct vb *b, bool power_on)
     R(RCC_PLLCFGR) = 0x01FF0000u;
     R(RCC_PLL1DIVR) = R(RCC_PLL2DIVR) = R(RCC_PLL3DIVR) = 0x01010280u;
     if (power_on)
-        b->rsr = 0x00FA0000u;   /* POR, PIN, BOR, D1, D2, CPU */
+        b->rsr = RCC_RSR_PORRSTF | RCC_RSR_PINRSTF | RCC_RSR_BORRSTF | RCC_RSR_D1RSTF | RCC_RSR_D2RSTF | RCC_RSR_C1RSTF;
     memset(b->pwr, 0, sizeof b->pwr);
-    b->pwr[0x00 / 4] = 0xF000C000u;
-    b->pwr[0x0C / 4] = 0x00000046u;
-    b->pwr[0x18 / 4] = 0x00004000u;     /* VOS3 */
+    b->pwr[PWR_CR1 / 4] = 0xF000C000u;
+    b->pwr[PWR_CR3 / 4] = 0x00000046u;
+    b->pwr[PWR_D3CR / 4] = PWR_D3CR_VOS3;
     memset(b->hsem, 0, sizeof b->hsem);
     memset(&b->iwdg, 0, sizeof b->iwdg);
     b->iwdg.rlr = 0xFFF;
@@ -287,27 +267,27 @@ static uint32_t read32(struct vb *b, uint32_t a)
     }
     if (a - PWR_BASE < 0x40) {
         uint32_t off = a - PWR_BASE;
-        uint32_t vos = b->pwr[0x18 / 4] & (3u << 14);
-        if (off == 0x04)
-            return (1u << 13) | vos;                    /* CSR1: ACTVOSRDY, ACTVOS */
-        if (off == 0x18)
-            return vos | (1u << 13);                    /* D3CR: VOS, VOSRDY */
+        uint32_t vos = b->pwr[PWR_D3CR / 4] & PWR_D3CR_VOS_Msk;
+        if (off == PWR_CSR1)                            /* ACTVOS follows VOS */
+            return PWR_CSR1_ACTVOSRDY | (vos >> PWR_D3CR_VOS_Pos << PWR_CSR1_ACTVOS_Pos);
+        if (off == PWR_D3CR)
+            return vos | PWR_D3CR_VOSRDY;
         return b->pwr[off / 4];
     }
-    if (a - IWDG_BASE < 0x400)
-        return iwdg_read(b, a - IWDG_BASE);
+    if (a - IWDG1_BASE < 0x400)
+        return iwdg_read(b, a - IWDG1_BASE);
     if (a - HSEM_BASE < 0x400) {
         uint32_t off = a - HSEM_BASE;
-        if (off < 0x80)
+        if (off < HSEM_RLR(0))
             return b->hsem[off / 4];
         if (off < 0x100) {                              /* RLR: one-step lock */
-            uint32_t i = (off - 0x80) / 4;
-            if (!(b->hsem[i] & 0x80000000u))
-                b->hsem[i] = 0x80000300u;
+            uint32_t i = (off - HSEM_RLR(0)) / 4;
+            if (!(b->hsem[i] & HSEM_R_LOCK))
+                b->hsem[i] = HSEM_R_LOCK | (HSEM_COREID_CM7 << HSEM_R_COREID_Pos);
             return b->hsem[i];
         }
     }
-    if (a == DBGMCU_BASE)
+    if (a == DBGMCU_BASE + DBGMCU_IDC)
         return 0x10036450u;                             /* rev Y, device 0x450 */
     uint32_t *p = store_slot(b, a, false);
     return p ? *p : 0;
@@ -318,7 +298,7 @@ static void write32(struct vb *b, uint32_t a, uint32_t v)
     if (a - RCC_BASE < 0x200) {
         uint32_t off = a - RCC_BASE;
         if (off == RCC_RSR || off == RCC_C1_RSR) {
-            if (v & (1u << 16))
+            if (v & RCC_RSR_RMVF)
                 b->rsr = 0;
             return;
         }
@@ -334,17 +314,17 @@ static void write32(struct vb *b, uint32_t a, uint32_t v)
         b->pwr[(a - PWR_BASE) / 4] = v;
         return;
     }
-    if (a - IWDG_BASE < 0x400) {
-        iwdg_write(b, a - IWDG_BASE, v);
+    if (a - IWDG1_BASE < 0x400) {
+        iwdg_write(b, a - IWDG1_BASE, v);
         return;
     }
     if (a - HSEM_BASE < 0x400) {
         uint32_t off = a - HSEM_BASE;
         vb_trace(b, "HSEM +0x%03x = 0x%08x", off, v);
-        if (off < 0x80) {
+        if (off < HSEM_RLR(0)) {
             uint32_t i = off / 4;
-            if (v & 0x80000000u) {
-                if (!(b->hsem[i] & 0x80000000u))
+            if (v & HSEM_R_LOCK) {
+                if (!(b->hsem[i] & HSEM_R_LOCK))
                     b->hsem[i] = v & 0x800003FFu;
             } else if ((b->hsem[i] & 0x3FFu) == (v & 0x3FFu)) {
                 b->hsem[i] = 0;
@@ -352,10 +332,10 @@ static void write32(struct vb *b, uint32_t a, uint32_t v)
             return;
         }
     }
-    if (a - GPIO_BASE < 0x2C00) {
-        uint32_t port = (a - GPIO_BASE) / 0x400, off = (a - GPIO_BASE) % 0x400;
-        if (off == 0x18) {                              /* BSRR -> ODR */
-            uint32_t *odr = store_slot(b, a - 0x18 + 0x14, true);
+    if (a - GPIOA_BASE < 11u * GPIO_PORT_SIZE) {
+        uint32_t port = (a - GPIOA_BASE) / GPIO_PORT_SIZE, off = (a - GPIOA_BASE) % GPIO_PORT_SIZE;
+        if (off == GPIO_BSRR) {                         /* BSRR -> ODR */
+            uint32_t *odr = store_slot(b, a - GPIO_BSRR + GPIO_ODR, true);
             if (odr)
                 *odr = (*odr | (v & 0xFFFF)) & ~(v >> 16);
             vb_trace(b, "GPIO%c BSRR = 0x%08x", 'A' + port, v);
@@ -373,7 +353,7 @@ static void write32(struct vb *b, uint32_t a, uint32_t v)
 uint64_t vb_periph_read(struct vb *b, uint32_t addr, unsigned size)
 {
     uint32_t v = read32(b, addr & ~3u) >> (8 * (addr & 3));
-    if (addr - HSEM_BASE < 0x100)
+    if (addr - HSEM_BASE - HSEM_RLR(0) < 4u * HSEM_NUM)
         vb_poll_dirty(b);           /* RLR reads lock */
     else
         vb_poll_read(b, addr, v);

@@ -42,6 +42,7 @@
  * time-derived.
  */
 #include "vb_internal.h"
+#include "stm32h7/iwdg.h"
 
 #include <string.h>
 
@@ -51,8 +52,6 @@ static const int poll_regs[VB_POLL_NREGS] = {
     UC_ARM_REG_R12, UC_ARM_REG_SP, UC_ARM_REG_LR, UC_ARM_REG_XPSR,
 };
 
-#define IWDG1_KR      0x58004800u
-#define IWDG_KEY_RELOAD 0xAAAAu
 
 /* Thumb-2 instruction classes that matter here (ARMv7-M ARM, A5.2 16-bit
  * and A5.3 32-bit encodings): stores (STR*, STM*, PUSH, STRD, STREX*,
@@ -101,9 +100,9 @@ void vb_poll_time_read(struct vb *b, uint32_t value)
 
 static bool is_ram(uint32_t a)
 {
-    return a - VB_ITCM_BASE < VB_ITCM_SIZE || a - VB_DTCM_BASE < VB_DTCM_SIZE ||
-           a - VB_AXI_BASE < VB_AXI_SIZE || a - VB_SRAM1_BASE < VB_SRAM1_SIZE ||
-           a - VB_SRAM4_BASE < VB_SRAM4_SIZE || a - VB_BKP_BASE < VB_BKP_SIZE;
+    return a - H7_ITCM_BASE < H7_ITCM_SIZE || a - H7_DTCM_BASE < H7_DTCM_SIZE ||
+           a - H7_AXISRAM_BASE < H7_AXISRAM_SIZE || a - H7_SRAM1_BASE < VB_SRAM123_SIZE ||
+           a - H7_SRAM4_BASE < H7_SRAM4_SIZE || a - H7_BKPSRAM_BASE < H7_BKPSRAM_SIZE;
 }
 
 static void hook_store(uc_engine *uc, uc_mem_type t, uint64_t a, int size, int64_t v, void *ud)
@@ -279,7 +278,7 @@ static bool take_stores(struct vb_poll *p, uint64_t from, struct vb_turn *t)
     for (uint64_t k = from; k < p->nstores; k++) {
         unsigned i = (unsigned)(k % VB_POLL_STORES);
         uint32_t a = p->st_addr[i];
-        if (a == IWDG1_KR && (p->st_val[i] & 0xFFFFu) == IWDG_KEY_RELOAD)
+        if (a == IWDG1_BASE + IWDG_KR && (p->st_val[i] & IWDG_KR_KEY_Msk) == IWDG_KEY_REFRESH)
             continue;           /* counted by vb_poll_wdg_refresh */
         if (!is_ram(a))
             return false;

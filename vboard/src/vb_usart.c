@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include "vb_internal.h"
+#include "stm32h7/usart.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,48 +30,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CR1_UE     (1u << 0)
-#define CR1_RE     (1u << 2)
-#define CR1_TE     (1u << 3)
-#define CR1_IDLEIE (1u << 4)
-#define CR1_RXNEIE (1u << 5)
-#define CR1_TCIE   (1u << 6)
-#define CR1_TXEIE  (1u << 7)
-#define CR1_PEIE   (1u << 8)
-#define CR1_PS     (1u << 9)
-#define CR1_PCE    (1u << 10)
-#define CR1_M0     (1u << 12)
-#define CR1_OVER8  (1u << 15)
-#define CR1_M1     (1u << 28)
-#define CR1_FIFOEN (1u << 29)
-#define CR2_ABREN  (1u << 20)
-#define CR2_ABRMOD_Pos 21
-#define CR3_EIE    (1u << 0)
-#define CR3_OVRDIS (1u << 12)
-
-#define ISR_PE   (1u << 0)
-#define ISR_FE   (1u << 1)
-#define ISR_NE   (1u << 2)
-#define ISR_ORE  (1u << 3)
-#define ISR_IDLE (1u << 4)
-#define ISR_RXNE (1u << 5)
-#define ISR_TC   (1u << 6)
-#define ISR_TXE  (1u << 7)
-#define ISR_ABRE (1u << 14)
-#define ISR_ABRF (1u << 15)
-#define ISR_BUSY (1u << 16)
-#define ISR_TEACK (1u << 21)
-#define ISR_REACK (1u << 22)
-#define ISR_TXFE (1u << 23)
-#define ISR_RXFF (1u << 24)
-
 /* ---- line format ---------------------------------------------------------------- */
 
 static unsigned word_bits(const struct vb_usart *u)
 {
-    if (u->cr1 & CR1_M1)
+    if (u->cr1 & USART_CR1_M1)
         return 7;
-    return (u->cr1 & CR1_M0) ? 9 : 8;
+    return (u->cr1 & USART_CR1_M0) ? 9 : 8;
 }
 
 static unsigned stop_bits(const struct vb_usart *u)
@@ -96,7 +62,7 @@ static uint64_t brr_div(const struct vb_usart *u, uint64_t *mult)
 {
     uint64_t div = u->brr & 0xFFFF;
     *mult = 1;
-    if (u->cr1 & CR1_OVER8) {
+    if (u->cr1 & USART_CR1_OVER8) {
         div = (div & 0xFFF0u) | ((div & 7u) << 1);
         *mult = 2;
     }
@@ -152,33 +118,33 @@ static uint8_t garble(uint8_t c)
 static void autobaud(struct vb *b, uint8_t c)
 {
     struct vb_usart *u = &b->u;
-    unsigned mode = (u->cr2 >> CR2_ABRMOD_Pos) & 3u;
+    unsigned mode = (u->cr2 >> USART_CR2_ABRMOD_Pos) & 3u;
     bool ok = mode == 0 ? (c & 1u) : mode == 1 ? (c & 3u) == 1u : mode == 2 ? c == 0x7F : c == 0x55;
     uint64_t hb = b->cfg.host_baud, fck = kernel_hz(b);
     if (ok && hb && fck) {
-        if (u->cr1 & CR1_OVER8) {
+        if (u->cr1 & USART_CR1_OVER8) {
             uint64_t div = (2 * fck + hb / 2) / hb;
             u->brr = (uint32_t)((div & 0xFFF0u) | ((div & 0xFu) >> 1));
         } else {
             u->brr = (uint32_t)((fck + hb / 2) / hb) & 0xFFFFu;
         }
-        u->isr |= ISR_ABRF;
+        u->isr |= USART_ISR_ABRF;
         vb_trace(b, "USART3 auto-baud (mode %u) on 0x%02x: %u baud, BRR = %u", mode, c,
                  (unsigned)hb, u->brr);
     } else {
-        u->isr |= ISR_ABRF | ISR_ABRE;
+        u->isr |= USART_ISR_ABRF | USART_ISR_ABRE;
         vb_trace(b, "USART3 auto-baud (mode %u) failed on 0x%02x", mode, c);
     }
 }
 
 static unsigned rx_capacity(const struct vb_usart *u)
 {
-    return (u->cr1 & CR1_FIFOEN) ? 16 : 1;
+    return (u->cr1 & USART_CR1_FIFOEN) ? 16 : 1;
 }
 
 static unsigned tx_capacity(const struct vb_usart *u)
 {
-    return (u->cr1 & CR1_FIFOEN) ? 16 : 1;
+    return (u->cr1 & USART_CR1_FIFOEN) ? 16 : 1;
 }
 
 /* ---- host link -------------------------------------------------------------------- */
@@ -443,23 +409,23 @@ static bool host_engaged(struct vb *b)
 static uint32_t isr_value(struct vb *b)
 {
     struct vb_usart *u = &b->u;
-    uint32_t v = u->isr & (ISR_PE | ISR_FE | ISR_NE | ISR_ORE | ISR_IDLE | ISR_ABRE | ISR_ABRF);
+    uint32_t v = u->isr & (USART_ISR_PE | USART_ISR_FE | USART_ISR_NE | USART_ISR_ORE | USART_ISR_IDLE | USART_ISR_ABRE | USART_ISR_ABRF);
     if (u->rx_count)
-        v |= ISR_RXNE;
+        v |= USART_ISR_RXNE;
     if (u->rx_count >= 16)
-        v |= ISR_RXFF;
+        v |= USART_ISR_RXFF;
     if (u->tx_count < tx_capacity(u))
-        v |= ISR_TXE;
+        v |= USART_ISR_TXE;
     if (u->tx_count == 0)
-        v |= ISR_TXFE;
+        v |= USART_ISR_TXFE;
     if (!u->tx_shifting && u->tx_count == 0 && !u->tc_cleared)
-        v |= ISR_TC;
+        v |= USART_ISR_TC;
     if (u->tx_shifting || u->rx_inflight)
-        v |= ISR_BUSY;
-    if ((u->cr1 & CR1_UE) && (u->cr1 & CR1_TE))
-        v |= ISR_TEACK;
-    if ((u->cr1 & CR1_UE) && (u->cr1 & CR1_RE))
-        v |= ISR_REACK;
+        v |= USART_ISR_BUSY;
+    if ((u->cr1 & USART_CR1_UE) && (u->cr1 & USART_CR1_TE))
+        v |= USART_ISR_TEACK;
+    if ((u->cr1 & USART_CR1_UE) && (u->cr1 & USART_CR1_RE))
+        v |= USART_ISR_REACK;
     return v;
 }
 
@@ -467,16 +433,16 @@ static void update_irq(struct vb *b)
 {
     struct vb_usart *u = &b->u;
     uint32_t isr = isr_value(b), cr1 = u->cr1;
-    bool level = ((cr1 & CR1_RXNEIE) && (isr & (ISR_RXNE | ISR_ORE))) ||
-                 ((cr1 & CR1_TXEIE) && (isr & ISR_TXE)) ||
-                 ((cr1 & CR1_TCIE) && (isr & ISR_TC)) ||
-                 ((cr1 & CR1_PEIE) && (isr & ISR_PE)) ||
-                 ((u->cr3 & CR3_EIE) && (isr & (ISR_FE | ISR_NE | ISR_ORE))) ||
-                 ((cr1 & CR1_IDLEIE) && (isr & ISR_IDLE));
-    if (!(cr1 & CR1_UE))
+    bool level = ((cr1 & USART_CR1_RXNEIE) && (isr & (USART_ISR_RXNE | USART_ISR_ORE))) ||
+                 ((cr1 & USART_CR1_TXEIE) && (isr & USART_ISR_TXE)) ||
+                 ((cr1 & USART_CR1_TCIE) && (isr & USART_ISR_TC)) ||
+                 ((cr1 & USART_CR1_PEIE) && (isr & USART_ISR_PE)) ||
+                 ((u->cr3 & USART_CR3_EIE) && (isr & (USART_ISR_FE | USART_ISR_NE | USART_ISR_ORE))) ||
+                 ((cr1 & USART_CR1_IDLEIE) && (isr & USART_ISR_IDLE));
+    if (!(cr1 & USART_CR1_UE))
         level = false;
-    if (level != b->irq_level[VB_IRQ_USART3] || level)
-        vb_irq_set_level(b, VB_IRQ_USART3, level);
+    if (level != b->irq_level[USART3_IRQn] || level)
+        vb_irq_set_level(b, USART3_IRQn, level);
 }
 
 /* ---- transmit --------------------------------------------------------------------- */
@@ -539,8 +505,8 @@ static uint32_t sample(struct vb *b, uint8_t byte, uint32_t *flags)
 {
     struct vb_usart *u = &b->u;
     struct vb_link_state *l = &b->link;
-    unsigned m = word_bits(u), pce = (u->cr1 & CR1_PCE) ? 1 : 0, dbits = m - pce;
-    unsigned fw_par = pce ? ((u->cr1 & CR1_PS) ? 2 : 1) : 0;
+    unsigned m = word_bits(u), pce = (u->cr1 & USART_CR1_PCE) ? 1 : 0, dbits = m - pce;
+    unsigned fw_par = pce ? ((u->cr1 & USART_CR1_PS) ? 2 : 1) : 0;
     *flags = 0;
     if (l->pty_slave < 0 || !b->cfg.check_line_format ||
         (l->host_parity == (int)fw_par && l->host_bits == (int)dbits))
@@ -560,11 +526,11 @@ static uint32_t sample(struct vb *b, uint8_t byte, uint32_t *flags)
     uint32_t word = (uint32_t)(bits & ((1ull << m) - 1));
     unsigned stop = (unsigned)(bits >> m) & 1;
     if (!stop)
-        *flags |= ISR_FE;
+        *flags |= USART_ISR_FE;
     if (pce) {
         unsigned ones = parity_of(word);
         if ((fw_par == 1 && ones != 0) || (fw_par == 2 && ones != 1))
-            *flags |= ISR_PE;
+            *flags |= USART_ISR_PE;
     }
     return word & ((1u << dbits) - 1);
 }
@@ -574,21 +540,21 @@ static void rx_deliver(struct vb *b)
     struct vb_usart *u = &b->u;
     u->rx_inflight = false;
     u->prev_rx_end = u->rx_end;
-    if (!(u->cr1 & CR1_UE) || !(u->cr1 & CR1_RE)) {
+    if (!(u->cr1 & USART_CR1_UE) || !(u->cr1 & USART_CR1_RE)) {
         vb_trace(b, "USART3 RX byte 0x%02x dropped (receiver off)", u->rx_byte);
         return;
     }
-    if (b->cfg.host_baud && (u->cr2 & CR2_ABREN) && !(u->isr & ISR_ABRF))
+    if (b->cfg.host_baud && (u->cr2 & USART_CR2_ABREN) && !(u->isr & USART_ISR_ABRF))
         autobaud(b, u->rx_byte);
     uint32_t flags = 0;
     uint32_t data = sample(b, u->rx_byte, &flags);
     if (!rate_matches(b)) {
         data = garble((uint8_t)data);
-        flags |= ISR_FE;
+        flags |= USART_ISR_FE;
     }
     if (u->rx_count >= rx_capacity(u)) {
-        if (!(u->cr3 & CR3_OVRDIS)) {
-            u->isr |= ISR_ORE;
+        if (!(u->cr3 & USART_CR3_OVRDIS)) {
+            u->isr |= USART_ISR_ORE;
             b->uart_ore++;
             vb_trace(b, "USART3 overrun: byte 0x%02x lost", u->rx_byte);
             update_irq(b);
@@ -768,38 +734,38 @@ uint32_t vb_usart_read(struct vb *b, uint32_t off, unsigned size)
     struct vb_usart *u = &b->u;
     uint32_t v = 0, a = off & ~3u;
     switch (a) {
-    case 0x00: v = u->cr1; break;
-    case 0x04: v = u->cr2; break;
-    case 0x08: v = u->cr3; break;
-    case 0x0C: v = u->brr; break;
-    case 0x10: v = u->gtpr; break;
-    case 0x14: v = u->rtor; break;
-    case 0x1C:
+    case USART_CR1: v = u->cr1; break;
+    case USART_CR2: v = u->cr2; break;
+    case USART_CR3: v = u->cr3; break;
+    case USART_BRR: v = u->brr; break;
+    case USART_GTPR: v = u->gtpr; break;
+    case USART_RTOR: v = u->rtor; break;
+    case USART_ISR:
         v = isr_value(b);
         /* A firmware polling an empty receiver waits for input: the first
          * contact with the host (even if its loop is not pure). */
-        if (!(v & ISR_RXNE) && (u->cr1 & CR1_RE)) {
+        if (!(v & USART_ISR_RXNE) && (u->cr1 & USART_CR1_RE)) {
             if (++b->rx_polls >= 64 && !u->tx_shifting && u->tx_count == 0)
                 vb_usart_first_contact(b);
-        } else if (v & ISR_RXNE) {
+        } else if (v & USART_ISR_RXNE) {
             b->rx_polls = 0;
         }
-        vb_poll_read(b, VB_USART3_BASE + off, v);
+        vb_poll_read(b, USART3_BASE + off, v);
         break;
-    case 0x24:
+    case USART_RDR:
         if (u->rx_count) {
             vb_poll_dirty(b);
             v = u->rxfifo[u->rx_head];
             u->rx_head = (u->rx_head + 1) % 16;
             u->rx_count--;
             if (u->rx_count == 0)
-                u->isr &= ~(ISR_PE | ISR_FE | ISR_NE);
+                u->isr &= ~(USART_ISR_PE | USART_ISR_FE | USART_ISR_NE);
             update_irq(b);
         } else {
             v = u->rxfifo[(u->rx_head + 15) % 16];   /* RDR keeps the last byte */
         }
         break;
-    case 0x2C: v = u->presc; break;
+    case USART_PRESC: v = u->presc; break;
     default: v = 0; break;
     }
     v >>= 8 * (off & 3);
@@ -815,43 +781,43 @@ void vb_usart_write(struct vb *b, uint32_t off, unsigned size, uint32_t v)
     uint64_t now = vb_now(b);
     vb_usart_process(b, now);
     switch (a) {
-    case 0x00: {
+    case USART_CR1: {
         uint32_t old = u->cr1;
         u->cr1 = v;
-        if ((old ^ v) & (CR1_UE | CR1_RE | CR1_TE | CR1_PCE | CR1_PS | CR1_M0 | CR1_M1 | CR1_FIFOEN))
-            vb_trace(b, "USART3 CR1 = 0x%08x (%u%c%u%s)", v, word_bits(u) - ((v & CR1_PCE) ? 1 : 0),
-                     (v & CR1_PCE) ? ((v & CR1_PS) ? 'O' : 'E') : 'N', stop_bits(u),
-                     (v & CR1_FIFOEN) ? ", FIFO" : "");
-        if (!(v & CR1_UE)) {
+        if ((old ^ v) & (USART_CR1_UE | USART_CR1_RE | USART_CR1_TE | USART_CR1_PCE | USART_CR1_PS | USART_CR1_M0 | USART_CR1_M1 | USART_CR1_FIFOEN))
+            vb_trace(b, "USART3 CR1 = 0x%08x (%u%c%u%s)", v, word_bits(u) - ((v & USART_CR1_PCE) ? 1 : 0),
+                     (v & USART_CR1_PCE) ? ((v & USART_CR1_PS) ? 'O' : 'E') : 'N', stop_bits(u),
+                     (v & USART_CR1_FIFOEN) ? ", FIFO" : "");
+        if (!(v & USART_CR1_UE)) {
             u->tx_count = 0;
             u->rx_count = 0;
         }
         break;
     }
-    case 0x04: u->cr2 = v; break;
-    case 0x08: u->cr3 = v; break;
-    case 0x0C:
+    case USART_CR2: u->cr2 = v; break;
+    case USART_CR3: u->cr3 = v; break;
+    case USART_BRR:
         u->brr = v & 0xFFFF;
         vb_trace(b, "USART3 BRR = %u (frame %.3f us)", u->brr, (double)frame_ns(b) / 1e3);
         break;
-    case 0x10: u->gtpr = v; break;
-    case 0x14: u->rtor = v; break;
-    case 0x18:
-        if (v & (1u << 0))          /* ABRRQ: measure the next byte again */
-            u->isr &= ~(ISR_ABRF | ISR_ABRE);
-        if (v & (1u << 3)) {        /* RXFRQ: drop the received data */
+    case USART_GTPR: u->gtpr = v; break;
+    case USART_RTOR: u->rtor = v; break;
+    case USART_RQR:
+        if (v & USART_RQR_ABRRQ)    /* measure the next byte again */
+            u->isr &= ~(USART_ISR_ABRF | USART_ISR_ABRE);
+        if (v & USART_RQR_RXFRQ) {  /* drop the received data */
             u->rx_count = 0;
         }
-        if (v & (1u << 4))          /* TXFRQ */
+        if (v & USART_RQR_TXFRQ)
             u->tx_count = 0;
         break;
-    case 0x20:
-        u->isr &= ~(v & (ISR_PE | ISR_FE | ISR_NE | ISR_ORE | ISR_IDLE));
-        if (v & (1u << 6))
+    case USART_ICR:
+        u->isr &= ~(v & (USART_ISR_PE | USART_ISR_FE | USART_ISR_NE | USART_ISR_ORE | USART_ISR_IDLE));
+        if (v & USART_ICR_TCCF)
             u->tc_cleared = true;
         break;
-    case 0x28:
-        if (!(u->cr1 & CR1_UE) || !(u->cr1 & CR1_TE)) {
+    case USART_TDR:
+        if (!(u->cr1 & USART_CR1_UE) || !(u->cr1 & USART_CR1_TE)) {
             vb_trace(b, "USART3 TDR write 0x%02x with the transmitter off", v & 0xFF);
             break;
         }
@@ -860,12 +826,12 @@ void vb_usart_write(struct vb *b, uint32_t off, unsigned size, uint32_t v)
             break;
         }
         u->tc_cleared = false;
-        u->txq[(u->tx_head + u->tx_count) % 16] = (uint8_t)(v & ((1u << (word_bits(u) - ((u->cr1 & CR1_PCE) ? 1 : 0))) - 1));
+        u->txq[(u->tx_head + u->tx_count) % 16] = (uint8_t)(v & ((1u << (word_bits(u) - ((u->cr1 & USART_CR1_PCE) ? 1 : 0))) - 1));
         u->tx_count++;
         if (!u->tx_shifting)
             start_shift(b, now);
         break;
-    case 0x2C: u->presc = v & 0xF; break;
+    case USART_PRESC: u->presc = v & 0xF; break;
     default: break;
     }
     update_irq(b);
