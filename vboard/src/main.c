@@ -4,7 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "vboard.h"
-#include "h7flash/regs.h"
+#include "stm32h7/memorymap.h"
 
 #include <getopt.h>
 #include <signal.h>
