@@ -448,6 +448,51 @@ def t_polltmo():
     expect(insns < 150000000, f"only the loops that count ran turn by turn ({insns} instructions)")
 
 
+def t_dcache():
+    """The L1 caches as firmware sees them (tests/fw/fw_dcache.c): a line
+    cached before an erase reads the old data until DCIMVAC; stores that
+    hit a cached flash line update it, also when the flash refuses them;
+    an MPU region makes flash non-cacheable; DCIMVAC of a dirty SRAM line
+    loses its stores; the I-cache runs old code until ICIALLU."""
+    out, err = run([fw("fw_dcache")], strict=False)
+    no_fail(out)
+    # The fourth check stores into a locked bank on purpose.
+    expect_violations(err, ["cr-write-locked"] + ["store-pg-clear"] * 8)
+
+
+def t_cacheboot():
+    """The bootloader with both caches on (tests/fw/fw_cacheboot.c starts
+    it): an update over USART3 with h7iap, at power-on the old image's
+    lines are in the D-cache (the boot check read them); the new image
+    reads back right (Get Checksum, Read Memory) and starts."""
+    h7iap, boot, app = os.environ["H7IAP"], os.environ["H7BOOT"], os.environ["H7APP"]
+    with open(app, "rb") as f:
+        head = f.read()
+    with tempfile.TemporaryDirectory() as d:
+        fl = os.path.join(d, "flash.bin")
+        base = [h7iap, "--vboard", "--vboard-bin", BOARD, "--vboard-boot", boot,
+                "--vboard-flash", fl, "--vboard-log", os.path.join(d, "board.log"),
+                "--vboard-arg", "--boot", "--vboard-arg", "0x081E0000",
+                "--vboard-arg", fw("fw_cacheboot")]
+        for seed in (1, 2):
+            img = os.path.join(d, f"img{seed}.bin")
+            tail = bytes((i * 131 + seed * 71 + (i >> 7)) & 0xFF for i in range(40000))
+            with open(img, "wb") as f:
+                f.write(head + tail)
+            p = subprocess.run(base + ["flash", img, "--expect", "h7app"], capture_output=True,
+                               timeout=120)
+            sys.stdout.write(p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace"))
+            log = open(os.path.join(d, "board.log"), errors="replace").read()
+            expect("caches on, starting the image" in log, f"image {seed}: the bootloader ran with the caches on")
+            expect(p.returncode == 0, f"image {seed}: flashed, verified by Get Checksum, started")
+            out = os.path.join(d, f"back{seed}.bin")
+            p = subprocess.run(base + ["read", "0x08040000", str(len(head) + len(tail)), out],
+                               capture_output=True, timeout=120)
+            sys.stdout.write(p.stderr.decode(errors="replace"))
+            expect(p.returncode == 0 and open(out, "rb").read() == head + tail,
+                   f"image {seed}: Read Memory gives it back byte for byte")
+
+
 def t_usage():
     out, _ = run(["--help"])
     expect("usage: h7vboard" in out, "--help")

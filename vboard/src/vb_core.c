@@ -170,29 +170,26 @@ static void ecc_page_set(struct vb *b, uint32_t page, bool bad)
     b->ecc_dirty = true;
 }
 
-/* Copy the model's view of [addr, addr+len) into the CPU's flash window.
+/* Copy the model's bytes of the flash word at a into the CPU's view.
  * Double-ECC words are published as zeros: a load with bus faults ignored
- * (FAULTMASK, CCR.BFHFNMIGN) returns 0 as on the chip. */
-static void flash_publish(struct vb *b, uint32_t addr, uint32_t len)
+ * (FAULTMASK, CCR.BFHFNMIGN) returns 0 as on the chip. True for such a
+ * word. */
+static bool flash_copy_word(struct vb *b, uint32_t a)
 {
-    if (addr < H7_FLASH_BASE || addr >= H7_FLASH_BASE + H7_FLASH_SIZE)
-        return;
-    if (len > H7_FLASH_BASE + H7_FLASH_SIZE - addr)
-        len = H7_FLASH_BASE + H7_FLASH_SIZE - addr;
-    uint32_t a0 = addr & ~(H7_FLASH_WORD - 1);
-    uint32_t a1 = (addr + len + H7_FLASH_WORD - 1) & ~(H7_FLASH_WORD - 1);
-    uint8_t *view = b->flash_view + (a0 - H7_FLASH_BASE);
-    h7sim_peek(b->sim, a0, view, a1 - a0);
-    bool any_bad = false;
-    for (uint32_t a = a0; a < a1; a += H7_FLASH_WORD) {
-        if (h7sim_word_state(b->sim, a) == H7SIM_WORD_ECC_DOUBLE) {
-            memset(b->flash_view + (a - H7_FLASH_BASE), 0, H7_FLASH_WORD);
-            any_bad = true;
-        }
+    uint8_t *view = b->flash_view + (a - H7_FLASH_BASE);
+    if (h7sim_word_state(b->sim, a) == H7SIM_WORD_ECC_DOUBLE) {
+        memset(view, 0, H7_FLASH_WORD);
+        return true;
     }
-    uc_ctl_remove_cache(b->uc, a0, a1);
+    h7sim_peek(b->sim, a, view, H7_FLASH_WORD);
+    return false;
+}
+
+/* After the view of [a0, a1) changed: instruction counts, and pages with a
+ * double-ECC word made fetch-only (reads reach the model). */
+static void flash_view_changed(struct vb *b, uint32_t a0, uint32_t a1, bool any_bad)
+{
     icache_invalidate(b, a0, a1 - a0);
-    /* Pages with a double-ECC word are fetch-only (reads reach the model). */
     if (any_bad || b->n_ecc_pages) {
         for (uint32_t p = a0 & ~0xFFFu; p < a1; p += 0x1000) {
             bool bad = false;
@@ -209,6 +206,59 @@ static void flash_publish(struct vb *b, uint32_t addr, uint32_t len)
             }
         }
     }
+}
+
+static bool flash_range(uint32_t *addr, uint32_t *len, uint32_t *a0, uint32_t *a1)
+{
+    if (*addr < H7_FLASH_BASE || *addr >= H7_FLASH_BASE + H7_FLASH_SIZE)
+        return false;
+    if (*len > H7_FLASH_BASE + H7_FLASH_SIZE - *addr)
+        *len = H7_FLASH_BASE + H7_FLASH_SIZE - *addr;
+    *a0 = *addr & ~(H7_FLASH_WORD - 1);
+    *a1 = (*addr + *len + H7_FLASH_WORD - 1) & ~(H7_FLASH_WORD - 1);
+    return true;
+}
+
+/* The model's bytes of [addr, addr+len) into the CPU's view, whatever the
+ * caches hold. */
+void vb_flash_publish_raw(struct vb *b, uint32_t addr, uint32_t len)
+{
+    uint32_t a0, a1;
+    if (!flash_range(&addr, &len, &a0, &a1))
+        return;
+    bool any_bad = false;
+    for (uint32_t a = a0; a < a1; a += H7_FLASH_WORD)
+        any_bad |= flash_copy_word(b, a);
+    uc_ctl_remove_cache(b->uc, a0, a1);
+    flash_view_changed(b, a0, a1, any_bad);
+}
+
+/* The flash changed under the CPU: its view of [addr, addr+len) shows the
+ * model's bytes, except lines the D-cache holds (the view keeps the cached
+ * bytes) and lines the I-cache holds (their translated code is kept). */
+static void flash_publish(struct vb *b, uint32_t addr, uint32_t len)
+{
+    if (!b->cache.used) {
+        vb_flash_publish_raw(b, addr, len);
+        return;
+    }
+    uint32_t a0, a1;
+    if (!flash_range(&addr, &len, &a0, &a1))
+        return;
+    bool any_bad = false;
+    uint32_t run = a0;                      /* translated code to drop: [run, a) */
+    for (uint32_t a = a0; a < a1; a += H7_FLASH_WORD) {
+        if (!vb_cache_keep_view(b, a))
+            any_bad |= flash_copy_word(b, a);
+        if (vb_cache_keep_code(b, a)) {
+            if (run < a)
+                uc_ctl_remove_cache(b->uc, run, a);
+            run = a + H7_FLASH_WORD;
+        }
+    }
+    if (run < a1)
+        uc_ctl_remove_cache(b->uc, run, a1);
+    flash_view_changed(b, a0, a1, any_bad);
 }
 
 /* Undo what CPU stores wrote into the view (the model has them). */
@@ -650,6 +700,8 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
     const struct vb_icache_ent *e = icount(b, (uint32_t)addr, size);
     b->cyc += e->n;
     vb_poll_block(b, (uint32_t)addr, size, e->flags);
+    if (b->ccr & SCB_CCR_IC)
+        vb_cache_fetch(b, (uint32_t)addr, size);
     if (b->flash_active && (uint32_t)addr - H7_FLASH_BASE < H7_FLASH_SIZE)
         fetch_stall(b, (uint32_t)addr);
     if (b->cyc >= b->deadline_cyc || b->check_irq)
@@ -963,6 +1015,7 @@ static void system_reset(struct vb *b, bool power_on)
     model_after(b);
     vb_poll_reset(b);
     vb_exc_reset(b);
+    vb_cache_reset(b);
     vb_periph_reset(b, power_on);
     vb_usart_reset(b);
     vb_set_hz(b, vb_rcc_core_hz(b));
@@ -1323,6 +1376,7 @@ enum vb_stop vb_run(struct vb *b)
         b->stopping = false;
         uint32_t pc = vb_rreg(b, UC_ARM_REG_PC);
         b->fault_bfar = 0;
+        vb_cache_sync(b);
         uc_err e = uc_emu_start(b->uc, pc | 1, 0xFFFFFFFFull, 0, 0);
         if (b->n_dirty)
             flash_restore_dirty(b);

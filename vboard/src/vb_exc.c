@@ -443,7 +443,6 @@ void vb_exc_reset(struct vb *b)
     b->fpcar = b->fpdscr = 0;
     b->actlr = 0;
     b->demcr = 0;
-    memset(b->mpu, 0, sizeof b->mpu);
     memset(&b->st, 0, sizeof b->st);
     b->st.next = VB_NEVER;
     b->dwt_ctrl = 0x40000000u;  /* NUMCOMP = 4 */
@@ -529,8 +528,8 @@ static uint32_t reg_read32(struct vb *b, uint32_t a)
             v |= (uint32_t)b->prio[n + i] << (8 * i);
         return v;
     }
-    if (a >= (MPU_BASE + MPU_TYPE) && a < (MPU_BASE + 0x40u))
-        return b->mpu[(a - (MPU_BASE + MPU_TYPE)) / 4];
+    if (a >= MPU_BASE && a < MPU_BASE + MPU_RASR_A3 + 4u)
+        return vb_mpu_read(b, a - MPU_BASE);
     switch (a) {
     case DWT_BASE + DWT_CTRL: return b->dwt_ctrl;
     case DWT_BASE + DWT_CYCCNT: return cyccnt(b, now);
@@ -601,6 +600,7 @@ static void cache_op(struct vb *b, unsigned op, uint32_t v)
     b->cache_ops[op]++;
     if (b->cache_log)
         fprintf(b->cache_log, "%s 0x%08x %llu\n", cache_names[op], v, (unsigned long long)vb_now(b));
+    vb_cache_op(b, op, v);
 }
 
 static void reg_write32(struct vb *b, uint32_t a, uint32_t v)
@@ -624,8 +624,8 @@ static void reg_write32(struct vb *b, uint32_t a, uint32_t v)
         }
         return;
     }
-    if (a >= (MPU_BASE + MPU_TYPE) && a < (MPU_BASE + 0x40u)) {
-        b->mpu[(a - (MPU_BASE + MPU_TYPE)) / 4] = v;
+    if (a >= MPU_BASE && a < MPU_BASE + MPU_RASR_A3 + 4u) {
+        vb_mpu_write(b, a - MPU_BASE, v);
         return;
     }
     if (a >= (SCB_BASE + SCB_ICIALLU) && a <= (SCB_BASE + SCB_BPIALL) && ((a - (SCB_BASE + SCB_ICIALLU)) & 3) == 0) {
@@ -717,7 +717,14 @@ static void reg_write32(struct vb *b, uint32_t a, uint32_t v)
         }
         return;
     case SCB_BASE + SCB_SCR: b->scr = v & 0x16u; return;
-    case SCB_BASE + SCB_CCR: b->ccr = (v & 0x0007031Bu) | 0x200u; return;
+    case SCB_BASE + SCB_CCR: {
+        uint32_t old = b->ccr;
+        b->ccr = (v & 0x0007031Bu) | SCB_CCR_STKALIGN;
+        if (b->ccr & (SCB_CCR_DC | SCB_CCR_IC))
+            b->cache.used = true;
+        vb_cache_ccr(b, old);
+        return;
+    }
     case SCB_BASE + SCB_SHCSR: b->shcsr = v & (7u << 16); return;
     case SCB_BASE + SCB_CFSR: b->cfsr &= ~v; return;
     case SCB_BASE + SCB_HFSR: b->hfsr &= ~v; return;

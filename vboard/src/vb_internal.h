@@ -56,6 +56,33 @@ static inline uint64_t vb_muldiv_up(uint64_t a, uint64_t b, uint64_t c)
 /* SRAM1, SRAM2 and SRAM3 are contiguous: one mapping. */
 #define VB_SRAM123_SIZE  (H7_SRAM3_BASE + H7_SRAM3_SIZE - H7_SRAM1_BASE)
 
+/* The L1 caches and the MPU (vb_cache.c). */
+#define VB_DC_SETS 128                  /* 16 KB, 4 ways, 32-byte lines */
+#define VB_DC_WAYS 4
+#define VB_IC_SETS 256                  /* 16 KB, 2 ways */
+#define VB_IC_WAYS 2
+struct vb_dline {
+    uint32_t tag;                       /* line address */
+    bool valid, dirty, stale;           /* stale: a flash line the flash changed under */
+    uint64_t age;
+    uint8_t data[32];                   /* stale: the cached bytes; dirty: memory's */
+};
+struct vb_iline {
+    uint32_t tag;
+    bool valid, stale;                  /* stale: its old code is kept */
+    uint64_t age;
+};
+struct vb_cache {
+    bool used;                          /* enabled once: the flash view checks it */
+    bool hooked, hook_pending;
+    uc_hook hook;
+    uint64_t clock;                     /* LRU ages */
+    uint64_t lost_lines;                /* dirty lines invalidated without a clean */
+    struct vb_dline d[VB_DC_SETS][VB_DC_WAYS];
+    struct vb_iline i[VB_IC_SETS][VB_IC_WAYS];
+    uint32_t mpu_ctrl, mpu_rnr, mpu_rbar[16], mpu_rasr[16];
+};
+
 /* Sparse register storage for peripherals that are accepted, not modelled. */
 #define VB_STORE_SLOTS 4096
 struct vb_store {
@@ -267,7 +294,7 @@ struct vb {
     bool irq_level[VB_NUM_IRQ];     /* level of peripheral lines */
     uint32_t vtor, aircr_prigroup, scr, ccr, shcsr, cfsr, hfsr, mmfar, bfar, cpacr;
     uint32_t csselr, fpccr, fpcar, fpdscr, actlr, demcr;
-    uint32_t mpu[16];
+    struct vb_cache cache;
     struct vb_hole holes[16];
     struct vb_systick st;
     /* DWT */
@@ -325,6 +352,26 @@ void vb_poll_wdg_refresh(struct vb *b);
 void vb_poll_time_read(struct vb *b, uint32_t value);
 void vb_poll_block(struct vb *b, uint32_t addr, uint32_t size, unsigned flags);
 void vb_poll_reset(struct vb *b);
+
+/* vb_cache.c */
+void vb_cache_reset(struct vb *b);
+void vb_cache_op(struct vb *b, unsigned op, uint32_t v);
+void vb_cache_ccr(struct vb *b, uint32_t old_ccr);
+/* Outside the hooks (run loop): the memory hook follows CCR.DC. */
+void vb_cache_sync(struct vb *b);
+/* A translation block about to run: its lines through the I-cache. */
+void vb_cache_fetch(struct vb *b, uint32_t addr, uint32_t size);
+/* The flash word (= line) at line changes: true if the CPU's view must
+ * keep showing the D-cache's bytes; vb_cache_keep_code: true if its
+ * translated code must stay (I-cache). */
+bool vb_cache_keep_view(struct vb *b, uint32_t line);
+bool vb_cache_keep_code(struct vb *b, uint32_t line);
+uint32_t vb_mpu_read(struct vb *b, uint32_t off);
+void vb_mpu_write(struct vb *b, uint32_t off, uint32_t v);
+
+/* vb_core.c: the model's bytes into the CPU's view of the flash, caches
+ * ignored. */
+void vb_flash_publish_raw(struct vb *b, uint32_t addr, uint32_t len);
 
 /* vb_unicorn.c */
 void vb_unicorn_workarounds(void);
