@@ -6,7 +6,6 @@
 
 #include "fw.h"
 
-
 static void put_dec(uint32_t v)
 {
     char d[10];
@@ -24,7 +23,7 @@ int main(void)
     fw_clock_480mhz();
     fw_uart_init(120000000u, 115200);
     MMIO32(USART3_BASE + USART_CR1) = 0;
-    MMIO32(USART3_BASE + USART_CR2) = USART_CR2_ABREN;          /* ABRMOD = 00: start bit */
+    MMIO32(USART3_BASE + USART_CR2) = USART_CR2_ABREN; /* ABRMOD = 00: start bit */
     /* FIFOEN: the 16-byte RX FIFO absorbs the host's burst while the
      * polled loop is busy sending. */
     MMIO32(USART3_BASE + USART_CR1) = USART_CR1_FIFOEN | USART_CR1_TE | USART_CR1_RE | USART_CR1_UE;
@@ -59,6 +58,7 @@ int main(void)
             line[n++] = c;
         }
     }
-    while (!(MMIO32(USART3_BASE + USART_ISR) & USART_ISR_TC)) {}
+    while (!(MMIO32(USART3_BASE + USART_ISR) & USART_ISR_TC)) {
+    }
     return 0;
 }

@@ -26,7 +26,8 @@ void SVC_Handler(void)
     in_svc = 1;
     /* Wait for a tick: SysTick (priority 0x00) preempts SVC (0x80). */
     uint32_t t0 = ticks;
-    while (ticks == t0) {}
+    while (ticks == t0) {
+    }
     in_svc = 0;
 }
 
@@ -40,13 +41,14 @@ int main(void)
 {
     fw_check(MMIO32(SCB_BASE + SCB_CPUID) == 0x411FC272u, "CPUID is Cortex-M7 r1p2");
     fw_clock_480mhz();
-    fw_check(((MMIO32(RCC_BASE + RCC_CFGR) >> RCC_CFGR_SWS_Pos) & RCC_CFGR_SW_Msk) == RCC_CFGR_SW_PLL1,
+    fw_check(((MMIO32(RCC_BASE + RCC_CFGR) >> RCC_CFGR_SWS_Pos) & RCC_CFGR_SW_Msk) ==
+                 RCC_CFGR_SW_PLL1,
              "clock switched to PLL1");
     fw_cycles_start();
 
     /* SysTick at 1 kHz from the 480 MHz core clock. */
-    MMIO32(SCB_BASE + SCB_SHPR2) = 0x80u << 24;            /* SVCall 0x80 */
-    MMIO32(SCB_BASE + SCB_SHPR3) = (0x00u << 24) | (0xF0u << 16);   /* SysTick 0x00, PendSV 0xF0 */
+    MMIO32(SCB_BASE + SCB_SHPR2) = 0x80u << 24;                   /* SVCall 0x80 */
+    MMIO32(SCB_BASE + SCB_SHPR3) = (0x00u << 24) | (0xF0u << 16); /* SysTick 0x00, PendSV 0xF0 */
     MMIO32(SYSTICK_BASE + SYST_RVR) = 480000u - 1;
     MMIO32(SYSTICK_BASE + SYST_CVR) = 0;
     uint32_t c0 = fw_cycles();
@@ -70,10 +72,12 @@ int main(void)
     /* PRIMASK holds the tick back; it arrives right after cpsie. */
     __asm volatile("cpsid i");
     uint32_t t = ticks;
-    for (volatile int i = 0; i < 300000; i++) {}
+    for (volatile int i = 0; i < 300000; i++) {
+    }
     fw_check(ticks == t, "no tick while PRIMASK=1");
     __asm volatile("cpsie i");
-    for (volatile int i = 0; i < 10; i++) {}
+    for (volatile int i = 0; i < 10; i++) {
+    }
     fw_check(ticks == t + 1, "pending tick taken after cpsie i");
 
     /* BASEPRI 0x40 does not mask SysTick (0x00), masks PendSV (0xF0). */
@@ -84,7 +88,8 @@ int main(void)
     __asm volatile("dsb\n isb");
     fw_check(pendsv_runs == p0, "PendSV masked by BASEPRI");
     t = ticks;
-    while (ticks == t) {}
+    while (ticks == t) {
+    }
     fw_check(1, "SysTick not masked by BASEPRI 0x40");
     bp = 0;
     __asm volatile("msr basepri, %0" : : "r"(bp));

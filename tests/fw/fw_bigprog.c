@@ -4,13 +4,14 @@
  * both banks work without stalling it. Prints the virtual time it took. */
 #include "fw.h"
 
-
-FW_RAMFUNC static int erase(volatile uint32_t *cr, volatile uint32_t *sr, volatile uint32_t *ccr, unsigned s)
+FW_RAMFUNC static int erase(volatile uint32_t *cr, volatile uint32_t *sr, volatile uint32_t *ccr,
+                            unsigned s)
 {
     *ccr = 0x1FFF0000u;
     *cr = FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (s << FLASH_CR_SNB_Pos);
     *cr |= FLASH_CR_START;
-    while (*sr & (FLASH_SR_BSY | FLASH_SR_QW)) {}
+    while (*sr & (FLASH_SR_BSY | FLASH_SR_QW)) {
+    }
     uint32_t e = *sr & FLASH_SR_ALL_ERRORS;
     *cr = FLASH_CR_PSIZE_X64;
     return e ? -1 : 0;
@@ -28,7 +29,8 @@ FW_RAMFUNC static int program(uint32_t addr, uint32_t len)
         for (uint32_t i = 0; i < 8; i++)
             *(volatile uint32_t *)(a + 4 * i) = a ^ (i * 0x01010101u);
         __asm volatile("dsb 0xF" ::: "memory");
-        while (*sr & (FLASH_SR_QW | FLASH_SR_WBNE)) {}
+        while (*sr & (FLASH_SR_QW | FLASH_SR_WBNE)) {
+        }
         if (*sr & FLASH_SR_ALL_ERRORS)
             return -1;
     }
@@ -57,7 +59,8 @@ int main(void)
     fw_check(bad == 0, "1.75 MB programmed");
     uint32_t errs = 0;
     /* Bank 1 sectors 1..7 and bank 2 sectors 0..6 are contiguous. */
-    for (uint32_t a = H7_BANK1_BASE + H7_SECTOR_SIZE; a < H7_BANK2_BASE + 7 * H7_SECTOR_SIZE; a += 4) {
+    for (uint32_t a = H7_BANK1_BASE + H7_SECTOR_SIZE; a < H7_BANK2_BASE + 7 * H7_SECTOR_SIZE;
+         a += 4) {
         uint32_t want = (a & ~31u) ^ (((a & 31u) / 4) * 0x01010101u);
         if (*(volatile uint32_t *)a != want)
             errs++;

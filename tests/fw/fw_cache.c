@@ -2,9 +2,14 @@
  * operation (--cache-log): checked by tests/vboard/cache.sh. */
 #include "fw.h"
 
-
-static void dsb(void) { __asm volatile("dsb 0xF" ::: "memory"); }
-static void isb(void) { __asm volatile("isb 0xF" ::: "memory"); }
+static void dsb(void)
+{
+    __asm volatile("dsb 0xF" ::: "memory");
+}
+static void isb(void)
+{
+    __asm volatile("isb 0xF" ::: "memory");
+}
 
 static void invalidate_dcache_by_addr(uint32_t addr, uint32_t len)
 {
@@ -40,7 +45,8 @@ static void enable_caches(void)
 int main(void)
 {
     enable_caches();
-    fw_check((MMIO32(SCB_BASE + SCB_CCR) & (SCB_CCR_DC | SCB_CCR_IC)) == (SCB_CCR_DC | SCB_CCR_IC), "I- and D-cache enabled");
+    fw_check((MMIO32(SCB_BASE + SCB_CCR) & (SCB_CCR_DC | SCB_CCR_IC)) == (SCB_CCR_DC | SCB_CCR_IC),
+             "I- and D-cache enabled");
     invalidate_dcache_by_addr(0x08020000u, 128);
     clean_invalidate_dcache_by_addr(0x24000000u, 64);
     return (int)fw_failures;

@@ -21,6 +21,8 @@ int main(void)
     __asm volatile("msr msp, %0\n"
                    "cpsie i\n"
                    "bx %1\n"
-                   : : "r"(vec[0]), "r"(vec[1]) : "memory");
+                   :
+                   : "r"(vec[0]), "r"(vec[1])
+                   : "memory");
     return 2;
 }

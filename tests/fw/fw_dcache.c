@@ -6,10 +6,10 @@
 #include "fw.h"
 #include "stm32h7/mpu.h"
 
-#define CR1 MMIO32(H7_FLASH_REG(1u, FLASH_CR))
-#define SR1 MMIO32(H7_FLASH_REG(1u, FLASH_SR))
-#define CODE 0x080C0000u    /* sector 6 */
-#define DATA 0x080E0000u    /* sector 7 */
+#define CR1  MMIO32(H7_FLASH_REG(1u, FLASH_CR))
+#define SR1  MMIO32(H7_FLASH_REG(1u, FLASH_SR))
+#define CODE 0x080C0000u /* sector 6 */
+#define DATA 0x080E0000u /* sector 7 */
 
 static void barrier(void)
 {
@@ -33,7 +33,8 @@ static void erase_sector(unsigned sector)
     MMIO32(H7_FLASH_REG(1u, FLASH_CCR)) = FLASH_CCR_CLR_ALL;
     CR1 = FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (sector << FLASH_CR_SNB_Pos);
     CR1 |= FLASH_CR_START;
-    while (SR1 & (FLASH_SR_BSY | FLASH_SR_QW)) {}
+    while (SR1 & (FLASH_SR_BSY | FLASH_SR_QW)) {
+    }
     CR1 = FLASH_CR_PSIZE_X64;
     CR1 = FLASH_CR_LOCK;
 }
@@ -84,14 +85,16 @@ int main(void)
     fw_check(fw_flash_program_word(DATA, 0x11110000u, 1u) == 0, "word programmed");
     check_word(DATA, 0x11110000u, "read back (the line is now in the D-cache)");
     erase_sector(7);
-    check_word(DATA, 0x11110000u, "after the erase, no invalidate: the cached line reads the old data");
+    check_word(DATA, 0x11110000u,
+               "after the erase, no invalidate: the cached line reads the old data");
     dcimvac(DATA);
     check_word(DATA, 0xFFFFFFFFu, "after DCIMVAC: the erased word");
 
     /* 2. Write-through: stores that hit a cached line update it. */
     check_word(DATA, 0xFFFFFFFFu, "read (cached as erased)");
     fw_check(fw_flash_program_word(DATA, 0x22220000u, 1u) == 0, "word programmed");
-    check_word(DATA + 4u, 0x22220001u, "the program's stores hit the line: read back right without DCIMVAC");
+    check_word(DATA + 4u, 0x22220001u,
+               "the program's stores hit the line: read back right without DCIMVAC");
 
     /* 3. Stores the flash refused still land in a cached line. */
     uint32_t w2 = DATA + H7_FLASH_WORD;
@@ -104,8 +107,9 @@ int main(void)
     /* 4. An MPU region makes sector 7 non-cacheable: nothing stale. */
     MMIO32(MPU_BASE + MPU_RNR) = 0;
     MMIO32(MPU_BASE + MPU_RBAR) = DATA;
-    MMIO32(MPU_BASE + MPU_RASR) = (3u << 24) | (1u << 19) | (16u << 1) | 1u; /* RW, TEX=1 C=B=0: normal NC, 128 KB */
-    MMIO32(MPU_BASE + MPU_CTRL) = 5u;               /* ENABLE, PRIVDEFENA */
+    MMIO32(MPU_BASE + MPU_RASR) =
+        (3u << 24) | (1u << 19) | (16u << 1) | 1u; /* RW, TEX=1 C=B=0: normal NC, 128 KB */
+    MMIO32(MPU_BASE + MPU_CTRL) = 5u;              /* ENABLE, PRIVDEFENA */
     barrier();
     uint32_t w3 = DATA + 2u * H7_FLASH_WORD;
     fw_check(fw_flash_program_word(w3, 0x44440000u, 1u) == 0, "word programmed");
@@ -129,7 +133,8 @@ int main(void)
     fw_check(*p == 3u, "DCCIMVAC cleans first: the store is kept");
 
     /* 6. I-cache: code in flash reprogrammed under it. */
-    fw_check(fw_flash_program_word(CODE, 0x47702001u, 0u) == 0, "code 'movs r0, #1; bx lr' programmed");
+    fw_check(fw_flash_program_word(CODE, 0x47702001u, 0u) == 0,
+             "code 'movs r0, #1; bx lr' programmed");
     fw_check(call(CODE) == 1, "it runs: 1 (the line is now in the I-cache)");
     erase_sector(6);
     fw_check(fw_flash_program_word(CODE, 0x47702002u, 0u) == 0, "code 'movs r0, #2' programmed");

@@ -21,7 +21,7 @@ int main(void)
 {
     fw_clock_480mhz();
     fw_uart_init(120000000u, 115200);
-    MMIO32(SYSTICK_BASE + SYST_RVR) = 480000u - 1;         /* a 1 kHz tick, as a real firmware has */
+    MMIO32(SYSTICK_BASE + SYST_RVR) = 480000u - 1; /* a 1 kHz tick, as a real firmware has */
     MMIO32(SYSTICK_BASE + SYST_CVR) = 0;
     MMIO32(SYSTICK_BASE + SYST_CSR) = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
     MMIO32(USART3_BASE + USART_CR1) |= USART_CR1_RXNEIE;
@@ -49,7 +49,8 @@ int main(void)
             line[n++] = c;
         }
     }
-    while (!(MMIO32(USART3_BASE + USART_ISR) & USART_ISR_TC)) {}    /* last byte on the wire */
+    while (!(MMIO32(USART3_BASE + USART_ISR) & USART_ISR_TC)) {
+    } /* last byte on the wire */
     return 0;
 }
 

@@ -4,7 +4,7 @@
  * (exit code 2). */
 #include "fw.h"
 
-#define NOWHERE 0x60000000u     /* FMC bank 1: nothing enabled there */
+#define NOWHERE 0x60000000u /* FMC bank 1: nothing enabled there */
 
 int main(void)
 {
@@ -15,7 +15,8 @@ int main(void)
     uint32_t cfsr = MMIO32(SCB_BASE + SCB_CFSR);
     fw_check(v == 0, "ignored bus error reads 0");
     fw_check((cfsr & (SCB_CFSR_PRECISERR | SCB_CFSR_BFARVALID)) ==
-             (SCB_CFSR_PRECISERR | SCB_CFSR_BFARVALID), "CFSR.PRECISERR|BFARVALID");
+                 (SCB_CFSR_PRECISERR | SCB_CFSR_BFARVALID),
+             "CFSR.PRECISERR|BFARVALID");
     fw_check(MMIO32(SCB_BASE + SCB_BFAR) == NOWHERE, "BFAR holds the address");
     MMIO32(SCB_BASE + SCB_CFSR) = cfsr;
     fw_check(MMIO32(SCB_BASE + SCB_CFSR) == 0, "CFSR cleared");

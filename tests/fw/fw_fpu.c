@@ -16,8 +16,10 @@ void SysTick_Handler(void)
                    "vmov.f32 s6, s2\n vmov.f32 s7, s2\n vmov.f32 s8, s2\n"
                    "vmov.f32 s9, s2\n vmov.f32 s10, s2\n vmov.f32 s11, s2\n"
                    "vmov.f32 s12, s2\n vmov.f32 s13, s2\n vmov.f32 s14, s2\n vmov.f32 s15, s2\n"
-                   : "+t"(a), "+t"(b) : : "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10",
-                     "s11", "s12", "s13", "s14", "s15");
+                   : "+t"(a), "+t"(b)
+                   :
+                   : "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13",
+                     "s14", "s15");
     handler_result = a + b;
     ticks++;
 }
@@ -33,7 +35,9 @@ static int fp_loop(void)
                        "mov r3, #20000\n"
                        "1: subs r3, r3, #1\n bne 1b\n"
                        "vmov.f32 %0, s0\n vmov.f32 %1, s15\n"
-                       : "=t"(r0), "=t"(r15) : : "r3", "s0", "s7", "s15", "cc");
+                       : "=t"(r0), "=t"(r15)
+                       :
+                       : "r3", "s0", "s7", "s15", "cc");
         if (r0 != 1.0f || r15 != 2.0f)
             bad++;
     }
@@ -59,7 +63,7 @@ void psp_part(void)
 int main(void)
 {
     fw_clock_480mhz();
-    MMIO32(SYSTICK_BASE + SYST_RVR) = 48000u - 1;      /* 10 kHz */
+    MMIO32(SYSTICK_BASE + SYST_RVR) = 48000u - 1; /* 10 kHz */
     MMIO32(SYSTICK_BASE + SYST_CVR) = 0;
     MMIO32(SYSTICK_BASE + SYST_CSR) = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
 
@@ -74,7 +78,9 @@ int main(void)
                    "mrs r0, control\n orr r0, r0, #2\n msr control, r0\n isb\n"
                    "bl psp_part\n"
                    "mrs r0, control\n bic r0, r0, #2\n msr control, r0\n isb"
-                   : : "r"(top) : "r0", "r1", "r2", "r3", "r12", "lr", "cc", "memory");
+                   :
+                   : "r"(top)
+                   : "r0", "r1", "r2", "r3", "r12", "lr", "cc", "memory");
     MMIO32(SYSTICK_BASE + SYST_CSR) = 0;
     return (int)fw_failures;
 }

@@ -11,9 +11,18 @@
 extern uint32_t h7f_port_cpu_mhz;
 
 #define CHECK(cond) fw_check((cond), #cond)
-#define EQ(a, b) do { int got_ = (a), want_ = (b); if (got_ != want_) { fw_puts("  got "); \
-    fw_puthex((uint32_t)got_); fw_puts(" want "); fw_puthex((uint32_t)want_); fw_puts("\n"); } \
-    fw_check(got_ == want_, #a " == " #b); } while (0)
+#define EQ(a, b)                               \
+    do {                                       \
+        int got_ = (a), want_ = (b);           \
+        if (got_ != want_) {                   \
+            fw_puts("  got ");                 \
+            fw_puthex((uint32_t)got_);         \
+            fw_puts(" want ");                 \
+            fw_puthex((uint32_t)want_);        \
+            fw_puts("\n");                     \
+        }                                      \
+        fw_check(got_ == want_, #a " == " #b); \
+    } while (0)
 
 #define A_WORD 0x08040100u
 
@@ -108,7 +117,7 @@ static void test_erase(void)
     fw_putdec(ms);
     fw_puts("\n");
     EQ((int)erased, (int)((1u << 7) | (1u << 8)));
-    CHECK(ms < 1500);   /* in parallel: one sector erase time, not two */
+    CHECK(ms < 1500); /* in parallel: one sector erase time, not two */
 }
 
 static void test_erase_job(void)

@@ -14,8 +14,8 @@
  * Prints the figures; tests/vboard (polltmo) checks them. */
 #include "fw.h"
 
-#define SR1 MMIO32(H7_FLASH_REG(1u, FLASH_SR))
-#define CR1 MMIO32(H7_FLASH_REG(1u, FLASH_CR))
+#define SR1    MMIO32(H7_FLASH_REG(1u, FLASH_SR))
+#define CR1    MMIO32(H7_FLASH_REG(1u, FLASH_CR))
 #define CYCCNT MMIO32(DWT_BASE + DWT_CYCCNT)
 
 #define TMO_TURNS 1000000u
@@ -52,7 +52,7 @@ FW_RAMFUNC static uint32_t bounded_wait(unsigned sector, uint32_t *qw_at_end)
     while ((SR1 & FLASH_SR_QW) && --n)
         ;
     *qw_at_end = SR1 & FLASH_SR_QW;
-    while (SR1 & FLASH_SR_QW)       /* then wait for the end (pure) */
+    while (SR1 & FLASH_SR_QW) /* then wait for the end (pure) */
         ;
     erase_end();
     return n;
@@ -121,7 +121,8 @@ int main(void)
     fw_puts("timed wait: ");
     fw_putdec(c4);
     fw_puts(" cycles\n");
-    fw_check(c4 > 60000000u && c4 < 68000000u, "a wait timed on the cycle counter ends with the erase");
+    fw_check(c4 > 60000000u && c4 < 68000000u,
+             "a wait timed on the cycle counter ends with the erase");
     uint32_t c5 = timed_wait(3, 1, &n5);
     fw_puts("timed wait counting: ");
     fw_putdec(c5);

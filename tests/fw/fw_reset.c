@@ -32,5 +32,6 @@ int main(void)
     __asm volatile("dsb 0xF" ::: "memory");
     MMIO32(SCB_BASE + SCB_AIRCR) = SCB_AIRCR_VECTKEY | SCB_AIRCR_SYSRESETREQ;
     __asm volatile("dsb 0xF" ::: "memory");
-    for (;;) {}
+    for (;;) {
+    }
 }

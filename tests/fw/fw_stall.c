@@ -15,7 +15,8 @@ struct result {
 FW_RAMFUNC static void erase_itcm(unsigned sector, struct result *r)
 {
     MMIO32(H7_FLASH_REG(1u, FLASH_CCR)) = 0x1FFF0000u;
-    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (sector << FLASH_CR_SNB_Pos);
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) =
+        FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (sector << FLASH_CR_SNB_Pos);
     uint32_t c0 = MMIO32(DWT_BASE + DWT_CYCCNT), n = 0;
     MMIO32(H7_FLASH_REG(1u, FLASH_CR)) |= FLASH_CR_START;
     while (MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & (FLASH_SR_BSY | FLASH_SR_QW))
@@ -30,7 +31,8 @@ FW_RAMFUNC static void erase_itcm(unsigned sector, struct result *r)
 FW_RAMFUNC static uint32_t erase_then_read(unsigned sector, uint32_t addr, struct result *r)
 {
     MMIO32(H7_FLASH_REG(1u, FLASH_CCR)) = 0x1FFF0000u;
-    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (sector << FLASH_CR_SNB_Pos);
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) =
+        FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (sector << FLASH_CR_SNB_Pos);
     uint32_t c0 = MMIO32(DWT_BASE + DWT_CYCCNT), n = 0;
     MMIO32(H7_FLASH_REG(1u, FLASH_CR)) |= FLASH_CR_START;
     uint32_t v = *(volatile uint32_t *)addr;
@@ -48,7 +50,8 @@ FW_RAMFUNC static uint32_t erase_then_read(unsigned sector, uint32_t addr, struc
 __attribute__((noinline)) static void erase_flash(unsigned sector, struct result *r)
 {
     MMIO32(H7_FLASH_REG(1u, FLASH_CCR)) = 0x1FFF0000u;
-    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (sector << FLASH_CR_SNB_Pos);
+    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) =
+        FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (sector << FLASH_CR_SNB_Pos);
     uint32_t c0 = MMIO32(DWT_BASE + DWT_CYCCNT), n = 0;
     MMIO32(H7_FLASH_REG(1u, FLASH_CR)) |= FLASH_CR_START;
     while (MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & (FLASH_SR_BSY | FLASH_SR_QW))
@@ -112,7 +115,8 @@ int main(void)
     erase_flash(6, &fl);
     show("erase from bank 1", &fl);
     fw_check(fl.iters <= 2, "bank-1 code stalled until the erase ended");
-    fw_check(fl.cycles >= itcm.cycles - itcm.cycles / 20 && fl.cycles <= itcm.cycles + itcm.cycles / 20,
+    fw_check(fl.cycles >= itcm.cycles - itcm.cycles / 20 &&
+                 fl.cycles <= itcm.cycles + itcm.cycles / 20,
              "stall lasts the erase time");
 
     uint32_t v = erase_then_read(5, 0x08000000u, &rd1);
@@ -126,7 +130,8 @@ int main(void)
     fw_check(rd2.cycles < 1000, "read of the other bank does not stall");
     fw_check(rd2.iters > 1000, "erase still running after the bank-2 read");
     fw_check(w == 0xFFFFFFFFu, "bank 2 erased");
-    fw_check((MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & FLASH_SR_ALL_ERRORS) == 0, "no FLASH error flags");
+    fw_check((MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & FLASH_SR_ALL_ERRORS) == 0,
+             "no FLASH error flags");
 
     /* A data read during a word program: stalls with --exact-read-stalls
      * only (tests/vboard checks the figure of both runs). */

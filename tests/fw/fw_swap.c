@@ -3,7 +3,6 @@
  * fw_swapb (linked at 0x08000000, loaded into bank 2) runs. */
 #include "fw.h"
 
-
 int main(void)
 {
     fw_puts("bank 1 image: setting SWAP_BANK\n");
@@ -17,11 +16,13 @@ int main(void)
     }
     MMIO32(H7_FLASH_R_BASE + FLASH_OPTSR_PRG) |= FLASH_OPTSR_SWAP_BANK_OPT;
     MMIO32(H7_FLASH_R_BASE + FLASH_OPTCR) |= FLASH_OPTCR_OPTSTART;
-    while (MMIO32(H7_FLASH_R_BASE + FLASH_OPTSR_CUR) & FLASH_OPTSR_OPT_BUSY) {}
+    while (MMIO32(H7_FLASH_R_BASE + FLASH_OPTSR_CUR) & FLASH_OPTSR_OPT_BUSY) {
+    }
     fw_check((MMIO32(H7_FLASH_R_BASE + FLASH_OPTSR_CUR) & FLASH_OPTSR_SWAP_BANK_OPT) != 0,
              "SWAP_BANK_OPT programmed");
     MMIO32(H7_FLASH_R_BASE + FLASH_OPTCR) |= FLASH_OPTCR_OPTLOCK;
     MMIO32(SCB_BASE + SCB_AIRCR) = SCB_AIRCR_VECTKEY | SCB_AIRCR_SYSRESETREQ;
     __asm volatile("dsb 0xF" ::: "memory");
-    for (;;) {}
+    for (;;) {
+    }
 }

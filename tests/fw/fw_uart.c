@@ -8,11 +8,11 @@
  * Results are printed through semihosting. */
 #include "fw.h"
 
-
 static void wait_us(uint32_t us)
 {
     uint32_t c0 = MMIO32(DWT_BASE + DWT_CYCCNT);
-    while (MMIO32(DWT_BASE + DWT_CYCCNT) - c0 < us * 480u) {}
+    while (MMIO32(DWT_BASE + DWT_CYCCNT) - c0 < us * 480u) {
+    }
 }
 
 /* Read what is there: returns the count, sets *ore. */
@@ -58,11 +58,12 @@ int main(void)
     report("B", n, ore, buf);
 
     MMIO32(USART3_BASE + USART_CR1) = 0;
-    MMIO32(USART3_BASE + USART_CR1) = USART_CR1_M0 | USART_CR1_PCE | USART_CR1_TE | USART_CR1_RE |
-                                      USART_CR1_UE;   /* 8E1 */
+    MMIO32(USART3_BASE + USART_CR1) =
+        USART_CR1_M0 | USART_CR1_PCE | USART_CR1_TE | USART_CR1_RE | USART_CR1_UE; /* 8E1 */
     fw_uart_puts("C\r\n");
     for (int k = 0; k < 3; k++) {
-        while (!(MMIO32(USART3_BASE + USART_ISR) & USART_ISR_RXNE)) {}
+        while (!(MMIO32(USART3_BASE + USART_ISR) & USART_ISR_RXNE)) {
+        }
         uint32_t isr = MMIO32(USART3_BASE + USART_ISR);
         uint32_t d = MMIO32(USART3_BASE + USART_RDR) & 0xFF;
         MMIO32(USART3_BASE + USART_ICR) = USART_ICR_PECF;
@@ -71,6 +72,7 @@ int main(void)
         fw_puts((isr & USART_ISR_PE) ? " PE\n" : " ok\n");
         fw_uart_putc('.');
     }
-    while (!(MMIO32(USART3_BASE + USART_ISR) & USART_ISR_TC)) {}
+    while (!(MMIO32(USART3_BASE + USART_ISR) & USART_ISR_TC)) {
+    }
     return 0;
 }

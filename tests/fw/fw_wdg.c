@@ -12,13 +12,14 @@ int main(void)
     }
     fw_cycles_start();
     MMIO32(IWDG1_BASE + IWDG_KR) = IWDG_KEY_UNLOCK;
-    MMIO32(IWDG1_BASE + IWDG_PR) = 0;                    /* /4 */
-    MMIO32(IWDG1_BASE + IWDG_RLR) = 79;                  /* 80 * 4 / 32 kHz = 10 ms */
+    MMIO32(IWDG1_BASE + IWDG_PR) = 0;   /* /4 */
+    MMIO32(IWDG1_BASE + IWDG_RLR) = 79; /* 80 * 4 / 32 kHz = 10 ms */
     MMIO32(IWDG1_BASE + IWDG_KR) = IWDG_KEY_START;
     fw_puts("watchdog started\n");
     for (int i = 0; i < 5; i++) {
         uint32_t c0 = MMIO32(DWT_BASE + DWT_CYCCNT);
-        while (MMIO32(DWT_BASE + DWT_CYCCNT) - c0 < RCC_HSI_HZ / 200) {}    /* 5 ms at 64 MHz */
+        while (MMIO32(DWT_BASE + DWT_CYCCNT) - c0 < RCC_HSI_HZ / 200) {
+        } /* 5 ms at 64 MHz */
         MMIO32(IWDG1_BASE + IWDG_KR) = IWDG_KEY_REFRESH;
     }
     fw_puts("refreshed for 25 ms, now starving it\n");

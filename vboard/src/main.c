@@ -19,7 +19,7 @@ static void on_signal(int sig)
 {
     struct vb *b = the_board;
     if (!b)
-        early_signal = sig;     /* applied once the board exists */
+        early_signal = sig; /* applied once the board exists */
     else if (sig == SIGUSR1)
         vb_request_power_cut(b);
     else
@@ -115,15 +115,18 @@ static void flip_arg(struct vb_config *cfg, const char *arg)
     if (addr < H7_FLASH_BASE || addr > H7_FLASH_END || n < 1 || n > 256)
         goto bad;
     if (cfg->n_flips == sizeof cfg->flips / sizeof cfg->flips[0]) {
-        fprintf(stderr, "h7vboard: --flip-bits: at most %zu\n", sizeof cfg->flips / sizeof cfg->flips[0]);
+        fprintf(stderr, "h7vboard: --flip-bits: at most %zu\n",
+                sizeof cfg->flips / sizeof cfg->flips[0]);
         exit(VB_EXIT_USAGE);
     }
     cfg->flips[cfg->n_flips].addr = (uint32_t)addr;
     cfg->flips[cfg->n_flips++].nbits = (unsigned)n;
     return;
 bad:
-    fprintf(stderr, "h7vboard: --flip-bits: want ADDR:N with ADDR in the flash array "
-            "(0x%08x-0x%08x) and N in 1..256, not '%s'\n", H7_FLASH_BASE, H7_FLASH_END, arg);
+    fprintf(stderr,
+            "h7vboard: --flip-bits: want ADDR:N with ADDR in the flash array "
+            "(0x%08x-0x%08x) and N in 1..256, not '%s'\n",
+            H7_FLASH_BASE, H7_FLASH_END, arg);
     exit(VB_EXIT_USAGE);
 }
 
@@ -134,9 +137,35 @@ int main(int argc, char **argv)
     bool quiet = false;
     const char *trace_file = NULL;
     enum {
-        O_PTY = 256, O_PTY_LINK, O_PTY_FILE, O_STDIO, O_TCP, O_TURN, O_HWAIT, O_HGAP, O_HIDLE,
-        O_WAITHOST, O_LINEFMT, O_HBAUD, O_FLASH, O_ERASE, O_TMAX, O_CUTOPS, O_CUTNS, O_BOOT, O_MAXT, O_MAXI,
-        O_FLIP, O_WDG, O_RST, O_HSE, O_EXACT, O_TRACE, O_TRACEF, O_CACHE, O_QUIET,
+        O_PTY = 256,
+        O_PTY_LINK,
+        O_PTY_FILE,
+        O_STDIO,
+        O_TCP,
+        O_TURN,
+        O_HWAIT,
+        O_HGAP,
+        O_HIDLE,
+        O_WAITHOST,
+        O_LINEFMT,
+        O_HBAUD,
+        O_FLASH,
+        O_ERASE,
+        O_TMAX,
+        O_CUTOPS,
+        O_CUTNS,
+        O_BOOT,
+        O_MAXT,
+        O_MAXI,
+        O_FLIP,
+        O_WDG,
+        O_RST,
+        O_HSE,
+        O_EXACT,
+        O_TRACE,
+        O_TRACEF,
+        O_CACHE,
+        O_QUIET,
     };
     static const struct option opts[] = {
         { "pty", no_argument, 0, O_PTY },
@@ -175,10 +204,19 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case O_PTY: cfg.link = VB_LINK_PTY; break;
-        case O_PTY_LINK: cfg.link = VB_LINK_PTY; cfg.pty_link = optarg; break;
-        case O_PTY_FILE: cfg.link = VB_LINK_PTY; cfg.pty_file = optarg; break;
+        case O_PTY_LINK:
+            cfg.link = VB_LINK_PTY;
+            cfg.pty_link = optarg;
+            break;
+        case O_PTY_FILE:
+            cfg.link = VB_LINK_PTY;
+            cfg.pty_file = optarg;
+            break;
         case O_STDIO: cfg.link = VB_LINK_STDIO; break;
-        case O_TCP: cfg.link = VB_LINK_TCP; cfg.tcp_port = (int)num(optarg, "--tcp"); break;
+        case O_TCP:
+            cfg.link = VB_LINK_TCP;
+            cfg.tcp_port = (int)num(optarg, "--tcp");
+            break;
         case O_TURN: cfg.turnaround_ns = num(optarg, "--turnaround-us") * 1000; break;
         case O_HWAIT: cfg.host_wait_ms = (unsigned)num(optarg, "--host-wait-ms"); break;
         case O_HGAP: cfg.host_gap_ms = (unsigned)num(optarg, "--host-gap-ms"); break;
@@ -190,7 +228,10 @@ int main(int argc, char **argv)
         case O_ERASE: cfg.erase = true; break;
         case O_TMAX: cfg.timing_max = true; break;
         case O_EXACT: cfg.exact_read_stalls = true; break;
-        case O_CUTOPS: cfg.cut_after_ops_set = true; cfg.cut_after_ops = num(optarg, "--cut-after-ops"); break;
+        case O_CUTOPS:
+            cfg.cut_after_ops_set = true;
+            cfg.cut_after_ops = num(optarg, "--cut-after-ops");
+            break;
         case O_CUTNS: cfg.cut_at_ns = num(optarg, "--cut-at-ns"); break;
         case O_FLIP: flip_arg(&cfg, optarg); break;
         case O_BOOT: cfg.boot_addr = (uint32_t)num(optarg, "--boot"); break;

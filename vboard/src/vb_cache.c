@@ -64,18 +64,18 @@ enum { ATTR_NC = 0, ATTR_WT, ATTR_WB, ATTR_WBWA };
 #define MPU_RASR_TEX_Pos    19u
 #define MPU_RBAR_VALID      (1u << 4)
 #define MPU_RBAR_REGION_Msk 0xFu
-#define MPU_TYPE_16         (16u << 8)  /* DREGION: 16 regions */
+#define MPU_TYPE_16         (16u << 8) /* DREGION: 16 regions */
 
 static unsigned default_attr(uint32_t a)
 {
     if (a - H7_ITCM_BASE < H7_ITCM_SIZE || a - H7_DTCM_BASE < H7_DTCM_SIZE)
         return ATTR_NC;
     switch (a >> 29) {
-    case 0: return ATTR_WT;                 /* Code */
-    case 1: return ATTR_WBWA;               /* SRAM */
-    case 3: return ATTR_WBWA;               /* RAM */
-    case 4: return ATTR_WT;                 /* RAM */
-    default: return ATTR_NC;                /* Peripheral, Device, System */
+    case 0: return ATTR_WT;   /* Code */
+    case 1: return ATTR_WBWA; /* SRAM */
+    case 3: return ATTR_WBWA; /* RAM */
+    case 4: return ATTR_WT;   /* RAM */
+    default: return ATTR_NC;  /* Peripheral, Device, System */
     }
 }
 
@@ -84,18 +84,18 @@ static unsigned rasr_attr(uint32_t rasr)
     unsigned tex = (rasr >> MPU_RASR_TEX_Pos) & 7u;
     unsigned cb = ((rasr & MPU_RASR_C) ? 2u : 0) | ((rasr & MPU_RASR_B) ? 1u : 0);
     unsigned attr;
-    if (tex & 4u) {                          /* TEX=1AA: inner policy in C,B */
+    if (tex & 4u) { /* TEX=1AA: inner policy in C,B */
         static const unsigned inner[4] = { ATTR_NC, ATTR_WBWA, ATTR_WT, ATTR_WB };
         attr = inner[cb];
     } else if (tex == 0) {
-        attr = cb == 2 ? ATTR_WT : cb == 3 ? ATTR_WB : ATTR_NC;   /* 00 SO, 01 Device */
+        attr = cb == 2 ? ATTR_WT : cb == 3 ? ATTR_WB : ATTR_NC; /* 00 SO, 01 Device */
     } else if (tex == 1) {
         attr = cb == 3 ? ATTR_WBWA : ATTR_NC;
     } else {
-        attr = ATTR_NC;                      /* Device, reserved */
+        attr = ATTR_NC; /* Device, reserved */
     }
     if (attr != ATTR_NC && (rasr & MPU_RASR_S))
-        attr = ATTR_NC;                      /* Shareable: not cached (CACR.SIWT = 0) */
+        attr = ATTR_NC; /* Shareable: not cached (CACR.SIWT = 0) */
     return attr;
 }
 
@@ -107,14 +107,14 @@ static unsigned attr_of(const struct vb *b, uint32_t a)
             uint32_t rasr = c->mpu_rasr[r];
             if (!(rasr & MPU_RASR_ENABLE))
                 continue;
-            unsigned sz = ((rasr >> MPU_RASR_SIZE_Pos) & 0x1Fu) + 1u;    /* 2^sz bytes */
+            unsigned sz = ((rasr >> MPU_RASR_SIZE_Pos) & 0x1Fu) + 1u; /* 2^sz bytes */
             if (sz < 5)
                 continue;
             uint64_t size = 1ull << sz;
             uint64_t base = c->mpu_rbar[r] & ~(uint32_t)(size - 1) & ~0x1Fu;
             if ((uint64_t)a - base >= size)
                 continue;
-            if (sz >= 8) {                   /* subregions: eighths of 256 B and up */
+            if (sz >= 8) { /* subregions: eighths of 256 B and up */
                 unsigned sub = (unsigned)(((uint64_t)a - base) / (size / 8));
                 if ((rasr >> (MPU_RASR_SRD_Pos + sub)) & 1u)
                     continue;
@@ -164,10 +164,10 @@ static void show_flash(struct vb *b, uint32_t line)
 static void d_drop(struct vb *b, struct vb_dline *l, bool keep_stores)
 {
     if (l->stale) {
-        l->valid = false;                   /* before: the publish asks */
+        l->valid = false; /* before: the publish asks */
         show_flash(b, l->tag);
     } else if (l->dirty && !keep_stores) {
-        uc_mem_write(b->uc, l->tag, l->data, LINE);     /* memory's old bytes */
+        uc_mem_write(b->uc, l->tag, l->data, LINE); /* memory's old bytes */
         b->cache.lost_lines++;
     }
     l->valid = l->dirty = l->stale = false;
@@ -185,7 +185,7 @@ static struct vb_dline *d_alloc(struct vb *b, uint32_t line)
             v = &s[w];
     }
     if (v->valid)
-        d_drop(b, v, true);                 /* eviction writes a dirty line back */
+        d_drop(b, v, true); /* eviction writes a dirty line back */
     v->valid = true;
     v->dirty = v->stale = false;
     v->tag = line;
@@ -202,7 +202,7 @@ static void d_access(struct vb *b, uint32_t a, bool write)
     struct vb_dline *l = d_find(b, line);
     if (!l) {
         if (write && attr != ATTR_WBWA)
-            return;                         /* no write-allocate */
+            return; /* no write-allocate */
         l = d_alloc(b, line);
     } else {
         d_touch(b, l);
@@ -225,7 +225,7 @@ static void hook_dcache(uc_engine *uc, uc_mem_type t, uint64_t a, int size, int6
     (void)uc;
     struct vb *b = ud;
     if (!(b->ccr & SCB_CCR_DC))
-        return;                             /* the hook goes at the next stop */
+        return; /* the hook goes at the next stop */
     bool write = t == UC_MEM_WRITE;
     d_access(b, (uint32_t)a, write);
     if ((((uint32_t)a + (uint32_t)size - 1u) & LINE_MASK) != ((uint32_t)a & LINE_MASK))
@@ -256,7 +256,7 @@ static struct vb_iline *i_find(struct vb *b, uint32_t line)
 static void i_drop(struct vb *b, struct vb_iline *l)
 {
     if (l->stale)
-        uc_ctl_remove_cache(b->uc, l->tag, l->tag + LINE);     /* the new code */
+        uc_ctl_remove_cache(b->uc, l->tag, l->tag + LINE); /* the new code */
     l->valid = l->stale = false;
 }
 
@@ -426,8 +426,8 @@ void vb_cache_sync(struct vb *b)
      * hook. (Unicorn's full flush, uc_ctl_flush_tlb in 2.0.1, takes
      * seconds the first time: the ranges that hold code instead.) */
     static const uint32_t code[][2] = {
-        { H7_ITCM_BASE, H7_ITCM_SIZE }, { H7_FLASH_BASE, H7_FLASH_SIZE },
-        { H7_DTCM_BASE, H7_DTCM_SIZE }, { H7_AXISRAM_BASE, H7_AXISRAM_SIZE },
+        { H7_ITCM_BASE, H7_ITCM_SIZE },     { H7_FLASH_BASE, H7_FLASH_SIZE },
+        { H7_DTCM_BASE, H7_DTCM_SIZE },     { H7_AXISRAM_BASE, H7_AXISRAM_SIZE },
         { H7_SRAM1_BASE, VB_SRAM123_SIZE }, { H7_SRAM4_BASE, H7_SRAM4_SIZE },
     };
     for (unsigned k = 0; k < sizeof code / sizeof code[0]; k++)
@@ -441,10 +441,14 @@ uint32_t vb_mpu_read(struct vb *b, uint32_t off)
     case MPU_TYPE: return MPU_TYPE_16;
     case MPU_CTRL: return c->mpu_ctrl;
     case MPU_RNR: return c->mpu_rnr;
-    case MPU_RBAR: case MPU_RBAR_A1: case MPU_RBAR_A2: case MPU_RBAR_A3:
-        return (c->mpu_rbar[c->mpu_rnr] & ~0x1Fu) | c->mpu_rnr;
-    case MPU_RASR: case MPU_RASR_A1: case MPU_RASR_A2: case MPU_RASR_A3:
-        return c->mpu_rasr[c->mpu_rnr];
+    case MPU_RBAR:
+    case MPU_RBAR_A1:
+    case MPU_RBAR_A2:
+    case MPU_RBAR_A3: return (c->mpu_rbar[c->mpu_rnr] & ~0x1Fu) | c->mpu_rnr;
+    case MPU_RASR:
+    case MPU_RASR_A1:
+    case MPU_RASR_A2:
+    case MPU_RASR_A3: return c->mpu_rasr[c->mpu_rnr];
     default: return 0;
     }
 }
@@ -455,14 +459,18 @@ void vb_mpu_write(struct vb *b, uint32_t off, uint32_t v)
     switch (off) {
     case MPU_CTRL: c->mpu_ctrl = v & 7u; break;
     case MPU_RNR: c->mpu_rnr = v & MPU_RBAR_REGION_Msk; break;
-    case MPU_RBAR: case MPU_RBAR_A1: case MPU_RBAR_A2: case MPU_RBAR_A3:
+    case MPU_RBAR:
+    case MPU_RBAR_A1:
+    case MPU_RBAR_A2:
+    case MPU_RBAR_A3:
         if (v & MPU_RBAR_VALID)
             c->mpu_rnr = v & MPU_RBAR_REGION_Msk;
         c->mpu_rbar[c->mpu_rnr] = v & ~0x1Fu;
         break;
-    case MPU_RASR: case MPU_RASR_A1: case MPU_RASR_A2: case MPU_RASR_A3:
-        c->mpu_rasr[c->mpu_rnr] = v;
-        break;
+    case MPU_RASR:
+    case MPU_RASR_A1:
+    case MPU_RASR_A2:
+    case MPU_RASR_A3: c->mpu_rasr[c->mpu_rnr] = v; break;
     default: return;
     }
     refresh_views(b);
@@ -490,5 +498,5 @@ void vb_cache_reset(struct vb *b)
     memset(c->mpu_rbar, 0, sizeof c->mpu_rbar);
     memset(c->mpu_rasr, 0, sizeof c->mpu_rasr);
     if (c->hooked)
-        c->hook_pending = true;             /* removed by vb_cache_sync (CCR.DC = 0) */
+        c->hook_pending = true; /* removed by vb_cache_sync (CCR.DC = 0) */
 }

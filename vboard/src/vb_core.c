@@ -34,7 +34,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 static double cpu_now(void)
 {
     struct timespec ts;
@@ -131,7 +130,8 @@ void vb_request_power_cut(struct vb *b)
 
 static void icache_invalidate(struct vb *b, uint32_t addr, uint32_t len)
 {
-    for (uint32_t p = (addr - H7_FLASH_BASE) >> 12; p <= (addr + len - 1 - H7_FLASH_BASE) >> 12; p++)
+    for (uint32_t p = (addr - H7_FLASH_BASE) >> 12; p <= (addr + len - 1 - H7_FLASH_BASE) >> 12;
+         p++)
         b->page_gen[p]++;
 }
 
@@ -246,7 +246,7 @@ static void flash_publish(struct vb *b, uint32_t addr, uint32_t len)
     if (!flash_range(&addr, &len, &a0, &a1))
         return;
     bool any_bad = false;
-    uint32_t run = a0;                      /* translated code to drop: [run, a) */
+    uint32_t run = a0; /* translated code to drop: [run, a) */
     for (uint32_t a = a0; a < a1; a += H7_FLASH_WORD) {
         if (!vb_cache_keep_view(b, a))
             any_bad |= flash_copy_word(b, a);
@@ -300,15 +300,16 @@ static void obs_irq_changed(void *ctx, bool level)
 }
 
 static const char *const op_names[] = {
-    [H7SIM_OP_PROGRAM] = "program", [H7SIM_OP_SECTOR_ERASE] = "sector-erase",
+    [H7SIM_OP_PROGRAM] = "program",       [H7SIM_OP_SECTOR_ERASE] = "sector-erase",
     [H7SIM_OP_BANK_ERASE] = "bank-erase", [H7SIM_OP_MASS_ERASE] = "mass-erase",
-    [H7SIM_OP_OPTION] = "option-change", [H7SIM_OP_CRC] = "crc",
+    [H7SIM_OP_OPTION] = "option-change",  [H7SIM_OP_CRC] = "crc",
 };
 
 static void obs_event(void *ctx, const struct h7sim_event *ev)
 {
     struct vb *b = ctx;
-    const char *op = (unsigned)ev->op < sizeof op_names / sizeof op_names[0] ? op_names[ev->op] : "?";
+    const char *op =
+        (unsigned)ev->op < sizeof op_names / sizeof op_names[0] ? op_names[ev->op] : "?";
     switch (ev->kind) {
     case H7SIM_EV_OP_START:
         vb_trace(b, "flash %s start bank %u 0x%08x +%u", op, ev->bank, ev->addr, ev->len);
@@ -323,7 +324,8 @@ static void obs_event(void *ctx, const struct h7sim_event *ev)
         break;
     case H7SIM_EV_OP_DONE:
         b->flash_ops++;
-        vb_trace(b, "flash %s done bank %u 0x%08x +%u sr=0x%08x", op, ev->bank, ev->addr, ev->len, ev->sr);
+        vb_trace(b, "flash %s done bank %u 0x%08x +%u sr=0x%08x", op, ev->bank, ev->addr, ev->len,
+                 ev->sr);
         break;
     case H7SIM_EV_OP_ERROR:
         vb_trace(b, "flash %s refused bank %u 0x%08x sr=0x%08x", op, ev->bank, ev->addr, ev->sr);
@@ -480,7 +482,8 @@ static void flashreg_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t 
         vb_bus_error(b, H7_FLASH_R_BASE + (uint32_t)off, true, false);
 }
 
-static bool hook_flash_write(uc_engine *uc, uc_mem_type t, uint64_t a, int size, int64_t v, void *ud)
+static bool hook_flash_write(uc_engine *uc, uc_mem_type t, uint64_t a, int size, int64_t v,
+                             void *ud)
 {
     (void)uc;
     (void)t;
@@ -540,7 +543,6 @@ static bool hook_flash_read(uc_engine *uc, uc_mem_type t, uint64_t a, int size, 
 
 /* ---- other bus regions ------------------------------------------------- */
 
-
 static uint64_t hole_read_at(uc_engine *uc, uint64_t off, unsigned size, void *ud)
 {
     (void)uc;
@@ -571,7 +573,7 @@ static uint64_t sysmem_read(uc_engine *uc, uint64_t off, unsigned size, void *ud
     if (a >= 0x1FF1E800u && a < 0x1FF1E80Cu)
         w = uid[(a - 0x1FF1E800u) / 4];
     else if (a >= 0x1FF1E880u && a < 0x1FF1E884u)
-        w = 0x00000800u;   /* 2048 KB */
+        w = 0x00000800u; /* 2048 KB */
     else {
         vb_bus_error(b, a, false, false);
         return 0;
@@ -647,7 +649,7 @@ static const struct vb_icache_ent *icount(struct vb *b, uint32_t addr, uint32_t 
     if (e->addr == addr && e->size == size && e->gen == gen)
         return e;
     uint8_t buf[4096];
-    unsigned n = 0, flags = VB_INSN_STORE;      /* unknown: assume the worst */
+    unsigned n = 0, flags = VB_INSN_STORE; /* unknown: assume the worst */
     if (size == 0 || size > sizeof buf || uc_mem_read(b->uc, addr, buf, size) != UC_ERR_OK)
         n = size / 2;
     else
@@ -718,23 +720,28 @@ uint64_t vb_next_event(struct vb *b)
 uint64_t vb_next_event_ex(struct vb *b, bool skip_wdg)
 {
     uint64_t t = VB_NEVER, x;
-    if ((x = vb_systick_next(b)) < t) t = x;
-    if (b->flash_active && (x = h7sim_next_event(b->sim)) < t) t = x;
-    if ((x = vb_usart_next(b)) < t) t = x;
-    if (!skip_wdg && (x = vb_iwdg_next(b)) < t) t = x;
-    if (b->cfg.cut_at_ns && b->cfg.cut_at_ns < t) t = b->cfg.cut_at_ns;
-    if (b->cfg.max_time_ns && b->cfg.max_time_ns < t) t = b->cfg.max_time_ns;
+    if ((x = vb_systick_next(b)) < t)
+        t = x;
+    if (b->flash_active && (x = h7sim_next_event(b->sim)) < t)
+        t = x;
+    if ((x = vb_usart_next(b)) < t)
+        t = x;
+    if (!skip_wdg && (x = vb_iwdg_next(b)) < t)
+        t = x;
+    if (b->cfg.cut_at_ns && b->cfg.cut_at_ns < t)
+        t = b->cfg.cut_at_ns;
+    if (b->cfg.max_time_ns && b->cfg.max_time_ns < t)
+        t = b->cfg.max_time_ns;
     return t;
 }
 
 void vb_schedule(struct vb *b)
 {
     uint64_t t = vb_next_event(b);
-    uint64_t d = b->cyc + 4000000;     /* look at signals and the host now and then */
+    uint64_t d = b->cyc + 4000000; /* look at signals and the host now and then */
     if (t != VB_NEVER) {
         uint64_t now = vb_now(b);
-        uint64_t dc = t <= now ? b->cyc
-                               : b->cyc + vb_muldiv_up(t - now, b->hz, VB_NS_PER_S);
+        uint64_t dc = t <= now ? b->cyc : b->cyc + vb_muldiv_up(t - now, b->hz, VB_NS_PER_S);
         if (dc < d)
             d = dc;
     }
@@ -789,16 +796,16 @@ static void semihost(struct vb *b)
     uint32_t ret = 0;
     FILE *out = b->cfg.semihost_out ? b->cfg.semihost_out : stdout;
     switch (op) {
-    case 0x01: ret = 1; break;                        /* SYS_OPEN ":tt" */
-    case 0x02: ret = 0; break;                        /* SYS_CLOSE */
-    case 0x03: {                                      /* SYS_WRITEC */
+    case 0x01: ret = 1; break; /* SYS_OPEN ":tt" */
+    case 0x02: ret = 0; break; /* SYS_CLOSE */
+    case 0x03: {               /* SYS_WRITEC */
         uint8_t c = 0;
         uc_mem_read(b->uc, arg, &c, 1);
         fputc(c, out);
         fflush(out);
         break;
     }
-    case 0x04: {                                      /* SYS_WRITE0 */
+    case 0x04: { /* SYS_WRITE0 */
         char buf[256];
         for (uint32_t a = arg;; a += sizeof buf) {
             if (uc_mem_read(b->uc, a, buf, sizeof buf) != UC_ERR_OK) {
@@ -819,7 +826,7 @@ static void semihost(struct vb *b)
         fflush(out);
         break;
     }
-    case 0x05: {                                      /* SYS_WRITE {fd, buf, len} */
+    case 0x05: { /* SYS_WRITE {fd, buf, len} */
         uint32_t blk[3] = { 0, 0, 0 };
         uc_mem_read(b->uc, arg, blk, sizeof blk);
         FILE *o = blk[0] == 2 ? stderr : out;
@@ -833,18 +840,18 @@ static void semihost(struct vb *b)
         ret = 0;
         break;
     }
-    case 0x06: {                                      /* SYS_READ: nothing to read */
+    case 0x06: { /* SYS_READ: nothing to read */
         uint32_t blk[3] = { 0, 0, 0 };
         uc_mem_read(b->uc, arg, blk, sizeof blk);
         ret = blk[2];
         break;
     }
-    case 0x09: ret = 1; break;                        /* SYS_ISTTY */
-    case 0x0C: ret = 0; break;                        /* SYS_FLEN */
-    case 0x10: ret = (uint32_t)(vb_now(b) / 10000000u); break;  /* SYS_CLOCK, cs */
-    case 0x11: ret = 0; break;                        /* SYS_TIME */
-    case 0x13: ret = 0; break;                        /* SYS_ERRNO */
-    case 0x15: {                                      /* SYS_GET_CMDLINE */
+    case 0x09: ret = 1; break;                                 /* SYS_ISTTY */
+    case 0x0C: ret = 0; break;                                 /* SYS_FLEN */
+    case 0x10: ret = (uint32_t)(vb_now(b) / 10000000u); break; /* SYS_CLOCK, cs */
+    case 0x11: ret = 0; break;                                 /* SYS_TIME */
+    case 0x13: ret = 0; break;                                 /* SYS_ERRNO */
+    case 0x15: {                                               /* SYS_GET_CMDLINE */
         uint32_t blk[2] = { 0, 0 };
         uc_mem_read(b->uc, arg, blk, sizeof blk);
         uint8_t z = 0;
@@ -854,13 +861,13 @@ static void semihost(struct vb *b)
         uc_mem_write(b->uc, arg + 4, &blk[1], 4);
         break;
     }
-    case 0x16: {                                      /* SYS_HEAPINFO: let the C library decide */
+    case 0x16: { /* SYS_HEAPINFO: let the C library decide */
         uint32_t blk[4] = { 0, 0, 0, 0 }, p = 0;
         uc_mem_read(b->uc, arg, &p, 4);
         uc_mem_write(b->uc, p, blk, sizeof blk);
         break;
     }
-    case 0x18:                                        /* SYS_EXIT, reason in r1 */
+    case 0x18: /* SYS_EXIT, reason in r1 */
         if (arg == 0x20026u) {
             vb_stop_run(b, VB_STOP_OK);
         } else {
@@ -868,7 +875,7 @@ static void semihost(struct vb *b)
             vb_stop_run(b, VB_STOP_FW_FAIL);
         }
         return;
-    case 0x20: {                                      /* SYS_EXIT_EXTENDED {reason, code} */
+    case 0x20: { /* SYS_EXIT_EXTENDED {reason, code} */
         uint32_t blk[2] = { 0, 0 };
         uc_mem_read(b->uc, arg, blk, sizeof blk);
         b->stop_r0 = blk[1];
@@ -895,14 +902,10 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *ud)
     if (b->stopping)
         return;
     switch (intno) {
-    case 2:     /* SVC: pc is the return address */
-        vb_fault(b, EXC_SVCALL, 0, pc, "svc");
-        break;
-    case 8:     /* exception return: pc = EXC_RETURN & ~1 */
-        vb_exception_return(b, pc | 1);
-        break;
+    case 2: /* SVC: pc is the return address */ vb_fault(b, EXC_SVCALL, 0, pc, "svc"); break;
+    case 8: /* exception return: pc = EXC_RETURN & ~1 */ vb_exception_return(b, pc | 1); break;
     case 7:
-    case 16: {  /* BKPT (and semihosting) */
+    case 16: { /* BKPT (and semihosting) */
         uint16_t insn = 0;
         uc_mem_read(b->uc, pc, &insn, 2);
         if (insn == 0xBEAB) {
@@ -912,30 +915,20 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *ud)
             vb_stop_run(b, b->stop_r0 == 0 ? VB_STOP_OK : VB_STOP_FW_FAIL);
         } else {
             /* No debugger attached: BKPT escalates to HardFault. */
-            b->hfsr |= 1u << 31;    /* DEBUGEVT */
+            b->hfsr |= 1u << 31; /* DEBUGEVT */
             vb_fault(b, EXC_HARDFAULT, 0, pc, "bkpt");
         }
         break;
     }
-    case 1:
-        vb_fault(b, EXC_USAGEFAULT, SCB_CFSR_UNDEFINSTR, pc, "undefined instruction");
-        break;
+    case 1: vb_fault(b, EXC_USAGEFAULT, SCB_CFSR_UNDEFINSTR, pc, "undefined instruction"); break;
     case 3:
         b->bfar = pc;
         vb_fault(b, EXC_BUSFAULT, SCB_CFSR_IBUSERR, pc, "instruction fetch");
         break;
-    case 4:
-        vb_fault(b, EXC_BUSFAULT, SCB_CFSR_PRECISERR, pc, "data abort");
-        break;
-    case 17:
-        vb_fault(b, EXC_USAGEFAULT, SCB_CFSR_NOCP, pc, "coprocessor access");
-        break;
-    case 18:
-        vb_fault(b, EXC_USAGEFAULT, SCB_CFSR_INVSTATE, pc, "invalid state");
-        break;
-    case 22:
-        vb_fault(b, EXC_USAGEFAULT, SCB_CFSR_UNALIGNED, pc, "unaligned access");
-        break;
+    case 4: vb_fault(b, EXC_BUSFAULT, SCB_CFSR_PRECISERR, pc, "data abort"); break;
+    case 17: vb_fault(b, EXC_USAGEFAULT, SCB_CFSR_NOCP, pc, "coprocessor access"); break;
+    case 18: vb_fault(b, EXC_USAGEFAULT, SCB_CFSR_INVSTATE, pc, "invalid state"); break;
+    case 22: vb_fault(b, EXC_USAGEFAULT, SCB_CFSR_UNALIGNED, pc, "unaligned access"); break;
     default: {
         char what[48];
         snprintf(what, sizeof what, "CPU exception %u", intno);
@@ -953,7 +946,7 @@ static bool hook_invalid(uc_engine *uc, void *ud)
     uint32_t pc = vb_rreg(b, UC_ARM_REG_PC);
     uint16_t insn = 0;
     uc_mem_read(b->uc, pc, &insn, 2);
-    if (insn == 0xBF20 || insn == 0xBF10 || insn == 0xBF40)   /* WFE, YIELD, SEV */
+    if (insn == 0xBF20 || insn == 0xBF10 || insn == 0xBF40) /* WFE, YIELD, SEV */
         return true;
     return false;
 }
@@ -973,12 +966,12 @@ static bool hook_fetch_bad(uc_engine *uc, uc_mem_type t, uint64_t a, int size, i
 
 void vb_dump(struct vb *b, FILE *out, const char *why)
 {
-    static const char *const names[] = { "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7",
+    static const char *const names[] = { "r0", "r1", "r2",  "r3",  "r4",  "r5", "r6", "r7",
                                          "r8", "r9", "r10", "r11", "r12", "sp", "lr", "pc" };
-    static const int regs[] = { UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3,
-                                UC_ARM_REG_R4, UC_ARM_REG_R5, UC_ARM_REG_R6, UC_ARM_REG_R7,
-                                UC_ARM_REG_R8, UC_ARM_REG_R9, UC_ARM_REG_R10, UC_ARM_REG_R11,
-                                UC_ARM_REG_R12, UC_ARM_REG_SP, UC_ARM_REG_LR, UC_ARM_REG_PC };
+    static const int regs[] = { UC_ARM_REG_R0,  UC_ARM_REG_R1, UC_ARM_REG_R2,  UC_ARM_REG_R3,
+                                UC_ARM_REG_R4,  UC_ARM_REG_R5, UC_ARM_REG_R6,  UC_ARM_REG_R7,
+                                UC_ARM_REG_R8,  UC_ARM_REG_R9, UC_ARM_REG_R10, UC_ARM_REG_R11,
+                                UC_ARM_REG_R12, UC_ARM_REG_SP, UC_ARM_REG_LR,  UC_ARM_REG_PC };
     fprintf(out, "h7vboard: %s at %.6f ms, %llu instructions\n", why, (double)vb_now(b) / 1e6,
             (unsigned long long)b->cyc);
     for (int i = 0; i < 16; i++)
@@ -989,15 +982,16 @@ void vb_dump(struct vb *b, FILE *out, const char *why)
     fprintf(out, "  primask %u  faultmask %u  basepri 0x%02x  vtor 0x%08x\n",
             vb_rreg(b, UC_ARM_REG_PRIMASK), vb_rreg(b, UC_ARM_REG_FAULTMASK),
             vb_rreg(b, UC_ARM_REG_BASEPRI), b->vtor);
-    fprintf(out, "  CFSR 0x%08x  HFSR 0x%08x  BFAR 0x%08x  MMFAR 0x%08x  SHCSR 0x%08x\n",
-            b->cfsr, b->hfsr, b->bfar, b->mmfar, b->shcsr);
+    fprintf(out, "  CFSR 0x%08x  HFSR 0x%08x  BFAR 0x%08x  MMFAR 0x%08x  SHCSR 0x%08x\n", b->cfsr,
+            b->hfsr, b->bfar, b->mmfar, b->shcsr);
     uint32_t ipsr = vb_rreg(b, UC_ARM_REG_IPSR) & 0x1FF;
     if (ipsr) {
         uint32_t f[8] = { 0 };
         uint32_t sp = vb_rreg(b, UC_ARM_REG_SP);
         if (uc_mem_read(b->uc, sp, f, sizeof f) == UC_ERR_OK)
-            fprintf(out, "  frame at 0x%08x: r0 0x%08x r1 0x%08x r2 0x%08x r3 0x%08x r12 0x%08x"
-                         " lr 0x%08x pc 0x%08x xpsr 0x%08x\n",
+            fprintf(out,
+                    "  frame at 0x%08x: r0 0x%08x r1 0x%08x r2 0x%08x r3 0x%08x r12 0x%08x"
+                    " lr 0x%08x pc 0x%08x xpsr 0x%08x\n",
                     sp, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]);
     }
 }
@@ -1151,11 +1145,11 @@ struct vb *vb_new(const struct vb_config *cfg)
 
     /* Everything else is on no bus: bus fault. */
     static const uint32_t used[][2] = {
-        { H7_ITCM_BASE, H7_ITCM_SIZE }, { H7_FLASH_BASE, H7_FLASH_SIZE },
-        { H7_SYSMEM_BASE, H7_SYSMEM_SIZE }, { H7_DTCM_BASE, H7_DTCM_SIZE },
+        { H7_ITCM_BASE, H7_ITCM_SIZE },       { H7_FLASH_BASE, H7_FLASH_SIZE },
+        { H7_SYSMEM_BASE, H7_SYSMEM_SIZE },   { H7_DTCM_BASE, H7_DTCM_SIZE },
         { H7_AXISRAM_BASE, H7_AXISRAM_SIZE }, { H7_SRAM1_BASE, VB_SRAM123_SIZE },
-        { H7_SRAM4_BASE, H7_SRAM4_SIZE }, { H7_BKPSRAM_BASE, H7_BKPSRAM_SIZE },
-        { H7_PERIPH_BASE, H7_PERIPH_SIZE }, { H7_PPB_BASE, H7_PPB_SIZE },
+        { H7_SRAM4_BASE, H7_SRAM4_SIZE },     { H7_BKPSRAM_BASE, H7_BKPSRAM_SIZE },
+        { H7_PERIPH_BASE, H7_PERIPH_SIZE },   { H7_PPB_BASE, H7_PPB_SIZE },
     };
     uint64_t at = 0;
     unsigned nh = 0;
@@ -1164,7 +1158,8 @@ struct vb *vb_new(const struct vb_config *cfg)
         if (end > at && nh < sizeof b->holes / sizeof b->holes[0]) {
             b->holes[nh].base = (uint32_t)at;
             b->holes[nh].b = b;
-            uc_mmio_map(b->uc, at, end - at, hole_read_at, &b->holes[nh], hole_write_at, &b->holes[nh]);
+            uc_mmio_map(b->uc, at, end - at, hole_read_at, &b->holes[nh], hole_write_at,
+                        &b->holes[nh]);
             nh++;
         }
         if (i < sizeof used / sizeof used[0])
@@ -1177,7 +1172,8 @@ struct vb *vb_new(const struct vb_config *cfg)
     uc_hook_add(b->uc, &h, UC_HOOK_INSN_INVALID, hook_invalid, b, 1, 0);
     uc_hook_add(b->uc, &h, UC_HOOK_MEM_WRITE_PROT, hook_flash_write, b, 1, 0);
     uc_hook_add(b->uc, &h, UC_HOOK_MEM_READ_PROT, hook_flash_read, b, 1, 0);
-    uc_hook_add(b->uc, &h, UC_HOOK_MEM_FETCH_PROT | UC_HOOK_MEM_FETCH_UNMAPPED, hook_fetch_bad, b, 1, 0);
+    uc_hook_add(b->uc, &h, UC_HOOK_MEM_FETCH_PROT | UC_HOOK_MEM_FETCH_UNMAPPED, hook_fetch_bad, b,
+                1, 0);
 
     struct h7sim_observer obs = {
         .array_changed = obs_array_changed,
@@ -1282,7 +1278,8 @@ int vb_load_elf(struct vb *b, const char *path)
                  w <= (pa + n - 1 - H7_FLASH_BASE) / H7_FLASH_WORD; w++)
                 dirty[w] = 1;
         } else if (uc_mem_write(b->uc, pa, src, n) != UC_ERR_OK) {
-            fprintf(stderr, "h7vboard: %s: segment at 0x%08x (+%u) is not in RAM or flash\n", path, pa, n);
+            fprintf(stderr, "h7vboard: %s: segment at 0x%08x (+%u) is not in RAM or flash\n", path,
+                    pa, n);
             goto out;
         }
         vb_trace(b, "load 0x%08x +%u", pa, n);
@@ -1309,13 +1306,16 @@ int vb_load_elf(struct vb *b, const char *path)
                 bool blank = true;
                 for (unsigned k = 0; k < H7_FLASH_WORD; k++)
                     blank &= stage[x * H7_FLASH_WORD + k] == 0xFF;
-                if (!blank && h7sim_backdoor_program(b->sim, xa, stage + x * H7_FLASH_WORD, H7_FLASH_WORD) != 0) {
+                if (!blank && h7sim_backdoor_program(b->sim, xa, stage + x * H7_FLASH_WORD,
+                                                     H7_FLASH_WORD) != 0) {
                     fprintf(stderr, "h7vboard: cannot program 0x%08x\n", xa);
                     goto out;
                 }
             } else if (!same) {
-                fprintf(stderr, "h7vboard: %s: flash at 0x%08x already holds other data"
-                                " (use --erase to start from an erased part)\n", path, xa);
+                fprintf(stderr,
+                        "h7vboard: %s: flash at 0x%08x already holds other data"
+                        " (use --erase to start from an erased part)\n",
+                        path, xa);
                 goto out;
             }
         }
@@ -1466,8 +1466,7 @@ int vb_exit_code(enum vb_stop why)
 {
     switch (why) {
     case VB_STOP_OK:
-    case VB_STOP_RESET:
-        return VB_EXIT_OK;
+    case VB_STOP_RESET: return VB_EXIT_OK;
     case VB_STOP_FW_FAIL: return VB_EXIT_FW_FAIL;
     case VB_STOP_FAULT: return VB_EXIT_FAULT;
     case VB_STOP_TIMEOUT: return VB_EXIT_TIMEOUT;
@@ -1530,15 +1529,16 @@ void vb_print_summary(const struct vb *b, FILE *out)
     struct vb_stats st;
     vb_get_stats(b, &st);
     double mips = st.cpu_s > 0 ? (double)st.insns / st.cpu_s / 1e6 : 0;
-    fprintf(out, "h7vboard: stop=%s exit=%d time=%.6f ms insns=%llu stall=%.3f ms idle=%.3f ms"
-                 " flash_ops=%llu uart_rx=%llu uart_tx=%llu ore=%llu exc=%llu resets=%llu"
-                 " core=%u Hz wall=%.3f s cpu=%.3f s (%.0f M instr/s)",
+    fprintf(out,
+            "h7vboard: stop=%s exit=%d time=%.6f ms insns=%llu stall=%.3f ms idle=%.3f ms"
+            " flash_ops=%llu uart_rx=%llu uart_tx=%llu ore=%llu exc=%llu resets=%llu"
+            " core=%u Hz wall=%.3f s cpu=%.3f s (%.0f M instr/s)",
             vb_stop_name(b->stop), vb_exit_code(b->stop), (double)st.time_ns / 1e6,
             (unsigned long long)st.insns, (double)st.stall_ns / 1e6, (double)st.idle_ns / 1e6,
             (unsigned long long)st.flash_ops, (unsigned long long)st.uart_rx,
             (unsigned long long)st.uart_tx, (unsigned long long)st.uart_ore,
-            (unsigned long long)st.exceptions, (unsigned long long)st.resets, st.core_hz,
-            st.wall_s, st.cpu_s, mips);
+            (unsigned long long)st.exceptions, (unsigned long long)st.resets, st.core_hz, st.wall_s,
+            st.cpu_s, mips);
     if (st.first_rx_ns != VB_NEVER)
         fprintf(out, " first_rx=%.6f ms last_tx_end=%.6f ms rx_wire=%.3f ms tx_wire=%.3f ms",
                 (double)st.first_rx_ns / 1e6, (double)st.last_tx_end_ns / 1e6,

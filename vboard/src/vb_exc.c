@@ -14,7 +14,6 @@
 
 #include <string.h>
 
-
 static void rebuild_hflags(struct vb *b)
 {
     uint32_t v = 0;
@@ -28,7 +27,7 @@ static int group_prio(struct vb *b, int p)
 {
     if (p < 0)
         return p;
-    unsigned g = b->aircr_prigroup;     /* bits [g:0] are sub-priority */
+    unsigned g = b->aircr_prigroup; /* bits [g:0] are sub-priority */
     return p & ~((2 << g) - 1) & 0xFF;
 }
 
@@ -123,11 +122,10 @@ static const int frame_regs[6] = {
     UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3, UC_ARM_REG_R12, UC_ARM_REG_LR,
 };
 static const int fp_frame_regs[17] = {
-    UC_ARM_REG_S0, UC_ARM_REG_S1, UC_ARM_REG_S2, UC_ARM_REG_S3,
-    UC_ARM_REG_S4, UC_ARM_REG_S5, UC_ARM_REG_S6, UC_ARM_REG_S7,
-    UC_ARM_REG_S8, UC_ARM_REG_S9, UC_ARM_REG_S10, UC_ARM_REG_S11,
-    UC_ARM_REG_S12, UC_ARM_REG_S13, UC_ARM_REG_S14, UC_ARM_REG_S15,
-    UC_ARM_REG_FPSCR,
+    UC_ARM_REG_S0,  UC_ARM_REG_S1,    UC_ARM_REG_S2,  UC_ARM_REG_S3,  UC_ARM_REG_S4,
+    UC_ARM_REG_S5,  UC_ARM_REG_S6,    UC_ARM_REG_S7,  UC_ARM_REG_S8,  UC_ARM_REG_S9,
+    UC_ARM_REG_S10, UC_ARM_REG_S11,   UC_ARM_REG_S12, UC_ARM_REG_S13, UC_ARM_REG_S14,
+    UC_ARM_REG_S15, UC_ARM_REG_FPSCR,
 };
 
 static uint32_t handler_addr(struct vb *b, int exc)
@@ -166,7 +164,7 @@ void vb_take_exception(struct vb *b, int exc, uint32_t ret_pc)
         f[25] = 0;
     }
     if (uc_mem_write(b->uc, frame, f, size) != UC_ERR_OK) {
-        b->cfsr |= 1u << 12;    /* STKERR */
+        b->cfsr |= 1u << 12; /* STKERR */
         vb_dump(b, stderr, "stacking error (stack pointer outside RAM)");
         vb_stop_run(b, VB_STOP_FAULT);
         return;
@@ -190,7 +188,8 @@ void vb_take_exception(struct vb *b, int exc, uint32_t ret_pc)
     vb_poll_dirty(b);
     uint32_t vec = handler_addr(b, exc);
     if (b->cfg.trace && exc != EXC_SYSTICK)
-        vb_trace(b, "exception %d entry, return to 0x%08x%s", exc, ret_pc & ~1u, fp ? " (FP frame)" : "");
+        vb_trace(b, "exception %d entry, return to 0x%08x%s", exc, ret_pc & ~1u,
+                 fp ? " (FP frame)" : "");
     vb_wreg(b, UC_ARM_REG_PC, vec | 1);
     b->check_irq = true;
 }
@@ -213,7 +212,7 @@ void vb_exception_return(struct vb *b, uint32_t exc_return)
     uint32_t sp = psp ? vb_rreg(b, UC_ARM_REG_PSP) : vb_rreg(b, UC_ARM_REG_MSP);
     uint32_t f[26];
     if (uc_mem_read(b->uc, sp, f, size) != UC_ERR_OK) {
-        b->cfsr |= 1u << 11;    /* UNSTKERR */
+        b->cfsr |= 1u << 11; /* UNSTKERR */
         vb_dump(b, stderr, "unstacking error");
         vb_stop_run(b, VB_STOP_FAULT);
         return;
@@ -280,7 +279,7 @@ void vb_fault(struct vb *b, int exc, uint32_t cfsr_bits, uint32_t ret_pc, const 
             vb_take_exception(b, exc, ret_pc);
             return;
         }
-        exc = EXC_HARDFAULT;     /* SVC while it cannot run: escalation */
+        exc = EXC_HARDFAULT; /* SVC while it cannot run: escalation */
     }
     if (exc == EXC_BUSFAULT || exc == EXC_USAGEFAULT || exc == EXC_MEMMANAGE) {
         unsigned en_bit = exc == EXC_MEMMANAGE ? 16 : exc == EXC_BUSFAULT ? 17 : 18;
@@ -299,7 +298,8 @@ void vb_fault(struct vb *b, int exc, uint32_t cfsr_bits, uint32_t ret_pc, const 
     }
     if (handler_is_dead(b, exc)) {
         char msg[128];
-        snprintf(msg, sizeof msg, "unhandled fault (%s at 0x%08x, exception %d)", what, ret_pc & ~1u, exc);
+        snprintf(msg, sizeof msg, "unhandled fault (%s at 0x%08x, exception %d)", what,
+                 ret_pc & ~1u, exc);
         vb_dump(b, stderr, msg);
         vb_stop_run(b, VB_STOP_FAULT);
         return;
@@ -435,7 +435,7 @@ void vb_exc_reset(struct vb *b)
     memset(b->irq_level, 0, sizeof b->irq_level);
     b->aircr_prigroup = 0;
     b->scr = 0;
-    b->ccr = 0x00000200u;   /* STKALIGN */
+    b->ccr = 0x00000200u; /* STKALIGN */
     b->shcsr = b->cfsr = b->hfsr = b->mmfar = b->bfar = 0;
     b->cpacr = 0;
     b->csselr = 0;
@@ -445,7 +445,7 @@ void vb_exc_reset(struct vb *b)
     b->demcr = 0;
     memset(&b->st, 0, sizeof b->st);
     b->st.next = VB_NEVER;
-    b->dwt_ctrl = 0x40000000u;  /* NUMCOMP = 4 */
+    b->dwt_ctrl = 0x40000000u; /* NUMCOMP = 4 */
     b->cyccnt_at_t0 = 0;
     b->cyccnt_t0 = vb_now(b);
     b->cyccnt_running = false;
@@ -455,7 +455,8 @@ void vb_exc_reset(struct vb *b)
 /* ---- register access ------------------------------------------------------- */
 
 static const char *const cache_names[10] = {
-    "ICIALLU", "ICIMVAU", "DCIMVAC", "DCISW", "DCCMVAU", "DCCMVAC", "DCCSW", "DCCIMVAC", "DCCISW", "BPIALL",
+    "ICIALLU", "ICIMVAU", "DCIMVAC",  "DCISW",  "DCCMVAU",
+    "DCCMVAC", "DCCSW",   "DCCIMVAC", "DCCISW", "BPIALL",
 };
 
 static uint32_t icsr_read(struct vb *b)
@@ -473,53 +474,67 @@ static uint32_t icsr_read(struct vb *b)
     for (int i = 1; i < VB_NUM_EXC; i++)
         nact += b->active[i];
     if (nact <= 1)
-        v |= 1u << 11;  /* RETTOBASE */
-    if (b->pending[EXC_SYSTICK]) v |= 1u << 26;
-    if (b->pending[EXC_PENDSV]) v |= 1u << 28;
-    if (b->pending[EXC_NMI]) v |= 1u << 31;
+        v |= 1u << 11; /* RETTOBASE */
+    if (b->pending[EXC_SYSTICK])
+        v |= 1u << 26;
+    if (b->pending[EXC_PENDSV])
+        v |= 1u << 28;
+    if (b->pending[EXC_NMI])
+        v |= 1u << 31;
     return v;
 }
 
 static uint32_t shcsr_read(struct vb *b)
 {
     uint32_t v = b->shcsr & (7u << 16);
-    static const struct { int exc; unsigned bit; } act[] = {
+    static const struct {
+        int exc;
+        unsigned bit;
+    } act[] = {
         { EXC_MEMMANAGE, 0 }, { EXC_BUSFAULT, 1 }, { EXC_USAGEFAULT, 3 }, { EXC_SVCALL, 7 },
-        { EXC_DEBUGMON, 8 }, { EXC_PENDSV, 10 }, { EXC_SYSTICK, 11 },
+        { EXC_DEBUGMON, 8 },  { EXC_PENDSV, 10 },  { EXC_SYSTICK, 11 },
     };
     for (unsigned i = 0; i < sizeof act / sizeof act[0]; i++)
         if (b->active[act[i].exc])
             v |= 1u << act[i].bit;
-    if (b->pending[EXC_USAGEFAULT]) v |= 1u << 12;
-    if (b->pending[EXC_MEMMANAGE]) v |= 1u << 13;
-    if (b->pending[EXC_BUSFAULT]) v |= 1u << 14;
-    if (b->pending[EXC_SVCALL]) v |= 1u << 15;
+    if (b->pending[EXC_USAGEFAULT])
+        v |= 1u << 12;
+    if (b->pending[EXC_MEMMANAGE])
+        v |= 1u << 13;
+    if (b->pending[EXC_BUSFAULT])
+        v |= 1u << 14;
+    if (b->pending[EXC_SVCALL])
+        v |= 1u << 15;
     return v;
 }
 
 static uint32_t reg_read32(struct vb *b, uint32_t a)
 {
     uint64_t now = vb_now(b);
-    if (a >= (NVIC_BASE + NVIC_ISER(0)) && a < (NVIC_BASE + NVIC_ISER(8))) {         /* ISER */
+    if (a >= (NVIC_BASE + NVIC_ISER(0)) && a < (NVIC_BASE + NVIC_ISER(8))) { /* ISER */
         uint32_t v = 0, n = (a - (NVIC_BASE + NVIC_ISER(0))) / 4;
         for (int i = 0; i < 32; i++)
-            if (16 + n * 32 + (uint32_t)i < VB_NUM_EXC && b->enabled[16 + n * 32 + i]) v |= 1u << i;
+            if (16 + n * 32 + (uint32_t)i < VB_NUM_EXC && b->enabled[16 + n * 32 + i])
+                v |= 1u << i;
         return v;
     }
     if (a >= (NVIC_BASE + NVIC_ICER(0)) && a < (NVIC_BASE + NVIC_ICER(8)))
         return reg_read32(b, a - 0x80);
-    if ((a >= (NVIC_BASE + NVIC_ISPR(0)) && a < (NVIC_BASE + NVIC_ISPR(8))) || (a >= (NVIC_BASE + NVIC_ICPR(0)) && a < (NVIC_BASE + NVIC_ICPR(8))) ||
+    if ((a >= (NVIC_BASE + NVIC_ISPR(0)) && a < (NVIC_BASE + NVIC_ISPR(8))) ||
+        (a >= (NVIC_BASE + NVIC_ICPR(0)) && a < (NVIC_BASE + NVIC_ICPR(8))) ||
         (a >= (NVIC_BASE + NVIC_IABR(0)) && a < (NVIC_BASE + NVIC_IABR(8)))) {
         const bool *arr = a >= (NVIC_BASE + NVIC_IABR(0)) ? b->active : b->pending;
         uint32_t v = 0, n = ((a - (NVIC_BASE + NVIC_ISPR(0))) & 0x7F) / 4;
         for (int i = 0; i < 32; i++)
-            if (16 + n * 32 + (uint32_t)i < VB_NUM_EXC && arr[16 + n * 32 + i]) v |= 1u << i;
+            if (16 + n * 32 + (uint32_t)i < VB_NUM_EXC && arr[16 + n * 32 + i])
+                v |= 1u << i;
         return v;
     }
     if (a >= (NVIC_BASE + NVIC_IPR_BYTE(0)) && a < (NVIC_BASE + NVIC_IPR_BYTE(0)) + VB_NUM_IRQ) {
         uint32_t n = a - (NVIC_BASE + NVIC_IPR_BYTE(0)), v = 0;
         for (int i = 0; i < 4; i++)
-            if (n + (uint32_t)i < VB_NUM_IRQ) v |= (uint32_t)b->prio[16 + n + i] << (8 * i);
+            if (n + (uint32_t)i < VB_NUM_IRQ)
+                v |= (uint32_t)b->prio[16 + n + i] << (8 * i);
         return v;
     }
     if (a >= (SCB_BASE + SCB_SHPR1) && a < (SCB_BASE + SCB_SHCSR)) {
@@ -533,8 +548,8 @@ static uint32_t reg_read32(struct vb *b, uint32_t a)
     switch (a) {
     case DWT_BASE + DWT_CTRL: return b->dwt_ctrl;
     case DWT_BASE + DWT_CYCCNT: return cyccnt(b, now);
-    case DWT_BASE + DWT_LSR: return 0;                         /* DWT LSR: unlocked */
-    case SCS_BASE + SCS_ICTR: return 4;                         /* ICTR: 160 lines */
+    case DWT_BASE + DWT_LSR: return 0;  /* DWT LSR: unlocked */
+    case SCS_BASE + SCS_ICTR: return 4; /* ICTR: 160 lines */
     case SCS_BASE + SCS_ACTLR: return b->actlr;
     case SYSTICK_BASE + SYST_CSR: {
         vb_systick_process(b, now);
@@ -544,8 +559,8 @@ static uint32_t reg_read32(struct vb *b, uint32_t a)
     }
     case SYSTICK_BASE + SYST_RVR: return b->st.rvr;
     case SYSTICK_BASE + SYST_CVR: return st_value(b, now);
-    case SYSTICK_BASE + SYST_CALIB: return 0x40000000u;               /* CALIB: SKEW */
-    case SCB_BASE + SCB_CPUID: return 0x411FC272u;               /* CPUID: Cortex-M7 r1p2 */
+    case SYSTICK_BASE + SYST_CALIB: return 0x40000000u; /* CALIB: SKEW */
+    case SCB_BASE + SCB_CPUID: return 0x411FC272u;      /* CPUID: Cortex-M7 r1p2 */
     case SCB_BASE + SCB_ICSR: return icsr_read(b);
     case SCB_BASE + SCB_VTOR: return b->vtor;
     case SCB_BASE + SCB_AIRCR: return 0xFA050000u | (b->aircr_prigroup << 8);
@@ -558,29 +573,29 @@ static uint32_t reg_read32(struct vb *b, uint32_t a)
     case SCB_BASE + SCB_MMFAR: return b->mmfar;
     case SCB_BASE + SCB_BFAR: return b->bfar;
     case SCB_BASE + SCB_AFSR: return 0;
-    case SCB_BASE + SCB_ID_PFR0: return 0x00000030u;               /* ID_PFR0 */
+    case SCB_BASE + SCB_ID_PFR0: return 0x00000030u; /* ID_PFR0 */
     case SCB_BASE + SCB_ID_PFR1: return 0x00000200u;
-    case SCB_BASE + SCB_ID_DFR0: return 0x00100000u;               /* ID_DFR0 */
-    case SCB_BASE + SCB_ID_MMFR0: return 0x00100030u;               /* ID_MMFR0 */
-    case SCB_BASE + SCB_CLIDR: return 0x09000003u;               /* CLIDR: I+D L1 */
-    case SCB_BASE + SCB_CTR: return 0x8303C003u;               /* CTR */
-    case SCB_BASE + SCB_CCSIDR:                                   /* CCSIDR */
-        return (b->csselr & 1) ? 0xF01FE009u            /* I: 16 KB, 2 ways, 32 B lines */
-                               : 0xF00FE019u;           /* D: 16 KB, 4 ways, 32 B lines */
+    case SCB_BASE + SCB_ID_DFR0: return 0x00100000u;  /* ID_DFR0 */
+    case SCB_BASE + SCB_ID_MMFR0: return 0x00100030u; /* ID_MMFR0 */
+    case SCB_BASE + SCB_CLIDR: return 0x09000003u;    /* CLIDR: I+D L1 */
+    case SCB_BASE + SCB_CTR: return 0x8303C003u;      /* CTR */
+    case SCB_BASE + SCB_CCSIDR:                       /* CCSIDR */
+        return (b->csselr & 1) ? 0xF01FE009u          /* I: 16 KB, 2 ways, 32 B lines */
+                               : 0xF00FE019u;         /* D: 16 KB, 4 ways, 32 B lines */
     case SCB_BASE + SCB_CSSELR: return b->csselr;
     case SCB_BASE + SCB_CPACR: return b->cpacr;
-    case DCB_BASE + DCB_DHCSR: return 0;                         /* DHCSR: no debugger */
+    case DCB_BASE + DCB_DHCSR: return 0; /* DHCSR: no debugger */
     case DCB_BASE + DCB_DEMCR: return b->demcr;
     case SCB_BASE + SCB_FPCCR: return b->fpccr;
     case SCB_BASE + SCB_FPCAR: return b->fpcar;
     case SCB_BASE + SCB_FPDSCR: return b->fpdscr;
-    case SCB_BASE + SCB_MVFR0: return 0x10110221u;               /* MVFR0: FPv5 SP+DP */
+    case SCB_BASE + SCB_MVFR0: return 0x10110221u; /* MVFR0: FPv5 SP+DP */
     case SCB_BASE + SCB_MVFR1: return 0x12000011u;
     case SCB_BASE + SCB_MVFR2: return 0x00000040u;
     default: break;
     }
     if (a < (DWT_BASE + DWT_CTRL))
-        return a < (ITM_BASE + 0x80u) ? 1u : 0;                /* ITM stimulus ports: ready */
+        return a < (ITM_BASE + 0x80u) ? 1u : 0; /* ITM stimulus ports: ready */
     return 0;
 }
 
@@ -599,21 +614,35 @@ static void cache_op(struct vb *b, unsigned op, uint32_t v)
 {
     b->cache_ops[op]++;
     if (b->cache_log)
-        fprintf(b->cache_log, "%s 0x%08x %llu\n", cache_names[op], v, (unsigned long long)vb_now(b));
+        fprintf(b->cache_log, "%s 0x%08x %llu\n", cache_names[op], v,
+                (unsigned long long)vb_now(b));
     vb_cache_op(b, op, v);
 }
 
 static void reg_write32(struct vb *b, uint32_t a, uint32_t v)
 {
     uint64_t now = vb_now(b);
-    if (a >= (NVIC_BASE + NVIC_ISER(0)) && a < (NVIC_BASE + NVIC_ISER(8))) { nvic_bits(b, a, (NVIC_BASE + NVIC_ISER(0)), v, b->enabled, true); return; }
-    if (a >= (NVIC_BASE + NVIC_ICER(0)) && a < (NVIC_BASE + NVIC_ICER(8))) { nvic_bits(b, a, (NVIC_BASE + NVIC_ICER(0)), v, b->enabled, false); return; }
-    if (a >= (NVIC_BASE + NVIC_ISPR(0)) && a < (NVIC_BASE + NVIC_ISPR(8))) { nvic_bits(b, a, (NVIC_BASE + NVIC_ISPR(0)), v, b->pending, true); return; }
-    if (a >= (NVIC_BASE + NVIC_ICPR(0)) && a < (NVIC_BASE + NVIC_ICPR(8))) { nvic_bits(b, a, (NVIC_BASE + NVIC_ICPR(0)), v, b->pending, false); return; }
+    if (a >= (NVIC_BASE + NVIC_ISER(0)) && a < (NVIC_BASE + NVIC_ISER(8))) {
+        nvic_bits(b, a, (NVIC_BASE + NVIC_ISER(0)), v, b->enabled, true);
+        return;
+    }
+    if (a >= (NVIC_BASE + NVIC_ICER(0)) && a < (NVIC_BASE + NVIC_ICER(8))) {
+        nvic_bits(b, a, (NVIC_BASE + NVIC_ICER(0)), v, b->enabled, false);
+        return;
+    }
+    if (a >= (NVIC_BASE + NVIC_ISPR(0)) && a < (NVIC_BASE + NVIC_ISPR(8))) {
+        nvic_bits(b, a, (NVIC_BASE + NVIC_ISPR(0)), v, b->pending, true);
+        return;
+    }
+    if (a >= (NVIC_BASE + NVIC_ICPR(0)) && a < (NVIC_BASE + NVIC_ICPR(8))) {
+        nvic_bits(b, a, (NVIC_BASE + NVIC_ICPR(0)), v, b->pending, false);
+        return;
+    }
     if (a >= (NVIC_BASE + NVIC_IPR_BYTE(0)) && a < (NVIC_BASE + NVIC_IPR_BYTE(0)) + VB_NUM_IRQ) {
         for (int i = 0; i < 4; i++)
             if (a - (NVIC_BASE + NVIC_IPR_BYTE(0)) + (uint32_t)i < VB_NUM_IRQ)
-                b->prio[16 + a - (NVIC_BASE + NVIC_IPR_BYTE(0)) + i] = (uint8_t)(v >> (8 * i)) & 0xF0;
+                b->prio[16 + a - (NVIC_BASE + NVIC_IPR_BYTE(0)) + i] =
+                    (uint8_t)(v >> (8 * i)) & 0xF0;
         return;
     }
     if (a >= (SCB_BASE + SCB_SHPR1) && a < (SCB_BASE + SCB_SHCSR)) {
@@ -628,10 +657,14 @@ static void reg_write32(struct vb *b, uint32_t a, uint32_t v)
         vb_mpu_write(b, a - MPU_BASE, v);
         return;
     }
-    if (a >= (SCB_BASE + SCB_ICIALLU) && a <= (SCB_BASE + SCB_BPIALL) && ((a - (SCB_BASE + SCB_ICIALLU)) & 3) == 0) {
-        static const int ops[11] = { VB_CACHE_ICIALLU, -1, VB_CACHE_ICIMVAU, VB_CACHE_DCIMVAC,
-                                     VB_CACHE_DCISW, VB_CACHE_DCCMVAU, VB_CACHE_DCCMVAC,
-                                     VB_CACHE_DCCSW, VB_CACHE_DCCIMVAC, VB_CACHE_DCCISW, VB_CACHE_BPIALL };
+    if (a >= (SCB_BASE + SCB_ICIALLU) && a <= (SCB_BASE + SCB_BPIALL) &&
+        ((a - (SCB_BASE + SCB_ICIALLU)) & 3) == 0) {
+        static const int ops[11] = { VB_CACHE_ICIALLU,  -1,
+                                     VB_CACHE_ICIMVAU,  VB_CACHE_DCIMVAC,
+                                     VB_CACHE_DCISW,    VB_CACHE_DCCMVAU,
+                                     VB_CACHE_DCCMVAC,  VB_CACHE_DCCSW,
+                                     VB_CACHE_DCCIMVAC, VB_CACHE_DCCISW,
+                                     VB_CACHE_BPIALL };
         int op = ops[(a - (SCB_BASE + SCB_ICIALLU)) / 4];
         if (op >= 0)
             cache_op(b, (unsigned)op, v);
@@ -695,11 +728,16 @@ static void reg_write32(struct vb *b, uint32_t a, uint32_t v)
         }
         return;
     case SCB_BASE + SCB_ICSR:
-        if (v & (1u << 31)) vb_set_pending(b, EXC_NMI);
-        if (v & (1u << 28)) vb_set_pending(b, EXC_PENDSV);
-        if (v & (1u << 27)) b->pending[EXC_PENDSV] = false;
-        if (v & (1u << 26)) vb_set_pending(b, EXC_SYSTICK);
-        if (v & (1u << 25)) b->pending[EXC_SYSTICK] = false;
+        if (v & (1u << 31))
+            vb_set_pending(b, EXC_NMI);
+        if (v & (1u << 28))
+            vb_set_pending(b, EXC_PENDSV);
+        if (v & (1u << 27))
+            b->pending[EXC_PENDSV] = false;
+        if (v & (1u << 26))
+            vb_set_pending(b, EXC_SYSTICK);
+        if (v & (1u << 25))
+            b->pending[EXC_SYSTICK] = false;
         return;
     case SCB_BASE + SCB_VTOR:
         b->vtor = v & 0xFFFFFF80u;
@@ -740,11 +778,11 @@ static void reg_write32(struct vb *b, uint32_t a, uint32_t v)
     case SCB_BASE + SCB_FPCCR: b->fpccr = v; return;
     case SCB_BASE + SCB_FPCAR: b->fpcar = v; return;
     case SCB_BASE + SCB_FPDSCR: b->fpdscr = v; return;
-    case DWT_BASE + DWT_LAR: return;                           /* DWT LAR: unlock accepted */
+    case DWT_BASE + DWT_LAR: return; /* DWT LAR: unlock accepted */
     default: break;
     }
     if (a < (DWT_BASE + DWT_CTRL))
-        return;                                         /* ITM stimulus and control */
+        return; /* ITM stimulus and control */
     if (a >= (DWT_BASE + DWT_CTRL))
         vb_trace(b, "PPB write 0x%08x = 0x%08x (not modelled)", a, v);
 }
@@ -772,12 +810,14 @@ void vb_ppb_write(struct vb *b, uint32_t addr, unsigned size, uint64_t v)
         return;
     }
     /* Byte-addressed priority registers. */
-    if ((addr >= (NVIC_BASE + NVIC_IPR_BYTE(0)) && addr < (NVIC_BASE + NVIC_IPR_BYTE(0)) + VB_NUM_IRQ) ||
+    if ((addr >= (NVIC_BASE + NVIC_IPR_BYTE(0)) &&
+         addr < (NVIC_BASE + NVIC_IPR_BYTE(0)) + VB_NUM_IRQ) ||
         (addr >= (SCB_BASE + SCB_SHPR1) && addr < (SCB_BASE + SCB_SHCSR))) {
         for (unsigned i = 0; i < size; i++) {
             uint8_t byte = (uint8_t)(v >> (8 * i)) & 0xF0;
             uint32_t x = addr + i;
-            if (x >= (NVIC_BASE + NVIC_IPR_BYTE(0)) && x < (NVIC_BASE + NVIC_IPR_BYTE(0)) + VB_NUM_IRQ)
+            if (x >= (NVIC_BASE + NVIC_IPR_BYTE(0)) &&
+                x < (NVIC_BASE + NVIC_IPR_BYTE(0)) + VB_NUM_IRQ)
                 b->prio[16 + x - (NVIC_BASE + NVIC_IPR_BYTE(0))] = byte;
             else if (x - (SCB_BASE + SCB_SHPR1) + 4 >= 4)
                 b->prio[x - (SCB_BASE + SCB_SHPR1) + 4] = byte;
@@ -785,7 +825,7 @@ void vb_ppb_write(struct vb *b, uint32_t addr, unsigned size, uint64_t v)
         return;
     }
     uint32_t sh = 8 * (addr & 3), mask = (size == 1 ? 0xFFu : 0xFFFFu) << sh;
-    if (a == (SCB_BASE + SCB_CFSR) || a == (SCB_BASE + SCB_HFSR)) {     /* write-1-to-clear */
+    if (a == (SCB_BASE + SCB_CFSR) || a == (SCB_BASE + SCB_HFSR)) { /* write-1-to-clear */
         reg_write32(b, a, ((uint32_t)v << sh) & mask);
         return;
     }

@@ -51,33 +51,33 @@ static inline uint64_t vb_muldiv_up(uint64_t a, uint64_t b, uint64_t c)
 
 /* The NVIC of the Cortex-M7 has 160 lines (ICTR: 5 x 32); the STM32H745
  * wires H7_NUM_IRQ of them. */
-#define VB_NUM_IRQ       160
-#define VB_NUM_EXC       (16 + VB_NUM_IRQ)
+#define VB_NUM_IRQ 160
+#define VB_NUM_EXC (16 + VB_NUM_IRQ)
 /* SRAM1, SRAM2 and SRAM3 are contiguous: one mapping. */
-#define VB_SRAM123_SIZE  (H7_SRAM3_BASE + H7_SRAM3_SIZE - H7_SRAM1_BASE)
+#define VB_SRAM123_SIZE (H7_SRAM3_BASE + H7_SRAM3_SIZE - H7_SRAM1_BASE)
 
 /* The L1 caches and the MPU (vb_cache.c). */
-#define VB_DC_SETS 128                  /* 16 KB, 4 ways, 32-byte lines */
+#define VB_DC_SETS 128 /* 16 KB, 4 ways, 32-byte lines */
 #define VB_DC_WAYS 4
-#define VB_IC_SETS 256                  /* 16 KB, 2 ways */
+#define VB_IC_SETS 256 /* 16 KB, 2 ways */
 #define VB_IC_WAYS 2
 struct vb_dline {
-    uint32_t tag;                       /* line address */
-    bool valid, dirty, stale;           /* stale: a flash line the flash changed under */
+    uint32_t tag;             /* line address */
+    bool valid, dirty, stale; /* stale: a flash line the flash changed under */
     uint64_t age;
-    uint8_t data[32];                   /* stale: the cached bytes; dirty: memory's */
+    uint8_t data[32]; /* stale: the cached bytes; dirty: memory's */
 };
 struct vb_iline {
     uint32_t tag;
-    bool valid, stale;                  /* stale: its old code is kept */
+    bool valid, stale; /* stale: its old code is kept */
     uint64_t age;
 };
 struct vb_cache {
-    bool used;                          /* enabled once: the flash view checks it */
+    bool used; /* enabled once: the flash view checks it */
     bool hooked, hook_pending;
     uc_hook hook;
-    uint64_t clock;                     /* LRU ages */
-    uint64_t lost_lines;                /* dirty lines invalidated without a clean */
+    uint64_t clock;      /* LRU ages */
+    uint64_t lost_lines; /* dirty lines invalidated without a clean */
     struct vb_dline d[VB_DC_SETS][VB_DC_WAYS];
     struct vb_iline i[VB_IC_SETS][VB_IC_WAYS];
     uint32_t mpu_ctrl, mpu_rnr, mpu_rbar[16], mpu_rasr[16];
@@ -97,43 +97,43 @@ struct vb_icache_ent {
     uint32_t addr;
     uint16_t size;
     uint16_t n;
-    uint32_t gen;                   /* flash page generations when filled */
-    uint32_t flags;                 /* VB_INSN_* of the block */
+    uint32_t gen;   /* flash page generations when filled */
+    uint32_t flags; /* VB_INSN_* of the block */
 };
 
 /* Loops whose time may be skipped (vb_poll.c). */
-#define VB_INSN_STORE 1u
-#define VB_INSN_CP    2u
-#define VB_POLL_SITES 8
-#define VB_POLL_TRAIL 64                /* blocks per turn at most */
-#define VB_POLL_STORES 256              /* store log of a watched loop */
-#define VB_TURN_STORES 48               /* stores per turn at most */
-#define VB_POLL_NREGS 16
+#define VB_INSN_STORE       1u
+#define VB_INSN_CP          2u
+#define VB_POLL_SITES       8
+#define VB_POLL_TRAIL       64  /* blocks per turn at most */
+#define VB_POLL_STORES      256 /* store log of a watched loop */
+#define VB_TURN_STORES      48  /* stores per turn at most */
+#define VB_POLL_NREGS       16
 #define VB_POLL_MAX_BACKOFF 6
-#define VB_TIMED_TURNS 4                /* turns compared for a timed wait */
-#define VB_TIMED_STEP_NS 20000u         /* a timed wait's turn lasts at most this */
+#define VB_TIMED_TURNS      4      /* turns compared for a timed wait */
+#define VB_TIMED_STEP_NS    20000u /* a timed wait's turn lasts at most this */
 struct vb_turn {
-    uint32_t regs[VB_POLL_NREGS];       /* r0-r12, SP, LR, xPSR at the read */
+    uint32_t regs[VB_POLL_NREGS]; /* r0-r12, SP, LR, xPSR at the read */
     uint64_t value, next_event;
-    uint32_t time_val;                  /* last time-source value read */
-    uint32_t path;                      /* blocks run */
-    bool timed, wdg;                    /* read a time source; refreshed IWDG1 */
+    uint32_t time_val; /* last time-source value read */
+    uint32_t path;     /* blocks run */
+    bool timed, wdg;   /* read a time source; refreshed IWDG1 */
     unsigned nst;
     uint32_t st_addr[VB_TURN_STORES], st_val[VB_TURN_STORES];
     uint8_t st_size[VB_TURN_STORES];
 };
-#define VB_POLL_KNOWN 8
-#define VB_KNOWN_PURE 1
+#define VB_POLL_KNOWN  8
+#define VB_KNOWN_PURE  1
 #define VB_KNOWN_TIMED 2
 struct vb_poll_known {
-    uint32_t block, addr, path, code;   /* site, blocks, hash of their code */
+    uint32_t block, addr, path, code; /* site, blocks, hash of their code */
     unsigned kind;
 };
 struct vb_poll_site {
     bool used;
     uint64_t wdg_refreshes;
-    uint32_t block, addr;               /* translation block and register read */
-    uint64_t side, exceptions, stores, time_reads, nblocks, nstores;   /* at the last read */
+    uint32_t block, addr; /* translation block and register read */
+    uint64_t side, exceptions, stores, time_reads, nblocks, nstores; /* at the last read */
     uint32_t path;
     unsigned backoff, countdown, watch_backoff, watch_countdown;
     unsigned nturns, known;
@@ -144,12 +144,12 @@ struct vb_poll {
     unsigned next_site;
     struct vb_poll_known known[VB_POLL_KNOWN];
     unsigned next_known;
-    uint64_t wdg_refreshes;             /* IWDG1 reloads written */
-    uint64_t side;                      /* side-effect reads, exceptions, FP blocks */
-    uint64_t store_blocks;              /* blocks with a store run */
+    uint64_t wdg_refreshes; /* IWDG1 reloads written */
+    uint64_t side;          /* side-effect reads, exceptions, FP blocks */
+    uint64_t store_blocks;  /* blocks with a store run */
     uint64_t time_reads;
     uint32_t time_val;
-    uint64_t nblocks;                   /* blocks run */
+    uint64_t nblocks; /* blocks run */
     uint32_t trail_addr[VB_POLL_TRAIL];
     uint16_t trail_size[VB_POLL_TRAIL];
     /* the store watch */
@@ -165,31 +165,31 @@ struct vb_poll {
     uint64_t skips, skipped_ns;
 };
 
-#define VB_HOSTQ_SIZE 65536
+#define VB_HOSTQ_SIZE  65536
 #define VB_OUTBUF_SIZE 4096
 
 struct vb_usart {
     uint32_t cr1, cr2, cr3, brr, gtpr, rtor, presc;
-    uint32_t isr;                   /* PE FE NE ORE IDLE flags kept here */
+    uint32_t isr; /* PE FE NE ORE IDLE flags kept here */
     uint8_t rxfifo[16];
     unsigned rx_head, rx_count;
     /* TX: TDR (one byte, or the 16-byte TX FIFO) and the shift register. */
     uint8_t txq[16];
     unsigned tx_head, tx_count;
     bool tx_shifting;
-    uint64_t tx_end;                /* end of the byte in the shift register */
-    uint64_t last_tx_end;           /* end of the last byte the board sent */
+    uint64_t tx_end;      /* end of the byte in the shift register */
+    uint64_t last_tx_end; /* end of the last byte the board sent */
     /* RX from the host. */
     bool rx_inflight;
     uint8_t rx_byte;
-    uint64_t rx_end;                /* end of the byte on the wire */
+    uint64_t rx_end; /* end of the byte on the wire */
     uint64_t prev_rx_end;
-    uint64_t horizon;               /* earliest stamp of the next host byte */
-    bool reaction_started;          /* bytes of the current host reaction seen */
-    bool host_silent;               /* host gave no byte at the horizon */
+    uint64_t horizon;      /* earliest stamp of the next host byte */
+    bool reaction_started; /* bytes of the current host reaction seen */
+    bool host_silent;      /* host gave no byte at the horizon */
     unsigned empty_polls;
-    bool tc_cleared;                /* ICR.TCCF since the last TDR write */
-    bool first_wait;                /* first contact armed */
+    bool tc_cleared; /* ICR.TCCF since the last TDR write */
+    bool first_wait; /* first contact armed */
 };
 
 struct vb_link_state {
@@ -199,25 +199,25 @@ struct vb_link_state {
     int pty_slave;
     bool in_eof;
     bool nonblock_out;
-    uint8_t q[VB_HOSTQ_SIZE];       /* bytes from the host, not yet stamped */
+    uint8_t q[VB_HOSTQ_SIZE]; /* bytes from the host, not yet stamped */
     unsigned q_head, q_count;
     uint8_t out[VB_OUTBUF_SIZE];
     unsigned out_count;
     uint64_t dropped_out;
-    double last_host_byte_wall;     /* CLOCK_MONOTONIC seconds, 0 = never */
+    double last_host_byte_wall; /* CLOCK_MONOTONIC seconds, 0 = never */
     double last_poll_wall;
     double last_flush_wall;
     bool seen_host;
-    bool gave_up;                   /* --wait-host: no host came within the first wait */
-    int host_parity;                /* pty termios of the client: 0 none, 1 even, 2 odd */
-    int host_bits;                  /* data bits incl. none */
+    bool gave_up;    /* --wait-host: no host came within the first wait */
+    int host_parity; /* pty termios of the client: 0 none, 1 even, 2 odd */
+    int host_bits;   /* data bits incl. none */
 };
 
 struct vb_systick {
     uint32_t csr, rvr, cvr_at_t0;
-    uint64_t t0;                    /* time at which the counter held cvr_at_t0 */
-    uint64_t next;                  /* next time the counter reaches 0 */
-    uint64_t k_next;                /* its tick index after t0 */
+    uint64_t t0;     /* time at which the counter held cvr_at_t0 */
+    uint64_t next;   /* next time the counter reaches 0 */
+    uint64_t k_next; /* its tick index after t0 */
     bool countflag;
 };
 
@@ -228,7 +228,7 @@ struct vb_iwdg {
 };
 
 struct vb_rcc {
-    uint32_t reg[0x200 / 4];        /* 0x58024400 .. +0x200 */
+    uint32_t reg[0x200 / 4]; /* 0x58024400 .. +0x200 */
 };
 
 /* A gap in the address space: MMIO that answers with a bus error. */
@@ -243,55 +243,55 @@ struct vb {
     struct h7sim *sim;
 
     /* ---- time ---- */
-    uint64_t cyc;                   /* instructions (= core cycles) executed */
-    uint64_t cyc_base, t_base;      /* now = t_base + (cyc - cyc_base) / hz */
-    uint32_t hz;                    /* core clock */
-    uint64_t deadline_cyc;          /* slow path at this cycle count */
+    uint64_t cyc;              /* instructions (= core cycles) executed */
+    uint64_t cyc_base, t_base; /* now = t_base + (cyc - cyc_base) / hz */
+    uint32_t hz;               /* core clock */
+    uint64_t deadline_cyc;     /* slow path at this cycle count */
     uint64_t stall_ns, idle_ns;
-    bool check_irq;                 /* slow path at the next block */
-    unsigned rx_polls;              /* empty-receiver ISR reads since the last write */
+    bool check_irq;    /* slow path at the next block */
+    unsigned rx_polls; /* empty-receiver ISR reads since the last write */
     struct vb_poll poll;
 
     /* ---- run control ---- */
     volatile sig_atomic_t sig_stop, sig_cut;
     enum vb_stop stop;
-    bool stopping;                  /* uc_emu_stop issued */
-    bool resume;                    /* ... only to return to the run loop */
+    bool stopping; /* uc_emu_stop issued */
+    bool resume;   /* ... only to return to the run loop */
     bool reset_req;
     bool wdg_reset_req;
-    bool fault_pending;             /* a bus error seen in a callback */
+    bool fault_pending; /* a bus error seen in a callback */
     uint32_t fault_cfsr, fault_bfar;
     uint32_t last_block;
     uint32_t boot_addr;
     uint32_t stop_r0;
 
     /* ---- flash glue ---- */
-    bool flash_active;              /* the model has something scheduled */
-    uint64_t model_next;            /* its next completion when last looked at */
-    bool bank_protected[2];         /* logical bank window made fetch-only (busy) */
-    bool long_op[2];                /* an erase / option change runs in logical window w */
-    bool in_flash_hook;             /* inside the flash store or read hook */
-    bool prot_pending;              /* bank protection to update at the next block */
-    bool ecc_dirty;                 /* the list of double-ECC pages changed */
-    bool retrap;                    /* a fetch-only page was read: protect it again */
+    bool flash_active;      /* the model has something scheduled */
+    uint64_t model_next;    /* its next completion when last looked at */
+    bool bank_protected[2]; /* logical bank window made fetch-only (busy) */
+    bool long_op[2];        /* an erase / option change runs in logical window w */
+    bool in_flash_hook;     /* inside the flash store or read hook */
+    bool prot_pending;      /* bank protection to update at the next block */
+    bool ecc_dirty;         /* the list of double-ECC pages changed */
+    bool retrap;            /* a fetch-only page was read: protect it again */
     uint32_t retrap_page;
-    uint32_t ecc_pages[64];         /* pages holding double-ECC words (fetch-only) */
+    uint32_t ecc_pages[64]; /* pages holding double-ECC words (fetch-only) */
     unsigned n_ecc_pages;
-    uint8_t *flash_view;            /* what the CPU reads: Unicorn maps this buffer */
-    uint32_t dirty_words[32];       /* flash words a CPU store wrote into flash_view */
+    uint8_t *flash_view;      /* what the CPU reads: Unicorn maps this buffer */
+    uint32_t dirty_words[32]; /* flash words a CPU store wrote into flash_view */
     unsigned n_dirty;
     bool dirty_overflow;
 
     /* ---- instruction counts ---- */
     struct vb_icache_ent *icache;
-    uint32_t page_gen[H7_FLASH_SIZE / 0x1000];   /* bumped when a flash page changes */
+    uint32_t page_gen[H7_FLASH_SIZE / 0x1000]; /* bumped when a flash page changes */
 
     /* ---- NVIC / SCB ---- */
-    uint8_t prio[VB_NUM_EXC];       /* configured priority (top 4 bits used) */
+    uint8_t prio[VB_NUM_EXC]; /* configured priority (top 4 bits used) */
     bool enabled[VB_NUM_EXC];
     bool pending[VB_NUM_EXC];
     bool active[VB_NUM_EXC];
-    bool irq_level[VB_NUM_IRQ];     /* level of peripheral lines */
+    bool irq_level[VB_NUM_IRQ]; /* level of peripheral lines */
     uint32_t vtor, aircr_prigroup, scr, ccr, shcsr, cfsr, hfsr, mmfar, bfar, cpacr;
     uint32_t csselr, fpccr, fpcar, fpdscr, actlr, demcr;
     struct vb_cache cache;
@@ -312,7 +312,7 @@ struct vb {
     uint32_t syscfg_pwrcr;
     uint32_t hsem[32];
     struct vb_iwdg iwdg;
-    uint32_t rsr;                   /* RCC_RSR reset flags */
+    uint32_t rsr; /* RCC_RSR reset flags */
     struct vb_store store;
     struct vb_usart u;
     struct vb_link_state link;
@@ -327,7 +327,7 @@ struct vb {
 uint64_t vb_now(const struct vb *b);
 void vb_time_jump(struct vb *b, uint64_t to_ns);
 void vb_set_hz(struct vb *b, uint32_t hz);
-void vb_schedule(struct vb *b);     /* recompute the slow-path deadline */
+void vb_schedule(struct vb *b); /* recompute the slow-path deadline */
 void vb_stop_run(struct vb *b, enum vb_stop why);
 void vb_trace(struct vb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 uint32_t vb_rreg(struct vb *b, int reg);

@@ -128,14 +128,15 @@ uint32_t vb_rcc_usart3_hz(struct vb *b)
 static void rcc_update(struct vb *b)
 {
     uint32_t cr = R(RCC_CR);
-    static const unsigned on_rdy[][2] = { { 0, 2 }, { 7, 8 }, { 12, 13 }, { 16, 17 }, { 24, 25 }, { 26, 27 }, { 28, 29 } };
+    static const unsigned on_rdy[][2] = { { 0, 2 },   { 7, 8 },   { 12, 13 }, { 16, 17 },
+                                          { 24, 25 }, { 26, 27 }, { 28, 29 } };
     for (unsigned i = 0; i < sizeof on_rdy / sizeof on_rdy[0]; i++) {
         if (cr & (1u << on_rdy[i][0]))
             cr |= 1u << on_rdy[i][1];
         else
             cr &= ~(1u << on_rdy[i][1]);
     }
-    cr |= (1u << 5) | (1u << 14) | (1u << 15);     /* HSIDIVF, D1CKRDY, D2CKRDY */
+    cr |= (1u << 5) | (1u << 14) | (1u << 15); /* HSIDIVF, D1CKRDY, D2CKRDY */
     R(RCC_CR) = cr;
     /* SWS follows SW when the selected source is ready. */
     static const unsigned rdy_bit[4] = { 2, 8, 17, 25 };
@@ -199,17 +200,22 @@ static void iwdg_write(struct vb *b, uint32_t off, uint32_t v)
             b->iwdg.expiry = now + iwdg_period(b);
             vb_schedule(b);
             break;
-        case IWDG_KEY_UNLOCK:
-            b->iwdg.unlocked = true;
-            break;
-        default:
-            b->iwdg.unlocked = false;
-            break;
+        case IWDG_KEY_UNLOCK: b->iwdg.unlocked = true; break;
+        default: b->iwdg.unlocked = false; break;
         }
         break;
-    case IWDG_PR: if (b->iwdg.unlocked) b->iwdg.pr = v & IWDG_PR_Msk; break;
-    case IWDG_RLR: if (b->iwdg.unlocked) b->iwdg.rlr = v & IWDG_RLR_Msk; break;
-    case IWDG_WINR: if (b->iwdg.unlocked) b->iwdg.winr = v & IWDG_WINR_Msk; break;
+    case IWDG_PR:
+        if (b->iwdg.unlocked)
+            b->iwdg.pr = v & IWDG_PR_Msk;
+        break;
+    case IWDG_RLR:
+        if (b->iwdg.unlocked)
+            b->iwdg.rlr = v & IWDG_RLR_Msk;
+        break;
+    case IWDG_WINR:
+        if (b->iwdg.unlocked)
+            b->iwdg.winr = v & IWDG_WINR_Msk;
+        break;
     default: break;
     }
 }
@@ -235,7 +241,8 @@ void vb_periph_reset(struct vb *b, bool power_on)
     R(RCC_PLLCFGR) = 0x01FF0000u;
     R(RCC_PLL1DIVR) = R(RCC_PLL2DIVR) = R(RCC_PLL3DIVR) = 0x01010280u;
     if (power_on)
-        b->rsr = RCC_RSR_PORRSTF | RCC_RSR_PINRSTF | RCC_RSR_BORRSTF | RCC_RSR_D1RSTF | RCC_RSR_D2RSTF | RCC_RSR_C1RSTF;
+        b->rsr = RCC_RSR_PORRSTF | RCC_RSR_PINRSTF | RCC_RSR_BORRSTF | RCC_RSR_D1RSTF |
+                 RCC_RSR_D2RSTF | RCC_RSR_C1RSTF;
     memset(b->pwr, 0, sizeof b->pwr);
     b->pwr[PWR_CR1 / 4] = 0xF000C000u;
     b->pwr[PWR_CR3 / 4] = 0x00000046u;
@@ -268,7 +275,7 @@ static uint32_t read32(struct vb *b, uint32_t a)
     if (a - PWR_BASE < 0x40) {
         uint32_t off = a - PWR_BASE;
         uint32_t vos = b->pwr[PWR_D3CR / 4] & PWR_D3CR_VOS_Msk;
-        if (off == PWR_CSR1)                            /* ACTVOS follows VOS */
+        if (off == PWR_CSR1) /* ACTVOS follows VOS */
             return PWR_CSR1_ACTVOSRDY | (vos >> PWR_D3CR_VOS_Pos << PWR_CSR1_ACTVOS_Pos);
         if (off == PWR_D3CR)
             return vos | PWR_D3CR_VOSRDY;
@@ -280,7 +287,7 @@ static uint32_t read32(struct vb *b, uint32_t a)
         uint32_t off = a - HSEM_BASE;
         if (off < HSEM_RLR(0))
             return b->hsem[off / 4];
-        if (off < 0x100) {                              /* RLR: one-step lock */
+        if (off < 0x100) { /* RLR: one-step lock */
             uint32_t i = (off - HSEM_RLR(0)) / 4;
             if (!(b->hsem[i] & HSEM_R_LOCK))
                 b->hsem[i] = HSEM_R_LOCK | (HSEM_COREID_CM7 << HSEM_R_COREID_Pos);
@@ -288,7 +295,7 @@ static uint32_t read32(struct vb *b, uint32_t a)
         }
     }
     if (a == DBGMCU_BASE + DBGMCU_IDC)
-        return 0x10036450u;                             /* rev Y, device 0x450 */
+        return 0x10036450u; /* rev Y, device 0x450 */
     uint32_t *p = store_slot(b, a, false);
     return p ? *p : 0;
 }
@@ -304,7 +311,8 @@ static void write32(struct vb *b, uint32_t a, uint32_t v)
         }
         b->rcc.reg[off / 4] = v;
         if (off == RCC_GCR)
-            vb_trace(b, "RCC_GCR = 0x%08x%s (the Cortex-M4 is not modelled)", v, (v & 8) ? " BOOT_C2" : "");
+            vb_trace(b, "RCC_GCR = 0x%08x%s (the Cortex-M4 is not modelled)", v,
+                     (v & 8) ? " BOOT_C2" : "");
         else if (off > RCC_D2CCIP2R && off != RCC_CSR)
             vb_trace(b, "RCC +0x%03x = 0x%08x (accepted)", off, v);
         rcc_update(b);
@@ -334,7 +342,7 @@ static void write32(struct vb *b, uint32_t a, uint32_t v)
     }
     if (a - GPIOA_BASE < 11u * GPIO_PORT_SIZE) {
         uint32_t port = (a - GPIOA_BASE) / GPIO_PORT_SIZE, off = (a - GPIOA_BASE) % GPIO_PORT_SIZE;
-        if (off == GPIO_BSRR) {                         /* BSRR -> ODR */
+        if (off == GPIO_BSRR) { /* BSRR -> ODR */
             uint32_t *odr = store_slot(b, a - GPIO_BSRR + GPIO_ODR, true);
             if (odr)
                 *odr = (*odr | (v & 0xFFFF)) & ~(v >> 16);
@@ -354,7 +362,7 @@ uint64_t vb_periph_read(struct vb *b, uint32_t addr, unsigned size)
 {
     uint32_t v = read32(b, addr & ~3u) >> (8 * (addr & 3));
     if (addr - HSEM_BASE - HSEM_RLR(0) < 4u * HSEM_NUM)
-        vb_poll_dirty(b);           /* RLR reads lock */
+        vb_poll_dirty(b); /* RLR reads lock */
     else
         vb_poll_read(b, addr, v);
     return size >= 4 ? v : v & ((1u << (8 * size)) - 1);

@@ -47,11 +47,10 @@
 #include <string.h>
 
 static const int poll_regs[VB_POLL_NREGS] = {
-    UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3, UC_ARM_REG_R4, UC_ARM_REG_R5,
-    UC_ARM_REG_R6, UC_ARM_REG_R7, UC_ARM_REG_R8, UC_ARM_REG_R9, UC_ARM_REG_R10, UC_ARM_REG_R11,
+    UC_ARM_REG_R0,  UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3,   UC_ARM_REG_R4,  UC_ARM_REG_R5,
+    UC_ARM_REG_R6,  UC_ARM_REG_R7, UC_ARM_REG_R8, UC_ARM_REG_R9,   UC_ARM_REG_R10, UC_ARM_REG_R11,
     UC_ARM_REG_R12, UC_ARM_REG_SP, UC_ARM_REG_LR, UC_ARM_REG_XPSR,
 };
-
 
 /* Thumb-2 instruction classes that matter here (ARMv7-M ARM, A5.2 16-bit
  * and A5.3 32-bit encodings): stores (STR*, STM*, PUSH, STRD, STREX*,
@@ -62,18 +61,19 @@ unsigned vb_insn_flags(const uint8_t *code, uint32_t size, unsigned *count)
     for (uint32_t i = 0; i + 1 < size;) {
         uint16_t h = (uint16_t)(code[i] | code[i + 1] << 8);
         n++;
-        if ((h & 0xF800u) >= 0xE800u) {                 /* 32-bit */
-            if ((h & 0xEC00u) == 0xEC00u)               /* coprocessor, FP, SIMD */
-                flags |= VB_INSN_CP | (!(h & 0x10u) && (h & 0xEE00u) == 0xEC00u ? VB_INSN_STORE : 0);
+        if ((h & 0xF800u) >= 0xE800u) {   /* 32-bit */
+            if ((h & 0xEC00u) == 0xEC00u) /* coprocessor, FP, SIMD */
+                flags |=
+                    VB_INSN_CP | (!(h & 0x10u) && (h & 0xEE00u) == 0xEC00u ? VB_INSN_STORE : 0);
             else if (((h & 0xFE00u) == 0xE800u || (h & 0xFE00u) == 0xF800u) && !(h & 0x10u))
-                flags |= VB_INSN_STORE;                 /* STM, STRD, STREX, STR{B,H} */
+                flags |= VB_INSN_STORE; /* STM, STRD, STREX, STR{B,H} */
             i += 4;
             continue;
         }
-        if (((h & 0xF000u) == 0x5000u && ((h >> 9) & 7u) < 3u) ||     /* STR/STRH/STRB (reg) */
-            (h & 0xF800u) == 0x6000u || (h & 0xF800u) == 0x7000u ||   /* STR, STRB (imm) */
-            (h & 0xF800u) == 0x8000u || (h & 0xF800u) == 0x9000u ||   /* STRH (imm), STR SP */
-            (h & 0xFE00u) == 0xB400u || (h & 0xF800u) == 0xC000u)     /* PUSH, STM */
+        if (((h & 0xF000u) == 0x5000u && ((h >> 9) & 7u) < 3u) ||   /* STR/STRH/STRB (reg) */
+            (h & 0xF800u) == 0x6000u || (h & 0xF800u) == 0x7000u || /* STR, STRB (imm) */
+            (h & 0xF800u) == 0x8000u || (h & 0xF800u) == 0x9000u || /* STRH (imm), STR SP */
+            (h & 0xFE00u) == 0xB400u || (h & 0xF800u) == 0xC000u)   /* PUSH, STM */
             flags |= VB_INSN_STORE;
         i += 2;
     }
@@ -230,7 +230,8 @@ static void skip(struct vb *b, uint64_t cap, bool refreshes_wdg)
     if (t == VB_NEVER) {
         /* Only the host can change what the loop reads. */
         if (b->link.kind == VB_LINK_NONE || (b->link.in_eof && b->u.rx_count == 0)) {
-            fprintf(stderr, "h7vboard: a pure poll loop with nothing that can change what it reads\n");
+            fprintf(stderr,
+                    "h7vboard: a pure poll loop with nothing that can change what it reads\n");
             vb_stop_run(b, VB_STOP_TIMEOUT);
             return;
         }
@@ -243,7 +244,7 @@ static void skip(struct vb *b, uint64_t cap, bool refreshes_wdg)
         b->poll.skipped_ns += t - now;
         vb_time_jump(b, t);
         if (refreshes_wdg)
-            vb_iwdg_refresh(b);     /* the loop would have kept refreshing it */
+            vb_iwdg_refresh(b); /* the loop would have kept refreshing it */
     }
     vb_schedule(b);
     b->check_irq = true;
@@ -279,7 +280,7 @@ static bool take_stores(struct vb_poll *p, uint64_t from, struct vb_turn *t)
         unsigned i = (unsigned)(k % VB_POLL_STORES);
         uint32_t a = p->st_addr[i];
         if (a == IWDG1_BASE + IWDG_KR && (p->st_val[i] & IWDG_KR_KEY_Msk) == IWDG_KEY_REFRESH)
-            continue;           /* counted by vb_poll_wdg_refresh */
+            continue; /* counted by vb_poll_wdg_refresh */
         if (!is_ram(a))
             return false;
         t->st_addr[t->nst] = a;
@@ -362,7 +363,7 @@ void vb_poll_read(struct vb *b, uint32_t addr, uint64_t value)
     s->exceptions = b->exceptions;
     s->stores = p->store_blocks;
     s->time_reads = p->time_reads;
-    s->nblocks = p->nblocks ? p->nblocks - 1 : 0;   /* the block holding this read */
+    s->nblocks = p->nblocks ? p->nblocks - 1 : 0; /* the block holding this read */
     s->nstores = p->nstores;
     bool watched = p->watching == s;
     if (!clean) {
@@ -484,7 +485,7 @@ void vb_poll_block(struct vb *b, uint32_t addr, uint32_t size, unsigned flags)
         for (unsigned i = 0; i < p->nloop && !in; i++)
             in = p->loop_addr[i] == addr;
         if (!in)
-            watch_stop(b, false);   /* the loop is over */
+            watch_stop(b, false); /* the loop is over */
     }
 }
 

@@ -27,7 +27,8 @@
 struct uc_struct;
 struct page_collection;
 
-struct page_collection *page_collection_lock_arm(struct uc_struct *uc, uint64_t start, uint64_t end);
+struct page_collection *page_collection_lock_arm(struct uc_struct *uc, uint64_t start,
+                                                 uint64_t end);
 void page_collection_unlock_arm(struct page_collection *set);
 
 struct page_collection *page_collection_lock_arm(struct uc_struct *uc, uint64_t start, uint64_t end)
@@ -44,6 +45,4 @@ void page_collection_unlock_arm(struct page_collection *set)
 }
 
 /* Referenced by vb_new so that the linker keeps this file. */
-void vb_unicorn_workarounds(void)
-{
-}
+void vb_unicorn_workarounds(void) {}

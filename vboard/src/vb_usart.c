@@ -78,7 +78,8 @@ static uint64_t frame_ns(struct vb *b)
     uint64_t bits = frame_bits(u);
     if (div < 16 || fck == 0)
         return (bits * VB_NS_PER_S + 115199) / 115200;
-    return (uint64_t)(((unsigned __int128)bits * div * VB_NS_PER_S + fck * mult - 1) / (fck * mult));
+    return (uint64_t)(((unsigned __int128)bits * div * VB_NS_PER_S + fck * mult - 1) /
+                      (fck * mult));
 }
 
 /* Duration of a host frame: at the host's own rate when it has one. */
@@ -162,8 +163,7 @@ int vb_link_open(struct vb *b)
     l->fd_in = l->fd_out = l->listen_fd = l->pty_slave = -1;
     l->host_bits = 8;
     switch (l->kind) {
-    case VB_LINK_NONE:
-        return 0;
+    case VB_LINK_NONE: return 0;
     case VB_LINK_STDIO:
         l->fd_in = 0;
         l->fd_out = 1;
@@ -230,7 +230,8 @@ int vb_link_open(struct vb *b)
         sa.sin_port = htons((uint16_t)b->cfg.tcp_port);
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(s, 1) != 0) {
-            fprintf(stderr, "h7vboard: cannot listen on 127.0.0.1:%d: %s\n", b->cfg.tcp_port, strerror(errno));
+            fprintf(stderr, "h7vboard: cannot listen on 127.0.0.1:%d: %s\n", b->cfg.tcp_port,
+                    strerror(errno));
             if (s >= 0)
                 close(s);
             return -1;
@@ -252,7 +253,7 @@ void vb_link_close(struct vb *b)
     if (l->kind == VB_LINK_PTY) {
         /* Give a client time to read what the board sent last: closing the
          * master makes the slave side fail with EIO at once. */
-        int tries = l->seen_host ? 100 : 10;   /* 1 s for a client that talked, else 0.1 s */
+        int tries = l->seen_host ? 100 : 10; /* 1 s for a client that talked, else 0.1 s */
         for (int i = 0; i < tries && l->pty_slave >= 0 && b->uart_tx; i++) {
             /* The kernel moves bytes to the slave's queue asynchronously:
              * give it a moment before looking. */
@@ -284,7 +285,7 @@ void vb_link_flush(struct vb *b)
     if (l->out_count == 0)
         return;
     if (l->fd_out < 0) {
-        if (l->kind != VB_LINK_TCP)     /* TCP: kept for the next client */
+        if (l->kind != VB_LINK_TCP) /* TCP: kept for the next client */
             l->out_count = 0;
         return;
     }
@@ -336,7 +337,7 @@ void vb_link_poll(struct vb *b)
         set_nonblock(c);
         l->fd_in = l->fd_out = c;
         vb_trace(b, "host connected (tcp)");
-        vb_link_flush(b);   /* what the board sent while nobody listened */
+        vb_link_flush(b); /* what the board sent while nobody listened */
     }
     if (l->fd_in < 0 || l->in_eof)
         return;
@@ -397,7 +398,7 @@ static bool host_engaged(struct vb *b)
     struct vb_link_state *l = &b->link;
     if (l->kind == VB_LINK_NONE || l->in_eof)
         return false;
-    if (!l->seen_host)              /* TCP: also before the client connects */
+    if (!l->seen_host) /* TCP: also before the client connects */
         return b->cfg.wait_host && !l->gave_up;
     if (l->kind == VB_LINK_TCP && l->fd_in < 0)
         return false;
@@ -409,7 +410,8 @@ static bool host_engaged(struct vb *b)
 static uint32_t isr_value(struct vb *b)
 {
     struct vb_usart *u = &b->u;
-    uint32_t v = u->isr & (USART_ISR_PE | USART_ISR_FE | USART_ISR_NE | USART_ISR_ORE | USART_ISR_IDLE | USART_ISR_ABRE | USART_ISR_ABRF);
+    uint32_t v = u->isr & (USART_ISR_PE | USART_ISR_FE | USART_ISR_NE | USART_ISR_ORE |
+                           USART_ISR_IDLE | USART_ISR_ABRE | USART_ISR_ABRF);
     if (u->rx_count)
         v |= USART_ISR_RXNE;
     if (u->rx_count >= 16)
@@ -433,12 +435,13 @@ static void update_irq(struct vb *b)
 {
     struct vb_usart *u = &b->u;
     uint32_t isr = isr_value(b), cr1 = u->cr1;
-    bool level = ((cr1 & USART_CR1_RXNEIE) && (isr & (USART_ISR_RXNE | USART_ISR_ORE))) ||
-                 ((cr1 & USART_CR1_TXEIE) && (isr & USART_ISR_TXE)) ||
-                 ((cr1 & USART_CR1_TCIE) && (isr & USART_ISR_TC)) ||
-                 ((cr1 & USART_CR1_PEIE) && (isr & USART_ISR_PE)) ||
-                 ((u->cr3 & USART_CR3_EIE) && (isr & (USART_ISR_FE | USART_ISR_NE | USART_ISR_ORE))) ||
-                 ((cr1 & USART_CR1_IDLEIE) && (isr & USART_ISR_IDLE));
+    bool level =
+        ((cr1 & USART_CR1_RXNEIE) && (isr & (USART_ISR_RXNE | USART_ISR_ORE))) ||
+        ((cr1 & USART_CR1_TXEIE) && (isr & USART_ISR_TXE)) ||
+        ((cr1 & USART_CR1_TCIE) && (isr & USART_ISR_TC)) ||
+        ((cr1 & USART_CR1_PEIE) && (isr & USART_ISR_PE)) ||
+        ((u->cr3 & USART_CR3_EIE) && (isr & (USART_ISR_FE | USART_ISR_NE | USART_ISR_ORE))) ||
+        ((cr1 & USART_CR1_IDLEIE) && (isr & USART_ISR_IDLE));
     if (!(cr1 & USART_CR1_UE))
         level = false;
     if (level != b->irq_level[USART3_IRQn] || level)
@@ -460,7 +463,7 @@ static uint64_t horizon(struct vb *b)
             h = t;
     }
     if (u->horizon > h)
-        h = u->horizon;   /* late arrivals */
+        h = u->horizon; /* late arrivals */
     return h;
 }
 
@@ -522,7 +525,7 @@ static uint32_t sample(struct vb *b, uint8_t byte, uint32_t *flags)
         bits |= (uint64_t)p << n;
         n++;
     }
-    bits |= ~0ull << n;     /* stop bit and idle line */
+    bits |= ~0ull << n; /* stop bit and idle line */
     uint32_t word = (uint32_t)(bits & ((1ull << m) - 1));
     unsigned stop = (unsigned)(bits >> m) & 1;
     if (!stop)
@@ -622,8 +625,9 @@ static void host_sync(struct vb *b, uint64_t h)
     if (l->q_count == 0)
         vb_link_poll(b);
     if (l->q_count == 0 && host_engaged(b)) {
-        unsigned ms = u->reaction_started ? b->cfg.host_gap_ms
-                      : (!l->seen_host && b->cfg.wait_host) ? 5000 : b->cfg.host_wait_ms;
+        unsigned ms = u->reaction_started                   ? b->cfg.host_gap_ms
+                      : (!l->seen_host && b->cfg.wait_host) ? 5000
+                                                            : b->cfg.host_wait_ms;
         double until = vb_wall() + ms / 1000.0;
         for (;;) {
             double left = until - vb_wall();
@@ -762,7 +766,7 @@ uint32_t vb_usart_read(struct vb *b, uint32_t off, unsigned size)
                 u->isr &= ~(USART_ISR_PE | USART_ISR_FE | USART_ISR_NE);
             update_irq(b);
         } else {
-            v = u->rxfifo[(u->rx_head + 15) % 16];   /* RDR keeps the last byte */
+            v = u->rxfifo[(u->rx_head + 15) % 16]; /* RDR keeps the last byte */
         }
         break;
     case USART_PRESC: v = u->presc; break;
@@ -784,8 +788,10 @@ void vb_usart_write(struct vb *b, uint32_t off, unsigned size, uint32_t v)
     case USART_CR1: {
         uint32_t old = u->cr1;
         u->cr1 = v;
-        if ((old ^ v) & (USART_CR1_UE | USART_CR1_RE | USART_CR1_TE | USART_CR1_PCE | USART_CR1_PS | USART_CR1_M0 | USART_CR1_M1 | USART_CR1_FIFOEN))
-            vb_trace(b, "USART3 CR1 = 0x%08x (%u%c%u%s)", v, word_bits(u) - ((v & USART_CR1_PCE) ? 1 : 0),
+        if ((old ^ v) & (USART_CR1_UE | USART_CR1_RE | USART_CR1_TE | USART_CR1_PCE | USART_CR1_PS |
+                         USART_CR1_M0 | USART_CR1_M1 | USART_CR1_FIFOEN))
+            vb_trace(b, "USART3 CR1 = 0x%08x (%u%c%u%s)", v,
+                     word_bits(u) - ((v & USART_CR1_PCE) ? 1 : 0),
                      (v & USART_CR1_PCE) ? ((v & USART_CR1_PS) ? 'O' : 'E') : 'N', stop_bits(u),
                      (v & USART_CR1_FIFOEN) ? ", FIFO" : "");
         if (!(v & USART_CR1_UE)) {
@@ -803,16 +809,17 @@ void vb_usart_write(struct vb *b, uint32_t off, unsigned size, uint32_t v)
     case USART_GTPR: u->gtpr = v; break;
     case USART_RTOR: u->rtor = v; break;
     case USART_RQR:
-        if (v & USART_RQR_ABRRQ)    /* measure the next byte again */
+        if (v & USART_RQR_ABRRQ) /* measure the next byte again */
             u->isr &= ~(USART_ISR_ABRF | USART_ISR_ABRE);
-        if (v & USART_RQR_RXFRQ) {  /* drop the received data */
+        if (v & USART_RQR_RXFRQ) { /* drop the received data */
             u->rx_count = 0;
         }
         if (v & USART_RQR_TXFRQ)
             u->tx_count = 0;
         break;
     case USART_ICR:
-        u->isr &= ~(v & (USART_ISR_PE | USART_ISR_FE | USART_ISR_NE | USART_ISR_ORE | USART_ISR_IDLE));
+        u->isr &=
+            ~(v & (USART_ISR_PE | USART_ISR_FE | USART_ISR_NE | USART_ISR_ORE | USART_ISR_IDLE));
         if (v & USART_ICR_TCCF)
             u->tc_cleared = true;
         break;
@@ -826,7 +833,8 @@ void vb_usart_write(struct vb *b, uint32_t off, unsigned size, uint32_t v)
             break;
         }
         u->tc_cleared = false;
-        u->txq[(u->tx_head + u->tx_count) % 16] = (uint8_t)(v & ((1u << (word_bits(u) - ((u->cr1 & USART_CR1_PCE) ? 1 : 0))) - 1));
+        u->txq[(u->tx_head + u->tx_count) % 16] =
+            (uint8_t)(v & ((1u << (word_bits(u) - ((u->cr1 & USART_CR1_PCE) ? 1 : 0))) - 1));
         u->tx_count++;
         if (!u->tx_shifting)
             start_shift(b, now);

@@ -64,7 +64,8 @@ int fw_flash_program_word(uint32_t addr, uint32_t first, uint32_t step)
     for (uint32_t i = 0; i < H7_FLASH_WORD / 4u; i++)
         *(volatile uint32_t *)(addr + 4u * i) = first + i * step;
     __asm volatile("dsb 0xF" ::: "memory");
-    while (MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & (FLASH_SR_BSY | FLASH_SR_QW | FLASH_SR_WBNE)) {}
+    while (MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & (FLASH_SR_BSY | FLASH_SR_QW | FLASH_SR_WBNE)) {
+    }
     uint32_t sr = MMIO32(H7_FLASH_REG(1u, FLASH_SR));
     MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64;
     MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_LOCK;
@@ -74,7 +75,7 @@ int fw_flash_program_word(uint32_t addr, uint32_t first, uint32_t step)
 void fw_dcache_enable(void)
 {
     __asm volatile("dsb 0xF" ::: "memory");
-    MMIO32(SCB_BASE + SCB_CSSELR) = 0;      /* L1 data cache */
+    MMIO32(SCB_BASE + SCB_CSSELR) = 0; /* L1 data cache */
     __asm volatile("dsb 0xF" ::: "memory");
     uint32_t ccsidr = MMIO32(SCB_BASE + SCB_CCSIDR);
     uint32_t sets = (ccsidr >> SCB_CCSIDR_NSETS_Pos) & SCB_CCSIDR_NSETS_Msk;
@@ -103,40 +104,48 @@ void fw_cycles_start(void)
 void fw_clock_480mhz(void)
 {
     PWR_R(PWR_CR3) = (PWR_R(PWR_CR3) & ~(PWR_CR3_BYPASS | PWR_CR3_LDOEN | PWR_CR3_SDEN)) |
-                     PWR_CR3_LDOEN;                              /* LDO supply */
-    while (!(PWR_R(PWR_CSR1) & PWR_CSR1_ACTVOSRDY)) {}
+                     PWR_CR3_LDOEN; /* LDO supply */
+    while (!(PWR_R(PWR_CSR1) & PWR_CSR1_ACTVOSRDY)) {
+    }
     PWR_R(PWR_D3CR) = (PWR_R(PWR_D3CR) & ~PWR_D3CR_VOS_Msk) | PWR_D3CR_VOS1;
-    while (!(PWR_R(PWR_D3CR) & PWR_D3CR_VOSRDY)) {}
-    MMIO32(SYSCFG_BASE + SYSCFG_PWRCR) |= SYSCFG_PWRCR_ODEN;    /* VOS0 */
-    while (!(PWR_R(PWR_D3CR) & PWR_D3CR_VOSRDY)) {}
+    while (!(PWR_R(PWR_D3CR) & PWR_D3CR_VOSRDY)) {
+    }
+    MMIO32(SYSCFG_BASE + SYSCFG_PWRCR) |= SYSCFG_PWRCR_ODEN; /* VOS0 */
+    while (!(PWR_R(PWR_D3CR) & PWR_D3CR_VOSRDY)) {
+    }
     RCC_R(RCC_CR) |= RCC_CR_HSEBYP | RCC_CR_HSEON;
-    while (!(RCC_R(RCC_CR) & RCC_CR_HSERDY)) {}
+    while (!(RCC_R(RCC_CR) & RCC_CR_HSERDY)) {
+    }
     RCC_R(RCC_PLLCKSELR) = (1u << RCC_PLLCKSELR_DIVM1_Pos) | RCC_PLLCKSELR_PLLSRC_HSE;
     RCC_R(RCC_PLLCFGR) = (RCC_R(RCC_PLLCFGR) & ~RCC_PLLCFGR_PLL1_Msk) |
                          (3u << RCC_PLLCFGR_PLL1RGE_Pos) | RCC_PLLCFGR_DIVP1EN; /* 8-16 MHz input */
-    RCC_R(RCC_PLL1DIVR) = ((120u - 1u) << RCC_PLLDIVR_DIVN_Pos) | ((2u - 1u) << RCC_PLLDIVR_DIVP_Pos) |
+    RCC_R(RCC_PLL1DIVR) = ((120u - 1u) << RCC_PLLDIVR_DIVN_Pos) |
+                          ((2u - 1u) << RCC_PLLDIVR_DIVP_Pos) |
                           ((4u - 1u) << RCC_PLLDIVR_DIVQ_Pos) | ((2u - 1u) << RCC_PLLDIVR_DIVR_Pos);
     RCC_R(RCC_CR) |= RCC_CR_PLL1ON;
-    while (!(RCC_R(RCC_CR) & RCC_CR_PLL1RDY)) {}
-    MMIO32(H7_FLASH_R_BASE + FLASH_ACR) = 4u | (2u << FLASH_ACR_WRHIGHFREQ_Pos);  /* 4 WS */
+    while (!(RCC_R(RCC_CR) & RCC_CR_PLL1RDY)) {
+    }
+    MMIO32(H7_FLASH_R_BASE + FLASH_ACR) = 4u | (2u << FLASH_ACR_WRHIGHFREQ_Pos); /* 4 WS */
     RCC_R(RCC_D1CFGR) = (0u << RCC_D1CFGR_D1CPRE_Pos) | (4u << RCC_D1CFGR_D1PPRE_Pos) |
-                        (8u << RCC_D1CFGR_HPRE_Pos);            /* core /1, D1PPRE /2, HPRE /2 */
-    RCC_R(RCC_D2CFGR) = (4u << RCC_D2CFGR_D2PPRE1_Pos) | (4u << RCC_D2CFGR_D2PPRE2_Pos); /* /2, /2 */
+                        (8u << RCC_D1CFGR_HPRE_Pos); /* core /1, D1PPRE /2, HPRE /2 */
+    RCC_R(RCC_D2CFGR) =
+        (4u << RCC_D2CFGR_D2PPRE1_Pos) | (4u << RCC_D2CFGR_D2PPRE2_Pos); /* /2, /2 */
     RCC_R(RCC_D3CFGR) = 4u << RCC_D3CFGR_D3PPRE_Pos;
     RCC_R(RCC_CFGR) = (RCC_R(RCC_CFGR) & ~RCC_CFGR_SW_Msk) | RCC_CFGR_SW_PLL1;
-    while (((RCC_R(RCC_CFGR) >> RCC_CFGR_SWS_Pos) & RCC_CFGR_SW_Msk) != RCC_CFGR_SW_PLL1) {}
+    while (((RCC_R(RCC_CFGR) >> RCC_CFGR_SWS_Pos) & RCC_CFGR_SW_Msk) != RCC_CFGR_SW_PLL1) {
+    }
     fw_core_hz = 480000000u;
 }
 
 void fw_uart_init(uint32_t pclk_hz, uint32_t baud)
 {
-    RCC_R(RCC_AHB4ENR) |= RCC_AHB4ENR_GPIODEN;      /* PD8/PD9: AF7 */
-    MMIO32(GPIOD_BASE + GPIO_MODER) = (MMIO32(GPIOD_BASE + GPIO_MODER) &
-                                       ~(GPIO_PIN2_Msk(8) | GPIO_PIN2_Msk(9))) |
-                                      GPIO_PIN2(8, GPIO_MODE_AF) | GPIO_PIN2(9, GPIO_MODE_AF);
-    MMIO32(GPIOD_BASE + GPIO_AFRH) = (MMIO32(GPIOD_BASE + GPIO_AFRH) &
-                                      ~(GPIO_AF_Msk(8) | GPIO_AF_Msk(9))) |
-                                     GPIO_AF(8, 7u) | GPIO_AF(9, 7u);
+    RCC_R(RCC_AHB4ENR) |= RCC_AHB4ENR_GPIODEN; /* PD8/PD9: AF7 */
+    MMIO32(GPIOD_BASE + GPIO_MODER) =
+        (MMIO32(GPIOD_BASE + GPIO_MODER) & ~(GPIO_PIN2_Msk(8) | GPIO_PIN2_Msk(9))) |
+        GPIO_PIN2(8, GPIO_MODE_AF) | GPIO_PIN2(9, GPIO_MODE_AF);
+    MMIO32(GPIOD_BASE + GPIO_AFRH) =
+        (MMIO32(GPIOD_BASE + GPIO_AFRH) & ~(GPIO_AF_Msk(8) | GPIO_AF_Msk(9))) | GPIO_AF(8, 7u) |
+        GPIO_AF(9, 7u);
     RCC_R(RCC_APB1LENR) |= RCC_APB1LENR_USART3EN;
     MMIO32(USART3_BASE + USART_CR1) = 0;
     MMIO32(USART3_BASE + USART_BRR) = (pclk_hz + baud / 2) / baud;
@@ -145,7 +154,8 @@ void fw_uart_init(uint32_t pclk_hz, uint32_t baud)
 
 void fw_uart_putc(char c)
 {
-    while (!(MMIO32(USART3_BASE + USART_ISR) & USART_ISR_TXE)) {}
+    while (!(MMIO32(USART3_BASE + USART_ISR) & USART_ISR_TXE)) {
+    }
     MMIO32(USART3_BASE + USART_TDR) = (uint8_t)c;
 }
 

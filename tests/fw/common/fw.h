@@ -38,7 +38,10 @@ extern unsigned fw_failures;
 void fw_clock_480mhz(void);
 extern uint32_t fw_core_hz;
 void fw_cycles_start(void);
-static inline uint32_t fw_cycles(void) { return MMIO32(DWT_BASE + DWT_CYCCNT); }
+static inline uint32_t fw_cycles(void)
+{
+    return MMIO32(DWT_BASE + DWT_CYCCNT);
+}
 
 void fw_uart_init(uint32_t pclk_hz, uint32_t baud);
 void fw_uart_putc(char c);

@@ -19,9 +19,9 @@ void SysTick_Handler(void) WEAK_ALIAS;
 void FLASH_IRQHandler(void) WEAK_ALIAS;
 void USART3_IRQHandler(void) WEAK_ALIAS;
 
-__attribute__((section(".isr_vector"), used))
-void (*const fw_vectors[EXC_IRQ0 + H7_NUM_IRQ])(void) = {
-    [0] = (void (*)(void))&_estack,
+__attribute__((section(".isr_vector"),
+               used)) void (*const fw_vectors[EXC_IRQ0 + H7_NUM_IRQ])(void) = {
+    [0] = (void (*)(void)) & _estack,
     [EXC_RESET] = Reset_Handler,
     [EXC_NMI] = NMI_Handler,
     [EXC_HARDFAULT] = HardFault_Handler,
@@ -37,7 +37,8 @@ void (*const fw_vectors[EXC_IRQ0 + H7_NUM_IRQ])(void) = {
 
 void Default_Handler(void)
 {
-    for (;;) {}
+    for (;;) {
+    }
 }
 
 void Reset_Handler(void)
@@ -49,7 +50,7 @@ void Reset_Handler(void)
         *d++ = *s++;
     for (d = &_sbss; d < &_ebss;)
         *d++ = 0;
-    MMIO32(SCB_BASE + SCB_CPACR) |= SCB_CPACR_CP10_CP11_FULL;     /* FPU */
+    MMIO32(SCB_BASE + SCB_CPACR) |= SCB_CPACR_CP10_CP11_FULL; /* FPU */
     __asm volatile("dsb\n isb" ::: "memory");
     MMIO32(SCB_BASE + SCB_VTOR) = (uint32_t)fw_vectors;
     fw_exit((uint32_t)main());
