@@ -9,6 +9,8 @@
 #define _DEFAULT_SOURCE
 #include "iap.h"
 #include "iap_client.h"
+#include "iap_fastp.h"
+#include "fastp.h"
 #include "iap_image.h"
 #include "iap_ops.h"
 #include "iap_progress.h"
@@ -50,6 +52,10 @@ struct opts {
     bool enter;
     int listen_ms;
     const char *expect;
+    enum { PROTO_AUTO, PROTO_AN3155, PROTO_FAST } protocol;
+    unsigned baud_fast;
+    bool baud_fast_set;
+    bool no_smart, no_compress, no_resume;
 };
 
 /* ---- errors and exit codes --------------------------------------------- */
@@ -191,6 +197,24 @@ static int exit_code_op(enum iap_op_err e)
     return EXIT_FAIL;
 }
 
+static int exit_code_fastp(enum iap_fastp_err e)
+{
+    switch (e) {
+    case IAP_FASTP_OK: return EXIT_OK;
+    case IAP_FASTP_ERR_LINK: return EXIT_NO_ANSWER;
+    case IAP_FASTP_ERR_REFUSED:
+    case IAP_FASTP_ERR_FLASH: return EXIT_NACK;
+    case IAP_FASTP_ERR_VERIFY: return EXIT_VERIFY;
+    case IAP_FASTP_ERR_PROTOCOL:
+    case IAP_FASTP_ERR_UNSUPPORTED: return EXIT_PROTOCOL;
+    case IAP_FASTP_ERR_IMAGE: return EXIT_ADDRESS;
+    case IAP_FASTP_ERR_NOMEM:
+    case IAP_FASTP_ERR_BASE:
+    case IAP_FASTP_ERR_END: break;
+    }
+    return EXIT_FAIL;
+}
+
 static int exit_code_cli(enum cli_err e)
 {
     switch (e) {
@@ -215,6 +239,7 @@ static int exit_code(int err)
     case IAP_IMAGE_ERR_BASE: return exit_code_image((enum iap_image_err)err);
     case IAP_CLIENT_ERR_BASE: return exit_code_client((enum iap_client_err)err);
     case IAP_OP_ERR_BASE: return exit_code_op((enum iap_op_err)err);
+    case IAP_FASTP_ERR_BASE: return exit_code_fastp((enum iap_fastp_err)err);
     case CLI_ERR_BASE: return exit_code_cli((enum cli_err)err);
     default: return EXIT_FAIL;
     }
@@ -451,17 +476,46 @@ static int run_flash(struct job *j, struct iap_client *c)
 {
     struct opts *o = j->o;
     const struct iap_image *img = &j->img;
-    int rc = iap_do_erase(c, iap_image_pages(&j->padded));
-    if (!rc)
-        rc = iap_do_write(c, &j->padded);
-    if (!rc && !o->no_verify)
-        rc = iap_do_verify(c, &j->padded,
-                           !o->no_checksum && iap_has_cmd(c, AN3155_CMD_GET_CHECKSUM));
-    if (rc)
-        return rc;
-    iap_info("flashed %llu bytes to 0x%08x-0x%08x%s", (unsigned long long)iap_image_bytes(img),
-             iap_image_lo(img), (uint32_t)(iap_image_hi(img) - 1),
-             o->no_verify ? " (not verified)" : ", verified");
+    bool fast =
+        o->protocol == PROTO_FAST || (o->protocol == PROTO_AUTO && iap_has_cmd(c, FP_AN3155_CMD));
+    int rc;
+    if (fast) {
+        if (!iap_has_cmd(c, FP_AN3155_CMD))
+            return iap_fail(IAP_FASTP_ERR_UNSUPPORTED,
+                            "the bootloader does not list the fast protocol (0x%02x) in Get; use "
+                            "--protocol an3155",
+                            FP_AN3155_CMD);
+        struct iap_fastp_opts fo;
+        struct iap_fastp_stats st;
+        iap_fastp_defaults(&fo, o->baud);
+        if (o->baud_fast_set)
+            fo.baud_fast = o->baud_fast;
+        fo.smart = !o->no_smart;
+        fo.compress = !o->no_compress;
+        fo.resume = !o->no_resume;
+        rc = iap_fastp_flash(c, &j->padded, &fo, &st);
+        if (rc)
+            return rc;
+        iap_info("flashed %llu bytes to 0x%08x-0x%08x with the fast protocol at %u baud: %u of %u "
+                 "sectors written%s, %u frames (%u repeated), payload %.0f%% of the raw bytes; "
+                 "flash CRC unit matches",
+                 (unsigned long long)iap_image_bytes(img), iap_image_lo(img),
+                 (uint32_t)(iap_image_hi(img) - 1), st.baud, st.sectors - st.skipped, st.sectors,
+                 st.resumed ? " (resumed)" : "", st.frames, st.repeats,
+                 st.raw_bytes ? 100.0 * (double)st.payload_bytes / (double)st.raw_bytes : 0.0);
+    } else {
+        rc = iap_do_erase(c, iap_image_pages(&j->padded));
+        if (!rc)
+            rc = iap_do_write(c, &j->padded);
+        if (!rc && !o->no_verify)
+            rc = iap_do_verify(c, &j->padded,
+                               !o->no_checksum && iap_has_cmd(c, AN3155_CMD_GET_CHECKSUM));
+        if (rc)
+            return rc;
+        iap_info("flashed %llu bytes to 0x%08x-0x%08x%s", (unsigned long long)iap_image_bytes(img),
+                 iap_image_lo(img), (uint32_t)(iap_image_hi(img) - 1),
+                 o->no_verify ? " (not verified)" : ", verified");
+    }
     /*
 	 * Finish like esptool: reset, so the board runs what was written. The
 	 * h7iap bootloader closes the update (COMPLETE record) on any Go; an
@@ -592,6 +646,21 @@ static const struct command commands[] = {
       "segments at their physical addresses); the format is found from the content.\n"
       "A write that fails is reported and never sent again: a flash word is\n"
       "programmed once per erase, so run flash again to start over.\n"
+      "When the bootloader lists 0xE1 in Get (the h7iap bootloader), flash uses\n"
+      "the h7iap fast protocol instead (docs/PROTOCOL.md): switch to --baud-fast,\n"
+      "ask the flash CRC of every sector and send only the sectors that differ\n"
+      "(smart re-flash), frames of 8 KB each deflated on its own, a window of\n"
+      "frames in flight while both banks erase and program, lost frames sent\n"
+      "again; an interrupted transfer of the same image (cable, power cut) is\n"
+      "resumed where the device's record log says; the end check is the flash\n"
+      "CRC unit's CRC per bank against the image's (no read-back pass). A flash\n"
+      "error is reported with the FLASH_SR bits by name.\n"
+      "      --protocol P  auto (default: fast if offered), an3155, fast\n"
+      "      --baud-fast N fast protocol rate (default 2000000; 0: stay at --baud;\n"
+      "                    falls back to --baud when the new rate gets no answer)\n"
+      "      --no-smart    write every sector of the image, matching or not\n"
+      "      --no-compress send frames raw\n"
+      "      --no-resume   start over even if the device offers to resume\n"
       "  -g, --go          jump to the application instead of resetting\n"
       "      --no-reset    neither: leave the bootloader in charge\n"
       "      --no-verify   skip the verify step\n"
@@ -670,6 +739,9 @@ static void usage_main(FILE *f)
             "        --no-reset        flash: do not reset afterwards (bootloader stays)\n"
             "        --no-verify       flash: skip the verify step\n"
             "        --no-checksum     verify by Read Memory even if Get Checksum is offered\n"
+            "        --protocol P      flash: auto (default), an3155 or fast ('flash --help')\n"
+            "        --baud-fast N     flash, fast protocol: rate after entry (2000000; 0: none)\n"
+            "        --no-smart, --no-compress, --no-resume   fast protocol ('flash --help')\n"
             "        --listen MS       after go/reset/flash: copy the board's output to stdout\n"
             "        --expect TEXT     after go/reset/flash: wait for TEXT in the board's output\n"
             "\n"
@@ -729,6 +801,11 @@ enum {
     OPT_LISTEN,
     OPT_EXPECT,
     OPT_NO_RESET,
+    OPT_PROTOCOL,
+    OPT_BAUD_FAST,
+    OPT_NO_SMART,
+    OPT_NO_COMPRESS,
+    OPT_NO_RESUME,
 };
 
 static const struct option long_opts[] = {
@@ -749,6 +826,11 @@ static const struct option long_opts[] = {
     { "no-verify", no_argument, NULL, OPT_NO_VERIFY },
     { "no-reset", no_argument, NULL, OPT_NO_RESET },
     { "no-checksum", no_argument, NULL, OPT_NO_CHECKSUM },
+    { "protocol", required_argument, NULL, OPT_PROTOCOL },
+    { "baud-fast", required_argument, NULL, OPT_BAUD_FAST },
+    { "no-smart", no_argument, NULL, OPT_NO_SMART },
+    { "no-compress", no_argument, NULL, OPT_NO_COMPRESS },
+    { "no-resume", no_argument, NULL, OPT_NO_RESUME },
     { "listen", required_argument, NULL, OPT_LISTEN },
     { "expect", required_argument, NULL, OPT_EXPECT },
     { "quiet", no_argument, NULL, 'q' },
@@ -844,6 +926,25 @@ int main(int argc, char **argv)
             o.listen_ms = (int)v;
             break;
         case OPT_EXPECT: o.expect = optarg; break;
+        case OPT_PROTOCOL:
+            if (!strcmp(optarg, "auto"))
+                o.protocol = PROTO_AUTO;
+            else if (!strcmp(optarg, "an3155"))
+                o.protocol = PROTO_AN3155;
+            else if (!strcmp(optarg, "fast"))
+                o.protocol = PROTO_FAST;
+            else
+                return bad_usage("bad protocol '%s': auto, an3155 or fast", optarg);
+            break;
+        case OPT_BAUD_FAST:
+            if (iap_parse_u32(optarg, &v))
+                return bad_usage("bad baud rate '%s'", optarg);
+            o.baud_fast = v; /* 0: stay at --baud */
+            o.baud_fast_set = true;
+            break;
+        case OPT_NO_SMART: o.no_smart = true; break;
+        case OPT_NO_COMPRESS: o.no_compress = true; break;
+        case OPT_NO_RESUME: o.no_resume = true; break;
         case 'q': iap_verbosity = -1; break;
         case 'v':
             if (iap_verbosity >= 0)

@@ -10,6 +10,7 @@
  *   enum iap_image_err   0x2xx  image files (iap_image.c)
  *   enum iap_client_err  0x3xx  the AN3155 client (iap_client.c)
  *   enum iap_op_err      0x4xx  commands made of client calls (iap_ops.c)
+ *   enum iap_fastp_err   0x6xx  the fast protocol's client (iap_fastp.c)
  *
  * A client or operation that fails because the line failed returns the
  * transport's code unchanged. The text of the failure (addresses, paths,
@@ -81,6 +82,20 @@ enum iap_op_err {
     IAP_OP_ERR_END
 };
 
+enum iap_fastp_err {
+    IAP_FASTP_OK = 0,
+    IAP_FASTP_ERR_BASE = 0x600,
+    IAP_FASTP_ERR_LINK = IAP_FASTP_ERR_BASE + 1, /* no valid reply after every repeat */
+    IAP_FASTP_ERR_REFUSED,                       /* the device answered ERROR (not a flash error) */
+    IAP_FASTP_ERR_FLASH,                         /* the device reported a flash error */
+    IAP_FASTP_ERR_VERIFY,                        /* END: the flash CRC differs from the image's */
+    IAP_FASTP_ERR_PROTOCOL,                      /* a reply the protocol does not allow here */
+    IAP_FASTP_ERR_UNSUPPORTED,                   /* the device does not speak this version */
+    IAP_FASTP_ERR_IMAGE,                         /* the image does not fit the device's area */
+    IAP_FASTP_ERR_NOMEM,                         /* out of memory, or zlib failed */
+    IAP_FASTP_ERR_END
+};
+
 /* Record the failure text (printf format) and return err. */
 int iap_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Text of the last iap_fail() ("" if none); iap_clear_error() empties it. */
@@ -96,7 +111,8 @@ const char *iap_port_strerror(enum iap_port_err err);
 const char *iap_image_strerror(enum iap_image_err err);
 const char *iap_client_strerror(enum iap_client_err err);
 const char *iap_op_strerror(enum iap_op_err err);
-/* 1 if err is 0 or a code of one of the four enums above. */
+const char *iap_fastp_strerror(enum iap_fastp_err err);
+/* 1 if err is 0 or a code of one of the enums above. */
 int iap_err_valid(int err);
 
 /* Verbosity: -1 quiet, 0 normal, 1 verbose (-v), 2 trace (-vv). */

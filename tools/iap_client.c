@@ -129,6 +129,11 @@ static int send_cmd(struct iap_client *c, uint8_t cmd, uint32_t addr)
     return rc ? rc : expect_ack(c, cmd, "command", addr, c->ack_timeout_ms);
 }
 
+int iap_cmd_plain(struct iap_client *c, uint8_t cmd)
+{
+    return send_cmd(c, cmd, 0xFFFFFFFFu);
+}
+
 bool iap_has_cmd(const struct iap_client *c, uint8_t cmd)
 {
     for (size_t i = 0; i < c->n_cmds; i++)

@@ -48,6 +48,9 @@ int iap_cmd_get_version(struct iap_client *c);
 int iap_cmd_get_id(struct iap_client *c);
 bool iap_has_cmd(const struct iap_client *c, uint8_t cmd);
 
+/* An extension command without arguments (e.g. 0xE1, the fast protocol:
+ * tools/iap_fastp.h): sent with its complement, 0 on ACK. */
+int iap_cmd_plain(struct iap_client *c, uint8_t cmd);
 /* Read Memory: n in 1..256. */
 int iap_read_mem(struct iap_client *c, uint32_t addr, uint8_t *buf, size_t n);
 /* Write Memory: n in 1..256, sent exactly once. */

@@ -12,6 +12,7 @@ static int tty_mode = -1;
 static int active;
 static int drawn;
 static char phase[16];
+static char note[64];
 static uint64_t total, done_bytes;
 static double t0, last_draw;
 
@@ -72,8 +73,8 @@ static void draw(int final)
             snprintf(eta, sizeof eta, "ETA %us", s);
     } else
         snprintf(eta, sizeof eta, "ETA --");
-    fprintf(stderr, "\r%-7s[%s] %3.0f%%  %s/%s  %s/s  %s\033[K", phase, bar, pct, d, tot, rate,
-            eta);
+    fprintf(stderr, "\r%-7s[%s] %3.0f%%  %s/%s  %s/s  %s%s%s\033[K", phase, bar, pct, d, tot, rate,
+            eta, note[0] ? "  " : "", note);
     drawn = 1;
     if (final) {
         fputc('\n', stderr);
@@ -87,6 +88,7 @@ void iap_progress_begin(const char *ph, uint64_t tot, const char *what)
     snprintf(phase, sizeof phase, "%s", ph);
     total = tot;
     done_bytes = 0;
+    note[0] = '\0';
     t0 = now_s();
     last_draw = 0;
     active = 1;
@@ -123,6 +125,23 @@ void iap_progress_end(void)
     human(d, sizeof d, (double)done_bytes);
     human(rate, sizeof rate, el > 0.001 ? (double)done_bytes / el : 0);
     fprintf(stderr, "%s: done, %s in %.1f s (%s/s)\n", phase, d, el, rate);
+}
+
+void iap_progress_note(const char *n)
+{
+    if (!n)
+        n = "";
+    if (!strcmp(n, note))
+        return;
+    snprintf(note, sizeof note, "%s", n);
+    if (!active || iap_verbosity < 0)
+        return;
+    if (is_tty()) {
+        last_draw = 0; /* show the change at once */
+        draw(0);
+    } else if (note[0] && iap_verbosity >= 1) {
+        fprintf(stderr, "%s: %s\n", phase, note);
+    }
 }
 
 void iap_progress_interrupt(void)

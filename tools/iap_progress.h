@@ -14,6 +14,10 @@ void iap_progress_set_tty(int tty);
 void iap_progress_begin(const char *phase, uint64_t total, const char *what);
 void iap_progress_update(uint64_t done);
 void iap_progress_end(void);
+/* A short note shown after the bar (what the device does meanwhile, e.g.
+ * "bank 2: erasing sector 9"); "" or NULL clears it. Not a terminal: the
+ * note is printed on its own line when it changes, with -v only. */
+void iap_progress_note(const char *note);
 /* Clear a bar being drawn so a message can be printed on its own line. */
 void iap_progress_interrupt(void);
 

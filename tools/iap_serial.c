@@ -140,12 +140,30 @@ static enum iap_port_err fd_set_parity(struct iap_transport *t, int even)
     return IAP_PORT_OK;
 }
 
+static speed_t baud_const(unsigned b);
+
+static enum iap_port_err fd_set_baud(struct iap_transport *t, unsigned baud)
+{
+    struct fd_transport *f = (struct fd_transport *)t;
+    if (!f->is_tty)
+        return IAP_PORT_OK;
+    speed_t sp = baud_const(baud);
+    if (!sp)
+        return iap_fail(IAP_PORT_ERR_BAUD, "%s: baud rate %u is not supported", f->name, baud);
+    tcdrain(f->fd);
+    if (apply(f->fd, sp, t->parity == IAP_PARITY_EVEN) < 0)
+        return iap_fail(IAP_PORT_ERR_SETUP, "%s: cannot set %u baud", f->name, baud);
+    f->speed = sp;
+    return IAP_PORT_OK;
+}
+
 static const struct iap_transport_ops fd_ops = {
     .write = fd_write,
     .read = fd_read,
     .drain = fd_drain,
     .close = fd_close,
     .set_parity = fd_set_parity,
+    .set_baud = fd_set_baud,
 };
 
 static struct fd_transport *fd_new(int fd, const char *name)
@@ -207,6 +225,12 @@ static speed_t baud_const(unsigned b)
 #endif
 #ifdef B2000000
     case 2000000: return B2000000;
+#endif
+#ifdef B3000000
+    case 3000000: return B3000000;
+#endif
+#ifdef B4000000
+    case 4000000: return B4000000;
 #endif
     default: return 0;
     }

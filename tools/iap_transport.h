@@ -31,6 +31,9 @@ struct iap_transport_ops {
     void (*close)(struct iap_transport *t);
     /* Change the frame format (NULL: fixed). */
     enum iap_port_err (*set_parity)(struct iap_transport *t, int even);
+    /* Change the line rate, after the bytes written so far have left
+	 * (NULL: the rate follows the device, as on the virtual board's pty). */
+    enum iap_port_err (*set_baud)(struct iap_transport *t, unsigned baud);
 };
 
 enum iap_parity { IAP_PARITY_AUTO, IAP_PARITY_EVEN, IAP_PARITY_NONE };

@@ -38,6 +38,7 @@ const char *iap_strerror(int err)
     case IAP_IMAGE_ERR_BASE: return iap_image_strerror((enum iap_image_err)err);
     case IAP_CLIENT_ERR_BASE: return iap_client_strerror((enum iap_client_err)err);
     case IAP_OP_ERR_BASE: return iap_op_strerror((enum iap_op_err)err);
+    case IAP_FASTP_ERR_BASE: return iap_fastp_strerror((enum iap_fastp_err)err);
     default: return "unknown error";
     }
 }
@@ -47,7 +48,8 @@ int iap_err_valid(int err)
     return err == 0 || (err > IAP_PORT_ERR_BASE && err < IAP_PORT_ERR_END) ||
            (err > IAP_IMAGE_ERR_BASE && err < IAP_IMAGE_ERR_END) ||
            (err > IAP_CLIENT_ERR_BASE && err < IAP_CLIENT_ERR_END) ||
-           (err > IAP_OP_ERR_BASE && err < IAP_OP_ERR_END);
+           (err > IAP_OP_ERR_BASE && err < IAP_OP_ERR_END) ||
+           (err > IAP_FASTP_ERR_BASE && err < IAP_FASTP_ERR_END);
 }
 
 static void vmsg(const char *fmt, va_list ap)

@@ -370,7 +370,7 @@ static enum iap_port_err fd_set_parity_(struct iap_transport *t, int even)
 }
 
 static const struct iap_transport_ops fdev_ops = {
-    fd_write_, fd_read_, fd_drain_, fd_close_, fd_set_parity_,
+    fd_write_, fd_read_, fd_drain_, fd_close_, fd_set_parity_, NULL,
 };
 
 /* ---- the session ------------------------------------------------------- */
@@ -658,7 +658,7 @@ static enum iap_port_err rec_set_parity(struct iap_transport *t, int even)
 }
 
 static const struct iap_transport_ops rec_ops = {
-    rec_write, rec_read, rec_drain, rec_close, rec_set_parity,
+    rec_write, rec_read, rec_drain, rec_close, rec_set_parity, NULL,
 };
 
 struct seed_case {

@@ -4,9 +4,14 @@
 #include "an3155.h"
 #include "h7_layout.h"
 #include "crc32.h"
+#include "fake_fastp.h"
+#include "fastp.h"
+#include "iap_client.h"
+#include "iap_transport.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -133,6 +138,8 @@ static void do_get(struct fake_target *f)
         cmds[n++] = AN3155_CMD_GET_CHECKSUM;
     if (f->offer_reason)
         cmds[n++] = AN3155_CMD_H7_GET_REASON;
+    if (f->fastp)
+        cmds[n++] = FP_AN3155_CMD;
     int len = an3155_get_encode(AN3155_VERSION, cmds, n, out);
     ack(f);
     wr(f, out, (size_t)len);
@@ -349,6 +356,11 @@ static void *serve(void *arg)
             }
             continue;
         }
+        if (c[0] == AN3155_SYNC && f->sync_in_loop) {
+            f->syncs++;
+            ack(f);
+            continue;
+        }
         if (rd(f, c + 1, 1, 1000))
             continue;
         if (f->host_even && (*f->host_even != 0) != f->target_even) {
@@ -389,6 +401,15 @@ static void *serve(void *arg)
             else
                 nack(f, AN3155_REASON_BAD_CMD, 0xFFFFFFFFu);
             break;
+        case FP_AN3155_CMD:
+            if (f->fastp) {
+                ack(f);
+                fake_fastp_session(f);
+                f->sync_in_loop = true; /* as the h7iap bootloader after a session */
+            } else {
+                nack(f, AN3155_REASON_BAD_CMD, 0xFFFFFFFFu);
+            }
+            break;
         default: nack(f, AN3155_REASON_BAD_CMD, 0xFFFFFFFFu); break;
         }
     }
@@ -400,6 +421,35 @@ int fake_start(struct fake_target *f, int fd)
     f->fd = fd;
     f->stop = 0;
     return pthread_create(&f->thread, NULL, serve, f);
+}
+
+int fake_start_pair(struct fake_target *f, struct iap_transport **t, int *fd)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+        return -1;
+    *fd = sv[1];
+    if (fake_start(f, sv[1]))
+        return -1;
+    return iap_fd_transport(sv[0], "fake", t) ? -1 : 0;
+}
+
+void fake_client_init(struct iap_client *c, struct iap_transport *t)
+{
+    iap_client_init(c, t);
+    c->sync_timeout_ms = 100;
+    c->sync_attempts = 4;
+    c->ack_timeout_ms = 500;
+}
+
+int fake_read(struct fake_target *f, uint8_t *b, size_t n, int ms)
+{
+    return rd(f, b, n, ms);
+}
+
+void fake_write(struct fake_target *f, const uint8_t *b, size_t n)
+{
+    wr(f, b, n);
 }
 
 void fake_stop(struct fake_target *f)

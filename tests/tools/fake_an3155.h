@@ -14,6 +14,8 @@
 
 #define FAKE_FLASH_SIZE (2u * 1024 * 1024)
 
+struct fake_fastp;
+
 struct fake_target {
     /* configuration (set before fake_start) */
     bool silent;            /* never answer anything */
@@ -30,6 +32,8 @@ struct fake_target {
 	 * every byte but 0x7F arrives garbled (as 8E1 into an 8N1 USART). */
     const volatile int *host_even;
     bool target_even;
+    /* Speak the fast protocol on 0xE1 (listed in Get): fake_fastp.h. */
+    struct fake_fastp *fastp;
     bool in_app; /* the "application" runs: only 'b' is heard
 				 * (back to the bootloader, like h7app) */
 
@@ -40,6 +44,7 @@ struct fake_target {
     pthread_t thread;
     volatile int stop;
     bool synced;
+    bool sync_in_loop; /* 0x7F at the command position is answered ACK */
     uint8_t reason;
     uint32_t reason_addr;
 
@@ -55,5 +60,18 @@ void fake_init(struct fake_target *f);
 /* Serve on fd (not taken: the caller closes it after fake_stop). */
 int fake_start(struct fake_target *f, int fd);
 void fake_stop(struct fake_target *f);
+
+/* Serve f on one end of a new socketpair; *t: the other end as an h7iap
+ * transport, *fd: f's end (closed by the caller after fake_stop). A
+ * client on it with the tests' short timeouts. 0 or -1. */
+struct iap_transport;
+struct iap_client;
+int fake_start_pair(struct fake_target *f, struct iap_transport **t, int *fd);
+void fake_client_init(struct iap_client *c, struct iap_transport *t);
+
+/* The line, for the fast protocol's part (fake_fastp.c): read exactly n
+ * bytes within ms (ms < 0: until stop), 0 or -1; write all n bytes. */
+int fake_read(struct fake_target *f, uint8_t *b, size_t n, int ms);
+void fake_write(struct fake_target *f, const uint8_t *b, size_t n);
 
 #endif

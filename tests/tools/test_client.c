@@ -39,15 +39,8 @@ static int setup(void **state)
 
 static void start(struct rig *r)
 {
-    int sv[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    r->fd = sv[1];
-    assert_int_equal(fake_start(&r->f, sv[1]), 0);
-    assert_int_equal(iap_fd_transport(sv[0], "fake", &r->t), 0);
-    iap_client_init(&r->c, r->t);
-    r->c.sync_timeout_ms = 100;
-    r->c.sync_attempts = 4;
-    r->c.ack_timeout_ms = 500;
+    assert_int_equal(fake_start_pair(&r->f, &r->t, &r->fd), 0);
+    fake_client_init(&r->c, r->t);
 }
 
 static int teardown(void **state)
@@ -152,7 +145,7 @@ static enum iap_port_err pt_set_parity(struct iap_transport *t, int even)
 }
 
 static const struct iap_transport_ops pt_ops = {
-    pt_write, pt_read, pt_drain, pt_close, pt_set_parity,
+    pt_write, pt_read, pt_drain, pt_close, pt_set_parity, NULL,
 };
 
 static void parity_case(struct rig *r, bool target_even, bool fallback, int want)
