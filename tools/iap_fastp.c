@@ -860,8 +860,15 @@ begin:
                         code_name(a.u.end_r.result, nb, sizeof nb));
     }
     struct fp_msg y = { .type = FP_BYE };
-    if (request(s, &y, FP_BYE_R, &a, FP_T_REPLY_MS))
-        iap_info("fast: no answer to BYE (%s); the image is committed", iap_error());
+    if (request(s, &y, FP_BYE_R, &a, FP_T_REPLY_MS)) {
+        /* BYE_R lost, or BYE itself: once the device has fallen back for
+         * silence, 0x7F finds its AN3155 loop again. */
+        iap_debug(1, "fast: no answer to BYE (%s); the image is committed", iap_error());
+        to_entry(s);
+        sleep_ms(RECONNECT_WAIT_MS);
+        s->t->ops->drain(s->t);
+        return iap_sync(s->c);
+    }
     to_entry(s);
     return 0;
 }

@@ -36,6 +36,10 @@ struct dev {
     uint8_t tx[FP_FRAME_MAX];
     struct slot slot[64];
     struct infl_ws ws;
+    /* the request being carried out, and the last one's reply (repeats) */
+    uint8_t req_type, req_tag, last_type, last_tag;
+    uint8_t last_reply[512];
+    size_t last_len;
 };
 
 static uint8_t *flash_at(struct dev *d, uint32_t off)
@@ -46,8 +50,17 @@ static uint8_t *flash_at(struct dev *d, uint32_t off)
 static void send(struct dev *d, const struct fp_msg *m)
 {
     int n = fp_encode(m, &d->g, d->tx, sizeof d->tx);
-    if (n > 0)
-        fake_write(d->f, d->tx, (size_t)n);
+    if (n <= 0)
+        return;
+    fake_write(d->f, d->tx, (size_t)n);
+    if (d->req_type != FP_DATA && d->req_tag && m->tag == d->req_tag &&
+        (size_t)n <= sizeof d->last_reply) {
+        /* a request is answered once: a repeat gets the same reply */
+        d->last_type = d->req_type;
+        d->last_tag = d->req_tag;
+        memcpy(d->last_reply, d->tx, (size_t)n);
+        d->last_len = (size_t)n;
+    }
 }
 
 static void status(struct dev *d, uint8_t tag)
@@ -360,6 +373,13 @@ void fake_fastp_session(struct fake_target *f)
                 ;
             return;
         }
+        if (m.type != FP_DATA && m.tag && m.type == d.last_type && m.tag == d.last_tag) {
+            p->repeats++;
+            fake_write(f, d.last_reply, d.last_len);
+            continue;
+        }
+        d.req_type = m.type;
+        d.req_tag = m.tag;
         switch (m.type) {
         case FP_HELLO: {
             p->hellos++;

@@ -42,9 +42,6 @@ struct fake_fastp {
     struct fp_order order;
     bool complete;               /* the last END committed (a COMPLETE record) */
     bool log_state;              /* the open transfer came from the "log" (after a cut) */
-    uint8_t last_type, last_tag; /* the last request carried out (repeats) */
-    uint8_t last_reply[64];
-    int last_reply_len;
     uint32_t session_frames;
 
     /* statistics */

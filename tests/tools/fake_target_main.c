@@ -1,7 +1,7 @@
 /*
  * h7iap-fake-target: the tests' fake AN3155 target on a pty, as a program,
  * for trying h7iap (progress bar, errors) without a board:
- *   tests/tools/h7iap-fake-target [--silent] [--checksum] [--reason] &
+ *   tests/tools/h7iap-fake-target [--silent] [--checksum] [--reason] [--fastp] &
  *   h7iap -p <printed path> flash app.bin
  * Prints the pty slave path on stdout, serves until SIGINT/SIGTERM.
  */
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fake_an3155.h"
+#include "fake_fastp.h"
 
 static volatile sig_atomic_t quit;
 
@@ -28,7 +29,9 @@ static void on_sig(int s)
 int main(int argc, char **argv)
 {
     static struct fake_target f;
+    static struct fake_fastp fp;
     fake_init(&f);
+    fake_fastp_init(&fp);
     f.banner = "h7boot (fake)\r\n";
     f.app_banner = "h7app (fake) running\r\n";
     for (int i = 1; i < argc; i++) {
@@ -38,8 +41,10 @@ int main(int argc, char **argv)
             f.offer_checksum = true;
         else if (!strcmp(argv[i], "--reason"))
             f.offer_reason = true;
+        else if (!strcmp(argv[i], "--fastp"))
+            f.fastp = &fp; /* the fast protocol on 0xE1 (fake_fastp.h) */
         else {
-            fprintf(stderr, "usage: %s [--silent] [--checksum] [--reason]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--silent] [--checksum] [--reason] [--fastp]\n", argv[0]);
             return 2;
         }
     }
