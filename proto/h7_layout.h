@@ -33,6 +33,7 @@
 #define PROTO_H7_LAYOUT_H
 
 #include "stm32h7/memorymap.h"
+#include "ab_slot.h"
 #include "update_record.h"
 
 /* ---- flash ---------------------------------------------------------------- */
@@ -65,6 +66,39 @@
 /* One record per flash word: each slot is programmed once per erase. */
 _Static_assert(UR_SIZE == H7_FLASH_WORD, "an update record is one flash word");
 _Static_assert(BOOT_LOG_SECTOR + 1u == BOOT_APP_FIRST_SECTOR, "the log sits below the application");
+
+/* ---- the A/B layout (docs/PROTOCOL.md "A/B updates") ------------------------
+ *
+ * The second layout, for the A/B bootloader: the same sector 0 bootloader
+ * in both banks (either bank can be mapped at 0x08000000: SWAP_BANK,
+ * RM0399 4.3.13), an application slot in sectors 1-7 of each bank. The
+ * running slot is always the one at 0x08020000 (the application is linked
+ * there), the other one is written through the window at 0x08120000,
+ * whatever the swap state. Each slot ends with its trailer
+ * (proto/ab_slot.h), so each bank carries its own state and no log is
+ * ever erased.
+ *
+ *   logical     bank at 0x08000000        bank at 0x08100000
+ *   sector 0    bootloader (running)      bootloader (copy)
+ *   1-7         running slot, 896 KB      other slot (the update target)
+ *   last 256 B  its trailer               its trailer
+ */
+#define BOOT_AB_SLOT_FIRST_SECTOR 1u /* in each bank */
+#define BOOT_AB_SLOT_SECTORS      (H7_SECTORS_PER_BANK - BOOT_AB_SLOT_FIRST_SECTOR)
+#define BOOT_AB_SLOT_START        BOOT_SECTOR_ADDR(BOOT_AB_SLOT_FIRST_SECTOR) /* 0x08020000 */
+#define BOOT_AB_OTHER_START       (BOOT_AB_SLOT_START + H7_BANK_SIZE)         /* 0x08120000 */
+#define BOOT_AB_SLOT_SIZE         (BOOT_AB_SLOT_SECTORS * H7_SECTOR_SIZE)     /* 896 KB */
+#define BOOT_AB_IMAGE_MAX         (BOOT_AB_SLOT_SIZE - AB_TRAILER_SIZE)
+#define BOOT_AB_TRAILER_OFF       BOOT_AB_IMAGE_MAX /* in the slot */
+/* Writes of the A/B update engine: only the other bank's slot. */
+#define BOOT_AB_MASK_OTHER \
+    BOOT_SECTOR_MASK(H7_SECTORS_PER_BANK + BOOT_AB_SLOT_FIRST_SECTOR, BOOT_SECTORS)
+#define BOOT_AB_PROT_OTHER (BOOT_SECTOR_MASK(0u, BOOT_SECTORS) & ~BOOT_AB_MASK_OTHER)
+/* Trailer words of both slots (program only): the last sector of each bank. */
+#define BOOT_AB_MASK_TRAILERS \
+    ((1u << (H7_SECTORS_PER_BANK - 1u)) | (1u << (BOOT_SECTORS - 1u)))
+#define BOOT_AB_PROT_TRAILERS (BOOT_SECTOR_MASK(0u, BOOT_SECTORS) & ~BOOT_AB_MASK_TRAILERS)
+_Static_assert(BOOT_AB_IMAGE_MAX % 128u == 0u, "the CRC unit reads whole 128-byte bursts");
 
 /* ---- RAM ------------------------------------------------------------------- */
 #define BOOT_RAM_BASE H7_DTCM_BASE

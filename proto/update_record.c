@@ -4,7 +4,7 @@
 
 #include "crc32.h"
 
-static void put32(uint8_t *p, uint32_t v)
+void ur_put32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)v;
     p[1] = (uint8_t)(v >> 8);
@@ -12,7 +12,7 @@ static void put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
-static uint32_t get32(const uint8_t *p)
+uint32_t ur_get32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
@@ -20,14 +20,14 @@ static uint32_t get32(const uint8_t *p)
 void ur_encode(const struct ur_record *r, uint8_t out[UR_SIZE])
 {
     memset(out, 0xFF, UR_SIZE);
-    put32(out + 0, UR_MAGIC);
+    ur_put32(out + 0, UR_MAGIC);
     out[4] = UR_VERSION;
     out[5] = r->state;
-    put32(out + 8, r->sequence);
-    put32(out + 12, r->start);
-    put32(out + 16, r->length);
-    put32(out + 20, r->image_crc);
-    put32(out + 28, crc32_zlib(0, out, 28));
+    ur_put32(out + 8, r->sequence);
+    ur_put32(out + 12, r->start);
+    ur_put32(out + 16, r->length);
+    ur_put32(out + 20, r->image_crc);
+    ur_put32(out + 28, crc32_zlib(0, out, 28));
 }
 
 bool ur_is_empty(const uint8_t in[UR_SIZE])
@@ -55,17 +55,17 @@ int ur_decode(const uint8_t in[UR_SIZE], struct ur_record *r)
 {
     if (ur_is_empty(in))
         return UR_E_EMPTY;
-    if (get32(in) != UR_MAGIC)
+    if (ur_get32(in) != UR_MAGIC)
         return UR_E_MAGIC;
-    if (get32(in + 28) != crc32_zlib(0, in, 28))
+    if (ur_get32(in + 28) != crc32_zlib(0, in, 28))
         return UR_E_CRC;
     if (in[4] != UR_VERSION || (in[5] != UR_STATE_STARTED && in[5] != UR_STATE_COMPLETE))
         return UR_E_FIELD;
     r->state = in[5];
-    r->sequence = get32(in + 8);
-    r->start = get32(in + 12);
-    r->length = get32(in + 16);
-    r->image_crc = get32(in + 20);
+    r->sequence = ur_get32(in + 8);
+    r->start = ur_get32(in + 12);
+    r->length = ur_get32(in + 16);
+    r->image_crc = ur_get32(in + 20);
     return UR_OK;
 }
 

@@ -67,6 +67,10 @@ void ur_encode(const struct ur_record *r, uint8_t out[UR_SIZE]);
 /* 0, or why the slot is not a valid record. */
 int ur_decode(const uint8_t in[UR_SIZE], struct ur_record *r);
 bool ur_is_empty(const uint8_t in[UR_SIZE]);
+/* The little-endian 32-bit fields of the on-flash formats (this record and
+ * the A/B slot trailer, proto/ab_slot.h). */
+void ur_put32(uint8_t *p, uint32_t v);
+uint32_t ur_get32(const uint8_t *p);
 
 /* Reads slot i (UR_SIZE bytes) into out: 0; UR_E_UNREADABLE when the
  * flash cannot return it (ECC error, a NACKed read): the slot counts as

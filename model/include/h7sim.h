@@ -212,8 +212,10 @@ void h7sim_get_stats(const struct h7sim *sim, struct h7sim_stats *st);
 
 /* ---- faults (deterministic from cfg.seed) ------------------------------ */
 
-/* Power cut during the (n+1)-th array operation started from now on
- * (n = 0: the next one), at a point chosen from the seed within it. */
+/* Power cut during the (n+1)-th operation started from now on (n = 0: the
+ * next one): array operations and option byte changes, at a point chosen
+ * from the seed within it. A cut during an option change leaves the old
+ * option bytes or the new ones, whole (the seed picks). */
 void h7sim_fault_power_cut_after_ops(struct h7sim *sim, uint64_t n);
 /* Power cut at absolute time t_ns. */
 void h7sim_fault_power_cut_at(struct h7sim *sim, uint64_t t_ns);

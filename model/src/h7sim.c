@@ -340,6 +340,22 @@ static bool op_refused(struct h7sim *sim, unsigned pb, const struct h7sim_op *op
     return false;
 }
 
+/* An operation of dur ns starts now (array operation or option change):
+ * the one h7sim_fault_power_cut_after_ops() waits for gets its cut. */
+void h7sim_i_count_op(struct h7sim *sim, uint64_t dur)
+{
+    if (!sim->cut_ops_armed)
+        return;
+    if (sim->cut_ops_left) {
+        sim->cut_ops_left--;
+        return;
+    }
+    sim->cut_ops_armed = false;
+    uint64_t t = sim->now + (dur ? h7sim_i_rand(sim) % dur : 0);
+    if (t < sim->cut_at)
+        sim->cut_at = t;
+}
+
 /* Start op on an idle bank at sim->now. Returns false when it was refused. */
 static bool start_op(struct h7sim *sim, unsigned pb, const struct h7sim_op *op)
 {
@@ -353,16 +369,7 @@ static bool start_op(struct h7sim *sim, unsigned pb, const struct h7sim_op *op)
     if (op->kind == H7SIM_OP_PROGRAM && sim->state[pb][op->word] != H7SIM_WORD_VIRGIN)
         h7sim_i_violation(sim, h7sim_i_logical(sim, pb, op_off(op)), "program-non-virgin", "3.1",
                           "word state %u", (unsigned)sim->state[pb][op->word]);
-    if (sim->cut_ops_armed) {
-        if (sim->cut_ops_left == 0) {
-            sim->cut_ops_armed = false;
-            uint64_t t = sim->now + (op->dur ? h7sim_i_rand(sim) % op->dur : 0);
-            if (t < sim->cut_at)
-                sim->cut_at = t;
-        } else {
-            sim->cut_ops_left--;
-        }
-    }
+    h7sim_i_count_op(sim, op->dur);
     h7sim_i_event(sim, H7SIM_EV_OP_START, op->kind, pb, op_off(op), op_len(op));
     return true;
 }
@@ -431,6 +438,14 @@ static void complete_op(struct h7sim *sim, unsigned pb)
     promote(sim, pb);
 }
 
+void h7sim_i_option_commit(struct h7sim *sim)
+{
+    /* RM0399 4.4.3: _CUR take the _PRG values; SWAP_BANK acts at reset (4.3.13). */
+    sim->ob = sim->prg;
+    sim->ob.optsr &= ~(FLASH_OPTSR_OPT_BUSY | FLASH_OPTSR_OPTCHANGEERR);
+    sim->stats.option_changes++;
+}
+
 static void complete_option(struct h7sim *sim)
 {
     sim->opt_busy = false;
@@ -438,10 +453,7 @@ static void complete_option(struct h7sim *sim)
         sim->opt_fail_next = false;
         sim->optchangeerr = true;
     } else {
-        /* RM0399 4.4.3: _CUR take the _PRG values; SWAP_BANK acts at reset (4.3.13). */
-        sim->ob = sim->prg;
-        sim->ob.optsr &= ~(FLASH_OPTSR_OPT_BUSY | FLASH_OPTSR_OPTCHANGEERR);
-        sim->stats.option_changes++;
+        h7sim_i_option_commit(sim);
     }
     h7sim_i_event(sim, H7SIM_EV_OPTION_DONE, H7SIM_OP_OPTION, 0, 0, 0);
 }

@@ -209,8 +209,11 @@ static void mass_erase(struct h7sim *sim, uint64_t *stall, uint32_t addr)
 
 void h7sim_i_option_start(struct h7sim *sim)
 {
+    uint64_t dur = h7sim_i_duration(sim, H7SIM_OP_OPTION, 0);
+
     sim->opt_busy = true;
-    sim->opt_end = sim->now + h7sim_i_duration(sim, H7SIM_OP_OPTION, 0);
+    sim->opt_end = sim->now + dur;
+    h7sim_i_count_op(sim, dur);
     h7sim_i_event(sim, H7SIM_EV_OP_START, H7SIM_OP_OPTION, 0, 0, 0);
     h7sim_i_schedule(sim);
 }

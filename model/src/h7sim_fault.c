@@ -77,7 +77,12 @@ static void abort_all(struct h7sim *sim)
         b->wb_active = false;
         b->crc.busy = false;
     }
-    /* Option change: atomic in the model (the old option bytes stay). */
+    /* Option change: the option bytes are written as a whole, so they
+     * keep the old values or take the new ones, never a mix; the seed
+     * draws which (docs/H7_FLASH.md 5.3, decision). A pending
+     * OPTCHANGEERR fault makes it the old ones. */
+    if (sim->opt_busy && !sim->opt_fail_next && (h7sim_i_rand(sim) & 1u))
+        h7sim_i_option_commit(sim);
     sim->opt_busy = false;
 }
 

@@ -139,6 +139,10 @@ void h7sim_i_event(struct h7sim *sim, enum h7sim_event_kind k, enum h7sim_op_kin
                    uint32_t off, uint32_t len);
 void h7sim_i_crc_start(struct h7sim *sim, unsigned pb);
 void h7sim_i_option_start(struct h7sim *sim);
+/* The option bytes take the _PRG values (a completed change). */
+void h7sim_i_option_commit(struct h7sim *sim);
+/* An operation of dur ns starts: counted for h7sim_fault_power_cut_after_ops. */
+void h7sim_i_count_op(struct h7sim *sim, uint64_t dur);
 void h7sim_i_ob_factory(struct h7sim_ob *ob);
 void h7sim_i_power_on(struct h7sim *sim);
 

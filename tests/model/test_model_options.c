@@ -192,10 +192,54 @@ static void test_crccr_needs_crc_en_2_5(void **state)
     expect_violation(sim, "crccr-without-crc-en");
 }
 
+/* docs/H7_FLASH.md 5.3 (decision): a power cut during an option change
+ * leaves all the old option bytes or all the new ones, the seed draws
+ * which; h7sim_fault_power_cut_after_ops counts the change. */
+static void test_option_cut_old_or_new_5_3(void **state)
+{
+    unsigned old_seen = 0, new_seen = 0;
+    (void)state;
+    for (uint64_t seed = 1; seed <= 32; seed++) {
+        struct h7sim_config cfg;
+        struct h7sim *sim;
+        uint32_t wpsn0, sr, wpsn;
+
+        h7sim_config_default(&cfg);
+        cfg.seed = seed;
+        sim = h7sim_new(&cfg);
+        assert_non_null(sim);
+        wpsn0 = rd32(sim, REG(1, FLASH_WPSN_CUR));
+        opt_unlock(sim);
+        wr32(sim, REG(1, FLASH_OPTSR_PRG),
+             rd32(sim, REG(1, FLASH_OPTSR_PRG)) | FLASH_OPTSR_SWAP_BANK_OPT);
+        wr32(sim, REG(1, FLASH_WPSN_PRG), wpsn0 & ~1u);
+        h7sim_fault_power_cut_after_ops(sim, 0);
+        set_bits(sim, REG(1, FLASH_OPTCR), FLASH_OPTCR_OPTSTART);
+        h7sim_advance(sim, 200000000ull);
+        assert_true(h7sim_powered_off(sim));
+        h7sim_reset(sim);
+        sr = rd32(sim, REG(1, FLASH_OPTSR_CUR));
+        wpsn = rd32(sim, REG(1, FLASH_WPSN_CUR));
+        if (sr & FLASH_OPTSR_SWAP_BANK_OPT) {
+            assert_int_equal(wpsn, wpsn0 & ~1u);
+            assert_true(h7sim_swapped(sim));
+            new_seen++;
+        } else {
+            assert_int_equal(wpsn, wpsn0);
+            assert_false(h7sim_swapped(sim));
+            old_seen++;
+        }
+        h7sim_free(sim);
+    }
+    assert_true(old_seen > 0);
+    assert_true(new_seen > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_optstart_copies_prg_5_3, setup, teardown),
+        cmocka_unit_test(test_option_cut_old_or_new_5_3),
         cmocka_unit_test_setup_teardown(test_prg_write_optlocked_2_8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_swap_only_at_reset_5_2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mass_erase_2_8, setup, teardown),

@@ -23,6 +23,17 @@ static bool is_array_op(enum h7sim_op_kind k)
            k == H7SIM_OP_MASS_ERASE;
 }
 
+static void trace_add(struct pl_sim *ps, struct pl_op op)
+{
+    if (ps->trace_n == ps->trace_cap) {
+        ps->trace_cap = ps->trace_cap ? 2 * ps->trace_cap : 4096;
+        ps->trace = realloc(ps->trace, ps->trace_cap * sizeof(*ps->trace));
+        if (!ps->trace)
+            die("out of memory (trace)");
+    }
+    ps->trace[ps->trace_n++] = op;
+}
+
 static void on_event(void *ctx, const struct h7sim_event *ev)
 {
     struct pl_sim *ps = ctx;
@@ -30,22 +41,23 @@ static void on_event(void *ctx, const struct h7sim_event *ev)
 
     switch (ev->kind) {
     case H7SIM_EV_OP_START:
-        if (!is_array_op(ev->op))
+        if (!is_array_op(ev->op) && ev->op != H7SIM_OP_OPTION)
             return;
+        /* An option change counts (the model's cut countdown counts it)
+         * but tears nothing: it is not kept as running. */
         ps->ops++;
+        if (ev->op == H7SIM_OP_OPTION) {
+            if (ps->tracing)
+                trace_add(ps, (struct pl_op){ (uint8_t)ev->op, 0, 0, 0 });
+            break;
+        }
         ps->running[b] = (struct pl_op){ (uint8_t)ev->op, ev->addr, ev->len, 0 };
         ps->run_valid[b] = true;
         if (ps->win_hi && (ev->addr < ps->win_lo || ev->addr + ev->len > ps->win_hi))
             ps->ops_outside++;
         if (ps->tracing) {
-            if (ps->trace_n == ps->trace_cap) {
-                ps->trace_cap = ps->trace_cap ? 2 * ps->trace_cap : 4096;
-                ps->trace = realloc(ps->trace, ps->trace_cap * sizeof(*ps->trace));
-                if (!ps->trace)
-                    die("out of memory (trace)");
-            }
             ps->run_trace[b] = ps->trace_n;
-            ps->trace[ps->trace_n++] = ps->running[b];
+            trace_add(ps, ps->running[b]);
         }
         break;
     case H7SIM_EV_OP_DONE:

@@ -5,7 +5,8 @@
  *
  * An "operation" is an array operation the model starts: a flash-word
  * program, a sector erase or a bank erase (each bank's half of a mass erase
- * counts as one). h7sim_fault_power_cut_after_ops(sim, k) cuts power during
+ * counts as one), or an option byte change (it tears nothing: the option
+ * bytes keep their old values or take the new ones). h7sim_fault_power_cut_after_ops(sim, k) cuts power during
  * operation k (0-based) of what follows, at a point drawn from the seed.
  */
 #ifndef PL_H
