@@ -4,7 +4,8 @@ board, against the physical limit computed from the flash model.
 
     bench.py --host HOST_BUILD --fw FW_BUILD [--out docs/BENCHMARKS.md]
              [--sizes 64K,768K,1792K] [--bauds 115200,921600,2000000]
-             [--clients sb,stm32flash,stm32flash-v,h7iap] [--jobs 2]
+             [--clients sb,stm32flash,stm32flash-v,h7iap[,h7iap-fast,h7iap-fast-fw]]
+             [--jobs 2]
              [--timeout S] [--repeat N] [--json FILE] [--split] [--require-ok]
              [--from-json FILE]
 
@@ -39,12 +40,18 @@ APP_BASE = h7_layout.load()["BOOT_APP_START"]
 APP_BAUD = 115200
 SIZES = {"64K": 64 * 1024, "768K": 768 * 1024, "1792K": 1792 * 1024}
 SIZE_LABEL = {64 * 1024: "64 KB", 768 * 1024: "768 KB", 1792 * 1024: "1.75 MB"}
-CLIENTS = ["sb", "stm32flash", "stm32flash-v", "h7iap"]
+CLIENTS = ["sb", "stm32flash", "stm32flash-v", "h7iap", "h7iap-fast", "h7iap-fast-fw"]
+# The default run: h7iap-fast joins it once the bootloader lists the fast
+# protocol's 0xE1 in Get (issue 10, phase 2, boot/); until then its rows are
+# n/a ("does not list the fast protocol"). Pick rows with --clients.
+DEFAULT_CLIENTS = ["sb", "stm32flash", "stm32flash-v", "h7iap"]
 CLIENT_LABEL = {
     "sb": "sb (YMODEM menu)",
     "stm32flash": "stm32flash",
     "stm32flash-v": "stm32flash -v",
     "h7iap": "h7iap flash",
+    "h7iap-fast": "h7iap flash (fast protocol)",
+    "h7iap-fast-fw": "h7iap flash (fast protocol), M7 firmware image",
 }
 TURNAROUND_US = 1000
 HOST_WAIT_MS = 2000
@@ -238,11 +245,15 @@ class Pty:
             pass
 
 
-def make_image(path, size, app):
-    """The example application padded with deterministic pseudo-random bytes."""
+def make_image(path, size, app, firmware=None):
+    """The example application padded with deterministic pseudo-random bytes,
+    or with the bytes of a real firmware image (firmware) after it."""
     rnd = random.Random(size)
     with open(path, "wb") as f:
-        f.write(app + rnd.randbytes(size - len(app)))
+        if firmware is not None:
+            f.write(app + firmware[len(app):size])
+        else:
+            f.write(app + rnd.randbytes(size - len(app)))
 
 
 def read_kv(path):
@@ -289,7 +300,7 @@ def one(cfg, env, work):
     client, size, baud, turn = cfg["client"], cfg["size"], cfg["baud"], cfg["turnaround_us"]
     os.makedirs(work, exist_ok=True)
     img = os.path.join(work, "image.bin")
-    make_image(img, size, env["app"])
+    make_image(img, size, env["app"], env["firmware"] if client.endswith("-fw") else None)
     pty = os.path.join(work, "pty")
     ready = os.path.join(work, "ready")
     result = os.path.join(work, "result.txt")
@@ -335,8 +346,13 @@ def one(cfg, env, work):
                 # bootloader's image check before Go's ACK can take longer
                 # than the default 3 s of host time on a loaded machine.
                 # Virtual time does not depend on it.
+                # The AN3155 row stays AN3155 when the bootloader offers
+                # more; the fast row enters at the row's rate (no switch:
+                # the board's host keeps one rate, --host-baud).
+                proto = (["--protocol", "fast", "--baud-fast", "0"] if client.startswith("h7iap-fast")
+                         else ["--protocol", "an3155"])
                 argv = [env["h7iap"], "--port", pty, "--baud", str(baud), "-t", "30000", "-q",
-                        "flash", "--go", img]
+                        *proto, "flash", "--go", img]
             rc, err = run_client(argv, timeout, board, os.path.join(work, "client.err"),
                                  stdout=subprocess.DEVNULL)
             if rc != 0:
@@ -381,7 +397,8 @@ def attempts(cfg, env, work, retries):
         late = int(res["board"].get("late_host_bytes", 0) or 0)
         if "na" not in res and not late:
             break
-        if STOP.is_set() or ("na" in res and ("link ran at" in res["na"] or "termios" in res["na"])):
+        if STOP.is_set() or ("na" in res and any(w in res["na"] for w in (
+                "link ran at", "termios", "does not list the fast protocol"))):
             break
         why = res.get("na") or f"{late} host byte(s) arrived late"
         print(f"bench: {cfg['client']} {cfg['size']} B {cfg['baud']} baud: {why}; "
@@ -535,6 +552,12 @@ CLIENT_HOW = {
                     "turnarounds and the payload again, device to host)",
     "h7iap": "AN3155 like stm32flash (256 bytes per Write Memory, 3 turnarounds), erase of the "
              "sectors the image needs, verify by one Get Checksum (CRC-32 computed on the device)",
+    "h7iap-fast": "the h7iap fast protocol (docs/PROTOCOL.md), entered at the row's rate: 8 KiB "
+                  "frames deflated when smaller, a window of 52 in flight, both banks erased and "
+                  "programmed while frames arrive, one flash CRC per bank at the end",
+    "h7iap-fast-fw": "as h7iap flash (fast protocol), the image real M7 code (the example "
+                     "application, then newlib's libc and libm linked for the M7: "
+                     "img_newlib_1m75.bin of the target build's tests/proto) instead of random bytes",
 }
 
 
@@ -634,7 +657,7 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--sizes", default="64K,768K,1792K")
     ap.add_argument("--bauds", default="115200,921600,2000000")
-    ap.add_argument("--clients", default=",".join(CLIENTS))
+    ap.add_argument("--clients", default=",".join(DEFAULT_CLIENTS))
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--repeat", type=int, default=1)
@@ -670,12 +693,19 @@ def main():
         sys.exit(f"bench: {appbin} is missing: build first (make build)")
     with open(appbin, "rb") as f:
         env["app"] = f.read()
+    fwimg = os.path.join(a.fw, "tests", "proto", "img_newlib_1m75.bin")
+    env["firmware"] = None
+    if os.path.exists(fwimg):
+        with open(fwimg, "rb") as f:
+            env["firmware"] = f.read()
     sizes = [SIZES[s] if s in SIZES else int(s, 0) for s in a.sizes.split(",")]
     bauds = [int(b) for b in a.bauds.split(",")]
     clients = a.clients.split(",")
     for c in clients:
         if c not in CLIENTS:
             sys.exit(f"bench: unknown client {c} ({', '.join(CLIENTS)})")
+        if c.endswith("-fw") and env["firmware"] is None:
+            sys.exit(f"bench: {fwimg} is missing: build first (make build)")
         if c in ("sb", "stm32flash", "stm32flash-v") and not shutil.which(c.split("-")[0]):
             sys.exit(f"bench: {c.split('-')[0]} is not installed (scripts/deps.sh)")
 

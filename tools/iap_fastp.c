@@ -99,8 +99,9 @@ struct frame {
     uint8_t *wire;
     uint32_t wire_len, raw_len;
     bool acked, sent;
-    uint64_t txo;    /* order of its last write (1, 2, ...) */
-    long long tx_ms; /* time of its last write */
+    uint64_t txo;       /* order of its last write (1, 2, ...) */
+    long long tx_ms;    /* time of its last write */
+    uint32_t tx_status; /* STATUS frames received before its last write */
 };
 
 struct fpc {
@@ -126,6 +127,7 @@ struct fpc {
     struct frame *f;
     uint32_t nf;
     uint32_t cum, limit;
+    uint32_t statuses; /* STATUS frames received: the device's clock (>= 1 per FP_T_STATUS_MS) */
     struct fp_bank_status bank[FP_REGIONS];
 };
 
@@ -291,6 +293,7 @@ static void on_status(struct fpc *s, const struct fp_status *m)
             s->limit = m->limit;
     }
     memcpy(s->bank, m->bank, sizeof s->bank);
+    s->statuses++;
     if (s->st)
         s->st->bad_frames = m->bad_frames;
     for (uint32_t i = 0; i < s->nf && i < m->cum; i++)
@@ -658,6 +661,7 @@ static int send_frame(struct fpc *s, uint32_t i, uint64_t *txo, bool repeat)
     f->sent = true;
     f->txo = ++*txo;
     f->tx_ms = s->last_tx = now_ms();
+    f->tx_status = s->statuses;
     if (s->st) {
         s->st->sent++;
         s->st->data_wire_bytes += f->wire_len;
@@ -703,10 +707,15 @@ static int send_all(struct fpc *s)
         for (uint32_t i = s->cum; i < next && pick < 0; i++)
             if (!s->f[i].acked && s->f[i].txo < max_acked)
                 pick = (int32_t)i;
-        /* cum stuck: the oldest frame again. */
+        /* cum stuck: the oldest frame again, once both clocks agree it is
+         * overdue: ours (rto) and the device's, whose STATUS comes at least
+         * every FP_T_STATUS_MS of its time (an emulated board's time can
+         * run slower than ours). */
         if (pick < 0 && s->cum < next && !s->f[s->cum].acked) {
-            long long since = s->f[s->cum].tx_ms > cum_ms ? s->f[s->cum].tx_ms : cum_ms;
-            if (now - since > rto)
+            const struct frame *o = &s->f[s->cum];
+            long long since = o->tx_ms > cum_ms ? o->tx_ms : cum_ms;
+            uint32_t ticks = 2 + (uint32_t)(2 * wire_ms(s, inflight) / FP_T_STATUS_MS);
+            if (now - since > rto && s->statuses - o->tx_status >= ticks)
                 pick = (int32_t)s->cum;
         }
         if (pick < 0 && next < s->nf && next < s->limit && inflight + s->f[next].wire_len <= cap) {

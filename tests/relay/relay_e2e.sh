@@ -94,11 +94,12 @@ else
 	[ -x "$FAKE" ] || { echo "SKIP: $FAKE not built"; exit 77; }
 fi
 
-# 600 KB of random bytes and 300 KB of text: both banks' first sectors, raw and deflated frames.
-head -c 614400 /dev/urandom >"$work/img.bin"
+# 600 KB of (seeded) random bytes and 300 KB of text: both banks' first sectors, raw and deflated frames.
 python3 - "$work/img.bin" <<'EOF'
 import random, sys
 random.seed(7)
+with open(sys.argv[1], "wb") as f:
+    f.write(random.randbytes(614400))
 words = [b"flash ", b"sector ", b"bank ", b"ldr r0, [r1, #4]\n", b"bl memcpy\n", b"0x08040000 "]
 text = b"".join(random.choice(words) for _ in range(60000))[:300 * 1024]
 with open(sys.argv[1], "r+b") as f:
@@ -135,7 +136,7 @@ if [ "$CASE" = powercut ]; then
 	stop
 	relay_pid=
 	# about half of the flash operations of a 1.75 MB transfer, then a cut
-	head -c 1835008 /dev/urandom >"$work/img.bin"
+	python3 -c 'import random, sys; random.seed(8); sys.stdout.buffer.write(random.randbytes(1835008))' >"$work/img.bin"
 	start_board --cut-after-ops 30000
 	start_relay
 	iap --no-reset flash "$work/img.bin" >"$work/cut.log" 2>&1

@@ -176,6 +176,24 @@ static void test_smart_one_sector(void **state)
     assert_int_equal(r->st.frames, H7_SECTOR_SIZE / 8192);
 }
 
+/* Smart re-flash of what the flash already holds: no sector, no frame;
+ * END still checks the whole image and commits it. */
+static void test_smart_nothing_to_write(void **state)
+{
+    struct rig *r = *state;
+    image(r, BOOT_APP_START, 300 * 1024, 14, false);
+    for (size_t i = 0; i < r->img.n; i++)
+        memcpy(r->f.flash + (r->img.segs[i].addr - H7_FLASH_BASE), r->img.segs[i].data,
+               r->img.segs[i].len);
+    start(r);
+    assert_int_equal(run(r), 0);
+    assert_true(r->p.complete);
+    assert_int_equal(r->st.page_mask, 0);
+    assert_int_equal(r->st.frames, 0);
+    assert_int_equal(r->p.data_frames, 0);
+    assert_int_equal(r->p.ends, 1);
+}
+
 /* Frames lost on the wire: sent again (sack or timeout), flash exact. */
 static void test_lost_frames(void **state)
 {
@@ -321,6 +339,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_compressed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_compress_option, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smart_one_sector, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smart_nothing_to_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_frames, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_frames, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flash_error, setup, teardown),
