@@ -498,7 +498,7 @@ static int run_flash(struct job *j, struct iap_client *c)
             return rc;
         iap_info("flashed %llu bytes to 0x%08x-0x%08x with the fast protocol at %u baud: %u of %u "
                  "sectors written%s, %u frames (%u repeated), payload %.0f%% of the raw bytes; "
-                 "flash CRC unit matches",
+                 "verified by the flash CRC unit",
                  (unsigned long long)iap_image_bytes(img), iap_image_lo(img),
                  (uint32_t)(iap_image_hi(img) - 1), st.baud, st.sectors - st.skipped, st.sectors,
                  st.resumed ? " (resumed)" : "", st.frames, st.repeats,

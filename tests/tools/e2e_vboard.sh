@@ -109,7 +109,7 @@ expect 0 "COMPLETE" -- iap info
 
 # Raw data across the bank boundary (sectors 7 and 8), odd length.
 head -c 65519 /dev/urandom >"$work/cross.bin"
-expect 0 "erase: 2 sector(s)" -- iap -a "$cross" flash --no-reset "$work/cross.bin"
+expect 0 "erase: 2 sector(s)" -- iap --protocol an3155 -a "$cross" flash --no-reset "$work/cross.bin"
 expect 0 "verify OK" -- iap -a "$cross" --no-checksum verify "$work/cross.bin"
 expect 0 "read 65519 bytes" -- iap read "$cross" 65519 "$work/cross.back"
 n=$((n + 1))
