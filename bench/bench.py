@@ -40,7 +40,8 @@ APP_BASE = h7_layout.load()["BOOT_APP_START"]
 APP_BAUD = 115200
 SIZES = {"64K": 64 * 1024, "768K": 768 * 1024, "1792K": 1792 * 1024}
 SIZE_LABEL = {64 * 1024: "64 KB", 768 * 1024: "768 KB", 1792 * 1024: "1.75 MB"}
-CLIENTS = ["sb", "stm32flash", "stm32flash-v", "h7iap", "h7iap-fast", "h7iap-fast-fw"]
+CLIENTS = ["sb", "stm32flash", "stm32flash-v", "h7iap", "h7iap-fast", "h7iap-fast-fw",
+           "h7iap-fast-reflash", "h7iap-fast-resume"]
 # The default run: h7iap-fast joins it once the bootloader lists the fast
 # protocol's 0xE1 in Get (issue 10, phase 2, boot/); until then its rows are
 # n/a ("does not list the fast protocol"). Pick rows with --clients.
@@ -52,6 +53,8 @@ CLIENT_LABEL = {
     "h7iap": "h7iap flash",
     "h7iap-fast": "h7iap flash (fast protocol)",
     "h7iap-fast-fw": "h7iap flash (fast protocol), M7 firmware image",
+    "h7iap-fast-reflash": "h7iap flash (fast protocol), re-flash with one sector changed",
+    "h7iap-fast-resume": "h7iap flash (fast protocol), resumed after a power cut at 50 %",
 }
 TURNAROUND_US = 1000
 HOST_WAIT_MS = 2000
@@ -295,18 +298,66 @@ def run_client(argv, timeout, board, errlog, **kw):
         reap(p, signal.SIGKILL)
 
 
+def prepare_reflash(env, img, size, flash, timeout):
+    """The board's flash holds img; img then changes in one byte of its middle
+    sector. The first write goes over AN3155 without Go (uncommitted: the
+    bootloader stays in charge at the next power-on), on a board of its own."""
+    sector = h7_layout.load()["H7_SECTOR_SIZE"]
+    argv = [env["h7iap"], "-q", "--vboard", "--vboard-bin", env["vboard"], "--vboard-boot",
+            env["boot"], "--vboard-flash", flash, "-b", "2000000", "--protocol", "an3155",
+            "--no-reset", "--no-verify", "flash", img]
+    try:
+        p = subprocess.run(argv, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise NA("re-flash: the first write timed out")
+    if p.returncode != 0:
+        raise NA(f"re-flash: the first write failed: {tail_text(p.stderr)}")
+    with open(img, "r+b") as f:
+        at = (size // sector) // 2 * sector + 77
+        f.seek(at)
+        b = f.read(1)
+        f.seek(at)
+        f.write(bytes([b[0] ^ 0xFF]))
+
+
+def prepare_resume(env, img, size, baud, flash, timeout):
+    """A fast transfer of img that a power cut stops after half of its flash
+    word programs, on a board of its own (h7iap must fail)."""
+    argv = [env["h7iap"], "-q", "--vboard", "--vboard-bin", env["vboard"], "--vboard-boot",
+            env["boot"], "--vboard-flash", flash, "-b", str(baud), "--protocol", "fast",
+            "--baud-fast", "0", "--vboard-arg", f"--cut-after-ops={size // 32 // 2}",
+            "--no-reset", "flash", img]
+    try:
+        p = subprocess.run(argv, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise NA("resume: the interrupted transfer timed out")
+    if p.returncode == 0 or b"power cut" not in p.stderr:
+        raise NA(f"resume: the first transfer was not cut: {tail_text(p.stderr)}")
+
+
 def one(cfg, env, work):
     """Run one configuration; returns the result dict (with 'na' on failure)."""
     client, size, baud, turn = cfg["client"], cfg["size"], cfg["baud"], cfg["turnaround_us"]
     os.makedirs(work, exist_ok=True)
     img = os.path.join(work, "image.bin")
     make_image(img, size, env["app"], env["firmware"] if client.endswith("-fw") else None)
+    flash = os.path.join(work, "flash.bin")
+    if client == "h7iap-fast-reflash":
+        try:
+            prepare_reflash(env, img, size, flash, cfg["timeout"])
+        except NA as e:
+            return dict(cfg, na=str(e), board={})
+    if client == "h7iap-fast-resume":
+        try:
+            prepare_resume(env, img, size, baud, flash, cfg["timeout"])
+        except NA as e:
+            return dict(cfg, na=str(e), board={})
     pty = os.path.join(work, "pty")
     ready = os.path.join(work, "ready")
     result = os.path.join(work, "result.txt")
     banner = os.path.join(work, "banner")
     log = open(os.path.join(work, "board.log"), "wb")
-    board = spawn([env["h7bench"], "board", "--flash", os.path.join(work, "flash.bin"),
+    board = spawn([env["h7bench"], "board", "--flash", flash,
                    "--pty-link", pty, "--ready", ready, "--banner", banner, "--result", result,
                    "--turnaround-us", str(turn), "--host-wait-ms", str(HOST_WAIT_MS),
                    "--host-idle-ms", str(HOST_IDLE_MS), "--host-gap-ms", str(cfg["host_gap_ms"]),
@@ -558,6 +609,15 @@ CLIENT_HOW = {
     "h7iap-fast-fw": "as h7iap flash (fast protocol), the image real M7 code (the example "
                      "application, then newlib's libc and libm linked for the M7: "
                      "img_newlib_1m75.bin of the target build's tests/proto) instead of random bytes",
+    "h7iap-fast-reflash": "as h7iap flash (fast protocol) on a board whose flash already holds "
+                          "the image but for one byte in its middle sector (written before by "
+                          "h7iap over AN3155 and left uncommitted, not measured): SECTORS finds "
+                          "the one sector that differs, only it is erased, sent and programmed",
+    "h7iap-fast-resume": "as h7iap flash (fast protocol) after a first transfer of the same image "
+                         "that a power cut stopped halfway through its flash words (not "
+                         "measured): QUERY finds the log's PROGRESS records, only the rest is "
+                         "sent (the host bytes of the row against the image's show what was "
+                         "sent again)",
 }
 
 

@@ -289,6 +289,8 @@ static void flash_event(const char *p, uint64_t now, uint64_t insns)
 static void trace_line(char *l)
 {
     struct vb_stats st;
+    if (!O.b)
+        return; /* vb_new() traces ("flash loaded from FILE") before it returns */
     vb_get_stats(O.b, &st);
     /* Every received byte enters the bootloader's RX interrupt, which
      * traces: a host byte with board output since the previous one is a
