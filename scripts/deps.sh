@@ -7,7 +7,7 @@ pkgs=(
   build-essential cmake pkg-config
   gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi
   libcmocka-dev libunicorn-dev zlib1g-dev liblz4-dev
-  lrzsz stm32flash
+  lrzsz stm32flash gdb-multiarch
   python3
   clang libclang-rt-14-dev
 )

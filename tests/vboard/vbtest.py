@@ -4,6 +4,7 @@ check what they print, the board's exit code and its summary line.
 
 usage: vbtest.py BOARD FWDIR TEST     (TEST: see the table at the end)
 """
+import atexit
 import os
 import re
 import signal
@@ -498,6 +499,207 @@ def t_usage():
     expect("usage: h7vboard" in out, "--help")
     run([], expect_rc=9)
     run(["/nonexistent.elf"], expect_rc=9)
+
+
+# ---- the GDB server (h7vboard --gdb PORT) with Debian's gdb-multiarch ----
+
+GDB = os.environ.get("GDB", "gdb-multiarch")
+GDB_BOARDS = []
+
+
+def kill_boards():
+    for p in GDB_BOARDS:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def gdb_board(args):
+    """Start the board halted for a debugger; returns (process, port)."""
+    port = free_port()
+    p = subprocess.Popen([BOARD, "--gdb", str(port)] + args, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    if not GDB_BOARDS:
+        atexit.register(kill_boards)  # a failed check leaves no board behind
+    GDB_BOARDS.append(p)
+    while p.poll() is None:
+        line = p.stderr.readline().decode(errors="replace")
+        sys.stdout.write(line)
+        if "gdb server on" in line:
+            return p, port
+    sys.exit("FAIL: the board did not open its gdb port")
+
+
+def gdb(port, elf, cmds, pre=()):
+    """gdb-multiarch in batch mode against the board; its output."""
+    args = [GDB, "-batch", "-nx", "-ex", "set print frame-arguments none",
+            "-ex", "set confirm off"]
+    for c in list(pre) + [f"target remote 127.0.0.1:{port}"] + list(cmds):
+        args += ["-ex", c]
+    p = subprocess.run(args + [elf], capture_output=True, timeout=60)
+    out = p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")
+    sys.stdout.write(out)
+    return out
+
+
+def board_end(p, expect_rc=0, strict=True):
+    out, err = p.communicate(timeout=60)
+    out, err = out.decode(errors="replace"), err.decode(errors="replace")
+    sys.stdout.write(out + err)
+    expect(p.returncode == expect_rc, f"board exit code {expect_rc} (got {p.returncode})")
+    if strict:
+        v = re.findall(r"^h7vboard: stop=.* violations=(\d+)", err, re.M)
+        expect(v and v[-1] == "0", "the flash model logged no violation")
+    return out, err
+
+
+def writers(out):
+    naive = re.search(r"naive: failed calls, wrong bytes: (\d+) (\d+)", out)
+    h7f = re.search(r"h7flash: error, wrong bytes: (\d+) (\d+)", out)
+    expect(naive and h7f, "both writers reported")
+    return (int(naive[1]), int(naive[2])), (int(h7f[1]), int(h7f[2]))
+
+
+def t_gdb_seed():
+    """The seed's scenario: a breakpoint inside the naive HAL-style write
+    loop (PG set, between two words), continue; then one between two
+    packets of the h7flash writer. With a memory view of the flash at each
+    halt (x/8wx), the naive writer meets the stale RDSERR at its next
+    pre-operation wait and skips every word after it (docs/H7_FLASH.md
+    8.2.1); h7flash clears it and writes every byte. Without the view
+    (gdb reads code from the ELF file) both write everything."""
+    elf = fw("fw_gdbseed")
+    halts = ["break naive_store_word", "ignore 1 20", "continue", "VIEW 0x08040000", "delete",
+             "break h7f_packet", "ignore 2 1", "continue", "VIEW 0x08060000", "delete",
+             "continue"]
+    for view in (False, True):
+        p, port = gdb_board([elf])
+        cmds = [(f"x/8wx {c.split()[1]}" if view else "info registers pc")
+                if c.startswith("VIEW") else c for c in halts]
+        g = gdb(port, elf, cmds, pre=["set trust-readonly-sections on"])
+        expect(g.count("Breakpoint 1, naive_store_word") == 1 and
+               g.count("Breakpoint 2, h7f_packet") == 1, "halted in both write loops")
+        if view:
+            expect(re.search(r"0x8040000:\s+0x[0-9a-f]{8}", g) is not None,
+                   "memory view of the flash while halted")
+        out, _ = board_end(p)
+        (nf, nw), (he, hw) = writers(out)
+        if view:
+            expect(nf > 0 and nw > 0, f"with the view the naive writer fails ({nf} calls, {nw} bytes wrong)")
+        else:
+            expect(nf == 0 and nw == 0, "without the view the naive writer writes everything")
+        expect(he == 0 and hw == 0, "h7flash writes every byte" + (" after the view" if view else ""))
+
+
+def t_gdb_load():
+    """`load` of the bootloader ELF through gdb into an erased board (the
+    memory map makes gdb use vFlashErase/vFlashWrite/vFlashDone), monitor
+    reset, detach; then an update over USART3 with h7iap: the application
+    it wrote starts."""
+    h7iap, boot, app = os.environ["H7IAP"], os.environ["H7BOOT"], os.environ["H7APP"]
+    with tempfile.TemporaryDirectory() as d:
+        link = os.path.join(d, "uart")
+        p, port = gdb_board(["--erase", "--flash", os.path.join(d, "flash.bin"),
+                             "--pty-link", link])
+        g = gdb(port, boot, ["x/2wx 0x08000000", "load", "monitor reset", "maintenance flush register-cache",
+                             "x/2wx 0x08000000", "info registers sp pc", "detach"])
+        vec = re.findall(r"0x8000000(?: <\w+>)?:\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)", g)
+        expect(len(vec) == 2 and vec[0] == ("0xffffffff", "0xffffffff"), "the part was erased")
+        expect(re.search(r"Loading section \.text, size 0x[0-9a-f]+ lma 0x80", g) is not None,
+               "gdb loaded .text into the flash")
+        expect(vec[1][0] != "0xffffffff", "the vector table is in the flash")
+        sp = re.search(r"^sp\s+(0x[0-9a-f]+)", g, re.M)
+        expect(sp and int(sp[1], 16) == int(vec[1][0], 16), "reset loaded MSP from the vector table")
+        expect("Remote target) detached" in g, "detached, the bootloader runs")
+        r = subprocess.run([h7iap, "-p", link, "--retries", "25", "flash", app, "--expect", "h7app"],
+                           capture_output=True, timeout=60)
+        sys.stdout.write(r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace"))
+        expect(r.returncode == 0, "h7iap flashed the application through the gdb-loaded bootloader")
+        expect(b"h7app" in r.stdout + r.stderr, "the application started")
+        p.send_signal(signal.SIGTERM)
+        board_end(p, expect_rc=6)
+
+
+def t_gdb_regs():
+    """Step, register read and write, memory write: at report() (its first
+    argument in r1), stepi moves the PC by one instruction; r1 := 777 and
+    gdb_knob := 4242 show in what the firmware prints."""
+    elf = fw("fw_gdbseed")
+    p, port = gdb_board([elf])
+    g = gdb(port, elf, ["break report", "continue", "p/x $pc", "stepi", "p/x $pc",
+                        "set $r1 = 777", "p $r1", "set var gdb_knob = 4242", "x/wd &gdb_knob",
+                        "delete", "continue"], pre=["set trust-readonly-sections on"])
+    pcs = [int(x, 16) for x in re.findall(r"^\$\d+ = (0x[0-9a-f]+)$", g, re.M)]
+    expect(len(pcs) == 2 and pcs[1] - pcs[0] in (2, 4), "stepi ran one instruction")
+    expect(re.search(r"^\$\d+ = 777$", g, re.M) is not None, "r1 reads back 777")
+    expect(re.search(r"<gdb_knob>:\s+4242", g) is not None, "gdb_knob reads back 4242")
+    out, _ = board_end(p)
+    expect("naive: failed calls, wrong bytes: 777 " in out, "the register write reached the firmware")
+    expect("knob: 4242 " in out, "the memory write reached the firmware")
+
+
+def rsp(sock, payload, ack=True):
+    """Send one packet (raw bytes); the reply's payload."""
+    s = sum(payload) & 0xFF
+    sock.sendall(b"$" + payload + b"#%02x" % s)
+    buf = b""
+    while True:
+        m = re.search(rb"\$([^#]*)#([0-9a-f]{2})", buf)
+        if m:
+            if ack:
+                sock.sendall(b"+")
+            return m.group(1)
+        chunk = sock.recv(65536)
+        if not chunk:
+            sys.exit("FAIL: the gdb server closed the connection")
+        buf += chunk
+
+
+def t_gdb_rsp():
+    """The protocol itself, without gdb: checksums (a bad one is NAKed),
+    ack mode and QStartNoAckMode, qSupported, the register file, the FPB's
+    8 breakpoints, Ctrl-C while running (the firmware sleeps in WFI), k."""
+    p, port = gdb_board([fw("fw_echo")])
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(b"$qSupported#00")
+    expect(sock.recv(1) == b"-", "a packet with a bad checksum is NAKed")
+    sup = rsp(sock, b"qSupported:multiprocess+")
+    expect(b"PacketSize=" in sup and b"qXfer:memory-map:read+" in sup and
+           b"qXfer:features:read+" in sup, "qSupported: PacketSize, memory map, target.xml")
+    expect(rsp(sock, b"QStartNoAckMode") == b"OK", "QStartNoAckMode")
+    expect(rsp(sock, b"?", ack=False).startswith(b"S05"), "halted at reset")
+    regs = rsp(sock, b"g", ack=False)
+    expect(len(regs) == 19 * 8, "g: r0-r12, sp, lr, pc, xpsr, msp, psp")
+    xml = rsp(sock, b"qXfer:features:read:target.xml:0,fff", ack=False)
+    expect(b"org.gnu.gdb.arm.m-profile" in xml and b"xpsr" in xml, "target.xml: m-profile, xpsr")
+    mm = rsp(sock, b"qXfer:memory-map:read::0,fff", ack=False)
+    expect(b'type="flash" start="0x08000000"' in mm and b"0x20000" in mm,
+           "memory map: the flash, 128 KB blocks")
+    oks = [rsp(sock, b"Z1,%x,2" % (0x24000000 + 2 * i), ack=False) for i in range(9)]
+    expect(oks[:8] == [b"OK"] * 8 and oks[8].startswith(b"E"), "8 hardware breakpoints, not 9")
+    for i in range(8):
+        rsp(sock, b"z1,%x,2" % (0x24000000 + 2 * i), ack=False)
+    sock.sendall(b"$c#63")
+    time.sleep(0.5)
+    expect(p.poll() is None, "running")
+    sock.sendall(b"\x03")
+    buf = b""
+    while b"#" not in buf:
+        buf += sock.recv(4096)
+    expect(b"$S02" in buf, "Ctrl-C halts the core (S02)")
+    pc = rsp(sock, b"p f", ack=False)
+    expect(len(pc) == 8, "p: the PC after the interrupt")
+    sock.sendall(b"$k#6b")
+    sock.close()
+    board_end(p, expect_rc=6)
 
 
 TESTS = {name[2:]: f for name, f in globals().items() if name.startswith("t_")}

@@ -80,6 +80,8 @@ struct vb_config {
     bool timing_max;        /* FLASH model uses datasheet maximum times */
     bool exact_read_stalls; /* data reads stall during word programs too (slower) */
 
+    int gdb_port; /* GDB remote protocol on 127.0.0.1:gdb_port, halted at reset (0: none) */
+
     FILE *trace;           /* NULL: no trace */
     const char *cache_log; /* file receiving one line per cache maintenance op */
     FILE *semihost_out;    /* semihosting output (default stdout) */

@@ -72,6 +72,10 @@ static void usage(FILE *out)
         "                        (1: single-ECC, corrected; 2+: double-ECC, a bus\n"
         "                        error on read); up to 8 times\n"
         "\n"
+        "Debugger:\n"
+        "  --gdb PORT            GDB remote protocol on 127.0.0.1:PORT (gdb-multiarch:\n"
+        "                        target remote :PORT); the core waits halted at reset\n"
+        "\n"
         "Limits and output:\n"
         "  --max-time-ms N       stop after N ms of virtual time (exit 3)\n"
         "  --max-insns N         stop after N instructions (exit 3)\n"
@@ -166,6 +170,7 @@ int main(int argc, char **argv)
         O_TRACEF,
         O_CACHE,
         O_QUIET,
+        O_GDB,
     };
     static const struct option opts[] = {
         { "pty", no_argument, 0, O_PTY },
@@ -197,6 +202,7 @@ int main(int argc, char **argv)
         { "trace-file", required_argument, 0, O_TRACEF },
         { "cache-log", required_argument, 0, O_CACHE },
         { "quiet", no_argument, 0, O_QUIET },
+        { "gdb", required_argument, 0, O_GDB },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -244,6 +250,7 @@ int main(int argc, char **argv)
         case O_TRACEF: trace_file = optarg; break;
         case O_CACHE: cfg.cache_log = optarg; break;
         case O_QUIET: quiet = true; break;
+        case O_GDB: cfg.gdb_port = (int)num(optarg, "--gdb"); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return VB_EXIT_USAGE;
         }

@@ -345,7 +345,7 @@ static void obs_event(void *ctx, const struct h7sim_event *ev)
 }
 
 /* Bring the model's clock to the board's. */
-static void model_sync(struct vb *b)
+void vb_model_sync(struct vb *b)
 {
     uint64_t now = vb_now(b), m = h7sim_now(b->sim);
     if (now > m)
@@ -353,7 +353,7 @@ static void model_sync(struct vb *b)
 }
 
 /* After a model call: take over a stall, refresh the busy-bank protection. */
-static void model_after(struct vb *b)
+void vb_model_after(struct vb *b)
 {
     uint64_t now = vb_now(b), m = h7sim_now(b->sim);
     if (m > now) {
@@ -455,9 +455,9 @@ static uint64_t flashreg_read(uc_engine *uc, uint64_t off, unsigned size, void *
     (void)uc;
     struct vb *b = ud;
     uint64_t v = 0, stall = 0;
-    model_sync(b);
+    vb_model_sync(b);
     enum h7sim_resp r = h7sim_read(b->sim, H7_FLASH_R_BASE + (uint32_t)off, size, &v, &stall);
-    model_after(b);
+    vb_model_after(b);
     if (r != H7SIM_OK) {
         vb_bus_error(b, H7_FLASH_R_BASE + (uint32_t)off, false, false);
         return 0;
@@ -475,9 +475,9 @@ static void flashreg_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t 
     uint64_t stall = 0;
     b->rx_polls = 0;
     vb_poll_dirty(b);
-    model_sync(b);
+    vb_model_sync(b);
     enum h7sim_resp r = h7sim_write(b->sim, H7_FLASH_R_BASE + (uint32_t)off, size, v, &stall);
-    model_after(b);
+    vb_model_after(b);
     if (r != H7SIM_OK)
         vb_bus_error(b, H7_FLASH_R_BASE + (uint32_t)off, true, false);
 }
@@ -501,9 +501,9 @@ static bool hook_flash_write(uc_engine *uc, uc_mem_type t, uint64_t a, int size,
     uint64_t stall = 0;
     b->rx_polls = 0;
     vb_poll_dirty(b);
-    model_sync(b);
+    vb_model_sync(b);
     enum h7sim_resp r = h7sim_write(b->sim, (uint32_t)a, (unsigned)size, (uint64_t)v, &stall);
-    model_after(b);
+    vb_model_after(b);
     b->in_flash_hook = false;
     if (r != H7SIM_OK)
         vb_bus_error(b, (uint32_t)a, true, false);
@@ -521,9 +521,9 @@ static bool hook_flash_read(uc_engine *uc, uc_mem_type t, uint64_t a, int size, 
         return false;
     uint64_t val = 0, stall = 0;
     b->in_flash_hook = true;
-    model_sync(b);
+    vb_model_sync(b);
     enum h7sim_resp r = h7sim_read(b->sim, (uint32_t)a, (unsigned)size, &val, &stall);
-    model_after(b);
+    vb_model_after(b);
     b->in_flash_hook = false;
     if (r != H7SIM_OK)
         vb_bus_error(b, (uint32_t)a, false, false);
@@ -668,11 +668,11 @@ static void process_events(struct vb *b);
 
 static void fetch_stall(struct vb *b, uint32_t addr)
 {
-    model_sync(b);
+    vb_model_sync(b);
     uint64_t st = h7sim_fetch_stall(b->sim, addr);
     if (st)
         vb_trace(b, "fetch at 0x%08x stalled %.3f us", addr, (double)st / 1e3);
-    model_after(b);
+    vb_model_after(b);
 }
 
 static void slow_path(struct vb *b, uint32_t pc)
@@ -698,6 +698,8 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
         if (!b->bank_protected[(b->retrap_page - H7_FLASH_BASE) / H7_BANK_SIZE])
             protect_fetch_only(b, b->retrap_page, 0x1000);
     }
+    if (b->n_bp && vb_gdb_block(b, (uint32_t)addr, size))
+        return;
     b->last_block = (uint32_t)addr;
     const struct vb_icache_ent *e = icount(b, (uint32_t)addr, size);
     b->cyc += e->n;
@@ -754,20 +756,22 @@ void vb_schedule(struct vb *b)
 static void process_events(struct vb *b)
 {
     uint64_t now = vb_now(b);
+    if (b->gdb)
+        vb_gdb_poll(b);
     if (b->sig_stop) {
         vb_stop_run(b, (enum vb_stop)b->sig_stop);
         return;
     }
     if (b->sig_cut) {
         b->sig_cut = 0;
-        model_sync(b);
+        vb_model_sync(b);
         h7sim_power_cut(b->sim);
         vb_stop_run(b, VB_STOP_POWER_CUT);
         return;
     }
     if (b->flash_active || (b->cfg.cut_at_ns && now >= b->cfg.cut_at_ns)) {
-        model_sync(b);
-        model_after(b);
+        vb_model_sync(b);
+        vb_model_after(b);
         if (b->stopping)
             return;
     }
@@ -914,9 +918,11 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *ud)
             b->stop_r0 = vb_rreg(b, UC_ARM_REG_R0);
             vb_stop_run(b, b->stop_r0 == 0 ? VB_STOP_OK : VB_STOP_FW_FAIL);
         } else {
-            /* No debugger attached: BKPT escalates to HardFault. */
-            b->hfsr |= 1u << 31; /* DEBUGEVT */
-            vb_fault(b, EXC_HARDFAULT, 0, pc, "bkpt");
+            /* A debugger halts; without one BKPT escalates to HardFault. */
+            if (!vb_gdb_bkpt(b)) {
+                b->hfsr |= 1u << 31; /* DEBUGEVT */
+                vb_fault(b, EXC_HARDFAULT, 0, pc, "bkpt");
+            }
         }
         break;
     }
@@ -998,15 +1004,15 @@ void vb_dump(struct vb *b, FILE *out, const char *why)
 
 /* ---- reset -------------------------------------------------------------- */
 
-static void system_reset(struct vb *b, bool power_on)
+void vb_system_reset(struct vb *b, bool power_on)
 {
     if (!power_on) {
         b->resets++;
         vb_trace(b, "system reset");
     }
-    model_sync(b);
+    vb_model_sync(b);
     h7sim_reset(b->sim);
-    model_after(b);
+    vb_model_after(b);
     vb_poll_reset(b);
     vb_exc_reset(b);
     vb_cache_reset(b);
@@ -1198,6 +1204,8 @@ struct vb *vb_new(const struct vb_config *cfg)
     vb_periph_reset(b, true);
     if (vb_link_open(b) != 0)
         goto fail;
+    if (cfg->gdb_port && vb_gdb_open(b, cfg->gdb_port) != 0)
+        goto fail;
     return b;
 fail:
     vb_free(b);
@@ -1209,6 +1217,7 @@ void vb_free(struct vb *b)
     if (!b)
         return;
     vb_link_close(b);
+    vb_gdb_close(b);
     if (b->cache_log)
         fclose(b->cache_log);
     if (b->uc)
@@ -1353,6 +1362,11 @@ static void idle(struct vb *b)
         /* Nothing scheduled: only the host can wake us. Time passes as on
          * the wall clock (no determinism to keep: no host is taking part). */
         if (b->link.kind == VB_LINK_NONE || b->link.in_eof) {
+            if (vb_gdb_attached(b)) {
+                /* Only the debugger can stop this: wait for its Ctrl-C. */
+                nanosleep(&(struct timespec){ .tv_nsec = 20000000 }, NULL);
+                continue;
+            }
             if (b->link.kind == VB_LINK_NONE || b->u.rx_count == 0) {
                 fprintf(stderr, "h7vboard: WFI with nothing that can wake the core\n");
                 vb_stop_run(b, VB_STOP_TIMEOUT);
@@ -1371,13 +1385,37 @@ enum vb_stop vb_run(struct vb *b)
 {
     b->wall_start = vb_wall();
     b->cpu_start = cpu_now();
-    system_reset(b, true);
+    vb_system_reset(b, true);
+    b->halt_req = b->gdb != NULL; /* the debugger finds the core halted at reset */
     while (b->stop == VB_STOP_NONE) {
+        if (b->halt_req) {
+            vb_gdb_halted(b);
+            continue;
+        }
         b->stopping = false;
         uint32_t pc = vb_rreg(b, UC_ARM_REG_PC);
         b->fault_bfar = 0;
         vb_cache_sync(b);
-        uc_err e = uc_emu_start(b->uc, pc | 1, 0xFFFFFFFFull, 0, 0);
+        bool step = b->step;
+        b->step = false;
+        uint32_t until = b->until;
+        if (until)
+            uc_ctl_remove_cache(b->uc, until, until + 2); /* the blocks that span it */
+        uc_err e = uc_emu_start(b->uc, pc | 1, until ? until : 0xFFFFFFFFull, 0, step ? 1 : 0);
+        if (until) {
+            /* Stopped on the breakpoint: its code is translated again without
+             * the end address. */
+            b->until = 0;
+            uc_ctl_remove_cache(b->uc, until, until + 2);
+            if (vb_rreg(b, UC_ARM_REG_PC) == until && !b->halt_req) {
+                b->halt_req = true;
+                b->halt_sig = 5;
+            }
+        }
+        if (step && !b->halt_req) {
+            b->halt_req = true;
+            b->halt_sig = 5;
+        }
         if (b->n_dirty)
             flash_restore_dirty(b);
         if (b->prot_pending)
@@ -1394,7 +1432,7 @@ enum vb_stop vb_run(struct vb *b)
                 break;
             }
             b->rsr |= RCC_RSR_IWDG1RSTF;
-            system_reset(b, false);
+            vb_system_reset(b, false);
             continue;
         }
         if (b->reset_req) {
@@ -1403,7 +1441,7 @@ enum vb_stop vb_run(struct vb *b)
                 break;
             }
             b->rsr |= RCC_RSR_SFT1RSTF;
-            system_reset(b, false);
+            vb_system_reset(b, false);
             continue;
         }
         pc = vb_rreg(b, UC_ARM_REG_PC);
@@ -1430,7 +1468,7 @@ enum vb_stop vb_run(struct vb *b)
             vb_stop_run(b, VB_STOP_FAULT);
             break;
         }
-        if (resume)
+        if (resume || b->halt_req)
             continue;
         uint16_t prev = 0, prev2[2] = { 0, 0 };
         uc_mem_read(b->uc, pc - 2, &prev, 2);
@@ -1447,6 +1485,7 @@ enum vb_stop vb_run(struct vb *b)
         }
     }
     vb_link_flush(b);
+    vb_gdb_exit(b);
     b->wall_s = vb_wall() - b->wall_start;
     b->cpu_s = cpu_now() - b->cpu_start;
     if (b->stop == VB_STOP_FAULT || b->stop == VB_STOP_TIMEOUT)

@@ -6,6 +6,9 @@
  *   vb_periph.c  RCC, PWR, SYSCFG, IWDG, HSEM, GPIO and the rest of the
  *                peripheral window
  *   vb_usart.c   USART3 and its host link (pty, stdio, TCP), host timing
+ *   vb_cache.c   the L1 caches and the MPU
+ *   vb_poll.c    loops whose time may be skipped
+ *   vb_gdb.c     the GDB remote protocol server (--gdb)
  */
 #ifndef VB_INTERNAL_H
 #define VB_INTERNAL_H
@@ -317,6 +320,14 @@ struct vb {
     struct vb_usart u;
     struct vb_link_state link;
 
+    /* ---- debugger (vb_gdb.c) ---- */
+    struct vb_gdb *gdb; /* NULL: no --gdb */
+    bool halt_req;      /* halt at the top of the run loop */
+    bool step;          /* run one instruction, then halt */
+    int halt_sig;       /* signal of the stop reply (5 trap, 2 interrupt) */
+    unsigned n_bp;      /* breakpoints set */
+    uint32_t until;     /* run up to this breakpoint inside a block (0: none) */
+
     /* ---- statistics ---- */
     uint64_t flash_ops, uart_rx, uart_tx, uart_ore, exceptions, resets, wdg_resets;
     uint64_t rx_wire_ns, tx_wire_ns, first_rx_ns;
@@ -338,6 +349,28 @@ void vb_dump(struct vb *b, FILE *out, const char *why);
 uint64_t vb_next_event(struct vb *b);
 /* The same, leaving out the watchdog's expiry when skip_wdg. */
 uint64_t vb_next_event_ex(struct vb *b, bool skip_wdg);
+
+/* vb_core.c: the model's clock brought to the board's before a model call,
+ * and after it the stall taken over, protections and schedule refreshed. */
+void vb_model_sync(struct vb *b);
+void vb_model_after(struct vb *b);
+void vb_system_reset(struct vb *b, bool power_on);
+
+/* vb_gdb.c: the GDB remote serial protocol server (--gdb PORT). */
+int vb_gdb_open(struct vb *b, int port);
+void vb_gdb_close(struct vb *b);
+/* Halted (halt_req): serve the debugger until it resumes, steps, detaches
+ * or kills. */
+void vb_gdb_halted(struct vb *b);
+/* Running: a Ctrl-C from the debugger requests a halt. */
+void vb_gdb_poll(struct vb *b);
+/* A BKPT instruction other than the semihosting and exit ones: true when a
+ * debugger takes it (halt), false when it escalates to HardFault. */
+bool vb_gdb_bkpt(struct vb *b);
+bool vb_gdb_attached(const struct vb *b);
+bool vb_gdb_block(struct vb *b, uint32_t addr, uint32_t size);
+/* The board stopped for good: tell the debugger (exit status). */
+void vb_gdb_exit(struct vb *b);
 
 /* vb_poll.c: pure polls (see there). */
 unsigned vb_insn_flags(const uint8_t *code, uint32_t size, unsigned *count);
