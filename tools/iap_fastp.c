@@ -127,7 +127,7 @@ struct fpc {
     struct frame *f;
     uint32_t nf;
     uint32_t cum, limit;
-    uint32_t statuses; /* STATUS frames received: the device's clock (>= 1 per FP_T_STATUS_MS) */
+    uint32_t statuses; /* frames received: the device's clock (a STATUS >= 1 per FP_T_STATUS_MS) */
     struct fp_bank_status bank[FP_REGIONS];
 };
 
@@ -207,6 +207,7 @@ static int rx_frame(struct fpc *s, struct fp_msg *m, int ms)
         }
         /* Replies to the host carry no pointers into rx: drop it now. */
         drop(s, (size_t)r);
+        s->statuses++;
         iap_debug(2, "fast: <- %s tag %u", fp_type_name(m->type), m->tag);
         return 1;
     }
@@ -287,13 +288,18 @@ static void show_banks(struct fpc *s)
 /* Take a STATUS: window, acknowledgements, progress. */
 static void on_status(struct fpc *s, const struct fp_status *m)
 {
+    iap_debug(2,
+              "fast: STATUS cum %u limit %u sack 0x%llx, bank 1 %u/%u/%u done %u, bank 2 %u/%u/%u "
+              "done %u, bad %u",
+              m->cum, m->limit, (unsigned long long)m->sack, m->bank[0].state, m->bank[0].page,
+              m->bank[0].erase_ms, m->bank[0].done, m->bank[1].state, m->bank[1].page,
+              m->bank[1].erase_ms, m->bank[1].done, m->bad_frames);
     if (m->cum >= s->cum) {
         s->cum = m->cum;
         if (m->limit > s->limit)
             s->limit = m->limit;
     }
     memcpy(s->bank, m->bank, sizeof s->bank);
-    s->statuses++;
     if (s->st)
         s->st->bad_frames = m->bad_frames;
     for (uint32_t i = 0; i < s->nf && i < m->cum; i++)
@@ -708,13 +714,14 @@ static int send_all(struct fpc *s)
             if (!s->f[i].acked && s->f[i].txo < max_acked)
                 pick = (int32_t)i;
         /* cum stuck: the oldest frame again, once both clocks agree it is
-         * overdue: ours (rto) and the device's, whose STATUS comes at least
-         * every FP_T_STATUS_MS of its time (an emulated board's time can
-         * run slower than ours). */
+         * overdue: ours (rto) and the device's, counted in the frames it
+         * sent since (a STATUS at least every FP_T_STATUS_MS of its time,
+         * a PONG to each keep-alive): an emulated board's time can run
+         * slower than ours. */
         if (pick < 0 && s->cum < next && !s->f[s->cum].acked) {
             const struct frame *o = &s->f[s->cum];
             long long since = o->tx_ms > cum_ms ? o->tx_ms : cum_ms;
-            uint32_t ticks = 2 + (uint32_t)(2 * wire_ms(s, inflight) / FP_T_STATUS_MS);
+            uint32_t ticks = 1 + (uint32_t)(wire_ms(s, inflight) / FP_T_STATUS_MS);
             if (now - since > rto && s->statuses - o->tx_status >= ticks)
                 pick = (int32_t)s->cum;
         }
