@@ -81,6 +81,7 @@ _Static_assert(BOOT_LOG_SECTOR + 1u == BOOT_APP_FIRST_SECTOR, "the log sits belo
  *   logical     bank at 0x08000000        bank at 0x08100000
  *   sector 0    bootloader (running)      bootloader (copy)
  *   1-7         running slot, 896 KB      other slot (the update target)
+ *   4           CM4 vectors (if any)
  *   last 256 B  its trailer               its trailer
  */
 #define BOOT_AB_SLOT_FIRST_SECTOR 1u /* in each bank */
@@ -98,6 +99,10 @@ _Static_assert(BOOT_LOG_SECTOR + 1u == BOOT_APP_FIRST_SECTOR, "the log sits belo
 #define BOOT_AB_MASK_TRAILERS \
     ((1u << (H7_SECTORS_PER_BANK - 1u)) | (1u << (BOOT_SECTORS - 1u)))
 #define BOOT_AB_PROT_TRAILERS (BOOT_SECTOR_MASK(0u, BOOT_SECTORS) & ~BOOT_AB_MASK_TRAILERS)
+/* The CM4's vector table in the running slot (sector 4 of the bank at
+ * 0x08000000): a logical address, so the CM4 boot address (BOOT_CM4_ADD0,
+ * 16 KB units) follows the swap; released only for a confirmed image. */
+#define BOOT_AB_CM4_VECTORS BOOT_SECTOR_ADDR(4u) /* 0x08080000 */
 _Static_assert(BOOT_AB_IMAGE_MAX % 128u == 0u, "the CRC unit reads whole 128-byte bursts");
 
 /* ---- RAM ------------------------------------------------------------------- */

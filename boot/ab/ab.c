@@ -83,6 +83,13 @@ static uint32_t burst_len(uint32_t len)
     return (len + CRC_BURST - 1u) & ~(CRC_BURST - 1u);
 }
 
+/* A vector table at base of an image ending at end: SP in RAM, a Thumb
+ * reset vector inside the image past the two words. */
+static bool vectors_ok(uint32_t sp, uint32_t pc, uint32_t base, uint32_t end)
+{
+    return boot_sp_ok(sp) && (pc & 1u) && (pc & ~1u) >= base + 8u && (pc & ~1u) < end;
+}
+
 static int check_image(struct ab_ctx *c, struct ab_slot *s)
 {
     const struct ab_word *im = &s->t.image;
@@ -105,9 +112,13 @@ static int check_image(struct ab_ctx *c, struct ab_slot *s)
     /* Where it will run: the slot mapped at 0x08020000. */
     s->sp = ur_get32(vec);
     s->entry = ur_get32(vec + 4);
-    if (!boot_sp_ok(s->sp) || !(s->entry & 1u) || (s->entry & ~1u) < BOOT_AB_SLOT_START + 8u ||
-        (s->entry & ~1u) >= end)
+    if (!vectors_ok(s->sp, s->entry, BOOT_AB_SLOT_START, end))
         return BOOT_E_VECTORS;
+    /* The CM4's table counts only inside the verified image. */
+    if (end >= BOOT_AB_CM4_VECTORS + 8u &&
+        h7f_read(&c->fl_trailer, s->base + (BOOT_AB_CM4_VECTORS - BOOT_AB_SLOT_START), vec,
+                 sizeof(vec), NULL) == 0)
+        s->cm4_valid = vectors_ok(ur_get32(vec), ur_get32(vec + 4), BOOT_AB_CM4_VECTORS, end);
     return 0;
 }
 
@@ -303,6 +314,8 @@ void ab_boot(struct ab_ctx *c, bool wdg_reset, struct ab_boot_result *r)
     if (r->act == AB_ACT_BOOT || r->act == AB_ACT_TRIAL) {
         r->entry = run.entry;
         r->sp = run.sp;
+        /* The CM4 starts with a confirmed image only. */
+        r->release_cm4 = r->act == AB_ACT_BOOT && run.cm4_valid;
     }
 }
 

@@ -61,6 +61,8 @@ struct ab_slot {
     struct ab_trailer t;
     int check; /* 0: image checks; else why not (BOOT_E_* / H7F_E_*) */
     uint32_t sp, entry;
+    bool cm4_valid; /* the image covers a plausible CM4 vector table at
+                       BOOT_AB_CM4_VECTORS */
 };
 
 struct ab_ctx {
@@ -98,8 +100,9 @@ int ab_swap(struct ab_ctx *c);
 struct ab_boot_result {
     enum ab_action act; /* BOOT or TRIAL: jump to entry; SWAP: reset; STAY */
     uint32_t entry, sp;
-    unsigned steps; /* decisions taken (a REJECT is followed by another) */
-    int err;        /* a flash operation that failed (then act is STAY) */
+    unsigned steps;   /* decisions taken (a REJECT is followed by another) */
+    bool release_cm4; /* BOOT of an image with a CM4 table: never on trial */
+    int err;          /* a flash operation that failed (then act is STAY) */
 };
 
 /* Decide and do it: program TRIAL or REJECT words, toggle the swap. */

@@ -23,6 +23,13 @@ void abfx_image(uint8_t *buf, uint32_t len, uint32_t seed)
         memcpy(buf, &sp, 4);
         memcpy(buf + 4, &pc, 4);
     }
+    if (len >= BOOT_AB_CM4_VECTORS - BOOT_AB_SLOT_START + 0x200u) {
+        uint32_t off = BOOT_AB_CM4_VECTORS - BOOT_AB_SLOT_START;
+        uint32_t sp = H7_SRAM1_BASE + H7_SRAM1_SIZE, pc = BOOT_AB_CM4_VECTORS + 0x101u;
+
+        memcpy(buf + off, &sp, 4);
+        memcpy(buf + off + 4, &pc, 4);
+    }
 }
 
 static void boot_pattern(uint8_t *p)

@@ -14,7 +14,8 @@
 #include "h7sim.h"
 
 /* Pseudo-random bytes from seed with a vector table for a start at
- * BOOT_AB_SLOT_START (SP at the top of DTCM, reset vector inside). */
+ * BOOT_AB_SLOT_START (SP at the top of DTCM, reset vector inside), and a
+ * CM4 table at BOOT_AB_CM4_VECTORS when the image covers it. */
 void abfx_image(uint8_t *buf, uint32_t len, uint32_t seed);
 
 /* Back door: the same bootloader pattern in sector 0 of both banks. */

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -341,6 +342,70 @@ static void test_swap_completed_by_boot(void **state)
     assert_int_equal(boot(false), AB_ACT_TRIAL);
 }
 
+/* The CM4 starts with a confirmed image only, and only when the image
+ * holds its table. */
+static void test_cm4_after_confirm(void **state)
+{
+    static uint8_t big[600000];
+    struct ab_boot_result r;
+    (void)state;
+    abfx_image(big, sizeof(big), 3);
+    assert_int_equal(abfx_update(&ab, big, sizeof(big), sizeof(big)), 0);
+    power_on();
+    ab_boot(&ab, false, &r);
+    assert_int_equal(r.act, AB_ACT_TRIAL);
+    assert_false(r.release_cm4);
+    assert_int_equal(ab_confirm(&ab), 0);
+    power_on();
+    ab_boot(&ab, false, &r);
+    assert_int_equal(r.act, AB_ACT_BOOT);
+    assert_true(r.release_cm4);
+    /* an image without a CM4 table: never */
+    install(img_a, IMG_A, true);
+    power_on();
+    ab_boot(&ab, false, &r);
+    assert_int_equal(r.act, AB_ACT_BOOT);
+    assert_false(r.release_cm4);
+    /* a CM4 reset vector outside the image: not plausible */
+    big[BOOT_AB_CM4_VECTORS - BOOT_AB_SLOT_START + 6] = 0x20; /* pc += 0x200000 */
+    assert_int_equal(abfx_update(&ab, big, sizeof(big), sizeof(big)), 0);
+    power_on();
+    ab_boot(&ab, false, &r);
+    assert_int_equal(ab_confirm(&ab), 0);
+    power_on();
+    ab_boot(&ab, false, &r);
+    assert_int_equal(r.act, AB_ACT_BOOT);
+    assert_false(r.release_cm4);
+}
+
+/* Figures (docs/PROTOCOL.md "A/B updates"): model time of a 300 KB update
+ * through the A/B engine (erase of the trailer sector, lazy erases, CRC
+ * unit, IMAGE word, option change) beside the single-slot engine (STARTED,
+ * erases, words, CRC-32 read back, COMPLETE), both driven as YMODEM does. */
+static void test_update_time(void **state)
+{
+    static struct boot_ctx b;
+    struct h7sim_durations d;
+    uint64_t t0, t_ab, t_single;
+    (void)state;
+    h7sim_durations(sim, 3, &d);
+    t0 = h7sim_now(sim);
+    assert_int_equal(abfx_update(&ab, img_b, IMG_B, IMG_B), 0);
+    t_ab = h7sim_now(sim) - t0;
+    power_on();
+    boot_init(&b, &pl_null_serial);
+    t0 = h7sim_now(sim);
+    assert_int_equal(pl_update(&b, false, img_b, IMG_B, UINT32_MAX), 0);
+    t_single = h7sim_now(sim) - t0;
+    printf("update of %u bytes, model time: A/B %.3f s, single-slot %.3f s "
+           "(sector erase %.3f s, option change %.3f s)\n",
+           IMG_B, t_ab / 1e9, t_single / 1e9, d.sector_erase / 1e9, d.option_change / 1e9);
+    /* The A/B update erases one sector more (its trailer) and changes the
+     * option bytes; it must not cost more than that. */
+    assert_true(t_ab <= t_single + d.sector_erase + d.option_change + 50000000u);
+    assert_true(t_ab >= (IMG_B / 32u) * d.program_word);
+}
+
 static void test_too_big(void **state)
 {
     (void)state;
@@ -359,6 +424,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollback_watchdog, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crc_unit_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_swap_completed_by_boot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cm4_after_confirm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_big, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,7 +15,8 @@
  * Modes: what the new image B does when it runs on trial.
  *   good  confirms itself at its first trial boot;
  *   bad   never confirms (resets): AB_TRIALS trial boots, then rollback;
- *   wdg   hangs: the watchdog resets it, rollback at the next boot.
+ *   wdg   hangs: the watchdog resets it, rollback at the next boot;
+ *   MODE2 the same, with a second cut during the boots after the first.
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -43,8 +44,10 @@ static const struct image_pair images[] = {
 
 struct acase {
     enum mode mode;
+    bool twice; /* mode name ends in 2: a second cut during the recovery */
     const struct image_pair *im;
     uint8_t *a0, *a, *b; /* A0: the confirmed image before A, in the slot B takes */
+    uint8_t *c;          /* the update after the cut */
     uint64_t k_image;    /* the operation that programs B's IMAGE word */
 };
 
@@ -110,6 +113,10 @@ static char boot_once(const struct acase *c, struct run *r, char *msg, size_t n)
         r->booted = true;
         return who;
     }
+    if (br.release_cm4) {
+        snprintf(msg, n, "CM4 released for an image on trial");
+        return 0;
+    }
     /* On trial: only B ever is (A was confirmed before the sweep). */
     if (who != 'B') {
         snprintf(msg, n, "image %c started on trial", who);
@@ -156,25 +163,32 @@ static bool scenario(const struct acase *c, struct run *r, char *msg, size_t n)
     return true;
 }
 
-static void install(struct run *r, const uint8_t *img, uint32_t len)
+/* Update, reset, trial start, confirm, reset, start: 0, or the step that
+ * failed. */
+static const char *install(struct run *r, const uint8_t *img, uint32_t len)
 {
     struct ab_boot_result br;
 
     if (abfx_update(&r->ab, img, len, len) != 0)
-        fail_msg("installing an image failed");
+        return "update";
     power_on(r, false);
     ab_boot(&r->ab, false, &br);
     if (br.act != AB_ACT_TRIAL || ab_confirm(&r->ab) != 0)
-        fail_msg("confirming an image failed");
+        return "trial start and confirm";
     power_on(r, false);
+    ab_boot(&r->ab, false, &br);
+    if (br.act != AB_ACT_BOOT || !abfx_slot_holds(r->ps.sim, BOOT_AB_SLOT_START, img, len))
+        return "start of the confirmed image";
+    power_on(r, false);
+    return NULL;
 }
 
 static void start_state(const struct acase *c, struct run *r)
 {
     abfx_boot_code_install(r->ps.sim);
     ab_init(&r->ab);
-    install(r, c->a0, c->im->len_a);
-    install(r, c->a, c->im->len_a);
+    if (install(r, c->a0, c->im->len_a) || install(r, c->a, c->im->len_a))
+        fail_msg("start state: installing A0 and A failed");
     r->booted = false;
 }
 
@@ -201,6 +215,28 @@ static const char *violations(struct run *r)
     return NULL;
 }
 
+static uint64_t second_cuts; /* points where the second cut came */
+
+/* Power-on, then boots until a confirmed image runs: 1 (*last: which), 0
+ * with msg when a check failed, -1 when power went again. */
+static int recover(const struct acase *c, struct run *r, char *last, char *msg, size_t n)
+{
+    power_on(r, false);
+    r->booted = false;
+    for (unsigned i = 0; i < 4u * AB_TRIALS && !r->booted; i++) {
+        *last = boot_once(c, r, msg, n);
+        if (off(r))
+            return -1;
+        if (!*last)
+            return 0;
+    }
+    if (!r->booted) {
+        snprintf(msg, n, "no confirmed image after the cut");
+        return 0;
+    }
+    return 1;
+}
+
 static bool run_cut(struct acase *c, uint64_t seed, uint64_t k, char *msg, size_t n)
 {
     struct run r;
@@ -220,18 +256,35 @@ static bool run_cut(struct acase *c, uint64_t seed, uint64_t k, char *msg, size_
         ok = false;
     }
     if (ok) {
-        /* Power comes back: boot until a confirmed image runs. */
+        /* Power comes back: boot until a confirmed image runs. In the
+         * "2" modes power goes again during those boots, at one of their
+         * first operations (a trial, reject or confirm word, a swap). */
+        int rc;
+
         h7sim_fault_clear(r.ps.sim);
-        power_on(&r, false);
-        r.booted = false;
-        for (unsigned i = 0; i < 4u * AB_TRIALS && !r.booted && ok; i++) {
-            last = boot_once(c, &r, msg, n);
-            ok = last != 0;
-        }
-        if (ok && !r.booted) {
-            snprintf(msg, n, "no confirmed image after the cut");
+        if (c->twice)
+            h7sim_fault_power_cut_after_ops(r.ps.sim, (k * 7u + seed) % 6u);
+        /* What the code did without power is checked per cut. */
+        if ((why = violations(&r)) != NULL) {
+            snprintf(msg, n, "first cut: %s", why);
             ok = false;
         }
+        h7sim_violations_clear(r.ps.sim);
+        rc = ok ? recover(c, &r, &last, msg, n) : 0;
+        if (rc < 0) {
+            second_cuts++;
+            if ((why = violations(&r)) != NULL) {
+                snprintf(msg, n, "second cut: %s", why);
+                rc = 0;
+            } else {
+                h7sim_violations_clear(r.ps.sim);
+                rc = recover(c, &r, &last, msg, n);
+            }
+        }
+        h7sim_fault_clear(r.ps.sim);
+        ok = rc > 0;
+        if (rc < 0)
+            snprintf(msg, n, "power went a third time");
     }
     /* bad and wdg: B can never win; good: B once its IMAGE word is done. */
     if (ok && c->mode != M_GOOD && last != 'A') {
@@ -241,6 +294,11 @@ static bool run_cut(struct acase *c, uint64_t seed, uint64_t k, char *msg, size_
     if (ok && c->mode == M_GOOD && k > c->k_image && last != 'B') {
         snprintf(msg, n, "runs %c although B was complete (IMAGE word at op %" PRIu64 ")", last,
                  c->k_image);
+        ok = false;
+    }
+    /* And the next update works, whatever the cut left. */
+    if (ok && (why = install(&r, c->c, c->im->len_a)) != NULL) {
+        snprintf(msg, n, "the next update C after the cut failed: %s", why);
         ok = false;
     }
     if (ok && !abfx_boot_code_intact(r.ps.sim)) {
@@ -267,8 +325,12 @@ static int a_open(struct pl_case *pc, const char *mode, const char *image)
 
     if (!c)
         return -1;
-    for (m = 0; m < 3 && strcmp(mode, modes[m]) != 0; m++)
+    for (m = 0; m < 3 && strncmp(mode, modes[m], strlen(modes[m])) != 0; m++)
         ;
+    if (m < 3 && strcmp(mode + strlen(modes[m]), "2") == 0)
+        c->twice = true;
+    else if (m < 3 && mode[strlen(modes[m])] != 0)
+        m = 3;
     for (size_t i = 0; i < sizeof(images) / sizeof(images[0]); i++)
         if (strcmp(image, images[i].name) == 0)
             c->im = &images[i];
@@ -280,10 +342,12 @@ static int a_open(struct pl_case *pc, const char *mode, const char *image)
     c->a0 = malloc(c->im->len_a);
     c->a = malloc(c->im->len_a);
     c->b = malloc(c->im->len_b);
-    if (!c->a0 || !c->a || !c->b)
+    c->c = malloc(c->im->len_a);
+    if (!c->a0 || !c->a || !c->b || !c->c)
         fail_msg("out of memory");
     abfx_image(c->a0, c->im->len_a, 0xA0);
     abfx_image(c->a, c->im->len_a, 0xA);
+    abfx_image(c->c, c->im->len_a, 0xC);
     abfx_image(c->b, c->im->len_b, 0xB);
     /* The clean run counts the operations and finds B's IMAGE word. */
     memset(&r, 0, sizeof(r));
@@ -317,6 +381,7 @@ static void a_close(struct pl_case *pc)
     free(c->a0);
     free(c->a);
     free(c->b);
+    free(c->c);
     free(c);
 }
 
@@ -334,7 +399,7 @@ static bool a_pick(const struct pl_case *pc, uint64_t k, uint64_t stride, uint64
 
 static const struct pl_suite suite = {
     .family = "ab",
-    .names = "modes good bad wdg, images 8k 300k",
+    .names = "modes good bad wdg (a 2 after it: a second cut during the recovery), images 8k 300k",
     .open = a_open,
     .close = a_close,
     .run_cut = a_run_cut,
@@ -345,7 +410,7 @@ static void run_case(const char *mode, const char *image, uint64_t seed, uint64_
 {
     struct pl_stats st;
 
-    if (pl_subset(&suite, mode, image, seed, stride, 12, &st))
+    if (pl_subset(&suite, mode, image, seed, stride, 8, &st))
         fail_msg("%" PRIu64 " of %" PRIu64 " cut points failed (ids above)", st.failures,
                  st.points);
 }
@@ -369,13 +434,32 @@ static void test_wdg_8k(void **s)
 static void test_good_300k(void **s)
 {
     (void)s;
-    run_case("good", "300k", 4, 997);
+    run_case("good", "300k", 4, 1999);
 }
 
 static void test_bad_300k(void **s)
 {
     (void)s;
-    run_case("bad", "300k", 5, 2503);
+    run_case("bad", "300k", 5, 4801);
+}
+
+/* A sweep with second cuts: some must have come. */
+static void run_twice(const char *mode, uint64_t seed)
+{
+    second_cuts = 0;
+    run_case(mode, "8k", seed, 1);
+    printf("  second cuts: %" PRIu64 "\n", second_cuts);
+    assert_true(second_cuts > 0);
+}
+static void test_good2_8k(void **s)
+{
+    (void)s;
+    run_twice("good2", 6);
+}
+static void test_bad2_8k(void **s)
+{
+    (void)s;
+    run_twice("bad2", 7);
 }
 
 static int run_subsets(void)
@@ -383,7 +467,8 @@ static int run_subsets(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_8k),  cmocka_unit_test(test_bad_8k),
         cmocka_unit_test(test_wdg_8k),   cmocka_unit_test(test_good_300k),
-        cmocka_unit_test(test_bad_300k),
+        cmocka_unit_test(test_bad_300k), cmocka_unit_test(test_good2_8k),
+        cmocka_unit_test(test_bad2_8k),
     };
 
     return cmocka_run_group_tests_name("powerloss_ab", tests, NULL, NULL);
