@@ -493,6 +493,8 @@ static int run_flash(struct job *j, struct iap_client *c)
         fo.smart = !o->no_smart;
         fo.compress = !o->no_compress;
         fo.resume = !o->no_resume;
+        if (o->timeout_ms > fo.link_timeout_ms)
+            fo.link_timeout_ms = o->timeout_ms; /* -t: a slow (emulated) board */
         rc = iap_fastp_flash(c, &j->padded, &fo, &st);
         if (rc)
             return rc;
@@ -726,7 +728,8 @@ static void usage_main(FILE *f)
             "                          ~/.cache/h7iap/vboard-flash.bin)\n"
             "        --vboard-log F    save the board's own output to F\n"
             "        --vboard-arg ARG  pass ARG to h7vboard (repeatable)\n"
-            "    -t, --timeout MS      reply timeout per command (default 3000)\n"
+            "    -t, --timeout MS      reply timeout per command (default 3000); fast protocol:\n"
+            "                          silence before the link counts as lost (3000)\n"
             "        --retries N       0x7F sync attempts, 400 ms apart (default 6;\n"
             "                          25 with --vboard)\n"
             "    -e, --enter-bootloader  send 'b' first: a running h7app resets into the\n"

@@ -34,6 +34,7 @@ void iap_fastp_defaults(struct iap_fastp_opts *o, unsigned entry_baud)
     o->compress = true;
     o->resume = true;
     o->level = 9;
+    o->link_timeout_ms = FP_REQ_TRIES * FP_T_REPLY_MS;
 }
 
 const char *iap_fastp_strerror(enum iap_fastp_err e)
@@ -322,7 +323,10 @@ static int request(struct fpc *s, struct fp_msg *q, uint8_t want, struct fp_msg 
 {
     s->tag = (uint8_t)(s->tag + 1 ? s->tag + 1 : 1);
     q->tag = s->tag;
-    for (unsigned n = 0; n < FP_REQ_TRIES; n++) {
+    unsigned tries = (unsigned)(s->o->link_timeout_ms / wait_ms);
+    if (tries < FP_REQ_TRIES)
+        tries = FP_REQ_TRIES;
+    for (unsigned n = 0; n < tries; n++) {
         int rc = tx_msg(s, q);
         if (rc)
             return rc;
@@ -348,7 +352,7 @@ static int request(struct fpc *s, struct fp_msg *q, uint8_t want, struct fp_msg 
         iap_debug(1, "fast: no answer to %s, sending it again", fp_type_name(q->type));
     }
     return iap_fail(IAP_FASTP_ERR_LINK, "fast: no answer to %s after %u tries of %d ms",
-                    fp_type_name(q->type), FP_REQ_TRIES, wait_ms);
+                    fp_type_name(q->type), tries, wait_ms);
 }
 
 static int set_rate(struct fpc *s, unsigned baud)
@@ -757,7 +761,7 @@ static int send_all(struct fpc *s)
         while (counted < s->cum && counted < s->nf)
             done += s->f[counted++].raw_len;
         iap_progress_update(done);
-        if (now_ms() - s->last_rx > (long long)FP_REQ_TRIES * FP_T_REPLY_MS) {
+        if (now_ms() - s->last_rx > (long long)s->o->link_timeout_ms) {
             rc = iap_fail(IAP_FASTP_ERR_LINK, "fast: the device went silent (frame %u of %u)",
                           s->cum, s->nf);
             goto fail;

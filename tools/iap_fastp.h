@@ -30,6 +30,11 @@ struct iap_fastp_opts {
     bool compress;       /* deflate frames when the device offers it */
     bool resume;         /* continue an open transfer of the same image */
     int level;           /* zlib level, 0..9 */
+    /* Silence after which the link counts as lost (reconnect and resume):
+     * FP_REQ_TRIES x FP_T_REPLY_MS = 3 s by default; more for a board whose
+     * time runs slower than ours (an emulator: h7iap -t). Requests are still
+     * repeated after each FP_T_REPLY_MS of silence. */
+    int link_timeout_ms;
 };
 
 /* Defaults: 2 Mbaud, smart, compressed, resume, level 9. */
