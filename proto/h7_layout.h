@@ -99,6 +99,10 @@ _Static_assert(BOOT_LOG_SECTOR + 1u == BOOT_APP_FIRST_SECTOR, "the log sits belo
 #define BOOT_AB_MASK_TRAILERS \
     ((1u << (H7_SECTORS_PER_BANK - 1u)) | (1u << (BOOT_SECTORS - 1u)))
 #define BOOT_AB_PROT_TRAILERS (BOOT_SECTOR_MASK(0u, BOOT_SECTORS) & ~BOOT_AB_MASK_TRAILERS)
+/* The bootloader copy in the other bank (sector 0 at 0x08100000): written
+ * only to make it equal to the running one, before any swap. */
+#define BOOT_AB_MASK_BOOTCOPY (1u << H7_SECTORS_PER_BANK)
+#define BOOT_AB_PROT_BOOTCOPY (BOOT_SECTOR_MASK(0u, BOOT_SECTORS) & ~BOOT_AB_MASK_BOOTCOPY)
 /* The CM4's vector table in the running slot (sector 4 of the bank at
  * 0x08000000): a logical address, so the CM4 boot address (BOOT_CM4_ADD0,
  * 16 KB units) follows the swap; released only for a confirmed image. */

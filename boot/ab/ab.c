@@ -57,6 +57,9 @@ void ab_init(struct ab_ctx *c)
     c->fl_other.protected_mask = BOOT_AB_PROT_OTHER;
     h7f_init(&c->fl_trailer);
     c->fl_trailer.protected_mask = BOOT_AB_PROT_TRAILERS;
+    h7f_init(&c->fl_copy);
+    c->fl_copy.protected_mask = BOOT_AB_PROT_BOOTCOPY;
+    c->boot_len = BOOT_CODE_SIZE;
 }
 
 static uint32_t trailer_word(uint32_t base, uint32_t i)
@@ -260,12 +263,50 @@ int ab_update_commit(struct ab_ctx *c)
     return ab_swap(c);
 }
 
+/* 0 and *same when both sectors 0 read the same through the CRC unit; an
+ * unreadable copy in the other bank counts as different. */
+static int copies_equal(struct ab_ctx *c, bool *same)
+{
+    uint32_t run, other;
+    int rc = h7f_crc_unit(&c->fl_copy, BOOT_CODE_BASE, c->boot_len, &run);
+
+    if (rc)
+        return rc;
+    *same = h7f_crc_unit(&c->fl_copy, BOOT_CODE_BASE + H7_BANK_SIZE, c->boot_len, &other) == 0 &&
+            other == run;
+    return 0;
+}
+
+int ab_boot_copy(struct ab_ctx *c)
+{
+    uint8_t w[H7_FLASH_WORD];
+    bool same;
+    int rc = copies_equal(c, &same);
+
+    if (rc || same)
+        return rc;
+    rc = h7f_erase_sector(&c->fl_copy, BOOT_CODE_BASE + H7_BANK_SIZE);
+    for (uint32_t off = 0; rc == 0 && off < c->boot_len; off += H7_FLASH_WORD) {
+        rc = h7f_read(&c->fl_copy, BOOT_CODE_BASE + off, w, sizeof(w), NULL);
+        if (rc == 0 && !ur_is_empty(w))
+            rc = h7f_program_word(&c->fl_copy, BOOT_CODE_BASE + H7_BANK_SIZE + off, w);
+    }
+    if (rc == 0)
+        rc = copies_equal(c, &same);
+    if (rc == 0 && !same)
+        rc = BOOT_E_VERIFY;
+    return rc;
+}
+
 int ab_swap(struct ab_ctx *c)
 {
     struct h7f_options o;
     bool want;
-    int rc = h7f_opt_read(&c->fl_trailer, &o);
+    int rc = ab_boot_copy(c);
 
+    if (rc)
+        return rc;
+    rc = h7f_opt_read(&c->fl_trailer, &o);
     if (rc)
         return rc;
     want = !o.swap_bank;

@@ -8,7 +8,10 @@
  *   fl_other:   everything refused but the other bank's slot (sectors 1-7
  *               at 0x08120000): the image is written there;
  *   fl_trailer: everything refused but the last sector of each bank: the
- *               trailer words (program only), and the option change.
+ *               trailer words (program only), and the option change;
+ *   fl_copy:    everything refused but sector 0 at 0x08100000: the other
+ *               bank's bootloader copy, made equal to the running one
+ *               before any swap (ab_boot_copy).
  */
 #ifndef BOOT_AB_H
 #define BOOT_AB_H
@@ -68,6 +71,11 @@ struct ab_slot {
 struct ab_ctx {
     struct h7f fl_other;
     struct h7f fl_trailer;
+    struct h7f fl_copy;
+    /* Bytes of sector 0 that hold the bootloader (a multiple of 128):
+     * ab_init sets the whole sector; the firmware may give its linked
+     * size, so that the copies are compared and copied over that only. */
+    uint32_t boot_len;
     /* The update in progress (ab_update_begin .. commit). */
     bool open;
     uint32_t len, seq;
@@ -92,8 +100,13 @@ int ab_update_begin(struct ab_ctx *c, uint32_t len);
 int ab_update_write(struct ab_ctx *c, const void *p, size_t n);
 int ab_update_commit(struct ab_ctx *c);
 
+/* Make the other bank's sector 0 equal to the running bootloader's over
+ * boot_len bytes (the CRC unit over both; when they differ: erase, copy
+ * every word that is not erased, compare again). 0 when they are equal. */
+int ab_boot_copy(struct ab_ctx *c);
 /* Program SWAP_BANK_OPT to the mapping not in force (nothing when the
- * option bytes already hold it); a reset makes it act. */
+ * option bytes already hold it); a reset makes it act. Never before the
+ * other bank holds the same bootloader (ab_boot_copy first). */
 int ab_swap(struct ab_ctx *c);
 
 /* What the firmware does after ab_boot. */

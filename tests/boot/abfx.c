@@ -5,6 +5,8 @@
 #include "crc32.h"
 
 #define BOOT_PATTERN_LEN 256u
+#define BOOT_LEN         1024u /* the pattern and erased words after it */
+_Static_assert(BOOT_PATTERN_LEN <= BOOT_LEN, "the copies are compared over the pattern");
 
 void abfx_image(uint8_t *buf, uint32_t len, uint32_t seed)
 {
@@ -38,6 +40,12 @@ static void boot_pattern(uint8_t *p)
         p[i] = (uint8_t)(0x5A ^ (i * 7u));
 }
 
+void abfx_ab_init(struct ab_ctx *c)
+{
+    ab_init(c);
+    c->boot_len = BOOT_LEN;
+}
+
 void abfx_boot_code_install(struct h7sim *sim)
 {
     uint8_t p[BOOT_PATTERN_LEN];
@@ -47,19 +55,28 @@ void abfx_boot_code_install(struct h7sim *sim)
     (void)h7sim_backdoor_program(sim, H7_BANK2_BASE, p, sizeof(p));
 }
 
-bool abfx_boot_code_intact(const struct h7sim *sim)
+bool abfx_boot_code_at(const struct h7sim *sim, uint32_t base)
 {
     uint8_t p[BOOT_PATTERN_LEN], q[BOOT_PATTERN_LEN];
 
     boot_pattern(p);
-    for (uint32_t base = H7_BANK1_BASE; base <= H7_BANK2_BASE; base += H7_BANK_SIZE) {
-        h7sim_peek(sim, base, q, sizeof(q));
-        if (memcmp(p, q, sizeof(p)) != 0)
-            return false;
-        if (h7sim_word_state(sim, base + BOOT_PATTERN_LEN) != H7SIM_WORD_VIRGIN)
-            return false;
-    }
-    return true;
+    h7sim_peek(sim, base, q, sizeof(q));
+    return memcmp(p, q, sizeof(p)) == 0 &&
+           h7sim_word_state(sim, base + BOOT_PATTERN_LEN) == H7SIM_WORD_VIRGIN;
+}
+
+bool abfx_boot_code_intact(const struct h7sim *sim)
+{
+    return abfx_boot_code_at(sim, H7_BANK1_BASE) && abfx_boot_code_at(sim, H7_BANK2_BASE);
+}
+
+void abfx_boot_copy_erase(void)
+{
+    struct h7f f;
+
+    h7f_init(&f);
+    f.protected_mask = 0;
+    (void)h7f_erase_sector(&f, H7_BANK2_BASE);
 }
 
 bool abfx_slot_holds(const struct h7sim *sim, uint32_t base, const uint8_t *img, uint32_t len)

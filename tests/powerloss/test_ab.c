@@ -16,7 +16,11 @@
  *   good  confirms itself at its first trial boot;
  *   bad   never confirms (resets): AB_TRIALS trial boots, then rollback;
  *   wdg   hangs: the watchdog resets it, rollback at the next boot;
+ *   copy  as good, but the other bank lost its bootloader copy: B's
+ *         commit copies it before the swap;
  *   MODE2 the same, with a second cut during the boots after the first.
+ * In every mode no reset may map a bank without the bootloader at
+ * 0x08000000.
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -45,6 +49,7 @@ static const struct image_pair images[] = {
 struct acase {
     enum mode mode;
     bool twice; /* mode name ends in 2: a second cut during the recovery */
+    bool copy;  /* mode copy: B's commit must first copy the bootloader */
     const struct image_pair *im;
     uint8_t *a0, *a, *b; /* A0: the confirmed image before A, in the slot B takes */
     uint8_t *c;          /* the update after the cut */
@@ -56,14 +61,17 @@ struct acase {
 struct run {
     struct pl_sim ps;
     struct ab_ctx ab;
-    bool wdg;    /* the last reset came from the watchdog */
-    bool booted; /* a confirmed image started */
+    bool wdg;     /* the last reset came from the watchdog */
+    bool booted;  /* a confirmed image started */
+    bool bricked; /* a reset mapped a bank without the bootloader at 0 */
 };
 
 static void power_on(struct run *r, bool wdg)
 {
     pl_sim_reset(&r->ps);
-    ab_init(&r->ab);
+    if (!abfx_boot_code_at(r->ps.sim, H7_BANK1_BASE))
+        r->bricked = true;
+    abfx_ab_init(&r->ab);
     r->wdg = wdg;
 }
 
@@ -186,9 +194,11 @@ static const char *install(struct run *r, const uint8_t *img, uint32_t len)
 static void start_state(const struct acase *c, struct run *r)
 {
     abfx_boot_code_install(r->ps.sim);
-    ab_init(&r->ab);
+    abfx_ab_init(&r->ab);
     if (install(r, c->a0, c->im->len_a) || install(r, c->a, c->im->len_a))
         fail_msg("start state: installing A0 and A failed");
+    if (c->copy)
+        abfx_boot_copy_erase();
     r->booted = false;
 }
 
@@ -301,6 +311,10 @@ static bool run_cut(struct acase *c, uint64_t seed, uint64_t k, char *msg, size_
         snprintf(msg, n, "the next update C after the cut failed: %s", why);
         ok = false;
     }
+    if (ok && r.bricked) {
+        snprintf(msg, n, "a reset mapped a bank without the bootloader at 0x08000000");
+        ok = false;
+    }
     if (ok && !abfx_boot_code_intact(r.ps.sim)) {
         snprintf(msg, n, "a bootloader copy changed");
         ok = false;
@@ -317,7 +331,7 @@ static bool run_cut(struct acase *c, uint64_t seed, uint64_t k, char *msg, size_
 
 static int a_open(struct pl_case *pc, const char *mode, const char *image)
 {
-    static const char *const modes[] = { "good", "bad", "wdg" };
+    static const char *const modes[] = { "good", "bad", "wdg", "copy" };
     struct acase *c = calloc(1, sizeof(*c));
     struct run r;
     char msg[200] = "";
@@ -325,16 +339,20 @@ static int a_open(struct pl_case *pc, const char *mode, const char *image)
 
     if (!c)
         return -1;
-    for (m = 0; m < 3 && strncmp(mode, modes[m], strlen(modes[m])) != 0; m++)
+    for (m = 0; m < 4 && strncmp(mode, modes[m], strlen(modes[m])) != 0; m++)
         ;
-    if (m < 3 && strcmp(mode + strlen(modes[m]), "2") == 0)
+    if (m < 4 && strcmp(mode + strlen(modes[m]), "2") == 0)
         c->twice = true;
-    else if (m < 3 && mode[strlen(modes[m])] != 0)
-        m = 3;
+    else if (m < 4 && mode[strlen(modes[m])] != 0)
+        m = 4;
+    if (m == 3) { /* copy: B behaves as in good */
+        c->copy = true;
+        m = M_GOOD;
+    }
     for (size_t i = 0; i < sizeof(images) / sizeof(images[0]); i++)
         if (strcmp(image, images[i].name) == 0)
             c->im = &images[i];
-    if (m == 3 || !c->im) {
+    if (m == 4 || !c->im) {
         free(c);
         return -1;
     }
@@ -399,7 +417,8 @@ static bool a_pick(const struct pl_case *pc, uint64_t k, uint64_t stride, uint64
 
 static const struct pl_suite suite = {
     .family = "ab",
-    .names = "modes good bad wdg (a 2 after it: a second cut during the recovery), images 8k 300k",
+    .names = "modes good bad wdg copy (a 2 after it: a second cut during the recovery), images 8k "
+             "300k",
     .open = a_open,
     .close = a_close,
     .run_cut = a_run_cut,
@@ -443,11 +462,12 @@ static void test_bad_300k(void **s)
     run_case("bad", "300k", 5, 4801);
 }
 
-/* A sweep with second cuts: some must have come. */
+/* A sweep with second cuts (every third point and the ends, where the
+ * recovery writes): some must have come. */
 static void run_twice(const char *mode, uint64_t seed)
 {
     second_cuts = 0;
-    run_case(mode, "8k", seed, 1);
+    run_case(mode, "8k", seed, 3);
     printf("  second cuts: %" PRIu64 "\n", second_cuts);
     assert_true(second_cuts > 0);
 }
@@ -462,13 +482,19 @@ static void test_bad2_8k(void **s)
     run_twice("bad2", 7);
 }
 
+static void test_copy_8k(void **s)
+{
+    (void)s;
+    run_case("copy", "8k", 8, 3);
+}
+
 static int run_subsets(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_8k),  cmocka_unit_test(test_bad_8k),
         cmocka_unit_test(test_wdg_8k),   cmocka_unit_test(test_good_300k),
         cmocka_unit_test(test_bad_300k), cmocka_unit_test(test_good2_8k),
-        cmocka_unit_test(test_bad2_8k),
+        cmocka_unit_test(test_bad2_8k),  cmocka_unit_test(test_copy_8k),
     };
 
     return cmocka_run_group_tests_name("powerloss_ab", tests, NULL, NULL);
