@@ -26,7 +26,6 @@
 #include "stm32h7/iwdg.h"
 #include "stm32h7/rcc.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -126,302 +125,6 @@ void vb_request_power_cut(struct vb *b)
     b->sig_cut = 1;
 }
 
-/* ---- FLASH model glue -------------------------------------------------- */
-
-static void icache_invalidate(struct vb *b, uint32_t addr, uint32_t len)
-{
-    for (uint32_t p = (addr - H7_FLASH_BASE) >> 12; p <= (addr + len - 1 - H7_FLASH_BASE) >> 12;
-         p++)
-        b->page_gen[p]++;
-}
-
-/* Generation of the flash pages a block spans (0 outside flash). */
-static uint32_t block_gen(const struct vb *b, uint32_t addr, uint32_t size)
-{
-    if (addr - H7_FLASH_BASE >= H7_FLASH_SIZE)
-        return 0;
-    uint32_t p0 = (addr - H7_FLASH_BASE) >> 12, p1 = (addr + size - 1 - H7_FLASH_BASE) >> 12;
-    return b->page_gen[p0] + (p1 < H7_FLASH_SIZE / 0x1000 && p1 != p0 ? b->page_gen[p1] : 0);
-}
-
-static void update_bank_prot(struct vb *b);
-
-/* Record whether a flash page holds a double-ECC word; its protection is
- * applied by update_bank_prot. */
-static void ecc_page_set(struct vb *b, uint32_t page, bool bad)
-{
-    for (unsigned i = 0; i < b->n_ecc_pages; i++) {
-        if (b->ecc_pages[i] == page) {
-            if (!bad) {
-                b->ecc_pages[i] = b->ecc_pages[--b->n_ecc_pages];
-                b->ecc_dirty = true;
-            }
-            return;
-        }
-    }
-    if (!bad)
-        return;
-    if (b->n_ecc_pages == sizeof b->ecc_pages / sizeof b->ecc_pages[0]) {
-        vb_trace(b, "too many pages with double-ECC words; 0x%08x reads without a bus error", page);
-        return;
-    }
-    b->ecc_pages[b->n_ecc_pages++] = page;
-    vb_trace(b, "flash page 0x%08x holds a double-ECC word: reads go to the model", page);
-    b->ecc_dirty = true;
-}
-
-/* Copy the model's bytes of the flash word at a into the CPU's view.
- * Double-ECC words are published as zeros: a load with bus faults ignored
- * (FAULTMASK, CCR.BFHFNMIGN) returns 0 as on the chip. True for such a
- * word. */
-static bool flash_copy_word(struct vb *b, uint32_t a)
-{
-    uint8_t *view = b->flash_view + (a - H7_FLASH_BASE);
-    if (h7sim_word_state(b->sim, a) == H7SIM_WORD_ECC_DOUBLE) {
-        memset(view, 0, H7_FLASH_WORD);
-        return true;
-    }
-    h7sim_peek(b->sim, a, view, H7_FLASH_WORD);
-    return false;
-}
-
-/* After the view of [a0, a1) changed: instruction counts, and pages with a
- * double-ECC word made fetch-only (reads reach the model). */
-static void flash_view_changed(struct vb *b, uint32_t a0, uint32_t a1, bool any_bad)
-{
-    icache_invalidate(b, a0, a1 - a0);
-    if (any_bad || b->n_ecc_pages) {
-        for (uint32_t p = a0 & ~0xFFFu; p < a1; p += 0x1000) {
-            bool bad = false;
-            for (uint32_t a = p; a < p + 0x1000 && !bad; a += H7_FLASH_WORD)
-                bad = h7sim_word_state(b->sim, a) == H7SIM_WORD_ECC_DOUBLE;
-            ecc_page_set(b, p, bad);
-        }
-        if (b->ecc_dirty) {
-            if (b->in_flash_hook) {
-                b->prot_pending = true;
-                b->check_irq = true;
-            } else {
-                update_bank_prot(b);
-            }
-        }
-    }
-}
-
-static bool flash_range(uint32_t *addr, uint32_t *len, uint32_t *a0, uint32_t *a1)
-{
-    if (*addr < H7_FLASH_BASE || *addr >= H7_FLASH_BASE + H7_FLASH_SIZE)
-        return false;
-    if (*len > H7_FLASH_BASE + H7_FLASH_SIZE - *addr)
-        *len = H7_FLASH_BASE + H7_FLASH_SIZE - *addr;
-    *a0 = *addr & ~(H7_FLASH_WORD - 1);
-    *a1 = (*addr + *len + H7_FLASH_WORD - 1) & ~(H7_FLASH_WORD - 1);
-    return true;
-}
-
-/* The model's bytes of [addr, addr+len) into the CPU's view, whatever the
- * caches hold. */
-void vb_flash_publish_raw(struct vb *b, uint32_t addr, uint32_t len)
-{
-    uint32_t a0, a1;
-    if (!flash_range(&addr, &len, &a0, &a1))
-        return;
-    bool any_bad = false;
-    for (uint32_t a = a0; a < a1; a += H7_FLASH_WORD)
-        any_bad |= flash_copy_word(b, a);
-    uc_ctl_remove_cache(b->uc, a0, a1);
-    flash_view_changed(b, a0, a1, any_bad);
-}
-
-/* The flash changed under the CPU: its view of [addr, addr+len) shows the
- * model's bytes, except lines the D-cache holds (the view keeps the cached
- * bytes) and lines the I-cache holds (their translated code is kept). */
-static void flash_publish(struct vb *b, uint32_t addr, uint32_t len)
-{
-    if (!b->cache.used) {
-        vb_flash_publish_raw(b, addr, len);
-        return;
-    }
-    uint32_t a0, a1;
-    if (!flash_range(&addr, &len, &a0, &a1))
-        return;
-    bool any_bad = false;
-    uint32_t run = a0; /* translated code to drop: [run, a) */
-    for (uint32_t a = a0; a < a1; a += H7_FLASH_WORD) {
-        if (!vb_cache_keep_view(b, a))
-            any_bad |= flash_copy_word(b, a);
-        if (vb_cache_keep_code(b, a)) {
-            if (run < a)
-                uc_ctl_remove_cache(b->uc, run, a);
-            run = a + H7_FLASH_WORD;
-        }
-    }
-    if (run < a1)
-        uc_ctl_remove_cache(b->uc, run, a1);
-    flash_view_changed(b, a0, a1, any_bad);
-}
-
-/* Undo what CPU stores wrote into the view (the model has them). */
-static void flash_restore_dirty(struct vb *b)
-{
-    if (b->dirty_overflow) {
-        flash_publish(b, H7_FLASH_BASE, H7_FLASH_SIZE);
-    } else {
-        for (unsigned i = 0; i < b->n_dirty; i++)
-            flash_publish(b, b->dirty_words[i], H7_FLASH_WORD);
-    }
-    b->n_dirty = 0;
-    b->dirty_overflow = false;
-}
-
-static void flash_mark_dirty(struct vb *b, uint32_t a, unsigned size)
-{
-    for (uint32_t w = a & ~(H7_FLASH_WORD - 1); w < a + size; w += H7_FLASH_WORD) {
-        bool seen = false;
-        for (unsigned i = 0; i < b->n_dirty && !seen; i++)
-            seen = b->dirty_words[i] == w;
-        if (seen)
-            continue;
-        if (b->n_dirty == sizeof b->dirty_words / sizeof b->dirty_words[0])
-            b->dirty_overflow = true;
-        else
-            b->dirty_words[b->n_dirty++] = w;
-    }
-}
-
-static void obs_array_changed(void *ctx, uint32_t addr, uint32_t len)
-{
-    flash_publish(ctx, addr, len);
-}
-
-static void obs_irq_changed(void *ctx, bool level)
-{
-    vb_irq_set_level(ctx, FLASH_IRQn, level);
-}
-
-static const char *const op_names[] = {
-    [H7SIM_OP_PROGRAM] = "program",       [H7SIM_OP_SECTOR_ERASE] = "sector-erase",
-    [H7SIM_OP_BANK_ERASE] = "bank-erase", [H7SIM_OP_MASS_ERASE] = "mass-erase",
-    [H7SIM_OP_OPTION] = "option-change",  [H7SIM_OP_CRC] = "crc",
-};
-
-static void obs_event(void *ctx, const struct h7sim_event *ev)
-{
-    struct vb *b = ctx;
-    const char *op =
-        (unsigned)ev->op < sizeof op_names / sizeof op_names[0] ? op_names[ev->op] : "?";
-    switch (ev->kind) {
-    case H7SIM_EV_OP_START:
-        vb_trace(b, "flash %s start bank %u 0x%08x +%u", op, ev->bank, ev->addr, ev->len);
-        if (ev->op != H7SIM_OP_PROGRAM && ev->op != H7SIM_OP_CRC) {
-            if (ev->bank == 0) {
-                b->long_op[0] = b->long_op[1] = true;
-            } else {
-                unsigned w = (ev->bank - 1) ^ (h7sim_swapped(b->sim) ? 1u : 0u);
-                b->long_op[w & 1] = true;
-            }
-        }
-        break;
-    case H7SIM_EV_OP_DONE:
-        b->flash_ops++;
-        vb_trace(b, "flash %s done bank %u 0x%08x +%u sr=0x%08x", op, ev->bank, ev->addr, ev->len,
-                 ev->sr);
-        break;
-    case H7SIM_EV_OP_ERROR:
-        vb_trace(b, "flash %s refused bank %u 0x%08x sr=0x%08x", op, ev->bank, ev->addr, ev->sr);
-        break;
-    case H7SIM_EV_OPTION_DONE:
-        b->flash_ops++;
-        vb_trace(b, "flash option change done");
-        break;
-    case H7SIM_EV_POWER_CUT:
-        vb_trace(b, "POWER CUT (%s 0x%08x)", op, ev->addr);
-        if (b->cfg.trace == NULL)
-            fprintf(stderr, "h7vboard: power cut at %.6f ms during %s at 0x%08x\n",
-                    (double)ev->time_ns / 1e6, op, ev->addr);
-        vb_stop_run(b, VB_STOP_POWER_CUT);
-        break;
-    }
-}
-
-/* Bring the model's clock to the board's. */
-void vb_model_sync(struct vb *b)
-{
-    uint64_t now = vb_now(b), m = h7sim_now(b->sim);
-    if (now > m)
-        h7sim_advance(b->sim, now - m);
-}
-
-/* After a model call: take over a stall, refresh the busy-bank protection. */
-void vb_model_after(struct vb *b)
-{
-    uint64_t now = vb_now(b), m = h7sim_now(b->sim);
-    if (m > now) {
-        b->stall_ns += m - now;
-        vb_time_jump(b, m);
-        /* The board's own events inside the stall (UART bytes, ticks) are
-         * handled at the next slow path, in time order. */
-        b->check_irq = true;
-    }
-    /* Changing protections inside a flash access hook crashes Unicorn (a
-     * store landing in the region) or loses them (a load): deferred to the
-     * next block. */
-    if (b->in_flash_hook) {
-        b->prot_pending = true;
-        b->check_irq = true;
-    } else {
-        update_bank_prot(b);
-    }
-    /* Reschedule only when the model's next completion moved (a status
-     * poll changes nothing: this runs at every access). */
-    uint64_t next = h7sim_next_event(b->sim);
-    b->flash_active = next != VB_NEVER;
-    if (next != b->model_next) {
-        b->model_next = next;
-        vb_schedule(b);
-    }
-}
-
-/* Make [addr, addr+len) fetch-only. Unicorn checks permissions when it
- * fills its TLB; a TLB flush only comes with a change of the memory map, so
- * the region is made writable for an instant to force one. */
-static void protect_fetch_only(struct vb *b, uint32_t addr, uint32_t len)
-{
-    uc_mem_protect(b->uc, addr, len, UC_PROT_EXEC | UC_PROT_WRITE);
-    uc_mem_protect(b->uc, addr, len, UC_PROT_EXEC);
-}
-
-/* Busy banks are fetch-only; so are pages with a double-ECC word. */
-static void update_bank_prot(struct vb *b)
-{
-    bool ecc_changed = b->ecc_dirty;
-    b->prot_pending = false;
-    b->ecc_dirty = false;
-    for (unsigned w = 0; w < 2; w++) {
-        uint32_t base = H7_FLASH_BASE + w * H7_BANK_SIZE;
-        /* Only erases and option changes make the window fetch-only (unless
-         * --exact-read-stalls): making it so costs two rebuilds of Unicorn's
-         * memory map, 1.6 s of host CPU over a 1.75 MB update, for reads
-         * that a driver does not make while its word programs (code
-         * fetches stall in any case). */
-        bool busy = h7sim_bank_busy(b->sim, base);
-        if (!busy)
-            b->long_op[w] = false;
-        busy = busy && (b->long_op[w] || b->cfg.exact_read_stalls);
-        if (busy == b->bank_protected[w] && !ecc_changed)
-            continue;
-        b->bank_protected[w] = busy;
-        if (busy) {
-            protect_fetch_only(b, base, H7_BANK_SIZE);
-            continue;
-        }
-        uc_mem_protect(b->uc, base, H7_BANK_SIZE, UC_PROT_READ | UC_PROT_EXEC);
-        for (unsigned i = 0; i < b->n_ecc_pages; i++)
-            if ((b->ecc_pages[i] - H7_FLASH_BASE) / H7_BANK_SIZE == w)
-                protect_fetch_only(b, b->ecc_pages[i], 0x1000);
-    }
-}
-
 /* The fault behaviour of a data access that the bus refused. */
 void vb_bus_error(struct vb *b, uint32_t addr, bool is_write, bool fetch)
 {
@@ -448,97 +151,6 @@ void vb_bus_error(struct vb *b, uint32_t addr, bool is_write, bool fetch)
     vb_trace(b, "bus error: %s 0x%08x", is_write ? "write" : "read", addr);
     b->stopping = true;
     uc_emu_stop(b->uc);
-}
-
-static uint64_t flashreg_read(uc_engine *uc, uint64_t off, unsigned size, void *ud)
-{
-    (void)uc;
-    struct vb *b = ud;
-    uint64_t v = 0, stall = 0;
-    vb_model_sync(b);
-    enum h7sim_resp r = h7sim_read(b->sim, H7_FLASH_R_BASE + (uint32_t)off, size, &v, &stall);
-    vb_model_after(b);
-    if (r != H7SIM_OK) {
-        vb_bus_error(b, H7_FLASH_R_BASE + (uint32_t)off, false, false);
-        return 0;
-    }
-    /* SR1/SR2 or OPTSR_CUR polled while an operation runs: time may be
-     * skipped if the loop is pure (vb_poll.c). */
-    vb_poll_read(b, H7_FLASH_R_BASE + (uint32_t)off, v);
-    return v;
-}
-
-static void flashreg_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *ud)
-{
-    (void)uc;
-    struct vb *b = ud;
-    uint64_t stall = 0;
-    b->rx_polls = 0;
-    vb_poll_dirty(b);
-    vb_model_sync(b);
-    enum h7sim_resp r = h7sim_write(b->sim, H7_FLASH_R_BASE + (uint32_t)off, size, v, &stall);
-    vb_model_after(b);
-    if (r != H7SIM_OK)
-        vb_bus_error(b, H7_FLASH_R_BASE + (uint32_t)off, true, false);
-}
-
-static bool hook_flash_write(uc_engine *uc, uc_mem_type t, uint64_t a, int size, int64_t v,
-                             void *ud)
-{
-    (void)uc;
-    (void)t;
-    struct vb *b = ud;
-    if (a < H7_FLASH_BASE || a >= H7_FLASH_BASE + H7_FLASH_SIZE) {
-        vb_bus_error(b, (uint32_t)a, true, false);
-        return true;
-    }
-    flash_mark_dirty(b, (uint32_t)a, (unsigned)size);
-    b->in_flash_hook = true;
-    /* Unicorn reports an unaligned store whole and then byte by byte:
-     * keep the bytes. */
-    if (size > 1 && (a & (uint64_t)(size - 1)))
-        return true;
-    uint64_t stall = 0;
-    b->rx_polls = 0;
-    vb_poll_dirty(b);
-    vb_model_sync(b);
-    enum h7sim_resp r = h7sim_write(b->sim, (uint32_t)a, (unsigned)size, (uint64_t)v, &stall);
-    vb_model_after(b);
-    b->in_flash_hook = false;
-    if (r != H7SIM_OK)
-        vb_bus_error(b, (uint32_t)a, true, false);
-    return true;
-}
-
-/* Data read from a fetch-only flash page: busy bank or double-ECC word. */
-static bool hook_flash_read(uc_engine *uc, uc_mem_type t, uint64_t a, int size, int64_t v, void *ud)
-{
-    (void)uc;
-    (void)t;
-    (void)v;
-    struct vb *b = ud;
-    if (a < H7_FLASH_BASE || a >= H7_FLASH_BASE + H7_FLASH_SIZE)
-        return false;
-    uint64_t val = 0, stall = 0;
-    b->in_flash_hook = true;
-    vb_model_sync(b);
-    enum h7sim_resp r = h7sim_read(b->sim, (uint32_t)a, (unsigned)size, &val, &stall);
-    vb_model_after(b);
-    b->in_flash_hook = false;
-    if (r != H7SIM_OK)
-        vb_bus_error(b, (uint32_t)a, false, false);
-    /* Unicorn calls this hook when it fills its TLB, not on every load:
-     * the page must be protected again (which flushes the TLB) for the
-     * next load from it to come here too. */
-    uint32_t page = (uint32_t)a & ~0xFFFu;
-    for (unsigned i = 0; i < b->n_ecc_pages; i++) {
-        if (b->ecc_pages[i] == page) {
-            b->retrap = true;
-            b->retrap_page = page;
-            b->check_irq = true;
-        }
-    }
-    return true;
 }
 
 /* ---- other bus regions ------------------------------------------------- */
@@ -591,31 +203,40 @@ static void sysmem_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t v,
     vb_bus_error(b, H7_SYSMEM_BASE + (uint32_t)off, true, false);
 }
 
-static uint64_t periph_read_cb(uc_engine *uc, uint64_t off, unsigned size, void *ud)
+/* The device table: the event order (the FLASH model first: a power cut
+ * stops the board before anything else happens), and for the peripheral
+ * window the dispatch order (FLASH and USART3 before the rest). */
+static const struct vb_device *const devices[] = {
+    &vb_dev_flash,
+    &vb_dev_scs,
+    &vb_dev_usart3,
+    &vb_dev_periph,
+};
+#define NDEV (sizeof devices / sizeof devices[0])
+
+static const struct vb_device *device_at(uint32_t a)
 {
-    struct vb *b = ud;
-    uint32_t a = H7_PERIPH_BASE + (uint32_t)off;
-    if (a - H7_FLASH_R_BASE < H7_FLASH_R_SIZE)
-        return flashreg_read(uc, a - H7_FLASH_R_BASE, size, ud);
-    if (a - USART3_BASE < 0x400)
-        return vb_usart_read(b, a - USART3_BASE, size);
-    return vb_periph_read(b, a, size);
+    for (unsigned i = 0; i < NDEV; i++)
+        if (a - devices[i]->base < devices[i]->size)
+            return devices[i];
+    return NULL;
 }
 
-static void periph_write_cb(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *ud)
+/* The peripheral window and the PPB: ud is the window's base. */
+static uint64_t bus_read(uc_engine *uc, uint64_t off, unsigned size, void *ud)
 {
-    struct vb *b = ud;
-    uint32_t a = H7_PERIPH_BASE + (uint32_t)off;
-    if (a - H7_FLASH_R_BASE < H7_FLASH_R_SIZE) {
-        flashreg_write(uc, a - H7_FLASH_R_BASE, size, v, ud);
-        return;
-    }
-    if (a - USART3_BASE < 0x400) {
-        b->rx_polls = 0;
-        vb_poll_dirty(b);
-        vb_usart_write(b, a - USART3_BASE, size, (uint32_t)v);
-        return;
-    }
+    (void)uc;
+    const struct vb_window *w = ud;
+    uint32_t a = w->base + (uint32_t)off;
+    return device_at(a)->read(w->b, a, size);
+}
+
+static void bus_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *ud)
+{
+    (void)uc;
+    const struct vb_window *w = ud;
+    struct vb *b = w->b;
+    uint32_t a = w->base + (uint32_t)off;
     /* A watchdog refresh is no progress, and a loop may repeat it. */
     if (a != IWDG1_BASE + IWDG_KR || (v & IWDG_KR_KEY_Msk) != IWDG_KEY_REFRESH) {
         b->rx_polls = 0;
@@ -623,24 +244,19 @@ static void periph_write_cb(uc_engine *uc, uint64_t off, unsigned size, uint64_t
     } else {
         vb_poll_wdg_refresh(b);
     }
-    vb_periph_write(b, a, size, v);
-}
-
-static uint64_t ppb_read_cb(uc_engine *uc, uint64_t off, unsigned size, void *ud)
-{
-    (void)uc;
-    return vb_ppb_read(ud, H7_PPB_BASE + (uint32_t)off, size);
-}
-
-static void ppb_write_cb(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *ud)
-{
-    (void)uc;
-    ((struct vb *)ud)->rx_polls = 0;
-    vb_poll_dirty(ud);
-    vb_ppb_write(ud, H7_PPB_BASE + (uint32_t)off, size, v);
+    device_at(a)->write(b, a, size, v);
 }
 
 /* ---- instruction counting and the block hook ---------------------------- */
+
+/* Generation of the flash pages a block spans (0 outside flash). */
+static uint32_t block_gen(const struct vb *b, uint32_t addr, uint32_t size)
+{
+    if (addr - H7_FLASH_BASE >= H7_FLASH_SIZE)
+        return 0;
+    uint32_t p0 = (addr - H7_FLASH_BASE) >> 12, p1 = (addr + size - 1 - H7_FLASH_BASE) >> 12;
+    return b->page_gen[p0] + (p1 < H7_FLASH_SIZE / 0x1000 && p1 != p0 ? b->page_gen[p1] : 0);
+}
 
 static const struct vb_icache_ent *icount(struct vb *b, uint32_t addr, uint32_t size)
 {
@@ -666,15 +282,6 @@ static const struct vb_icache_ent *icount(struct vb *b, uint32_t addr, uint32_t 
 
 static void process_events(struct vb *b);
 
-static void fetch_stall(struct vb *b, uint32_t addr)
-{
-    vb_model_sync(b);
-    uint64_t st = h7sim_fetch_stall(b->sim, addr);
-    if (st)
-        vb_trace(b, "fetch at 0x%08x stalled %.3f us", addr, (double)st / 1e3);
-    vb_model_after(b);
-}
-
 static void slow_path(struct vb *b, uint32_t pc)
 {
     if (b->stopping)
@@ -690,13 +297,13 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
     (void)uc;
     struct vb *b = ud;
     if (b->n_dirty)
-        flash_restore_dirty(b);
+        vb_flash_restore_dirty(b);
     if (b->prot_pending)
-        update_bank_prot(b);
+        vb_update_bank_prot(b);
     if (b->retrap) {
         b->retrap = false;
         if (!b->bank_protected[(b->retrap_page - H7_FLASH_BASE) / H7_BANK_SIZE])
-            protect_fetch_only(b, b->retrap_page, 0x1000);
+            vb_protect_fetch_only(b, b->retrap_page, 0x1000);
     }
     if (b->n_bp && vb_gdb_block(b, (uint32_t)addr, size))
         return;
@@ -707,7 +314,7 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
     if (b->ccr & SCB_CCR_IC)
         vb_cache_fetch(b, (uint32_t)addr, size);
     if (b->flash_active && (uint32_t)addr - H7_FLASH_BASE < H7_FLASH_SIZE)
-        fetch_stall(b, (uint32_t)addr);
+        vb_flash_fetch_stall(b, (uint32_t)addr);
     if (b->cyc >= b->deadline_cyc || b->check_irq)
         slow_path(b, (uint32_t)addr);
 }
@@ -722,14 +329,9 @@ uint64_t vb_next_event(struct vb *b)
 uint64_t vb_next_event_ex(struct vb *b, bool skip_wdg)
 {
     uint64_t t = VB_NEVER, x;
-    if ((x = vb_systick_next(b)) < t)
-        t = x;
-    if (b->flash_active && (x = h7sim_next_event(b->sim)) < t)
-        t = x;
-    if ((x = vb_usart_next(b)) < t)
-        t = x;
-    if (!skip_wdg && (x = vb_iwdg_next(b)) < t)
-        t = x;
+    for (unsigned i = 0; i < NDEV; i++)
+        if (!(skip_wdg && devices[i]->watchdog) && (x = devices[i]->next_event(b)) < t)
+            t = x;
     if (b->cfg.cut_at_ns && b->cfg.cut_at_ns < t)
         t = b->cfg.cut_at_ns;
     if (b->cfg.max_time_ns && b->cfg.max_time_ns < t)
@@ -769,15 +371,9 @@ static void process_events(struct vb *b)
         vb_stop_run(b, VB_STOP_POWER_CUT);
         return;
     }
-    if (b->flash_active || (b->cfg.cut_at_ns && now >= b->cfg.cut_at_ns)) {
-        vb_model_sync(b);
-        vb_model_after(b);
-        if (b->stopping)
+    for (unsigned i = 0; i < NDEV; i++)
+        if (!devices[i]->process(b, i == 0 ? now : vb_now(b)))
             return;
-    }
-    vb_systick_process(b, now);
-    vb_usart_process(b, vb_now(b));
-    vb_iwdg_process(b, vb_now(b));
     if (b->cfg.max_time_ns && vb_now(b) >= b->cfg.max_time_ns) {
         vb_stop_run(b, VB_STOP_TIMEOUT);
         return;
@@ -794,110 +390,6 @@ static void process_events(struct vb *b)
 
 /* ---- CPU exceptions reported by Unicorn -------------------------------- */
 
-static void semihost(struct vb *b)
-{
-    uint32_t op = vb_rreg(b, UC_ARM_REG_R0), arg = vb_rreg(b, UC_ARM_REG_R1);
-    uint32_t ret = 0;
-    FILE *out = b->cfg.semihost_out ? b->cfg.semihost_out : stdout;
-    switch (op) {
-    case 0x01: ret = 1; break; /* SYS_OPEN ":tt" */
-    case 0x02: ret = 0; break; /* SYS_CLOSE */
-    case 0x03: {               /* SYS_WRITEC */
-        uint8_t c = 0;
-        uc_mem_read(b->uc, arg, &c, 1);
-        fputc(c, out);
-        fflush(out);
-        break;
-    }
-    case 0x04: { /* SYS_WRITE0 */
-        char buf[256];
-        for (uint32_t a = arg;; a += sizeof buf) {
-            if (uc_mem_read(b->uc, a, buf, sizeof buf) != UC_ERR_OK) {
-                /* Near the end of a region: byte by byte. */
-                for (;; a++) {
-                    uint8_t c;
-                    if (uc_mem_read(b->uc, a, &c, 1) != UC_ERR_OK || c == 0)
-                        break;
-                    fputc(c, out);
-                }
-                break;
-            }
-            size_t n = strnlen(buf, sizeof buf);
-            fwrite(buf, 1, n, out);
-            if (n < sizeof buf)
-                break;
-        }
-        fflush(out);
-        break;
-    }
-    case 0x05: { /* SYS_WRITE {fd, buf, len} */
-        uint32_t blk[3] = { 0, 0, 0 };
-        uc_mem_read(b->uc, arg, blk, sizeof blk);
-        FILE *o = blk[0] == 2 ? stderr : out;
-        for (uint32_t i = 0; i < blk[2]; i++) {
-            uint8_t c;
-            if (uc_mem_read(b->uc, blk[1] + i, &c, 1) != UC_ERR_OK)
-                break;
-            fputc(c, o);
-        }
-        fflush(o);
-        ret = 0;
-        break;
-    }
-    case 0x06: { /* SYS_READ: nothing to read */
-        uint32_t blk[3] = { 0, 0, 0 };
-        uc_mem_read(b->uc, arg, blk, sizeof blk);
-        ret = blk[2];
-        break;
-    }
-    case 0x09: ret = 1; break;                                 /* SYS_ISTTY */
-    case 0x0C: ret = 0; break;                                 /* SYS_FLEN */
-    case 0x10: ret = (uint32_t)(vb_now(b) / 10000000u); break; /* SYS_CLOCK, cs */
-    case 0x11: ret = 0; break;                                 /* SYS_TIME */
-    case 0x13: ret = 0; break;                                 /* SYS_ERRNO */
-    case 0x15: {                                               /* SYS_GET_CMDLINE */
-        uint32_t blk[2] = { 0, 0 };
-        uc_mem_read(b->uc, arg, blk, sizeof blk);
-        uint8_t z = 0;
-        if (blk[1])
-            uc_mem_write(b->uc, blk[0], &z, 1);
-        blk[1] = 0;
-        uc_mem_write(b->uc, arg + 4, &blk[1], 4);
-        break;
-    }
-    case 0x16: { /* SYS_HEAPINFO: let the C library decide */
-        uint32_t blk[4] = { 0, 0, 0, 0 }, p = 0;
-        uc_mem_read(b->uc, arg, &p, 4);
-        uc_mem_write(b->uc, p, blk, sizeof blk);
-        break;
-    }
-    case 0x18: /* SYS_EXIT, reason in r1 */
-        if (arg == 0x20026u) {
-            vb_stop_run(b, VB_STOP_OK);
-        } else {
-            b->stop_r0 = arg;
-            vb_stop_run(b, VB_STOP_FW_FAIL);
-        }
-        return;
-    case 0x20: { /* SYS_EXIT_EXTENDED {reason, code} */
-        uint32_t blk[2] = { 0, 0 };
-        uc_mem_read(b->uc, arg, blk, sizeof blk);
-        b->stop_r0 = blk[1];
-        if (blk[0] == 0x20026u && blk[1] == 0)
-            vb_stop_run(b, VB_STOP_OK);
-        else
-            vb_stop_run(b, VB_STOP_FW_FAIL);
-        return;
-    }
-    default:
-        vb_trace(b, "semihosting call 0x%x not supported", op);
-        ret = (uint32_t)-1;
-        break;
-    }
-    vb_wreg(b, UC_ARM_REG_R0, ret);
-    vb_wreg(b, UC_ARM_REG_PC, (vb_rreg(b, UC_ARM_REG_PC) + 2) | 1);
-}
-
 static void hook_intr(uc_engine *uc, uint32_t intno, void *ud)
 {
     (void)uc;
@@ -913,7 +405,7 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *ud)
         uint16_t insn = 0;
         uc_mem_read(b->uc, pc, &insn, 2);
         if (insn == 0xBEAB) {
-            semihost(b);
+            vb_semihost(b);
         } else if (insn == 0xBE42) {
             b->stop_r0 = vb_rreg(b, UC_ARM_REG_R0);
             vb_stop_run(b, b->stop_r0 == 0 ? VB_STOP_OK : VB_STOP_FW_FAIL);
@@ -1010,14 +502,10 @@ void vb_system_reset(struct vb *b, bool power_on)
         b->resets++;
         vb_trace(b, "system reset");
     }
-    vb_model_sync(b);
-    h7sim_reset(b->sim);
-    vb_model_after(b);
+    for (unsigned i = 0; i < NDEV; i++)
+        devices[i]->reset(b, power_on);
     vb_poll_reset(b);
-    vb_exc_reset(b);
     vb_cache_reset(b);
-    vb_periph_reset(b, power_on);
-    vb_usart_reset(b);
     vb_set_hz(b, vb_rcc_core_hz(b));
 
     uint32_t boot = b->cfg.boot_addr;
@@ -1146,8 +634,11 @@ struct vb *vb_new(const struct vb_config *cfg)
         }
     }
     uc_mmio_map(b->uc, H7_SYSMEM_BASE, H7_SYSMEM_SIZE, sysmem_read, b, sysmem_write, b);
-    uc_mmio_map(b->uc, H7_PERIPH_BASE, H7_PERIPH_SIZE, periph_read_cb, b, periph_write_cb, b);
-    uc_mmio_map(b->uc, H7_PPB_BASE, H7_PPB_SIZE, ppb_read_cb, b, ppb_write_cb, b);
+    b->windows[0] = (struct vb_window){ H7_PERIPH_BASE, b };
+    b->windows[1] = (struct vb_window){ H7_PPB_BASE, b };
+    for (unsigned i = 0; i < 2; i++)
+        uc_mmio_map(b->uc, b->windows[i].base, i ? H7_PPB_SIZE : H7_PERIPH_SIZE, bus_read,
+                    &b->windows[i], bus_write, &b->windows[i]);
 
     /* Everything else is on no bus: bus fault. */
     static const uint32_t used[][2] = {
@@ -1176,19 +667,13 @@ struct vb *vb_new(const struct vb_config *cfg)
     uc_hook_add(b->uc, &h, UC_HOOK_BLOCK, hook_block, b, 1, 0);
     uc_hook_add(b->uc, &h, UC_HOOK_INTR, hook_intr, b, 1, 0);
     uc_hook_add(b->uc, &h, UC_HOOK_INSN_INVALID, hook_invalid, b, 1, 0);
-    uc_hook_add(b->uc, &h, UC_HOOK_MEM_WRITE_PROT, hook_flash_write, b, 1, 0);
-    uc_hook_add(b->uc, &h, UC_HOOK_MEM_READ_PROT, hook_flash_read, b, 1, 0);
+    uc_hook_add(b->uc, &h, UC_HOOK_MEM_WRITE_PROT, vb_hook_flash_write, b, 1, 0);
+    uc_hook_add(b->uc, &h, UC_HOOK_MEM_READ_PROT, vb_hook_flash_read, b, 1, 0);
     uc_hook_add(b->uc, &h, UC_HOOK_MEM_FETCH_PROT | UC_HOOK_MEM_FETCH_UNMAPPED, hook_fetch_bad, b,
                 1, 0);
 
-    struct h7sim_observer obs = {
-        .array_changed = obs_array_changed,
-        .irq_changed = obs_irq_changed,
-        .event = obs_event,
-        .ctx = b,
-    };
-    h7sim_set_observer(b->sim, &obs);
-    flash_publish(b, H7_FLASH_BASE, H7_FLASH_SIZE);
+    vb_flash_observe(b);
+    vb_flash_publish(b, H7_FLASH_BASE, H7_FLASH_SIZE);
 
     if (cfg->cut_after_ops_set)
         h7sim_fault_power_cut_after_ops(b->sim, cfg->cut_after_ops);
@@ -1232,111 +717,6 @@ void vb_free(struct vb *b)
 struct h7sim *vb_model(struct vb *b)
 {
     return b->sim;
-}
-
-/* ---- ELF loading -------------------------------------------------------- */
-
-int vb_load_elf(struct vb *b, const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "h7vboard: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *img = sz > 0 ? malloc((size_t)sz) : NULL;
-    if (!img || fread(img, 1, (size_t)sz, f) != (size_t)sz) {
-        fprintf(stderr, "h7vboard: %s: cannot read\n", path);
-        fclose(f);
-        free(img);
-        return -1;
-    }
-    fclose(f);
-    int rc = -1;
-    uint8_t *stage = NULL, *dirty = NULL;
-    const Elf32_Ehdr *eh = (const Elf32_Ehdr *)img;
-    if ((size_t)sz < sizeof *eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
-        eh->e_ident[EI_CLASS] != ELFCLASS32 || eh->e_machine != EM_ARM) {
-        fprintf(stderr, "h7vboard: %s: not a 32-bit ARM ELF file\n", path);
-        goto out;
-    }
-    if (eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf32_Phdr) > (uint64_t)sz) {
-        fprintf(stderr, "h7vboard: %s: truncated program headers\n", path);
-        goto out;
-    }
-    stage = malloc(H7_FLASH_SIZE);
-    dirty = calloc(H7_FLASH_SIZE / H7_FLASH_WORD, 1);
-    if (!stage || !dirty)
-        goto out;
-    memset(stage, 0xFF, H7_FLASH_SIZE);
-    const Elf32_Phdr *ph = (const Elf32_Phdr *)(img + eh->e_phoff);
-    for (unsigned i = 0; i < eh->e_phnum; i++) {
-        if (ph[i].p_type != PT_LOAD || ph[i].p_filesz == 0)
-            continue;
-        uint32_t pa = ph[i].p_paddr, n = ph[i].p_filesz;
-        if ((uint64_t)ph[i].p_offset + n > (uint64_t)sz) {
-            fprintf(stderr, "h7vboard: %s: segment %u outside the file\n", path, i);
-            goto out;
-        }
-        const uint8_t *src = img + ph[i].p_offset;
-        if (pa >= H7_FLASH_BASE && (uint64_t)pa + n <= (uint64_t)H7_FLASH_BASE + H7_FLASH_SIZE) {
-            memcpy(stage + (pa - H7_FLASH_BASE), src, n);
-            for (uint32_t w = (pa - H7_FLASH_BASE) / H7_FLASH_WORD;
-                 w <= (pa + n - 1 - H7_FLASH_BASE) / H7_FLASH_WORD; w++)
-                dirty[w] = 1;
-        } else if (uc_mem_write(b->uc, pa, src, n) != UC_ERR_OK) {
-            fprintf(stderr, "h7vboard: %s: segment at 0x%08x (+%u) is not in RAM or flash\n", path,
-                    pa, n);
-            goto out;
-        }
-        vb_trace(b, "load 0x%08x +%u", pa, n);
-    }
-    /* Program the touched flash words; words already holding the same
-     * bytes are skipped (a persistent --flash file keeps the image). */
-    uint8_t cur[H7_FLASH_WORD];
-    for (uint32_t w = 0; w < H7_FLASH_SIZE / H7_FLASH_WORD; w++) {
-        if (!dirty[w])
-            continue;
-        uint32_t a = H7_FLASH_BASE + w * H7_FLASH_WORD;
-        h7sim_peek(b->sim, a, cur, sizeof cur);
-        if (memcmp(cur, stage + w * H7_FLASH_WORD, H7_FLASH_WORD) == 0 &&
-            h7sim_word_state(b->sim, a) != H7SIM_WORD_VIRGIN)
-            continue;
-        uint32_t w1 = w;
-        while (w1 + 1 < H7_FLASH_SIZE / H7_FLASH_WORD && dirty[w1 + 1])
-            w1++;
-        for (uint32_t x = w; x <= w1; x++) {
-            uint32_t xa = H7_FLASH_BASE + x * H7_FLASH_WORD;
-            h7sim_peek(b->sim, xa, cur, sizeof cur);
-            bool same = memcmp(cur, stage + x * H7_FLASH_WORD, H7_FLASH_WORD) == 0;
-            if (h7sim_word_state(b->sim, xa) == H7SIM_WORD_VIRGIN) {
-                bool blank = true;
-                for (unsigned k = 0; k < H7_FLASH_WORD; k++)
-                    blank &= stage[x * H7_FLASH_WORD + k] == 0xFF;
-                if (!blank && h7sim_backdoor_program(b->sim, xa, stage + x * H7_FLASH_WORD,
-                                                     H7_FLASH_WORD) != 0) {
-                    fprintf(stderr, "h7vboard: cannot program 0x%08x\n", xa);
-                    goto out;
-                }
-            } else if (!same) {
-                fprintf(stderr,
-                        "h7vboard: %s: flash at 0x%08x already holds other data"
-                        " (use --erase to start from an erased part)\n",
-                        path, xa);
-                goto out;
-            }
-        }
-        w = w1;
-    }
-    flash_publish(b, H7_FLASH_BASE, H7_FLASH_SIZE);
-    rc = 0;
-out:
-    free(stage);
-    free(dirty);
-    free(img);
-    return rc;
 }
 
 /* ---- run loop ------------------------------------------------------------ */
@@ -1417,9 +797,9 @@ enum vb_stop vb_run(struct vb *b)
             b->halt_sig = 5;
         }
         if (b->n_dirty)
-            flash_restore_dirty(b);
+            vb_flash_restore_dirty(b);
         if (b->prot_pending)
-            update_bank_prot(b);
+            vb_update_bank_prot(b);
         if (b->stop != VB_STOP_NONE)
             break;
         bool resume = b->resume;

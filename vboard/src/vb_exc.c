@@ -832,3 +832,28 @@ void vb_ppb_write(struct vb *b, uint32_t addr, unsigned size, uint64_t v)
     uint32_t cur = reg_read32(b, a);
     reg_write32(b, a, (cur & ~mask) | (((uint32_t)v << sh) & mask));
 }
+
+/* The System Control Space (NVIC, SCB, SysTick, DWT, MPU): the device
+ * table's entry; its events are SysTick's. */
+static void scs_reset(struct vb *b, bool power_on)
+{
+    (void)power_on;
+    vb_exc_reset(b);
+}
+
+static bool systick_process(struct vb *b, uint64_t now)
+{
+    vb_systick_process(b, now);
+    return true;
+}
+
+const struct vb_device vb_dev_scs = {
+    .name = "SCS",
+    .base = H7_PPB_BASE,
+    .size = H7_PPB_SIZE,
+    .read = vb_ppb_read,
+    .write = vb_ppb_write,
+    .reset = scs_reset,
+    .next_event = vb_systick_next,
+    .process = systick_process,
+};

@@ -1,11 +1,16 @@
 /*
  * vboard internals: one struct vb holds the whole board. The files:
- *   vb_core.c    Unicorn set-up, memory map, hooks, virtual time, run loop,
- *                reset, ELF loading, FLASH model glue
+ *   vb_core.c    Unicorn set-up, memory map, virtual time, the device table
+ *                (struct vb_device: each device's window, reset and events),
+ *                the block hook, the run loop, reset
+ *   vb_flash.c   the glue to the FLASH model (view, protections, hooks)
+ *   vb_elf.c     ELF loading
+ *   vb_semihost.c  semihosting
  *   vb_exc.c     NVIC/SCB/SysTick/DWT registers, exception entry and return
  *   vb_periph.c  RCC, PWR, SYSCFG, IWDG, HSEM, GPIO and the rest of the
  *                peripheral window
- *   vb_usart.c   USART3 and its host link (pty, stdio, TCP), host timing
+ *   vb_usart.c   USART3 and the host timing
+ *   vb_link.c    the host link (pty, stdio, TCP, file descriptors)
  *   vb_cache.c   the L1 caches and the MPU
  *   vb_poll.c    loops whose time may be skipped
  *   vb_gdb.c     the GDB remote protocol server (--gdb)
@@ -234,6 +239,12 @@ struct vb_rcc {
     uint32_t reg[0x200 / 4]; /* 0x58024400 .. +0x200 */
 };
 
+/* A bus window of devices (the peripherals, the PPB). */
+struct vb_window {
+    uint32_t base;
+    struct vb *b;
+};
+
 /* A gap in the address space: MMIO that answers with a bus error. */
 struct vb_hole {
     uint32_t base;
@@ -299,6 +310,7 @@ struct vb {
     uint32_t csselr, fpccr, fpcar, fpdscr, actlr, demcr;
     struct vb_cache cache;
     struct vb_hole holes[16];
+    struct vb_window windows[2];
     struct vb_systick st;
     /* DWT */
     uint32_t dwt_ctrl;
@@ -349,6 +361,27 @@ void vb_dump(struct vb *b, FILE *out, const char *why);
 uint64_t vb_next_event(struct vb *b);
 /* The same, leaving out the watchdog's expiry when skip_wdg. */
 uint64_t vb_next_event_ex(struct vb *b, bool skip_wdg);
+
+/* A device of the board: a bus window and the events it schedules. The
+ * core dispatches loads and stores in the window (absolute addresses; the
+ * first device of the table whose window holds the address), resets the
+ * devices in table order, and asks each for its next event and processes
+ * it there. process returns false when it stopped the board (the devices
+ * after it wait for the next round). */
+struct vb_device {
+    const char *name;
+    uint32_t base, size;
+    uint64_t (*read)(struct vb *b, uint32_t addr, unsigned size);
+    void (*write)(struct vb *b, uint32_t addr, unsigned size, uint64_t v);
+    void (*reset)(struct vb *b, bool power_on);
+    uint64_t (*next_event)(struct vb *b); /* absolute ns, VB_NEVER: none */
+    bool (*process)(struct vb *b, uint64_t now);
+    bool watchdog; /* its event is the watchdog's (vb_next_event_ex) */
+};
+extern const struct vb_device vb_dev_flash;  /* vb_flash.c: the FLASH registers and the model */
+extern const struct vb_device vb_dev_scs;    /* vb_exc.c: NVIC, SCB, SysTick, DWT, MPU */
+extern const struct vb_device vb_dev_usart3; /* vb_usart.c */
+extern const struct vb_device vb_dev_periph; /* vb_periph.c: the rest of the window, IWDG */
 
 /* vb_core.c: the model's clock brought to the board's before a model call,
  * and after it the stall taken over, protections and schedule refreshed. */
@@ -402,9 +435,22 @@ bool vb_cache_keep_code(struct vb *b, uint32_t line);
 uint32_t vb_mpu_read(struct vb *b, uint32_t off);
 void vb_mpu_write(struct vb *b, uint32_t off, uint32_t v);
 
-/* vb_core.c: the model's bytes into the CPU's view of the flash, caches
- * ignored. */
+/* vb_flash.c: the FLASH model glue. The model's bytes into the CPU's view
+ * of the flash, caches ignored (_raw) or minus what they keep. */
 void vb_flash_publish_raw(struct vb *b, uint32_t addr, uint32_t len);
+void vb_flash_publish(struct vb *b, uint32_t addr, uint32_t len);
+/* Undo what CPU stores wrote into the view (the model has them). */
+void vb_flash_restore_dirty(struct vb *b);
+/* Busy banks and double-ECC pages fetch-only (outside the flash hooks). */
+void vb_update_bank_prot(struct vb *b);
+void vb_protect_fetch_only(struct vb *b, uint32_t addr, uint32_t len);
+void vb_flash_observe(struct vb *b);
+void vb_flash_fetch_stall(struct vb *b, uint32_t addr);
+bool vb_hook_flash_write(uc_engine *uc, uc_mem_type t, uint64_t a, int size, int64_t v, void *ud);
+bool vb_hook_flash_read(uc_engine *uc, uc_mem_type t, uint64_t a, int size, int64_t v, void *ud);
+
+/* vb_semihost.c: a BKPT 0xAB at the PC. */
+void vb_semihost(struct vb *b);
 
 /* vb_unicorn.c */
 void vb_unicorn_workarounds(void);
@@ -441,18 +487,20 @@ uint64_t vb_iwdg_next(struct vb *b);
 void vb_iwdg_process(struct vb *b, uint64_t now);
 void vb_iwdg_refresh(struct vb *b);
 
-/* vb_usart.c */
+/* vb_link.c */
 int vb_link_open(struct vb *b);
 void vb_link_close(struct vb *b);
 void vb_link_flush(struct vb *b);
+/* Idle with nothing scheduled: wait for host input up to ms (wall). */
+bool vb_link_wait(struct vb *b, int ms);
+void vb_link_poll(struct vb *b);
+
+/* vb_usart.c */
 void vb_usart_reset(struct vb *b);
 uint32_t vb_usart_read(struct vb *b, uint32_t off, unsigned size);
 void vb_usart_write(struct vb *b, uint32_t off, unsigned size, uint32_t v);
 uint64_t vb_usart_next(struct vb *b);
 void vb_usart_process(struct vb *b, uint64_t now);
-/* Idle with nothing scheduled: wait for host input up to ms (wall). */
-bool vb_link_wait(struct vb *b, int ms);
-void vb_link_poll(struct vb *b);
 /* The firmware waits for input (WFI, or polling an empty receiver) before
  * any exchange: hold virtual time here for the host's first byte. */
 void vb_usart_first_contact(struct vb *b);

@@ -378,3 +378,23 @@ void vb_periph_write(struct vb *b, uint32_t addr, unsigned size, uint64_t v)
     uint32_t sh = 8 * (addr & 3), mask = (size == 1 ? 0xFFu : 0xFFFFu) << sh;
     write32(b, a, (read32(b, a) & ~mask) | (((uint32_t)v << sh) & mask));
 }
+
+/* The rest of the peripheral window (RCC, PWR, IWDG, ...): the device
+ * table's entry, after FLASH and USART3; its events are the watchdog's. */
+static bool iwdg_process(struct vb *b, uint64_t now)
+{
+    vb_iwdg_process(b, now);
+    return true;
+}
+
+const struct vb_device vb_dev_periph = {
+    .name = "peripherals",
+    .base = H7_PERIPH_BASE,
+    .size = H7_PERIPH_SIZE,
+    .read = vb_periph_read,
+    .write = vb_periph_write,
+    .reset = vb_periph_reset,
+    .next_event = vb_iwdg_next,
+    .process = iwdg_process,
+    .watchdog = true,
+};
