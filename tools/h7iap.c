@@ -271,8 +271,10 @@ static int connect_board(struct opts *o, struct iap_transport **tp, struct iap_c
     if (rc)
         return rc;
     iap_client_init(c, t);
-    if (o->timeout_ms > 0)
+    if (o->timeout_ms > 0) {
         c->ack_timeout_ms = o->timeout_ms;
+        t->write_timeout_ms = o->timeout_ms;
+    }
     if (o->sync_attempts > 0)
         c->sync_attempts = o->sync_attempts;
     else if (o->vboard)

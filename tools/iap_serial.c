@@ -41,7 +41,7 @@ static enum iap_port_err fd_write(struct iap_transport *t, const uint8_t *buf, s
                 continue;
             if (errno == EAGAIN) {
                 struct pollfd p = { .fd = f->fd, .events = POLLOUT };
-                if (poll(&p, 1, 2000) == 0)
+                if (poll(&p, 1, t->write_timeout_ms > 0 ? t->write_timeout_ms : 2000) == 0)
                     return iap_fail(IAP_PORT_ERR_TIMEDOUT,
                                     "%s: write timed out (flow control stuck?)", f->name);
                 continue;

@@ -46,6 +46,9 @@ struct iap_transport {
 	 * auto on a device that kept even parity). */
     enum iap_parity parity;
     int parity_fallback;
+    /* A write that cannot go on for this long fails (0: 2000 ms); longer
+	 * for a board that drains the line slowly (an emulator: h7iap -t). */
+    int write_timeout_ms;
 };
 
 struct iap_serial_opts {

@@ -183,6 +183,7 @@ static enum iap_port_err board_gone(struct vb_transport *v, enum iap_port_err rc
 static enum iap_port_err vb_write(struct iap_transport *t, const uint8_t *b, size_t n)
 {
     struct vb_transport *v = (struct vb_transport *)t;
+    v->line->write_timeout_ms = t->write_timeout_ms;
     return board_gone(v, v->line->ops->write(v->line, b, n));
 }
 
