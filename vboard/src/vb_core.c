@@ -570,7 +570,13 @@ static int map_ram(struct vb *b, uint32_t base, uint32_t size, uint32_t perms)
      * a page that later holds code is protected again as it must be. */
     for (uint32_t a = base; a - base < size; a += 0x400) {
         uc_tb tb;
-        uc_ctl_request_cache(b->uc, a | 1u, &tb);
+        /* uc_ctl_request_cache() as unicorn.h 2.0.1 spells it shifts the
+         * int 3 by 30 (undefined behaviour, UBSan stops on it): the same
+         * control word, built unsigned. */
+        uc_ctl(b->uc,
+               (uc_control_type)(UC_CTL_TB_REQUEST_CACHE | (2u << 26) |
+                                 ((unsigned)UC_CTL_IO_READ_WRITE << 30)),
+               (uint64_t)(a | 1u), &tb);
         uc_ctl_remove_cache(b->uc, a, a + 0x400);
     }
     return 0;
