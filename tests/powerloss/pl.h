@@ -30,7 +30,7 @@ struct pl_op {
 struct pl_sim {
     struct h7sim *sim;
     uint64_t seed;
-    uint64_t ops; /* array operations started since pl_sim_open */
+    uint64_t ops; /* operations started since pl_sim_open (option changes too) */
     /* Operations in flight, per physical bank (event bank 1/2). */
     struct pl_op running[2];
     bool run_valid[2];
@@ -138,7 +138,7 @@ void pl_sel_from_env(struct pl_sel *s);
 /* One case, opened by its suite from (mode, image). */
 struct pl_case {
     const char *mode, *image; /* id parts */
-    uint64_t nops;            /* array operations of the clean run */
+    uint64_t nops;            /* operations of the clean run (option changes too) */
     void *ctx;                /* the suite's state for this case */
 };
 
