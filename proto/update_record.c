@@ -19,10 +19,20 @@ uint32_t ur_get32(const uint8_t *p)
 
 void ur_encode(const struct ur_record *r, uint8_t out[UR_SIZE])
 {
+    ur_encode_ext(r, NULL, out);
+}
+
+void ur_encode_ext(const struct ur_record *r, const struct ur_ext *x, uint8_t out[UR_SIZE])
+{
     memset(out, 0xFF, UR_SIZE);
     ur_put32(out + 0, UR_MAGIC);
     out[4] = UR_VERSION;
     out[5] = r->state;
+    if (x) {
+        out[6] = (uint8_t)x->flags;
+        out[7] = (uint8_t)(x->flags >> 8);
+        ur_put32(out + 24, x->extra);
+    }
     ur_put32(out + 8, r->sequence);
     ur_put32(out + 12, r->start);
     ur_put32(out + 16, r->length);
@@ -53,14 +63,24 @@ const char *ur_strerror(int err)
 
 int ur_decode(const uint8_t in[UR_SIZE], struct ur_record *r)
 {
+    return ur_decode_ext(in, r, NULL);
+}
+
+int ur_decode_ext(const uint8_t in[UR_SIZE], struct ur_record *r, struct ur_ext *x)
+{
     if (ur_is_empty(in))
         return UR_E_EMPTY;
     if (ur_get32(in) != UR_MAGIC)
         return UR_E_MAGIC;
     if (ur_get32(in + 28) != crc32_zlib(0, in, 28))
         return UR_E_CRC;
-    if (in[4] != UR_VERSION || (in[5] != UR_STATE_STARTED && in[5] != UR_STATE_COMPLETE))
+    if (in[4] != UR_VERSION ||
+        (in[5] != UR_STATE_STARTED && in[5] != UR_STATE_COMPLETE && in[5] != UR_STATE_PROGRESS))
         return UR_E_FIELD;
+    if (x) {
+        x->flags = (uint16_t)(in[6] | in[7] << 8);
+        x->extra = ur_get32(in + 24);
+    }
     r->state = in[5];
     r->sequence = ur_get32(in + 8);
     r->start = ur_get32(in + 12);

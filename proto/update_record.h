@@ -8,15 +8,20 @@
  *   off  size  field
  *   0    4     magic      UR_MAGIC "H7UR"
  *   4    1     version    UR_VERSION
- *   5    1     state      UR_STATE_STARTED | UR_STATE_COMPLETE
- *   6    2     reserved   0xFFFF
+ *   5    1     state      UR_STATE_STARTED | UR_STATE_COMPLETE | UR_STATE_PROGRESS
+ *   6    2     flags      0xFFFF; a fast transfer's STARTED: UR_FLAG_RESUMABLE
  *   8    4     sequence   update number, +1 per update, kept across log erases
  *   12   4     start      image start address
  *   16   4     length     image length in bytes (STARTED: planned, 0xFFFFFFFF unknown)
  *   20   4     image_crc  CRC-32 (zlib) of the image as read back from flash
  *                          (STARTED: 0xFFFFFFFF)
- *   24   4     reserved   0xFFFFFFFF
+ *   24   4     extra      0xFFFFFFFF; a fast transfer's STARTED: page mask,
+ *                          its PROGRESS: image length
  *   28   4     rec_crc    CRC-32 of bytes 0..27
+ *
+ * PROGRESS (docs/PROTOCOL.md "h7iap fast protocol", "Resume"): sequence
+ * and image_crc of its STARTED, start = a region's start, length = the
+ * bytes from start programmed and verified.
  *
  * Log: slot i at base + 32*i. A slot is empty (reads all 0xFF), valid
  * (magic, version, state and rec_crc check) or torn (anything else,
@@ -39,6 +44,10 @@
 #define UR_VERSION        1u
 #define UR_STATE_STARTED  0x5Au
 #define UR_STATE_COMPLETE 0xC3u
+#define UR_STATE_PROGRESS 0x96u
+#define UR_FLAG_RESUMABLE 0x0001u /* bytes 6-7 of a fast transfer's STARTED */
+#define UR_FLAGS_NONE     0xFFFFu
+#define UR_EXTRA_NONE     0xFFFFFFFFu
 #define UR_LEN_UNKNOWN    0xFFFFFFFFu
 
 struct ur_record {
@@ -60,12 +69,23 @@ enum ur_err {
 						   error, NACK): torn */
 };
 
+/* Bytes 6-7 and 24-27: the fast protocol's fields (UR_FLAGS_NONE and
+ * UR_EXTRA_NONE in every other record). */
+struct ur_ext {
+    uint16_t flags;
+    uint32_t extra;
+};
+
 /* Short text for an enum ur_err code (never NULL). */
 const char *ur_strerror(int err);
 
 void ur_encode(const struct ur_record *r, uint8_t out[UR_SIZE]);
+/* The same with the fast protocol's fields (x NULL: none). */
+void ur_encode_ext(const struct ur_record *r, const struct ur_ext *x, uint8_t out[UR_SIZE]);
 /* 0, or why the slot is not a valid record. */
 int ur_decode(const uint8_t in[UR_SIZE], struct ur_record *r);
+/* The same, with the fast protocol's fields (x may be NULL). */
+int ur_decode_ext(const uint8_t in[UR_SIZE], struct ur_record *r, struct ur_ext *x);
 bool ur_is_empty(const uint8_t in[UR_SIZE]);
 /* The little-endian 32-bit fields of the on-flash formats (this record and
  * the A/B slot trailer, proto/ab_slot.h). */

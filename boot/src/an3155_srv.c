@@ -18,6 +18,7 @@
 
 #include "an3155.h"
 #include "crc32.h"
+#include "fastp.h"
 #include "boot/boot.h"
 
 #define AN_BYTE_MS   1000u /* between bytes of one command */
@@ -27,6 +28,7 @@ static const uint8_t an_cmds[] = {
     AN3155_CMD_GET,       AN3155_CMD_GET_VERSION,  AN3155_CMD_GET_ID,
     AN3155_CMD_READ,      AN3155_CMD_GO,           AN3155_CMD_WRITE,
     AN3155_CMD_EXT_ERASE, AN3155_CMD_GET_CHECKSUM, AN3155_CMD_H7_GET_REASON,
+    FP_AN3155_CMD,
 };
 
 static uint8_t an_buf[AN3155_MAX_DATA + 8u];
@@ -352,11 +354,51 @@ static void cmd_reason(struct boot_ctx *c)
     c->an.reason_addr = 0;
 }
 
+bool boot_go(struct boot_ctx *c, uint32_t addr, struct boot_result *res, uint8_t *reason)
+{
+    struct boot_app_info info;
+
+    memset(res, 0, sizeof(*res));
+    if (addr == AN3155_H7_RESET_ADDR) {
+        res->act = BOOT_ACT_RESET;
+        return true;
+    }
+    if (addr == BOOT_APP_START) {
+        boot_app_check(c, &info);
+        if (info.status != 0) {
+            *reason = AN3155_REASON_NO_IMAGE;
+            return false;
+        }
+        res->act = BOOT_ACT_JUMP_APP;
+        res->addr = addr;
+        res->release_cm4 = info.cm4_valid;
+        return true;
+    }
+    if (boot_ram_range_ok(addr, 8) && !c->host_ram) {
+        *reason = AN3155_REASON_RAM_OFF;
+        return false;
+    }
+    if (boot_ram_range_ok(addr, 8)) {
+        uint8_t v[8];
+        uint32_t pc;
+
+        boot_port_ram_read(addr, v, sizeof(v));
+        pc = (uint32_t)v[4] | (uint32_t)v[5] << 8 | (uint32_t)v[6] << 16 | (uint32_t)v[7] << 24;
+        if ((pc & 1u) && boot_ram_range_ok(pc & ~1u, 2)) {
+            res->act = BOOT_ACT_JUMP_RAM;
+            res->addr = addr;
+            return true;
+        }
+    }
+    *reason = AN3155_REASON_ADDRESS;
+    return false;
+}
+
 /* Go: returns true with *res filled when the server must stop. */
 static bool cmd_go(struct boot_ctx *c, struct boot_result *res)
 {
-    struct boot_app_info info;
     uint32_t addr;
+    uint8_t reason;
     int rc;
 
     ack(c);
@@ -369,48 +411,31 @@ static bool cmd_go(struct boot_ctx *c, struct boot_result *res)
         nack(c, flash_reason(rc), c->diag.last_err_addr);
         return false;
     }
-    memset(res, 0, sizeof(*res));
-    if (addr == AN3155_H7_RESET_ADDR) {
-        ack(c);
-        res->act = BOOT_ACT_RESET;
-        return true;
-    }
-    if (addr == BOOT_APP_START) {
-        boot_app_check(c, &info);
-        if (info.status != 0) {
-            nack(c, AN3155_REASON_NO_IMAGE, addr);
-            return false;
-        }
-        ack(c);
-        res->act = BOOT_ACT_JUMP_APP;
-        res->addr = addr;
-        res->release_cm4 = info.cm4_valid;
-        return true;
-    }
-    if (boot_ram_range_ok(addr, 8) && !c->host_ram) {
-        nack(c, AN3155_REASON_RAM_OFF, addr);
+    if (!boot_go(c, addr, res, &reason)) {
+        nack(c, reason, addr);
         return false;
     }
-    if (boot_ram_range_ok(addr, 8)) {
-        uint8_t v[8];
-        uint32_t pc;
+    ack(c);
+    return true;
+}
 
-        boot_port_ram_read(addr, v, sizeof(v));
-        pc = (uint32_t)v[4] | (uint32_t)v[5] << 8 | (uint32_t)v[6] << 16 | (uint32_t)v[7] << 24;
-        if ((pc & 1u) && boot_ram_range_ok(pc & ~1u, 2)) {
-            ack(c);
-            res->act = BOOT_ACT_JUMP_RAM;
-            res->addr = addr;
-            return true;
-        }
+/* The session's frame format (the fast protocol runs in 8N1 and returns
+ * here). */
+static void an_format(struct boot_ctx *c, enum boot_ser_format f)
+{
+    if (f == BOOT_SER_8E1) {
+        c->ser->set_format(c->ser->ctx, BOOT_SER_8E1);
+        c->an.errmask = BOOT_SER_ERRMASK;
+    } else {
+        c->ser->set_format(c->ser->ctx, BOOT_SER_8N2);
+        c->an.errmask = BOOT_SER_PE | BOOT_SER_ORE;
     }
-    nack(c, AN3155_REASON_ADDRESS, addr);
-    return false;
 }
 
 struct boot_result boot_an3155(struct boot_ctx *c, int sync)
 {
     struct boot_result res;
+    enum boot_ser_format session;
     uint8_t cmd2[2];
     int b;
 
@@ -432,13 +457,8 @@ struct boot_result boot_an3155(struct boot_ctx *c, int sync)
 
         if (sync & (BOOT_SER_PE | BOOT_SER_FE))
             f = f == BOOT_SER_8E1 ? BOOT_SER_8N1 : BOOT_SER_8E1;
-        if (f == BOOT_SER_8E1) {
-            c->ser->set_format(c->ser->ctx, BOOT_SER_8E1);
-            c->an.errmask = BOOT_SER_ERRMASK;
-        } else {
-            c->ser->set_format(c->ser->ctx, BOOT_SER_8N2);
-            c->an.errmask = BOOT_SER_PE | BOOT_SER_ORE;
-        }
+        an_format(c, f);
+        session = f;
     }
     ack(c);
     for (;;) {
@@ -484,6 +504,15 @@ struct boot_result boot_an3155(struct boot_ctx *c, int sync)
         case AN3155_CMD_EXT_ERASE: cmd_ext_erase(c); break;
         case AN3155_CMD_GET_CHECKSUM: cmd_checksum(c); break;
         case AN3155_CMD_H7_GET_REASON: cmd_reason(c); break;
+        case FP_AN3155_CMD:
+            ack(c);
+            c->ser->drain(c->ser->ctx);
+            if (boot_fastp(c, &res)) {
+                c->ser->drain(c->ser->ctx);
+                return res;
+            }
+            an_format(c, session);
+            break;
         case AN3155_CMD_GO:
             if (cmd_go(c, &res)) {
                 c->ser->drain(c->ser->ctx);

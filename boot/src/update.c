@@ -46,7 +46,7 @@ void boot_update_init(struct boot_ctx *c)
     boot_log_scan(c);
 }
 
-static int log_append(struct boot_ctx *c, const struct ur_record *r)
+static int log_append(struct boot_ctx *c, const struct ur_record *r, const struct ur_ext *x)
 {
     struct boot_update *u = &c->upd;
     uint8_t buf[UR_SIZE];
@@ -55,7 +55,7 @@ static int log_append(struct boot_ctx *c, const struct ur_record *r)
 
     if (slot >= u->log.slots)
         return BOOT_E_LOG;
-    ur_encode(r, buf);
+    ur_encode_ext(r, x, buf);
     /* A slot that failed (or was cut) is never programmed again. */
     u->log.next_free = slot + 1;
     rc = h7f_program_word(&u->fl_log, BOOT_LOG_BASE + slot * UR_SIZE, buf);
@@ -72,37 +72,148 @@ static int log_append(struct boot_ctx *c, const struct ur_record *r)
     return 0;
 }
 
-int boot_update_begin(struct boot_ctx *c, uint32_t planned_len)
+/* Every record is built here: one retry in the next slot if the word
+ * could not be programmed. */
+static int log_record(struct boot_ctx *c, uint8_t state, uint32_t seq, uint32_t start, uint32_t len,
+                      uint32_t crc, const struct ur_ext *x)
 {
-    struct boot_update *u = &c->upd;
     struct ur_record r;
-    uint32_t seq;
     int rc;
 
-    if (u->open)
-        return 0;
-    seq = u->log.max_sequence + 1u;
+    memset(&r, 0, sizeof(r));
+    r.state = state;
+    r.sequence = seq;
+    r.start = start;
+    r.length = len;
+    r.image_crc = crc;
+    rc = log_append(c, &r, x);
+    if (rc)
+        rc = log_append(c, &r, x);
+    return rc;
+}
+
+/* STARTED of a new update: the log erased first when fewer than two
+ * slots are free (COMPLETE needs one, its retry another). */
+static int log_started(struct boot_ctx *c, uint32_t len, uint32_t crc, const struct ur_ext *x)
+{
+    struct boot_update *u = &c->upd;
+    uint32_t seq = u->log.max_sequence + 1u;
+    int rc;
+
     if (u->log.next_free + 2u > u->log.slots) {
         rc = h7f_erase_sector(&u->fl_log, BOOT_LOG_BASE);
         if (rc)
             return boot_fail(c, rc, BOOT_LOG_BASE);
         boot_log_scan(c);
     }
-    memset(&r, 0, sizeof(r));
-    r.state = UR_STATE_STARTED;
-    r.sequence = seq;
-    r.start = BOOT_APP_START;
-    r.length = planned_len;
-    r.image_crc = 0xFFFFFFFFu;
-    /* One retry in the next slot if the word could not be programmed. */
-    rc = log_append(c, &r);
-    if (rc)
-        rc = log_append(c, &r);
+    rc = log_record(c, UR_STATE_STARTED, seq, BOOT_APP_START, len, crc, x);
     if (rc)
         return rc;
     u->open = true;
     u->seq = seq;
     return 0;
+}
+
+int boot_update_begin(struct boot_ctx *c, uint32_t planned_len)
+{
+    struct boot_update *u = &c->upd;
+
+    /* An AN3155 or YMODEM write ends a fast transfer: it gets its own
+     * STARTED, so the fast one can no longer be resumed. */
+    if (u->fast) {
+        u->fast = false;
+        u->open = false;
+        c->fp.open = false;
+    }
+    if (u->open)
+        return 0;
+    return log_started(c, planned_len, 0xFFFFFFFFu, NULL);
+}
+
+int boot_update_begin_fast(struct boot_ctx *c, const struct fp_image *im)
+{
+    struct ur_ext x = { UR_FLAG_RESUMABLE, im->page_mask };
+    int rc;
+
+    boot_update_abandon(c);
+    c->upd.open = false;
+    c->upd.fast = false;
+    rc = log_started(c, im->len, im->crc, &x);
+    if (rc == 0)
+        c->upd.fast = true;
+    return rc;
+}
+
+void boot_update_resume_fast(struct boot_ctx *c, uint32_t seq)
+{
+    boot_update_abandon(c);
+    c->upd.open = true;
+    c->upd.fast = true;
+    c->upd.seq = seq;
+}
+
+int boot_update_progress(struct boot_ctx *c, uint32_t start, uint32_t done, uint32_t image_len)
+{
+    struct boot_update *u = &c->upd;
+    struct ur_ext x = { UR_FLAGS_NONE, image_len };
+
+    if (!u->open || !u->fast || u->log.next_free + 3u > u->log.slots)
+        return 0;
+    return log_record(c, UR_STATE_PROGRESS, u->seq, start, done, c->fp.im.crc, &x);
+}
+
+int boot_update_complete(struct boot_ctx *c, uint32_t len, uint32_t crc)
+{
+    struct boot_update *u = &c->upd;
+    int rc;
+
+    if (!u->open)
+        return boot_fail(c, BOOT_E_NO_IMAGE, BOOT_APP_START);
+    rc = log_record(c, UR_STATE_COMPLETE, u->seq, BOOT_APP_START, len, crc, NULL);
+    if (rc)
+        return rc;
+    u->open = false;
+    u->fast = false;
+    return 0;
+}
+
+static int log_read(struct boot_ctx *c, uint32_t slot, struct ur_record *r, struct ur_ext *x)
+{
+    uint8_t buf[UR_SIZE];
+
+    if (log_read_slot(c, slot, buf))
+        return UR_E_UNREADABLE;
+    return ur_decode_ext(buf, r, x);
+}
+
+bool boot_update_fast_log(struct boot_ctx *c, struct boot_fast_log *out)
+{
+    uint32_t end = c->upd.log.next_free, s = end;
+    struct ur_record r;
+    struct ur_ext x;
+
+    memset(out, 0, sizeof(*out));
+    while (s-- > 0)
+        if (log_read(c, s, &r, &x) == 0 && r.state == UR_STATE_STARTED)
+            break;
+    if (s >= end || x.flags != UR_FLAG_RESUMABLE || r.start != BOOT_APP_START)
+        return false;
+    out->seq = r.sequence;
+    out->im.len = r.length;
+    out->im.crc = r.image_crc;
+    out->im.page_mask = x.extra;
+    while (++s < end) {
+        if (log_read(c, s, &r, &x) != 0 || r.sequence != out->seq)
+            continue;
+        if (r.state != UR_STATE_PROGRESS)
+            return false; /* COMPLETE (or a second STARTED): nothing to resume */
+        if (x.extra != out->im.len || r.image_crc != out->im.crc)
+            continue;
+        for (unsigned g = 0; g < FP_REGIONS; g++)
+            if (r.start == (g ? H7_BANK2_BASE : BOOT_APP_START) && r.length > out->done[g])
+                out->done[g] = r.length;
+    }
+    return true;
 }
 
 static unsigned page_of(uint32_t addr)
@@ -269,7 +380,6 @@ int boot_update_commit(struct boot_ctx *c)
 {
     struct boot_update *u = &c->upd;
     const struct h7f_writer_report *rep = h7f_writer_report(&u->w);
-    struct ur_record r;
     int rc;
 
     if (!u->open || !u->stream || rep->bytes == 0)
@@ -282,17 +392,5 @@ int boot_update_commit(struct boot_ctx *c)
         return boot_fail(c, BOOT_E_VERIFY, rep->err_addr);
     if (rc)
         return boot_fail(c, rc, rep->err_addr);
-    memset(&r, 0, sizeof(r));
-    r.state = UR_STATE_COMPLETE;
-    r.sequence = u->seq;
-    r.start = BOOT_APP_START;
-    r.length = rep->bytes;
-    r.image_crc = rep->crc;
-    rc = log_append(c, &r);
-    if (rc)
-        rc = log_append(c, &r);
-    if (rc)
-        return rc;
-    u->open = false;
-    return 0;
+    return boot_update_complete(c, rep->bytes, rep->crc);
 }

@@ -37,9 +37,9 @@ static inline void hw_irq_on(void)
 }
 
 /* Core clock after clock_init() (Hz). */
-#define BOOT_CORE_HZ  400000000u
-#define BOOT_PCLK1_HZ 100000000u
-#define BOOT_BAUD     115200u
+#define BOOT_CORE_HZ 400000000u
+#define BOOT_BAUD    115200u
+/* BOOT_PCLK1_HZ (USART3's kernel clock): boot/serial.h. */
 
 /* boot/target/clock.c */
 void clock_init(void);

@@ -55,6 +55,8 @@ __attribute__((used)) static void layout_for_ld(void)
     H7_LAYOUT_LD_SYMBOL(h7_ld_ram_base, BOOT_RAM_BASE);
     H7_LAYOUT_LD_SYMBOL(h7_ld_handoff, BOOT_HANDOFF_ADDR);
     H7_LAYOUT_LD_SYMBOL(h7_ld_itcm_end, H7_ITCM_BASE + H7_ITCM_SIZE);
+    H7_LAYOUT_LD_SYMBOL(h7_ld_axi_base, H7_AXISRAM_BASE);
+    H7_LAYOUT_LD_SYMBOL(h7_ld_axi_size, H7_AXISRAM_SIZE);
 }
 
 int main(void)

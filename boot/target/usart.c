@@ -199,12 +199,43 @@ static void ser_drain(void *ctx)
     drain();
 }
 
+static enum boot_ser_format cur_format;
+
 static void ser_set_format(void *ctx, enum boot_ser_format f)
 {
     (void)ctx;
     drain();
     USART3_R(USART_CR1) = 0;
     set_cr1(f);
+    cur_format = f;
+}
+
+static uint32_t ser_now_ms(void *ctx)
+{
+    (void)ctx;
+    return now_ms();
+}
+
+/* BRR = PCLK1 / rate with 16x oversampling (RM0399 48.5.7). */
+static uint32_t ser_baud(void *ctx, uint32_t want, bool apply)
+{
+    uint32_t brr;
+
+    (void)ctx;
+    if (want == 0) {
+        brr = USART3_R(USART_BRR) & USART_BRR_Msk;
+        return brr >= 16u ? BOOT_PCLK1_HZ / brr : 0u;
+    }
+    brr = (BOOT_PCLK1_HZ + want / 2u) / want;
+    if (brr < 16u || brr > 0xFFFFu)
+        return 0;
+    if (apply) {
+        drain();
+        USART3_R(USART_CR1) = 0;
+        USART3_R(USART_BRR) = brr;
+        set_cr1(cur_format);
+    }
+    return BOOT_PCLK1_HZ / brr;
 }
 
 static uint32_t ser_overruns(void *ctx)
@@ -220,4 +251,6 @@ const struct boot_serial usart_serial = {
     .set_format = ser_set_format,
     .overruns = ser_overruns,
     .ctx = 0,
+    .now_ms = ser_now_ms,
+    .baud = ser_baud,
 };

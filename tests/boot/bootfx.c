@@ -43,6 +43,8 @@ void fser_push(struct fser *s, const void *p, size_t n)
 
 void fser_push_flags(struct fser *s, uint8_t b, uint16_t flags)
 {
+    if (s->in_head == s->in_tail)
+        s->in_head = s->in_tail = 0;
     assert_true(s->in_tail < FS_IN_MAX);
     s->in[s->in_tail++] = (uint16_t)(b | flags);
 }
@@ -67,6 +69,8 @@ static int fs_getc(void *ctx, uint32_t timeout_ms)
         s->peer(s);
     if (s->in_head == s->in_tail) {
         s->now_ms += timeout_ms;
+        if (s->sim)
+            h7sim_advance(s->sim, (uint64_t)timeout_ms * 1000000u);
         s->idle++;
         if (s->idle_limit && s->idle >= s->idle_limit)
             longjmp(s->escape, 1);
@@ -104,6 +108,29 @@ static uint32_t fs_overruns(void *ctx)
 {
     (void)ctx;
     return 0;
+}
+
+static uint32_t fs_now_ms(void *ctx)
+{
+    return (uint32_t)((struct fser *)ctx)->now_ms;
+}
+
+/* The USART's rates: PCLK1 / BRR with BRR >= 16 (RM0399 48.5.7). */
+static uint32_t fs_baud(void *ctx, uint32_t want, bool apply)
+{
+    struct fser *s = ctx;
+    uint32_t brr;
+
+    if (want == 0)
+        return s->baud;
+    brr = (BOOT_PCLK1_HZ + want / 2u) / want;
+    if (brr < 16u || brr > 0xFFFFu)
+        return 0;
+    if (apply && BOOT_PCLK1_HZ / brr != s->baud) {
+        s->baud = BOOT_PCLK1_HZ / brr;
+        s->baud_changes++;
+    }
+    return BOOT_PCLK1_HZ / brr;
 }
 
 /* ---- fixture ---- */
@@ -159,6 +186,10 @@ void bfx_open(struct bfx *x)
     x->ser.ops.set_format = fs_set_format;
     x->ser.ops.overruns = fs_overruns;
     x->ser.ops.ctx = &x->ser;
+    x->ser.ops.now_ms = fs_now_ms;
+    x->ser.ops.baud = fs_baud;
+    x->ser.baud = 115200u;
+    x->ser.sim = x->sim;
     memset(bfx_dtcm, 0, sizeof(bfx_dtcm));
     memset(bfx_axi, 0, sizeof(bfx_axi));
     boot_init(&x->c, &x->ser.ops);

@@ -36,6 +36,9 @@ struct fser {
     jmp_buf escape;
     enum boot_ser_format fmt;
     unsigned format_changes;
+    struct h7sim *sim; /* its clock moves on with each timeout */
+    uint32_t baud;     /* the rate the fake UART runs at */
+    unsigned baud_changes;
     fser_peer_fn peer;
     void *peer_ctx;
     struct boot_serial ops;

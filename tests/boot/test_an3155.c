@@ -145,13 +145,14 @@ static void test_get_gv_gid(void **state)
     int n = fser_next(&X.ser);
     assert_true(n >= 7);
     expect(AN3155_VERSION);
-    bool has_write = false, has_ee = false;
+    bool has_write = false, has_ee = false, has_fast = false;
     for (int i = 0; i < n; i++) {
         int c = fser_next(&X.ser);
         has_write |= c == AN3155_CMD_WRITE;
         has_ee |= c == AN3155_CMD_EXT_ERASE;
+        has_fast |= c == FP_AN3155_CMD;
     }
-    assert_true(has_write && has_ee);
+    assert_true(has_write && has_ee && has_fast);
     expect(AN3155_ACK);
     expect(AN3155_ACK);
     expect(AN3155_VERSION);

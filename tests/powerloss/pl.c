@@ -495,5 +495,5 @@ static void ser_set_format(void *ctx, enum boot_ser_format f)
 }
 
 const struct boot_serial pl_null_serial = {
-    ser_getc, ser_write, ser_drain, ser_set_format, NULL, NULL,
+    ser_getc, ser_write, ser_drain, ser_set_format, NULL, NULL, NULL, NULL,
 };

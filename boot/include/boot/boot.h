@@ -21,6 +21,7 @@
 
 #include "h7_layout.h"
 #include "boot/serial.h"
+#include "fastp.h"
 #include "h7flash/h7flash.h"
 #include "update_record.h"
 
@@ -99,6 +100,8 @@ struct boot_update {
     uint32_t seq; /* the session's sequence number */
     /* The transfer into the application area: the one owner of the
 	 * partial flash word and of the write order. */
+    bool fast;        /* the open update is a fast-protocol transfer (its STARTED
+                  is resumable): an AN3155 or YMODEM write ends it */
     bool stream;      /* w is open and may still commit */
     bool stream_dead; /* a transfer failed: writes refused until an
 				   erase or a new download starts again */
@@ -111,6 +114,48 @@ struct boot_an3155_state {
     uint32_t reason_addr;
     uint8_t reason;
     uint16_t errmask; /* line-error flags that invalidate an AN3155 byte */
+};
+
+/*
+ * The fast protocol's transfer (boot/src/fastp_srv.c only;
+ * docs/PROTOCOL.md "h7iap fast protocol"). The frames' bytes live in AXI
+ * SRAM (fastp_srv.c); this is what describes them.
+ */
+#define BOOT_FP_SLOTS 52u
+
+struct boot_fp_slot {
+    uint32_t seq, offset;
+    uint16_t len;
+    bool held; /* received and checked, not yet programmed */
+};
+
+/* One region (bank) of the area: its writer, its erases, its queue of
+ * frames in sequence order. */
+struct boot_fp_region {
+    struct h7f_writer w;
+    bool wopen;
+    uint32_t todo;            /* area sectors still to erase, lowest first */
+    struct h7f_erase_job job; /* the erase running (job.pending) */
+    uint32_t erase_t0;        /* now_ms at its start */
+    uint8_t job_sector;
+    uint8_t state, page; /* FP_BANK_*, for STATUS */
+    uint8_t q[BOOT_FP_SLOTS];
+    uint8_t qh, qn;    /* head index, count */
+    uint32_t qoff;     /* bytes of the head frame programmed */
+    uint32_t done;     /* bytes from the region's start programmed (STATUS, RESUME_R) */
+    uint32_t rec;      /* done as the log has it (PROGRESS) */
+    uint32_t rec_want; /* done to record once bank 1 is free */
+};
+
+struct boot_fastp {
+    bool open;   /* a transfer is open in RAM (RESUME_R state RAM) */
+    bool active; /* BEGIN seen in this session: DATA and END allowed */
+    struct fp_image im;
+    struct fp_order ord;
+    uint32_t cum, pending; /* pending: frames below cum not programmed */
+    uint16_t bad_frames;
+    struct boot_fp_slot slot[BOOT_FP_SLOTS];
+    struct boot_fp_region rg[FP_REGIONS];
 };
 
 /* Diagnostics shown by the menu's status page: written by boot_fail()
@@ -142,6 +187,7 @@ struct boot_ctx {
 
     struct boot_update upd;
     struct boot_an3155_state an;
+    struct boot_fastp fp;
     struct boot_diag diag;
 };
 
@@ -204,6 +250,26 @@ int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask);
  * without a transfer that wrote something. */
 int boot_update_commit(struct boot_ctx *c);
 
+/* The fast protocol's records (docs/PROTOCOL.md "Resume"). */
+/* Open a fast update: a new resumable STARTED record (sequence +1, the
+ * image's length, CRC and page mask); any transfer before it is dropped. */
+int boot_update_begin_fast(struct boot_ctx *c, const struct fp_image *im);
+/* PROGRESS: [start, start + done) is programmed and verified. Skipped
+ * (0) when the log has fewer than three free slots: COMPLETE keeps two. */
+int boot_update_progress(struct boot_ctx *c, uint32_t start, uint32_t done, uint32_t image_len);
+/* COMPLETE for the open update. */
+int boot_update_complete(struct boot_ctx *c, uint32_t len, uint32_t crc);
+/* The newest STARTED when it is a fast transfer's with no COMPLETE after
+ * it: its image and each region's largest PROGRESS; false if none. */
+struct boot_fast_log {
+    uint32_t seq;
+    struct fp_image im;
+    uint32_t done[FP_REGIONS]; /* bytes from each region's start */
+};
+bool boot_update_fast_log(struct boot_ctx *c, struct boot_fast_log *out);
+/* Continue that update after a reset (its sequence, no new STARTED). */
+void boot_update_resume_fast(struct boot_ctx *c, uint32_t seq);
+
 /* ---- protocols ---- */
 
 /* YMODEM receive into the application area (menu 1). */
@@ -212,6 +278,13 @@ int boot_ymodem_receive(struct boot_ctx *c, uint32_t *len_out);
 int boot_ymodem_send(struct boot_ctx *c);
 /* AN3155 server, after the sync byte (with its flags) was received. */
 struct boot_result boot_an3155(struct boot_ctx *c, int sync);
+/* The fast protocol, entered from AN3155 (0xE1 ACKed): true with *res
+ * when the host sent GO, false when the session ended (BYE, silence). */
+bool boot_fastp(struct boot_ctx *c, struct boot_result *res);
+/* AN3155 Go's address handling (also the fast protocol's GO): true with
+ * *res for the reset address and a runnable image; else false with an
+ * AN3155_REASON_* in *reason. */
+bool boot_go(struct boot_ctx *c, uint32_t addr, struct boot_result *res, uint8_t *reason);
 
 /* Helpers shared by the protocols. */
 /* Record a failure for the status page (last error and its address) and

@@ -6,8 +6,13 @@
 #ifndef BOOT_SERIAL_H
 #define BOOT_SERIAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* USART3's kernel clock, PCLK1 after clock_init() (boot/target/clock.c):
+ * the rates the line can take (the fast protocol's BAUD, HELLO_R). */
+#define BOOT_PCLK1_HZ 100000000u
 
 /* getc() result: a byte 0..255 with flags in bits 8.., or a timeout. */
 #define BOOT_SER_TIMEOUT (-1)
@@ -36,6 +41,13 @@ struct boot_serial {
     /* Number of receive overruns since start (ORE). */
     uint32_t (*overruns)(void *ctx);
     void *ctx;
+    /* Milliseconds of a free-running clock (the fast protocol's timers);
+     * NULL: time is counted from getc()'s timeouts only. */
+    uint32_t (*now_ms)(void *ctx);
+    /* The rate the UART runs at (want 0), would run at for want (apply
+     * false), or runs at from now on (apply: drains first, then sets it);
+     * NULL: the rate cannot change (the fast protocol's BAUD is refused). */
+    uint32_t (*baud)(void *ctx, uint32_t want, bool apply);
 };
 
 #endif /* BOOT_SERIAL_H */
