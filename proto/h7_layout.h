@@ -96,8 +96,7 @@ _Static_assert(BOOT_LOG_SECTOR + 1u == BOOT_APP_FIRST_SECTOR, "the log sits belo
     BOOT_SECTOR_MASK(H7_SECTORS_PER_BANK + BOOT_AB_SLOT_FIRST_SECTOR, BOOT_SECTORS)
 #define BOOT_AB_PROT_OTHER (BOOT_SECTOR_MASK(0u, BOOT_SECTORS) & ~BOOT_AB_MASK_OTHER)
 /* Trailer words of both slots (program only): the last sector of each bank. */
-#define BOOT_AB_MASK_TRAILERS \
-    ((1u << (H7_SECTORS_PER_BANK - 1u)) | (1u << (BOOT_SECTORS - 1u)))
+#define BOOT_AB_MASK_TRAILERS ((1u << (H7_SECTORS_PER_BANK - 1u)) | (1u << (BOOT_SECTORS - 1u)))
 #define BOOT_AB_PROT_TRAILERS (BOOT_SECTOR_MASK(0u, BOOT_SECTORS) & ~BOOT_AB_MASK_TRAILERS)
 /* The bootloader copy in the other bank (sector 0 at 0x08100000): written
  * only to make it equal to the running one, before any swap. */

@@ -9,7 +9,7 @@ pkgs=(
   libcmocka-dev libunicorn-dev zlib1g-dev liblz4-dev
   lrzsz stm32flash gdb-multiarch
   python3
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
 )
 
 missing=()

@@ -322,8 +322,8 @@ static uint32_t fz_overruns(void *ctx)
     return 0;
 }
 
-static const struct boot_serial ser = { fz_getc, fz_write, fz_drain, fz_format, fz_overruns,
-                                        NULL,    NULL,     NULL };
+static const struct boot_serial ser = { fz_getc,     fz_write, fz_drain, fz_format,
+                                        fz_overruns, NULL,     NULL,     NULL };
 
 /* ---- platform hooks ------------------------------------------------------ */
 

@@ -40,8 +40,8 @@ struct fake_fastp {
     uint32_t done[FP_REGIONS];
     uint32_t cum, limit;
     struct fp_order order;
-    bool complete;               /* the last END committed (a COMPLETE record) */
-    bool log_state;              /* the open transfer came from the "log" (after a cut) */
+    bool complete;  /* the last END committed (a COMPLETE record) */
+    bool log_state; /* the open transfer came from the "log" (after a cut) */
     uint32_t session_frames;
 
     /* statistics */

@@ -130,7 +130,8 @@ static int setup(void **state)
     bfx_open(&l->x);
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     l->fd = sv[1];
-    l->ops = (struct boot_serial){ lk_getc, lk_write, lk_drain, lk_set_format, lk_overruns, l, NULL, NULL };
+    l->ops = (struct boot_serial){ lk_getc,     lk_write, lk_drain, lk_set_format,
+                                   lk_overruns, l,        NULL,     NULL };
     boot_init(&l->x.c, &l->ops);
     assert_int_equal(pthread_create(&l->th, NULL, boot_thread, l), 0);
     assert_int_equal(iap_fd_transport(sv[0], "bootloader", &l->t), 0);
