@@ -77,8 +77,11 @@ static uint8_t rd_reason(int r)
 }
 
 /* Address frame; NACKs and returns -1 on failure. */
+/* The start of every command with an address (Read, Write, Get Checksum,
+ * Go): ACK the command, then the address frame. On -1 the NACK is sent. */
 static int rd_addr(struct boot_ctx *c, uint32_t *addr)
 {
+    ack(c);
     int r = rd(c, an_buf, AN3155_ADDR_FRAME_LEN);
 
     if (r) {
@@ -96,6 +99,12 @@ static bool flash_range(uint32_t a, uint32_t n)
 {
     return a >= H7_FLASH_BASE && a - H7_FLASH_BASE < H7_FLASH_SIZE &&
            n <= H7_FLASH_SIZE - (a - H7_FLASH_BASE);
+}
+
+/* What Read Memory and Get Checksum may read: flash, or the host's RAM. */
+static bool readable(uint32_t a, uint32_t n)
+{
+    return flash_range(a, n) || boot_ram_range_ok(a, n);
 }
 
 static bool app_range(uint32_t a, uint32_t n)
@@ -126,6 +135,20 @@ static int mem_read(struct boot_ctx *c, uint32_t a, uint8_t *out, size_t n)
     return 0;
 }
 
+/* The address of Read Memory and Get Checksum: rd_addr(), a first byte
+ * that may be read, then the ACK. On -1 the NACK is sent. */
+static int rd_read_addr(struct boot_ctx *c, uint32_t *addr)
+{
+    if (rd_addr(c, addr))
+        return -1;
+    if (!readable(*addr, 1)) {
+        nack(c, AN3155_REASON_ADDRESS, *addr);
+        return -1;
+    }
+    ack(c);
+    return 0;
+}
+
 static void cmd_get(struct boot_ctx *c)
 {
     int n = an3155_get_encode(AN3155_VERSION, an_cmds, sizeof(an_cmds), an_buf);
@@ -141,14 +164,8 @@ static void cmd_read(struct boot_ctx *c)
     size_t n;
     int r, rc;
 
-    ack(c);
-    if (rd_addr(c, &addr))
+    if (rd_read_addr(c, &addr))
         return;
-    if (!flash_range(addr, 1) && !boot_ram_range_ok(addr, 1)) {
-        nack(c, AN3155_REASON_ADDRESS, addr);
-        return;
-    }
-    ack(c);
     r = rd(c, an_buf, 2);
     if (r) {
         nack(c, rd_reason(r), addr);
@@ -158,7 +175,7 @@ static void cmd_read(struct boot_ctx *c)
         nack(c, AN3155_REASON_CHECKSUM, addr);
         return;
     }
-    if (!flash_range(addr, (uint32_t)n) && !boot_ram_range_ok(addr, (uint32_t)n)) {
+    if (!readable(addr, (uint32_t)n)) {
         nack(c, AN3155_REASON_LENGTH, addr);
         return;
     }
@@ -180,7 +197,6 @@ static void cmd_write(struct boot_ctx *c)
     size_t n;
     int r, rc;
 
-    ack(c);
     if (rd_addr(c, &addr))
         return;
     if (!app_range(addr, 1) && !boot_ram_range_ok(addr, 1)) {
@@ -295,14 +311,8 @@ static void cmd_checksum(struct boot_ctx *c)
     uint8_t out[5];
     int r, rc;
 
-    ack(c);
-    if (rd_addr(c, &addr))
+    if (rd_read_addr(c, &addr))
         return;
-    if (!flash_range(addr, 1) && !boot_ram_range_ok(addr, 1)) {
-        nack(c, AN3155_REASON_ADDRESS, addr);
-        return;
-    }
-    ack(c);
     r = rd(c, an_buf, AN3155_ADDR_FRAME_LEN);
     if (r) {
         nack(c, rd_reason(r), addr);
@@ -316,7 +326,7 @@ static void cmd_checksum(struct boot_ctx *c)
         nack(c, AN3155_REASON_ALIGN, addr);
         return;
     }
-    if (!flash_range(addr, len) && !boot_ram_range_ok(addr, len)) {
+    if (!readable(addr, len)) {
         nack(c, AN3155_REASON_LENGTH, addr);
         return;
     }
@@ -401,7 +411,6 @@ static bool cmd_go(struct boot_ctx *c, struct boot_result *res)
     uint8_t reason;
     int rc;
 
-    ack(c);
     if (rd_addr(c, &addr))
         return false;
     /* Commit the transfer if one is open; a transfer that failed has
