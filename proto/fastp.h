@@ -87,7 +87,8 @@
 #define FP_T_STATUS_MS    100u  /* device: STATUS at least this often while busy */
 #define FP_T_KEEPALIVE_MS 500u  /* host: PING when it has sent nothing for this long */
 #define FP_T_REPLY_MS     1000u /* host: silence after a request: send it again */
-#define FP_REQ_TRIES      3u    /* host: sends of one request before the link counts as lost */
+#define FP_REQ_TRIES      3u /* host: silent sends of one request before the link counts as lost */
+#define FP_T_BUSY_MAX_MS  30000u /* host: device time (STATUS ticks) a request may stay unanswered */
 #define FP_T_FRAME_GAP_MS \
     50u /* receiver: a frame stalled this long past its wire time is dropped */
 #define FP_T_BAUD_PING_MS    20u /* host: PING period right after a baud switch ... */

@@ -316,8 +316,13 @@ static void on_status(struct fpc *s, const struct fp_status *m)
 
 /*
  * Send a request and wait for its answer (type want, same tag) or an
- * ERROR with its tag: FP_REQ_TRIES sends, each waiting wait_ms of
- * silence; a STATUS meanwhile restarts the wait.
+ * ERROR with its tag. A try ends after wait_ms of silence (a STATUS
+ * restarts the wait) and the request is sent again. Only silent tries
+ * count towards FP_REQ_TRIES: a try that saw a STATUS shows a device that
+ * is alive and busy (an END waits for the last erase, and an emulated
+ * board's clock may run ten times slower than ours while it erases, so
+ * its STATUS frames can come more than wait_ms apart). Busy tries are
+ * bounded by the device's own clock: FP_T_BUSY_MAX_MS of STATUS ticks.
  */
 static int request(struct fpc *s, struct fp_msg *q, uint8_t want, struct fp_msg *a, int wait_ms)
 {
@@ -326,10 +331,14 @@ static int request(struct fpc *s, struct fp_msg *q, uint8_t want, struct fp_msg 
     unsigned tries = (unsigned)(s->o->link_timeout_ms / wait_ms);
     if (tries < FP_REQ_TRIES)
         tries = FP_REQ_TRIES;
-    for (unsigned n = 0; n < tries; n++) {
+    const uint32_t st_begin = s->statuses;
+    const uint32_t busy_max = FP_T_BUSY_MAX_MS / FP_T_STATUS_MS;
+    unsigned silent = 0;
+    while (silent < tries) {
         int rc = tx_msg(s, q);
         if (rc)
             return rc;
+        const uint32_t st_try = s->statuses;
         for (;;) {
             rc = rx_frame(s, a, wait_ms);
             if (rc < 0 || rc > 1)
@@ -349,7 +358,18 @@ static int request(struct fpc *s, struct fp_msg *q, uint8_t want, struct fp_msg 
             iap_debug(1, "fast: %s (tag %u) while waiting for %s (tag %u): ignored",
                       fp_type_name(a->type), a->tag, fp_type_name(want), q->tag);
         }
-        iap_debug(1, "fast: no answer to %s, sending it again", fp_type_name(q->type));
+        if (s->statuses == st_try) {
+            silent++;
+            iap_debug(1, "fast: no answer to %s, sending it again", fp_type_name(q->type));
+        } else if (s->statuses - st_begin >= busy_max) {
+            return iap_fail(IAP_FASTP_ERR_LINK,
+                            "fast: the device stayed busy for %u ms of its time without "
+                            "answering %s",
+                            FP_T_BUSY_MAX_MS, fp_type_name(q->type));
+        } else {
+            iap_debug(2, "fast: device busy (STATUS), %s not answered yet: sending it again",
+                      fp_type_name(q->type));
+        }
     }
     return iap_fail(IAP_FASTP_ERR_LINK, "fast: no answer to %s after %u tries of %d ms",
                     fp_type_name(q->type), tries, wait_ms);

@@ -116,13 +116,25 @@ class Board:
         out, self.buf = self.buf[:i], self.buf[i:]
         return out
 
+    def prompt(self, timeout=30, every=2.0):
+        """Press Enter until the bootloader's menu prompt appears, as a user
+        would: a key pressed while the part is still starting (the first
+        power-on resets once after setting its option bytes) is lost."""
+        self.drain(0.2)
+        t0 = time.time()
+        while True:
+            self.send("\r")
+            try:
+                return self.expect("> ", min(every, max(0.1, timeout - (time.time() - t0))))
+            except Fail:
+                if time.time() - t0 >= timeout or self.p.poll() is not None:
+                    raise
+
     def ready(self):
         """Wait until the bootloader answers (menu prompt), then clear the
         line. Clients that send their first byte while the board is still
         starting (stm32flash does at once) would race its reset."""
-        self.drain(0.2)
-        self.send("\r")
-        self.expect("> ", 30)
+        self.prompt(30)
         self.drain(0.3)
 
     def drain(self, quiet=0.3):

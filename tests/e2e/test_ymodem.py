@@ -15,9 +15,7 @@ SLOW_HOST = ("--host-wait-ms", "3000")
 
 
 def menu(b):
-    b.drain()
-    b.send("\r")
-    b.expect("> ", 20)
+    b.prompt(20)
 
 
 def sb_upload(b, path, expect_ok=True):
