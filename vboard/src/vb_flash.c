@@ -305,6 +305,16 @@ void vb_update_bank_prot(struct vb *b)
     }
 }
 
+/* A data access the model held (busy bank, START acknowledge): traced with
+ * the instruction that made it, so that firmware that stalls on its own
+ * bank can be found (docs/VBOARD.md "Stalls"). */
+static void stall_note(struct vb *b, const char *what, uint32_t a, uint64_t stall)
+{
+    if (stall)
+        vb_trace(b, "%s at 0x%08x stalled %.3f us (pc 0x%08x)", what, a, (double)stall / 1e3,
+                 (uint32_t)vb_rreg(b, UC_ARM_REG_PC));
+}
+
 /* The FLASH registers (the device table's entry). */
 static uint64_t reg_read(struct vb *b, uint32_t a, unsigned size)
 {
@@ -312,6 +322,7 @@ static uint64_t reg_read(struct vb *b, uint32_t a, unsigned size)
     vb_model_sync(b);
     enum h7sim_resp r = h7sim_read(b->sim, a, size, &v, &stall);
     vb_model_after(b);
+    stall_note(b, "register read", a, stall);
     if (r != H7SIM_OK) {
         vb_bus_error(b, a, false, false);
         return 0;
@@ -328,6 +339,7 @@ static void reg_write(struct vb *b, uint32_t a, unsigned size, uint64_t v)
     vb_model_sync(b);
     enum h7sim_resp r = h7sim_write(b->sim, a, size, v, &stall);
     vb_model_after(b);
+    stall_note(b, "register write", a, stall);
     if (r != H7SIM_OK)
         vb_bus_error(b, a, true, false);
 }
@@ -389,6 +401,7 @@ bool vb_hook_flash_write(uc_engine *uc, uc_mem_type t, uint64_t a, int size, int
     vb_model_sync(b);
     enum h7sim_resp r = h7sim_write(b->sim, (uint32_t)a, (unsigned)size, (uint64_t)v, &stall);
     vb_model_after(b);
+    stall_note(b, "flash write", (uint32_t)a, stall);
     b->in_flash_hook = false;
     if (r != H7SIM_OK)
         vb_bus_error(b, (uint32_t)a, true, false);
@@ -409,6 +422,7 @@ bool vb_hook_flash_read(uc_engine *uc, uc_mem_type t, uint64_t a, int size, int6
     vb_model_sync(b);
     enum h7sim_resp r = h7sim_read(b->sim, (uint32_t)a, (unsigned)size, &val, &stall);
     vb_model_after(b);
+    stall_note(b, "flash read", (uint32_t)a, stall);
     b->in_flash_hook = false;
     if (r != H7SIM_OK)
         vb_bus_error(b, (uint32_t)a, false, false);
