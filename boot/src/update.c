@@ -232,7 +232,7 @@ static int stream_fail(struct boot_ctx *c, int err)
     uint32_t addr = h7f_writer_report(&u->w)->err_addr;
 
     if (err == H7F_E_SEQUENCE || err == H7F_E_NOSPC || !addr)
-        addr = u->w.next;
+        addr = h7f_writer_next(&u->w);
     if (err == H7F_E_SEQUENCE)
         (void)h7f_writer_flush(&u->w);
     u->stream = false;
@@ -262,9 +262,10 @@ int boot_update_new_transfer(struct boot_ctx *c, uint32_t len)
     boot_update_abandon(c);
     if (len == 0 || len > BOOT_APP_SIZE)
         return boot_fail(c, BOOT_E_TOO_BIG, BOOT_APP_START);
-    /* Each sector is erased before its first word; bank 2's sectors are
-	 * erased in the background while bank 1 is written. */
-    return stream_open(c, len, 0);
+    /* Each sector is erased before its first word; bank 2's part of the
+     * image is erased in the background from the first word on, while
+     * bank 1 is written (docs/DRIVER.md "The streaming writer"). */
+    return stream_open(c, len, H7F_WR_ERASE_AHEAD);
 }
 
 int boot_update_erase_page(struct boot_ctx *c, unsigned page)
@@ -291,11 +292,10 @@ int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask)
 	 * (the host was told it is written), and the next write opens a new
 	 * transfer at BOOT_APP_START. Sectors beyond the transfer's position
 	 * are erased without touching it. */
-    if (u->stream && u->w.next > BOOT_APP_START &&
-        (mask & ((2u << page_of(u->w.next - 1u)) - 1u))) {
-        uint32_t word = u->w.next - u->w.fill;
+    uint32_t next = h7f_writer_next(&u->w), word;
 
-        if (u->w.fill && !(mask & (1u << page_of(word)))) {
+    if (u->stream && next > BOOT_APP_START && (mask & ((2u << page_of(next - 1u)) - 1u))) {
+        if (h7f_writer_pending(&u->w, &word) && !(mask & (1u << page_of(word)))) {
             rc = h7f_writer_flush(&u->w);
             if (rc)
                 return stream_fail(c, rc);
@@ -343,10 +343,10 @@ int boot_update_flush(struct boot_ctx *c)
 
 int boot_update_flush_overlap(struct boot_ctx *c, uint32_t a, uint32_t n)
 {
-    const struct h7f_writer *w = &c->upd.w;
-    uint32_t word = w->next - w->fill;
+    uint32_t word;
 
-    if (!c->upd.stream || w->fill == 0 || word >= a + n || a >= word + H7_FLASH_WORD)
+    if (!c->upd.stream || h7f_writer_pending(&c->upd.w, &word) == 0 || word >= a + n ||
+        a >= word + H7_FLASH_WORD)
         return 0;
     return boot_update_flush(c);
 }

@@ -267,6 +267,13 @@ uint32_t h7f_writer_next(const struct h7f_writer *w)
     return w->floor;
 }
 
+uint32_t h7f_writer_pending(const struct h7f_writer *w, uint32_t *word)
+{
+    if (word)
+        *word = w->next - w->fill;
+    return w->fill;
+}
+
 int h7f_writer_finish(struct h7f_writer *w)
 {
     if (w == NULL || !w->open)

@@ -216,6 +216,10 @@ int h7f_writer_seek(struct h7f_writer *w, uint32_t addr);
 int h7f_writer_flush(struct h7f_writer *w);
 /* Lowest address the next write may use. */
 uint32_t h7f_writer_next(const struct h7f_writer *w);
+/* The partial flash word waiting in the writer (programmed by the write
+ * that completes it, by flush() or by finish()): the stream bytes it holds,
+ * 0 when none, and its address in *word (may be NULL). */
+uint32_t h7f_writer_pending(const struct h7f_writer *w, uint32_t *word);
 /* Pad the last partial word with 0xFF, program it, verify (with
  * H7F_WR_VERIFY_CRC: the CRC-32 over [start, start + report.bytes) read
  * back from flash must equal the CRC of the stream, gaps as 0xFF). */
