@@ -42,10 +42,22 @@ SIZES = {"64K": 64 * 1024, "768K": 768 * 1024, "1792K": 1792 * 1024}
 SIZE_LABEL = {64 * 1024: "64 KB", 768 * 1024: "768 KB", 1792 * 1024: "1.75 MB"}
 CLIENTS = ["sb", "stm32flash", "stm32flash-v", "h7iap", "h7iap-fast", "h7iap-fast-fw",
            "h7iap-fast-reflash", "h7iap-fast-resume"]
-# The default run: h7iap-fast joins it once the bootloader lists the fast
-# protocol's 0xE1 in Get (issue 10, phase 2, boot/); until then its rows are
-# n/a ("does not list the fast protocol"). Pick rows with --clients.
-DEFAULT_CLIENTS = ["sb", "stm32flash", "stm32flash-v", "h7iap"]
+# The default run: every client. Pick rows with --clients.
+DEFAULT_CLIENTS = CLIENTS
+# Rows that only some clients get: 4 Mbaud is the fast protocol's (after its
+# safe start at the row's rate ... sb and stm32flash run at the rate they
+# start at); the firmware image, the re-flash and the resume rows are 1.75 MB
+# transfers by definition.
+FAST_ONLY_BAUDS = {4000000}
+FULL_SIZE_ONLY = {"h7iap-fast-fw", "h7iap-fast-reflash", "h7iap-fast-resume"}
+
+
+def wanted(client, size, baud):
+    if baud in FAST_ONLY_BAUDS and not client.startswith("h7iap-fast"):
+        return False
+    if client in FULL_SIZE_ONLY and size != SIZES["1792K"]:
+        return False
+    return True
 CLIENT_LABEL = {
     "sb": "sb (YMODEM menu)",
     "stm32flash": "stm32flash",
@@ -716,7 +728,7 @@ def main():
     ap.add_argument("--fw", required=True)
     ap.add_argument("--out")
     ap.add_argument("--sizes", default="64K,768K,1792K")
-    ap.add_argument("--bauds", default="115200,921600,2000000")
+    ap.add_argument("--bauds", default="115200,921600,2000000,4000000")
     ap.add_argument("--clients", default=",".join(DEFAULT_CLIENTS))
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=600)
@@ -798,6 +810,8 @@ def run_all(a, env, sizes, bauds, clients):
         for size in sizes:
             for baud in bauds:
                 for c in clients:
+                    if not wanted(c, size, baud):
+                        continue
                     for turn in ([TURNAROUND_US, 0] if a.split else [TURNAROUND_US]):
                         jobs.append({"client": c, "size": size, "baud": baud, "rep": rep,
                                      "turnaround_us": turn, "timeout": a.timeout,
