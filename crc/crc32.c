@@ -56,6 +56,56 @@ uint32_t crc32_h7flash(uint32_t crc, const void *data, size_t n)
     return bitrev32(crc);
 }
 
+/* a * b mod P, polynomials in the unit's (not reflected) order. */
+static uint32_t mulmodp(uint32_t a, uint32_t b)
+{
+    uint32_t r = 0;
+
+    for (uint32_t m = 0x80000000u; m; m >>= 1) {
+        r = (r << 1) ^ ((r & 0x80000000u) ? 0x04C11DB7u : 0u);
+        if (b & m)
+            r ^= a;
+    }
+    return r;
+}
+
+uint32_t crc32_h7flash_combine(uint32_t crc_a, uint32_t crc_b, uint32_t nb)
+{
+    uint32_t x = 2u, p = 1u; /* x^1, x^0 */
+
+    /* x^(8 nb) by squaring: nb's bits, each worth 8 bits of data. */
+    for (uint32_t e = nb; e; e >>= 1) {
+        if (e & 1u)
+            p = mulmodp(p, x);
+        x = mulmodp(x, x);
+    }
+    for (unsigned i = 0; i < 3; i++)
+        p = mulmodp(p, p); /* ^8 */
+    return mulmodp(crc_a, p) ^ crc_b;
+}
+
+uint32_t crc32_h7flash_image(const void *image, size_t n)
+{
+    static const uint8_t ff[32] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+    const uint8_t *p = image;
+    uint8_t w[4] = { 0xFF, 0xFF, 0xFF, 0xFF };
+    size_t pad = (CRC32_H7FLASH_BURST - n % CRC32_H7FLASH_BURST) % CRC32_H7FLASH_BURST;
+    uint32_t crc = crc32_h7flash(CRC32_H7FLASH_INIT, p, n & ~(size_t)3u);
+
+    if (n & 3u) {
+        for (size_t i = 0; i < (n & 3u); i++)
+            w[i] = p[(n & ~(size_t)3u) + i];
+        crc = crc32_h7flash(crc, w, 4);
+        pad -= 4u - (n & 3u);
+    }
+    for (; pad; pad -= pad < sizeof ff ? pad : sizeof ff)
+        crc = crc32_h7flash(crc, ff, pad < sizeof ff ? pad : sizeof ff);
+    return crc;
+}
+
 uint32_t crc32_stm32(uint32_t crc, const void *data, size_t n)
 {
     const uint8_t *p = data;

@@ -46,8 +46,27 @@ uint32_t crc32_stm32(uint32_t crc, const void *data, size_t n);
  *       crc = crc32_h7flash(CRC32_H7FLASH_INIT, a, na);
  *       crc = crc32_h7flash(crc, b, nb);
  */
-#define CRC32_H7FLASH_INIT 0u
+#define CRC32_H7FLASH_INIT  0u
+#define CRC32_H7FLASH_BURST 128u /* the unit reads whole bursts of 4 flash words */
+/* The bytes the unit reads over n bytes from a burst boundary. */
+#define CRC32_H7FLASH_SPAN(n) (((n) + (CRC32_H7FLASH_BURST - 1u)) & ~(CRC32_H7FLASH_BURST - 1u))
 
 uint32_t crc32_h7flash(uint32_t crc, const void *data, size_t n);
+
+/* crc32_h7flash() of a || b from that of a and that of b (each from
+ *   CRC32_H7FLASH_INIT), nb the length of b: one bank's CRC unit cannot
+ *   start from the other's value, so an image across the bank boundary is
+ *   two unit runs combined (h7f_crc_unit_span()). As zlib's
+ *   crc32_combine(): the register update is affine, its linear part a
+ *   multiplication by x^32 per word, so crc(a || b) = crc(a) x^(8 nb) mod P
+ *   + crc(b). nb a multiple of 4. */
+uint32_t crc32_h7flash_combine(uint32_t crc_a, uint32_t crc_b, uint32_t nb);
+
+/* The image CRC of the update record (proto/update_record.h, version 2)
+ *   and of h7iap: crc32_h7flash() over the n image bytes followed by 0xFF
+ *   up to the next multiple of CRC32_H7FLASH_BURST, i.e. what the flash CRC
+ *   unit reads over the image's bursts after a program into erased
+ *   sectors. */
+uint32_t crc32_h7flash_image(const void *image, size_t n);
 
 #endif /* CRC32_H */

@@ -59,6 +59,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crc32.h"
 #include "inflate.h"
 #include "proto_err.h"
 
@@ -78,8 +79,8 @@
 #define FP_FRAME_MAX   (FP_OVERHEAD + FP_BODY_MAX)
 #define FP_SECTORS_MAX 32u /* sectors of an area: page masks are 32 bits */
 #define FP_SACK_BITS   64u
-#define FP_SLOTS_MAX   4096u /* largest window a device may announce */
-#define FP_CRC_BURST   128u  /* the flash CRC unit reads whole 128-byte bursts */
+#define FP_SLOTS_MAX   4096u               /* largest window a device may announce */
+#define FP_CRC_BURST   CRC32_H7FLASH_BURST /* the flash CRC unit reads 128-byte bursts */
 #define FP_REGIONS     2u
 
 /* Timing (docs/PROTOCOL.md "h7iap fast protocol", "Timing"). */
@@ -190,7 +191,8 @@ struct fp_geom {
 /* The image of a transfer, as BEGIN announces it. */
 struct fp_image {
     uint32_t len;       /* bytes, 1..area_size */
-    uint32_t crc;       /* crc32_zlib() of the len bytes: identity, and the COMPLETE record's */
+    uint32_t crc;       /* crc32_h7flash_image() of the len bytes: identity, and the
+                         * COMPLETE record's (the unit's over the image) */
     uint32_t page_mask; /* bit i: sector i is erased and written; only sectors of the image */
 };
 

@@ -26,7 +26,7 @@ void ur_encode_ext(const struct ur_record *r, const struct ur_ext *x, uint8_t ou
 {
     memset(out, 0xFF, UR_SIZE);
     ur_put32(out + 0, UR_MAGIC);
-    out[4] = UR_VERSION;
+    out[4] = r->version ? r->version : UR_VERSION;
     out[5] = r->state;
     if (x) {
         out[6] = (uint8_t)x->flags;
@@ -74,13 +74,14 @@ int ur_decode_ext(const uint8_t in[UR_SIZE], struct ur_record *r, struct ur_ext 
         return UR_E_MAGIC;
     if (ur_get32(in + 28) != crc32_zlib(0, in, 28))
         return UR_E_CRC;
-    if (in[4] != UR_VERSION ||
+    if ((in[4] != UR_VERSION && in[4] != UR_VERSION_1) ||
         (in[5] != UR_STATE_STARTED && in[5] != UR_STATE_COMPLETE && in[5] != UR_STATE_PROGRESS))
         return UR_E_FIELD;
     if (x) {
         x->flags = (uint16_t)(in[6] | in[7] << 8);
         x->extra = ur_get32(in + 24);
     }
+    r->version = in[4];
     r->state = in[5];
     r->sequence = ur_get32(in + 8);
     r->start = ur_get32(in + 12);

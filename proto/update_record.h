@@ -7,14 +7,17 @@
  *
  *   off  size  field
  *   0    4     magic      UR_MAGIC "H7UR"
- *   4    1     version    UR_VERSION
+ *   4    1     version    UR_VERSION (2); UR_VERSION_1 still read
  *   5    1     state      UR_STATE_STARTED | UR_STATE_COMPLETE | UR_STATE_PROGRESS
  *   6    2     flags      0xFFFF; a fast transfer's STARTED: UR_FLAG_RESUMABLE
  *   8    4     sequence   update number, +1 per update, kept across log erases
  *   12   4     start      image start address
  *   16   4     length     image length in bytes (STARTED: planned, 0xFFFFFFFF unknown)
- *   20   4     image_crc  CRC-32 (zlib) of the image as read back from flash
- *                          (STARTED: 0xFFFFFFFF)
+ *   20   4     image_crc  version 2: crc32_h7flash_image() of the image
+ *                          (crc/crc32.h), what the flash CRC unit reads
+ *                          over it (h7f_crc_unit_span); version 1: CRC-32
+ *                          (zlib) of the image (STARTED: 0xFFFFFFFF; a fast
+ *                          transfer's: BEGIN's image CRC, the same kind)
  *   24   4     extra      0xFFFFFFFF; a fast transfer's STARTED: page mask,
  *                          its PROGRESS: image length
  *   28   4     rec_crc    CRC-32 of bytes 0..27
@@ -41,7 +44,8 @@
 
 #define UR_SIZE           32u
 #define UR_MAGIC          0x52553748u /* "H7UR" little endian */
-#define UR_VERSION        1u
+#define UR_VERSION        2u          /* image_crc: crc32_h7flash_image() */
+#define UR_VERSION_1      1u          /* image_crc: crc32_zlib(), still booted */
 #define UR_STATE_STARTED  0x5Au
 #define UR_STATE_COMPLETE 0xC3u
 #define UR_STATE_PROGRESS 0x96u
@@ -56,6 +60,7 @@ struct ur_record {
     uint32_t start;
     uint32_t length;
     uint32_t image_crc;
+    uint8_t version; /* decoded; to encode, 0 means UR_VERSION */
 };
 
 /* Range -3001..-3099 (proto_err.h). */
@@ -82,7 +87,7 @@ const char *ur_strerror(int err);
 void ur_encode(const struct ur_record *r, uint8_t out[UR_SIZE]);
 /* The same with the fast protocol's fields (x NULL: none). */
 void ur_encode_ext(const struct ur_record *r, const struct ur_ext *x, uint8_t out[UR_SIZE]);
-/* 0, or why the slot is not a valid record. */
+/* 0, or why the slot is not a valid record (UR_VERSION or UR_VERSION_1). */
 int ur_decode(const uint8_t in[UR_SIZE], struct ur_record *r);
 /* The same, with the fast protocol's fields (x may be NULL). */
 int ur_decode_ext(const uint8_t in[UR_SIZE], struct ur_record *r, struct ur_ext *x);

@@ -417,9 +417,10 @@ static void print_record(struct iap_client *c)
     case UR_NEWEST_RECORD:
         if (log.rec.state == UR_STATE_COMPLETE)
             printf("record:      update #%u COMPLETE: 0x%08x, %u bytes, CRC-32 0x%08x (log slot %u "
-                   "of %u)\n",
+                   "of %u; record v%u: %s)\n",
                    log.rec.sequence, log.rec.start, log.rec.length, log.rec.image_crc, log.slot,
-                   log.slots);
+                   log.slots, log.rec.version,
+                   log.rec.version == UR_VERSION_1 ? "zlib" : "flash CRC unit");
         else
             printf("record:      update #%u STARTED and not finished (the bootloader will not "
                    "start this image; flash it again, then go or reset) (log slot %u of %u)\n",

@@ -504,7 +504,7 @@ static int load_image(struct fpc *s, const struct iap_image *padded)
     for (size_t i = 0; i < padded->n; i++)
         memcpy(s->img + (padded->segs[i].addr - s->g.area_base), padded->segs[i].data,
                padded->segs[i].len);
-    s->icrc = crc32_zlib(0, s->img, s->ilen);
+    s->icrc = crc32_h7flash_image(s->img, s->ilen);
     unsigned n = fp_image_sectors(&s->g, s->ilen);
     s->full_mask = n >= 32 ? 0xFFFFFFFFu : (1u << n) - 1u;
     if (s->st) {

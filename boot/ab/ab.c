@@ -9,8 +9,6 @@
 #include "boot/boot.h"
 #include "crc32.h"
 
-#define CRC_BURST 128u /* the CRC unit reads whole bursts of 4 flash words */
-
 /* ---- the decision ------------------------------------------------------ */
 
 static bool startable(const struct ab_view *v)
@@ -81,11 +79,6 @@ static int read_word(void *ctx, uint32_t i, uint8_t out[UR_SIZE])
     return rc == 0 || rc == H7F_E_SNECCERR ? 0 : UR_E_UNREADABLE;
 }
 
-static uint32_t burst_len(uint32_t len)
-{
-    return (len + CRC_BURST - 1u) & ~(CRC_BURST - 1u);
-}
-
 /* A vector table at base of an image ending at end: SP in RAM, a Thumb
  * reset vector inside the image past the two words. */
 static bool vectors_ok(uint32_t sp, uint32_t pc, uint32_t base, uint32_t end)
@@ -104,7 +97,7 @@ static int check_image(struct ab_ctx *c, struct ab_slot *s)
         return BOOT_E_NO_IMAGE;
     if (im->length < sizeof(vec) || im->length > BOOT_AB_IMAGE_MAX)
         return BOOT_E_NO_IMAGE;
-    rc = h7f_crc_unit(&c->fl_trailer, s->base, burst_len(im->length), &crc);
+    rc = h7f_crc_unit(&c->fl_trailer, s->base, CRC32_H7FLASH_SPAN(im->length), &crc);
     if (rc)
         return rc;
     if (crc != im->crc_unit)
@@ -181,20 +174,17 @@ int ab_update_begin(struct ab_ctx *c, uint32_t len)
     rc = h7f_erase_sector(&c->fl_other, BOOT_AB_OTHER_START + BOOT_AB_SLOT_SIZE - H7_SECTOR_SIZE);
     if (rc)
         return rc;
-    rc = h7f_writer_open(&c->w, &c->fl_other, BOOT_AB_OTHER_START, len, 0);
+    rc = h7f_writer_open(&c->w, &c->fl_other, BOOT_AB_OTHER_START, len, H7F_WR_VERIFY_UNIT);
     if (rc)
         return rc;
     c->open = true;
     c->len = len;
     c->seq = seq + 1u;
-    c->crc_unit = CRC32_H7FLASH_INIT;
-    c->ncarry = 0;
     return 0;
 }
 
 int ab_update_write(struct ab_ctx *c, const void *p, size_t n)
 {
-    const uint8_t *b = p;
     int rc;
 
     if (!c->open)
@@ -204,59 +194,31 @@ int ab_update_write(struct ab_ctx *c, const void *p, size_t n)
         c->open = false;
         return rc;
     }
-    while (n) {
-        size_t k;
-
-        if (c->ncarry || n < 4) {
-            c->carry[c->ncarry++] = *b++;
-            n--;
-            if (c->ncarry == 4) {
-                c->crc_unit = crc32_h7flash(c->crc_unit, c->carry, 4);
-                c->ncarry = 0;
-            }
-            continue;
-        }
-        k = n & ~(size_t)3u;
-        c->crc_unit = crc32_h7flash(c->crc_unit, b, k);
-        b += k;
-        n -= k;
-    }
     return 0;
 }
 
 int ab_update_commit(struct ab_ctx *c)
 {
-    static const uint8_t ff[4] = { 0xFF, 0xFF, 0xFF, 0xFF };
-    uint32_t crc, pad;
+    const struct h7f_writer_report *rep = h7f_writer_report(&c->w);
     struct ab_word im;
     int rc;
 
     if (!c->open)
         return BOOT_E_TRANSFER;
     c->open = false;
-    if (h7f_writer_report(&c->w)->bytes != c->len)
+    if (rep->bytes != c->len)
         return BOOT_E_INCOMPLETE;
+    /* The flash CRC unit over the bytes sent, then erased flash up to the
+     * end of the last burst, against the words programmed. */
     rc = h7f_writer_finish(&c->w);
-    if (rc)
-        return rc;
-    /* What the unit must read: the bytes sent, then erased flash up to
-	 * the end of the last burst. */
-    if (c->ncarry) {
-        memset(c->carry + c->ncarry, 0xFF, 4u - c->ncarry);
-        c->crc_unit = crc32_h7flash(c->crc_unit, c->carry, 4);
-    }
-    pad = burst_len(c->len) - ((c->len + 3u) & ~3u);
-    for (; pad; pad -= 4u)
-        c->crc_unit = crc32_h7flash(c->crc_unit, ff, 4);
-    rc = h7f_crc_unit(&c->fl_other, BOOT_AB_OTHER_START, burst_len(c->len), &crc);
-    if (rc)
-        return rc;
-    if (crc != c->crc_unit)
+    if (rc == H7F_E_VERIFY)
         return BOOT_E_VERIFY;
+    if (rc)
+        return rc;
     im = mark(AB_KIND_IMAGE, 0, c->seq);
     im.length = c->len;
-    im.crc = h7f_writer_report(&c->w)->crc;
-    im.crc_unit = c->crc_unit;
+    im.crc = rep->crc;
+    im.crc_unit = rep->crc_unit;
     rc = put_word(c, BOOT_AB_OTHER_START, AB_W_IMAGE, &im);
     if (rc)
         return rc;

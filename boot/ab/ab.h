@@ -79,9 +79,6 @@ struct ab_ctx {
     /* The update in progress (ab_update_begin .. commit). */
     bool open;
     uint32_t len, seq;
-    uint32_t crc_unit; /* crc32_h7flash of the whole words sent so far */
-    uint8_t carry[4];  /* bytes of the next 32-bit word */
-    unsigned ncarry;
     struct h7f_writer w;
 };
 

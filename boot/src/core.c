@@ -83,7 +83,7 @@ void boot_app_check(struct boot_ctx *c, struct boot_app_info *info)
 {
     const struct ur_record *r = &c->upd.log.newest;
     uint8_t vec[8];
-    uint32_t crc, end;
+    uint32_t crc = CRC32_H7FLASH_INIT, end;
     int rc;
 
     memset(info, 0, sizeof(*info));
@@ -101,9 +101,25 @@ void boot_app_check(struct boot_ctx *c, struct boot_app_info *info)
         info->status = BOOT_E_NO_IMAGE;
         return;
     }
-    /* A double-ECC word in the image is a read error here, never a bus
-	 * fault: the image is refused and the status page names the word. */
-    rc = h7f_crc32(&c->fl_app, BOOT_APP_START, r->length, &crc);
+    /* Version 2: the flash CRC unit over the image's bursts; version 1
+     * (written before): CRC-32 over a CPU read. When the unit's CRC does
+     * not match, a CPU read tells an ECC error (the word named on the
+     * status page; double ECC is a read error here, never a bus fault)
+     * from other data. */
+    if (r->version == UR_VERSION_1) {
+        rc = h7f_crc32(&c->fl_app, BOOT_APP_START, r->length, &crc);
+    } else {
+        rc = r->length ? h7f_crc_unit_span(&c->fl_app, BOOT_APP_START,
+                                           CRC32_H7FLASH_SPAN(r->length), &crc)
+                       : 0;
+        if (rc || crc != r->image_crc) {
+            uint32_t cpu;
+            int ecc = h7f_crc32(&c->fl_app, BOOT_APP_START, r->length, &cpu);
+
+            if (ecc)
+                rc = ecc;
+        }
+    }
     if (rc) {
         info->status = rc;
         info->bad_addr = c->fl_app.last_addr;

@@ -732,6 +732,9 @@ static void on_end(struct fps_sess *s, const struct fp_msg *q)
         return;
     memset(&m, 0, sizeof(m));
     m.type = FP_END_R;
+    /* The COMPLETE record's image CRC: the two regions' unit values
+     * combined, crc32_h7flash_image() of the image (proto/update_record.h). */
+    uint32_t image_crc = CRC32_H7FLASH_INIT;
     for (unsigned r = 0; r < FP_REGIONS; r++) {
         uint32_t n = fp_region_crc_len(&fps_geom, t->im.len, r), crc = CRC32_H7FLASH_INIT;
 
@@ -743,11 +746,12 @@ static void on_end(struct fps_sess *s, const struct fp_msg *q)
             }
         }
         m.u.end_r.crc[r] = crc;
+        image_crc = crc32_h7flash_combine(image_crc, crc, n);
         if (crc != q->u.end.crc[r])
             m.u.end_r.result = FP_E_VERIFY;
     }
     if (m.u.end_r.result == 0) {
-        rc = boot_update_complete(c, t->im.len, t->im.crc);
+        rc = boot_update_complete(c, t->im.len, image_crc);
         if (rc)
             m.u.end_r.result = rc;
     } else {

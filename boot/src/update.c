@@ -6,14 +6,15 @@
  * 32-byte flash words programmed once each, and moves forward only, so a
  * byte or a word is never written twice (docs/PROTOCOL.md "Write path").
  * A transfer that fails is dropped: only a transfer that ended and whose
- * CRC-32 read back from flash equals the CRC of the bytes the host sent
- * (gaps as 0xFF) is committed.
+ * image CRC, read by the flash CRC unit, equals that of the words the
+ * host's bytes made (gaps as 0xFF) is committed.
  *
  * Record protocol (docs/PROTOCOL.md "Update record"):
  *   1. before the first erase or program of the application area: append
  *      STARTED (the image is invalid from this point on);
  *   2. erase / program;
- *   3. CRC-32 read back from flash; append COMPLETE with length and CRC.
+ *   3. the flash CRC unit over the image; append COMPLETE with length and
+ *      that CRC (crc32_h7flash_image(), proto/update_record.h).
  * When fewer than two free slots are left, step 1 erases the log sector
  * first. The log holds nothing else, so the only thing lost by a power cut
  * during that erase is the record of an image that is about to be
@@ -86,6 +87,7 @@ static int log_record(struct boot_ctx *c, uint8_t state, uint32_t seq, uint32_t 
     r.start = start;
     r.length = len;
     r.image_crc = crc;
+    r.version = UR_VERSION;
     rc = log_append(c, &r, x);
     if (rc)
         rc = log_append(c, &r, x);
@@ -249,7 +251,7 @@ void boot_update_abandon(struct boot_ctx *c)
 static int stream_open(struct boot_ctx *c, uint32_t len, uint32_t flags)
 {
     struct boot_update *u = &c->upd;
-    int rc = h7f_writer_open(&u->w, &c->fl_app, BOOT_APP_START, len, flags | H7F_WR_VERIFY_CRC);
+    int rc = h7f_writer_open(&u->w, &c->fl_app, BOOT_APP_START, len, flags | H7F_WR_VERIFY_UNIT);
 
     if (rc)
         return boot_fail(c, rc, BOOT_APP_START);
@@ -385,12 +387,12 @@ int boot_update_commit(struct boot_ctx *c)
     if (!u->open || !u->stream || rep->bytes == 0)
         return boot_fail(c, BOOT_E_NO_IMAGE, BOOT_APP_START);
     u->stream = false;
-    /* Last word padded and programmed; CRC-32 over the image read back
-	 * from flash against the CRC of what the host sent. */
+    /* Last word padded and programmed; the flash CRC unit over the image
+     * against the words the host's bytes made. */
     rc = h7f_writer_finish(&u->w);
     if (rc == H7F_E_VERIFY)
         return boot_fail(c, BOOT_E_VERIFY, rep->err_addr);
     if (rc)
         return boot_fail(c, rc, rep->err_addr);
-    return boot_update_complete(c, rep->bytes, rep->crc);
+    return boot_update_complete(c, rep->bytes, rep->crc_unit);
 }

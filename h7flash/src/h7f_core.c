@@ -684,7 +684,7 @@ int h7f_crc32(struct h7f *f, uint32_t addr, size_t len, uint32_t *crc)
     return first;
 }
 
-#define CRC_UNIT_BURST 128u /* CRC_BURST = 00: 4 flash words */
+#define CRC_UNIT_BURST CRC32_H7FLASH_BURST /* CRC_BURST = 00: 4 flash words */
 
 int h7f_crc_unit(struct h7f *f, uint32_t addr, uint32_t len, uint32_t *crc)
 {
@@ -722,6 +722,29 @@ int h7f_crc_unit(struct h7f *f, uint32_t addr, uint32_t len, uint32_t *crc)
     if (err)
         note(f, err, sr, addr);
     return op_end(bank, err);
+}
+
+int h7f_crc_unit_span(struct h7f *f, uint32_t addr, uint32_t len, uint32_t *crc)
+{
+    uint32_t n1, c1 = CRC32_H7FLASH_INIT, c2;
+    int err;
+
+    if (f == NULL || crc == NULL || len == 0)
+        return H7F_E_INVAL;
+    if (h7f_check_range(addr, len))
+        return note(f, H7F_E_RANGE, 0, addr);
+    n1 = addr < H7_BANK2_BASE && addr + len > H7_BANK2_BASE ? H7_BANK2_BASE - addr : len;
+    err = h7f_crc_unit(f, addr, n1, &c1);
+    if (err)
+        return err;
+    if (n1 == len) {
+        *crc = c1;
+        return H7F_OK;
+    }
+    err = h7f_crc_unit(f, H7_BANK2_BASE, len - n1, &c2);
+    if (!err)
+        *crc = crc32_h7flash_combine(c1, c2, len - n1);
+    return err;
 }
 
 /* ---- option bytes (RM0399 4.4.3) ------------------------------------------ */

@@ -83,6 +83,7 @@ static int flush_word(struct h7f_writer *w)
     err = h7f_program_word(w->f, addr, w->buf);
     if (err)
         return fail(w, err, w->f->last_addr);
+    w->rep.crc_unit = crc32_h7flash(w->rep.crc_unit, w->buf, H7_FLASH_WORD);
     w->rep.words++;
     w->fill = 0;
     return H7F_OK;
@@ -274,6 +275,29 @@ uint32_t h7f_writer_pending(const struct h7f_writer *w, uint32_t *word)
     return w->fill;
 }
 
+/* H7F_WR_VERIFY_UNIT: the flash CRC unit over the stream's words and
+ * the erased rest of their last burst, against the words programmed. */
+static int verify_unit(struct h7f_writer *w)
+{
+    static const uint8_t ff[H7_FLASH_WORD] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                               0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                               0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                               0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+    uint32_t words = (w->rep.bytes + (H7_FLASH_WORD - 1u)) & ~(H7_FLASH_WORD - 1u);
+    uint32_t span = CRC32_H7FLASH_SPAN(words), crc = 0;
+    int err = h7f_crc_unit_span(w->f, w->start, span, &crc);
+
+    if (err)
+        return fail(w, err, w->f->last_addr);
+    for (; words < span; words += H7_FLASH_WORD)
+        w->rep.crc_unit = crc32_h7flash(w->rep.crc_unit, ff, H7_FLASH_WORD);
+    if (w->gaps)
+        w->rep.crc_unit = crc;
+    else if (crc != w->rep.crc_unit)
+        return fail(w, H7F_E_VERIFY, w->start);
+    return H7F_OK;
+}
+
 int h7f_writer_finish(struct h7f_writer *w)
 {
     if (w == NULL || !w->open)
@@ -300,6 +324,8 @@ int h7f_writer_finish(struct h7f_writer *w)
         else if (crc != w->rep.crc)
             return fail(w, H7F_E_VERIFY, w->start);
     }
+    if ((w->flags & H7F_WR_VERIFY_UNIT) && w->rep.bytes)
+        return verify_unit(w);
     return H7F_OK;
 }
 

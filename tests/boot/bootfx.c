@@ -156,7 +156,13 @@ void bfx_image(uint8_t *buf, uint32_t len, uint32_t seed)
 void bfx_put_record(struct bfx *x, uint32_t slot, uint8_t state, uint32_t seq, uint32_t len,
                     uint32_t crc)
 {
-    struct ur_record r = { state, seq, BOOT_APP_START, len, crc };
+    bfx_put_record_v(x, slot, state, seq, len, crc, UR_VERSION);
+}
+
+void bfx_put_record_v(struct bfx *x, uint32_t slot, uint8_t state, uint32_t seq, uint32_t len,
+                      uint32_t crc, uint8_t version)
+{
+    struct ur_record r = { state, seq, BOOT_APP_START, len, crc, version };
     uint8_t b[UR_SIZE];
 
     ur_encode(&r, b);

@@ -75,8 +75,11 @@ int fser_next(struct fser *s); /* next unseen output byte or -1 */
  * reset vector inside the image when len allows). */
 void bfx_image(uint8_t *buf, uint32_t len, uint32_t seed);
 
-/* Backdoor: put a record in log slot i. */
+/* Backdoor: put a record in log slot i (record version UR_VERSION, or
+ * the one given). */
 void bfx_put_record(struct bfx *x, uint32_t slot, uint8_t state, uint32_t seq, uint32_t len,
                     uint32_t crc);
+void bfx_put_record_v(struct bfx *x, uint32_t slot, uint8_t state, uint32_t seq, uint32_t len,
+                      uint32_t crc, uint8_t version);
 
 #endif

@@ -52,10 +52,10 @@ static void test_valid_and_crc_mismatch(void **state)
     uint8_t img[1024];
     (void)state;
     bfx_image(img, sizeof(img), 31);
-    put_image(img, sizeof(img), 0, crc32_zlib(0, img, sizeof(img)) ^ 1u);
+    put_image(img, sizeof(img), 0, crc32_h7flash_image(img, sizeof(img)) ^ 1u);
     assert_int_equal(status(), BOOT_E_IMAGE_CRC);
     /* a newer record with the right CRC wins */
-    bfx_put_record(&X, 1, UR_STATE_COMPLETE, 2, sizeof(img), crc32_zlib(0, img, sizeof(img)));
+    bfx_put_record(&X, 1, UR_STATE_COMPLETE, 2, sizeof(img), crc32_h7flash_image(img, sizeof(img)));
     bfx_reboot(&X);
     assert_int_equal(status(), 0);
     /* then an update that started and never ended */
@@ -71,7 +71,7 @@ static void check_vectors(uint32_t sp, uint32_t pc, int expect)
     bfx_image(img, sizeof(img), 32);
     memcpy(img, &sp, 4);
     memcpy(img + 4, &pc, 4);
-    put_image(img, sizeof(img), 0, crc32_zlib(0, img, sizeof(img)));
+    put_image(img, sizeof(img), 0, crc32_h7flash_image(img, sizeof(img)));
     assert_int_equal(status(), expect);
 }
 
@@ -93,10 +93,96 @@ VEC_TEST(test_pc_no_thumb, 0x20020000u, 0x08040100u, BOOT_E_VECTORS)
 VEC_TEST(test_pc_outside_image, 0x20020000u, 0x08050001u, BOOT_E_VECTORS)
 VEC_TEST(test_pc_in_vector_words, 0x20020000u, 0x08040001u, BOOT_E_VECTORS)
 
+/* A version 2 record: the image CRC is the flash CRC unit's
+ * (crc32_h7flash_image), checked without a CPU read of the image; one
+ * changed byte refuses it, and so does data past the length. */
+static void test_v2_record_crc_unit(void **state)
+{
+    static uint8_t img[3000];
+    struct h7sim_stats st0, st1;
+    (void)state;
+
+    bfx_image(img, sizeof(img), 43);
+    put_image(img, sizeof(img), 0, crc32_h7flash_image(img, sizeof(img)));
+    h7sim_get_stats(X.sim, &st0);
+    assert_int_equal(status(), 0);
+    h7sim_get_stats(X.sim, &st1);
+    assert_int_equal(st1.crc_runs, st0.crc_runs + 1u); /* bank 1 only */
+    /* the zlib CRC of version 1 is not accepted in a version 2 record */
+    bfx_put_record(&X, 1, UR_STATE_COMPLETE, 2, sizeof(img), crc32_zlib(0, img, sizeof(img)));
+    bfx_reboot(&X);
+    assert_int_equal(status(), BOOT_E_IMAGE_CRC);
+    /* the unit reads whole bursts: a byte past the length must be 0xFF */
+    bfx_put_record(&X, 2, UR_STATE_COMPLETE, 3, sizeof(img) - 1u,
+                   crc32_h7flash_image(img, sizeof(img) - 1u));
+    bfx_reboot(&X);
+    assert_int_equal(status(), BOOT_E_IMAGE_CRC);
+    /* a corrupted image: the record is of other bytes */
+    img[2000] ^= 0x10u;
+    bfx_put_record(&X, 3, UR_STATE_COMPLETE, 4, sizeof(img), crc32_h7flash_image(img, sizeof(img)));
+    bfx_reboot(&X);
+    assert_int_equal(status(), BOOT_E_IMAGE_CRC);
+}
+
+/* An image across the bank boundary: both banks' units, combined. */
+static void test_v2_record_two_banks(void **state)
+{
+    const uint32_t len = H7_BANK2_BASE - BOOT_APP_START + 5000u;
+    uint8_t *img = malloc(len);
+    struct h7sim_stats st0, st1;
+    (void)state;
+
+    assert_non_null(img);
+    bfx_image(img, len, 44);
+    put_image(img, len, 0, crc32_h7flash_image(img, len));
+    h7sim_get_stats(X.sim, &st0);
+    assert_int_equal(status(), 0);
+    h7sim_get_stats(X.sim, &st1);
+    assert_int_equal(st1.crc_runs, st0.crc_runs + 2u);
+    img[len - 1u] ^= 1u;
+    bfx_put_record(&X, 1, UR_STATE_COMPLETE, 2, len, crc32_h7flash_image(img, len));
+    bfx_reboot(&X);
+    assert_int_equal(status(), BOOT_E_IMAGE_CRC);
+    free(img);
+}
+
+/* A version 1 record (written by an earlier bootloader): CRC-32 (zlib)
+ * over a CPU read, still booted; a wrong CRC refused. */
+static void test_v1_record_boots(void **state)
+{
+    uint8_t img[2048];
+    (void)state;
+
+    bfx_image(img, sizeof(img), 45);
+    assert_int_equal(h7sim_backdoor_program(X.sim, BOOT_APP_START, img, sizeof(img)), 0);
+    bfx_put_record_v(&X, 0, UR_STATE_COMPLETE, 1, sizeof(img), crc32_zlib(0, img, sizeof(img)),
+                     UR_VERSION_1);
+    bfx_reboot(&X);
+    assert_int_equal(X.c.upd.log.newest.version, UR_VERSION_1);
+    assert_int_equal(status(), 0);
+    bfx_put_record_v(&X, 1, UR_STATE_COMPLETE, 2, sizeof(img), crc32_zlib(0, img, sizeof(img)) ^ 1u,
+                     UR_VERSION_1);
+    bfx_reboot(&X);
+    assert_int_equal(status(), BOOT_E_IMAGE_CRC);
+    /* nor the unit's CRC in a version 1 record */
+    bfx_put_record_v(&X, 2, UR_STATE_COMPLETE, 3, sizeof(img),
+                     crc32_h7flash_image(img, sizeof(img)), UR_VERSION_1);
+    bfx_reboot(&X);
+    assert_int_equal(status(), BOOT_E_IMAGE_CRC);
+    /* A single ECC error refuses a version 1 image (its CPU read sees it:
+     * the data was corrected, the flash is failing). */
+    bfx_put_record_v(&X, 3, UR_STATE_COMPLETE, 4, sizeof(img), crc32_zlib(0, img, sizeof(img)),
+                     UR_VERSION_1);
+    bfx_reboot(&X);
+    h7sim_flip_bits(X.sim, BOOT_APP_START + 0x400, 1);
+    assert_int_equal(status(), H7F_E_SNECCERR);
+}
+
 /* A double-ECC word inside the image: the check fails cleanly with the
  * word's address (never a bus fault), the status page names it. A single
- * ECC error refuses the image too (the data was corrected, the flash is
- * failing). */
+ * ECC error under a version 2 record: the CRC unit reads the corrected
+ * word, so the image boots (a version 1 record refuses it,
+ * test_v1_record_boots). */
 static void test_ecc_in_image(void **state)
 {
     uint8_t img[4096];
@@ -104,10 +190,10 @@ static void test_ecc_in_image(void **state)
     (void)state;
 
     bfx_image(img, sizeof(img), 41);
-    put_image(img, sizeof(img), 0, crc32_zlib(0, img, sizeof(img)));
+    put_image(img, sizeof(img), 0, crc32_h7flash_image(img, sizeof(img)));
     assert_int_equal(status(), 0);
     h7sim_flip_bits(X.sim, BOOT_APP_START + 0x400, 1);
-    assert_int_equal(status(), H7F_E_SNECCERR);
+    assert_int_equal(status(), 0);
     h7sim_flip_bits(X.sim, BOOT_APP_START + 0x800, 2);
     boot_app_check(&X.c, &info);
     assert_true(info.status == H7F_E_DBECCERR || info.status == H7F_E_SNECCERR);
@@ -129,7 +215,7 @@ static void test_cm4_vectors(void **state)
     (void)state;
 
     bfx_image(img, len, 33);
-    put_image(img, len, 0, crc32_zlib(0, img, len));
+    put_image(img, len, 0, crc32_h7flash_image(img, len));
     struct boot_app_info info;
     boot_app_check(&X.c, &info);
     assert_int_equal(info.status, 0);
@@ -139,7 +225,7 @@ static void test_cm4_vectors(void **state)
     sp4 = 0x30048000u;
     memcpy(img + 0xC0000u, &sp4, 4);
     memcpy(img + 0xC0004u, &pc4, 4);
-    put_image(img, len, 0, crc32_zlib(0, img, len));
+    put_image(img, len, 0, crc32_h7flash_image(img, len));
     boot_app_check(&X.c, &info);
     assert_int_equal(info.status, 0);
     assert_true(info.cm4_valid);
@@ -151,10 +237,10 @@ static void test_torn_record_skipped(void **state)
     uint8_t img[512];
     (void)state;
     bfx_image(img, sizeof(img), 34);
-    put_image(img, sizeof(img), 0, crc32_zlib(0, img, sizeof(img)));
+    put_image(img, sizeof(img), 0, crc32_h7flash_image(img, sizeof(img)));
     /* a STARTED record then a torn COMPLETE (double-ECC word) */
     bfx_put_record(&X, 1, UR_STATE_STARTED, 2, UR_LEN_UNKNOWN, 0xFFFFFFFFu);
-    bfx_put_record(&X, 2, UR_STATE_COMPLETE, 2, sizeof(img), crc32_zlib(0, img, sizeof(img)));
+    bfx_put_record(&X, 2, UR_STATE_COMPLETE, 2, sizeof(img), crc32_h7flash_image(img, sizeof(img)));
     h7sim_flip_bits(X.sim, BOOT_LOG_BASE + 64, 2);
     bfx_reboot(&X);
     assert_int_equal(X.c.upd.log.torn, 1);
@@ -214,7 +300,7 @@ static void test_power_cut_sweep(void **state)
 
         bfx_close(&X);
         bfx_open(&X);
-        put_image(old, sizeof(old), 0, crc32_zlib(0, old, sizeof(old)));
+        put_image(old, sizeof(old), 0, crc32_h7flash_image(old, sizeof(old)));
         h7sim_fault_power_cut_after_ops(X.sim, n);
         y.data = img;
         y.len = y.announce = sizeof(img);
@@ -299,6 +385,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pc_no_thumb, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pc_outside_image, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pc_in_vector_words, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v2_record_crc_unit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v2_record_two_banks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v1_record_boots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ecc_in_image, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cm4_vectors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_record_skipped, setup, teardown),

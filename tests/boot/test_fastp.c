@@ -275,7 +275,7 @@ static void start_begin(struct fser *s, struct peer *p)
     memset(&m, 0, sizeof(m));
     m.type = FP_BEGIN;
     m.u.begin.image.len = p->len;
-    m.u.begin.image.crc = crc32_zlib(0, p->img, p->len);
+    m.u.begin.image.crc = crc32_h7flash_image(p->img, p->len);
     m.u.begin.image.page_mask = p->page_mask;
     if (p->resume && p->rr.state != FP_RS_NONE &&
         !memcmp(&p->rr.image, &m.u.begin.image, sizeof(m.u.begin.image))) {
@@ -592,7 +592,8 @@ static void expect_committed(const uint8_t *img, uint32_t len)
     boot_app_check(&X.c, &info);
     assert_int_equal(info.status, 0);
     assert_int_equal(info.rec.length, len);
-    assert_int_equal(info.rec.image_crc, crc32_zlib(0, img, len));
+    assert_int_equal(info.rec.version, UR_VERSION);
+    assert_int_equal(info.rec.image_crc, crc32_h7flash_image(img, len));
 }
 
 static void expect_not_committed(void)

@@ -298,6 +298,14 @@ static void test_crc_unit(void **state)
     assert_int_equal(h7f_crc_unit(&x->f, a1, 0, &crc), H7F_E_INVAL);
     assert_int_equal(h7f_crc_unit(&x->f, H7_BANK2_BASE - 128u, 256, &crc), H7F_E_RANGE);
     assert_int_equal(h7f_crc_unit(&x->f, H7_FLASH_END + 1u - 128u, 256, &crc), H7F_E_RANGE);
+    /* Across the bank boundary: both units, combined, as one run over the
+     * bytes (the update record's image CRC). */
+    assert_int_equal(h7sim_backdoor_program(x->sim, H7_BANK2_BASE - 256u, d, 512), 0);
+    assert_int_equal(h7f_crc_unit_span(&x->f, H7_BANK2_BASE - 256u, 512, &crc), H7F_OK);
+    assert_int_equal(crc, crc32_h7flash(CRC32_H7FLASH_INIT, d, 512));
+    assert_int_equal(h7f_crc_unit_span(&x->f, a1, 4096, &crc), H7F_OK);
+    assert_int_equal(crc, crc32_h7flash(CRC32_H7FLASH_INIT, d, 4096));
+    assert_int_equal(h7f_crc_unit_span(&x->f, H7_BANK2_BASE - 128u, 96, &crc), H7F_E_ALIGN);
 
     for (unsigned bank = 1; bank <= 2; bank++) {
         uint64_t cr = 0;

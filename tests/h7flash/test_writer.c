@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crc32.h"
+
 static const uint32_t lengths[] = { 0, 1, 31, 32, 33, 4095, 131071, 131072, 131073 };
 static const unsigned chunks[] = { 1, 7, 32, 1000, 1024, FX_CHUNK_RANDOM };
 
@@ -56,6 +58,8 @@ static void run_case(uint32_t start, uint32_t len, unsigned chunk, uint32_t flag
     uint32_t expect_erased = (flags & H7F_WR_NO_ERASE) ? 0u : sectors_of(start, len);
     assert_int_equal(r->sectors_erased, popcount(expect_erased));
     assert_int_equal(w.erased_mask, expect_erased);
+    if (flags & H7F_WR_VERIFY_UNIT)
+        assert_int_equal(r->crc_unit, crc32_h7flash_image(data, len));
     fx_assert_written(&x, start, data, len);
     fx_assert_invalidations(&x, expect_erased, start, len);
     fx_close_clean(&x);
@@ -84,6 +88,32 @@ static void test_crc_and_upfront(void **state)
         run_case(WRITE_START, lengths[i], 1000, H7F_WR_VERIFY_CRC, true);
         run_case(WRITE_START, lengths[i], 1024, H7F_WR_ERASE_UPFRONT | H7F_WR_VERIFY_CRC, true);
     }
+}
+
+/* H7F_WR_VERIFY_UNIT: the flash CRC unit's value over the image's bursts
+ * (both banks' units across the boundary) equals crc32_h7flash_image() of
+ * the stream; a word that changed on the flash after its program is a
+ * verify error. */
+static void test_verify_unit(void **state)
+{
+    static uint8_t data[4096];
+    struct fx x;
+    struct h7f_writer w;
+    (void)state;
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++)
+        run_case(WRITE_START, lengths[i], 1000, H7F_WR_VERIFY_UNIT, true);
+    run_case(H7_BANK2_BASE - 1024u, 4095, FX_CHUNK_RANDOM, H7F_WR_VERIFY_UNIT, true);
+    run_case(WRITE_START, 1000, 7, H7F_WR_VERIFY_UNIT, false);
+
+    fx_pattern(data, sizeof data, 5);
+    fx_open(&x);
+    assert_int_equal(h7f_writer_open(&w, &x.f, WRITE_START, sizeof data, H7F_WR_VERIFY_UNIT), 0);
+    assert_int_equal(h7f_writer_write(&w, data, sizeof data - 100u), 0);
+    h7sim_flip_bits(x.sim, WRITE_START + 0x200u, 2);
+    assert_int_equal(h7f_writer_write(&w, data + sizeof data - 100u, 100u), 0);
+    assert_int_equal(h7f_writer_finish(&w), H7F_E_VERIFY);
+    assert_int_equal(h7f_writer_report(&w)->err_addr, WRITE_START);
+    fx_close_any(&x);
 }
 
 /* Every sector boundary from bank 1 sector 2 to bank 2 sector 7, a write
@@ -255,13 +285,21 @@ static void test_write_at_seek_flush(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lengths_and_chunks),  cmocka_unit_test(test_unknown_length),
-        cmocka_unit_test(test_crc_and_upfront),     cmocka_unit_test(test_every_sector_start),
-        cmocka_unit_test(test_bank_boundary),       cmocka_unit_test(test_no_erase),
-        cmocka_unit_test(test_write_at_seek_flush), cmocka_unit_test(test_slowest_part),
-        cmocka_unit_test(test_whole_lazy_random),   cmocka_unit_test(test_whole_lazy_1024_crc),
-        cmocka_unit_test(test_whole_upfront_7),     cmocka_unit_test(test_whole_unknown),
-        cmocka_unit_test(test_erase_ahead),         cmocka_unit_test(test_whole_ahead),
+        cmocka_unit_test(test_lengths_and_chunks),
+        cmocka_unit_test(test_unknown_length),
+        cmocka_unit_test(test_crc_and_upfront),
+        cmocka_unit_test(test_verify_unit),
+        cmocka_unit_test(test_every_sector_start),
+        cmocka_unit_test(test_bank_boundary),
+        cmocka_unit_test(test_no_erase),
+        cmocka_unit_test(test_write_at_seek_flush),
+        cmocka_unit_test(test_slowest_part),
+        cmocka_unit_test(test_whole_lazy_random),
+        cmocka_unit_test(test_whole_lazy_1024_crc),
+        cmocka_unit_test(test_whole_upfront_7),
+        cmocka_unit_test(test_whole_unknown),
+        cmocka_unit_test(test_erase_ahead),
+        cmocka_unit_test(test_whole_ahead),
     };
     return cmocka_run_group_tests_name("h7flash_writer", tests, NULL, NULL);
 }

@@ -305,7 +305,7 @@ int pl_update(struct boot_ctx *b, bool an3155, const uint8_t *img, uint32_t len,
     if (stop < len)
         return 0;
     rc = boot_update_commit(b);
-    if (rc == 0 && b->upd.log.newest.image_crc != crc32_zlib(0, img, len))
+    if (rc == 0 && b->upd.log.newest.image_crc != crc32_h7flash_image(img, len))
         return BOOT_E_VERIFY;
     return rc;
 }

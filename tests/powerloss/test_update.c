@@ -109,7 +109,7 @@ static bool in_log(uint32_t addr)
 static void put_record(struct pl_sim *ps, uint32_t slot, uint8_t state, uint32_t seq, uint32_t len,
                        uint32_t crc)
 {
-    struct ur_record r = { state, seq, BOOT_APP_START, len, crc };
+    struct ur_record r = { state, seq, BOOT_APP_START, len, crc, UR_VERSION };
     uint8_t b[UR_SIZE];
 
     ur_encode(&r, b);
@@ -446,8 +446,8 @@ static void case_init(struct cs *c, enum mode m, const struct img *im)
     assert_non_null(c->v2);
     pl_image(c->v1, im->len1, 1);
     pl_image(c->v2, im->len2, 2);
-    c->crc1 = crc32_zlib(0, c->v1, im->len1);
-    c->crc2 = crc32_zlib(0, c->v2, im->len2);
+    c->crc1 = crc32_h7flash_image(c->v1, im->len1);
+    c->crc2 = crc32_h7flash_image(c->v2, im->len2);
 
     pl_sim_open(&ps, 1);
     install_v1(c, &ps);

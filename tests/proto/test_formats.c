@@ -96,6 +96,24 @@ static void test_crc32_h7flash(void **state)
     }
     /* Not the AN3155 checksum of the same bytes. */
     assert_int_not_equal(crc32_h7flash(0, d, 128), crc32_stm32(CRC32_STM32_INIT, d, 128));
+    /* Combined from two parts (two banks' units) as over the whole. */
+    for (size_t n = 0; n <= sizeof(d); n += 388)
+        for (size_t m = 0; n + m <= sizeof(d); m += 1028)
+            assert_int_equal(crc32_h7flash_combine(crc32_h7flash(0, d, n),
+                                                   crc32_h7flash(0, d + n, m), (uint32_t)m),
+                             crc32_h7flash(0, d, n + m));
+    /* The image CRC: 0xFF to the end of the last 128-byte burst. */
+    {
+        uint8_t img[256];
+
+        for (size_t n = 0; n <= 256; n += 13) {
+            memset(img, 0xFF, sizeof(img));
+            memcpy(img, d, n);
+            assert_int_equal(crc32_h7flash_image(d, n),
+                             crc32_h7flash(0, img, CRC32_H7FLASH_SPAN(n)));
+        }
+        assert_int_equal(crc32_h7flash_image(d, 0), CRC32_H7FLASH_INIT);
+    }
 }
 
 static void test_crc16_known(void **state)
@@ -197,7 +215,7 @@ static void test_header(void **state)
 
 static void test_record_roundtrip(void **state)
 {
-    struct ur_record r = { UR_STATE_COMPLETE, 7, 0x08040000u, 12345, 0xDEADBEEFu }, o;
+    struct ur_record r = { UR_STATE_COMPLETE, 7, 0x08040000u, 12345, 0xDEADBEEFu, 0 }, o;
     uint8_t b[UR_SIZE];
     (void)state;
 
@@ -209,6 +227,19 @@ static void test_record_roundtrip(void **state)
     assert_int_equal(o.start, 0x08040000u);
     assert_int_equal(o.length, 12345);
     assert_int_equal(o.image_crc, 0xDEADBEEFu);
+    assert_int_equal(b[4], UR_VERSION);
+    assert_int_equal(o.version, UR_VERSION);
+    /* version 1 records (zlib image CRC) are still read, as such; an
+     * unknown version is not */
+    r.version = UR_VERSION_1;
+    ur_encode(&r, b);
+    assert_int_equal(ur_decode(b, &o), UR_OK);
+    assert_int_equal(o.version, UR_VERSION_1);
+    r.version = UR_VERSION + 1u;
+    ur_encode(&r, b);
+    assert_int_equal(ur_decode(b, &o), UR_E_FIELD);
+    r.version = 0;
+    ur_encode(&r, b);
     /* every single-bit flip is detected */
     for (unsigned i = 0; i < UR_SIZE * 8; i++) {
         b[i / 8] ^= (uint8_t)(1u << (i % 8));
@@ -253,7 +284,7 @@ static int mread(void *ctx, uint32_t i, uint8_t out[UR_SIZE])
 
 static void put(struct mlog *m, unsigned i, uint8_t st, uint32_t seq)
 {
-    struct ur_record r = { st, seq, 0x08040000u, 100 + seq, seq * 3u };
+    struct ur_record r = { st, seq, 0x08040000u, 100 + seq, seq * 3u, 0 };
 
     ur_encode(&r, m->slot[i]);
 }

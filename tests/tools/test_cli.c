@@ -260,7 +260,7 @@ static void test_info_record(void **state)
     memset(r->f.flash + 0x20000 + 32 * 37, 0x55, 32);
     assert_int_equal(run(r, "-p", r->slave, "info", NULL), 0);
     if (!strstr(r->out, "update #136 COMPLETE: 0x08040000, 4096 bytes, CRC-32 0xcafef00d (log slot "
-                        "36 of 4096)"))
+                        "36 of 4096; record v2: flash CRC unit)"))
         fail_msg("%s", r->out);
 }
 

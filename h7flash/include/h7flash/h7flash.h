@@ -135,6 +135,10 @@ int h7f_crc32(struct h7f *f, uint32_t addr, size_t len, uint32_t *crc);
  * A protected (PCROP, secure) area in the range: H7F_E_CRCRDERR. The bank
  * is busy meanwhile (40 ns per flash word: 164 us per 128 KB sector). */
 int h7f_crc_unit(struct h7f *f, uint32_t addr, uint32_t len, uint32_t *crc);
+/* The same over a range that may cross the bank boundary: each bank's
+ * unit over its part, the two combined (crc32_h7flash_combine()), so *crc
+ * is crc32_h7flash() of the whole range. */
+int h7f_crc_unit_span(struct h7f *f, uint32_t addr, uint32_t len, uint32_t *crc);
 
 /* Option bytes. */
 struct h7f_options {
@@ -160,6 +164,10 @@ enum h7f_writer_flags {
     /* Lazy erase, and while bank 1 is written the range's bank-2 sectors
      * are erased in the background (known length only). */
     H7F_WR_ERASE_AHEAD = 1u << 3,
+    /* finish(): the flash CRC unit over the words and the erased rest of
+     * their last 128-byte burst (start a multiple of 128) must equal
+     * report.crc_unit; no CPU read of the range. */
+    H7F_WR_VERIFY_UNIT = 1u << 4,
 };
 
 struct h7f_writer_report {
@@ -169,6 +177,10 @@ struct h7f_writer_report {
     int err;           /* first error, 0 if none */
     uint32_t err_addr; /* address of the first error */
     uint32_t crc;      /* CRC-32 of the stream bytes (gaps included, final padding excluded) */
+    /* crc32_h7flash() of the flash words programmed (padding included);
+     * after finish() with H7F_WR_VERIFY_UNIT, over the whole last burst:
+     * crc32_h7flash_image() of the stream, what the flash CRC unit reads. */
+    uint32_t crc_unit;
 };
 
 struct h7f_writer {
