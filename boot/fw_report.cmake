@@ -1,5 +1,8 @@
 # Print a firmware's flash/RAM use and its largest stack frames.
 #   cmake -DELF=... -DSIZE=arm-none-eabi-size -DSU_DIRS=dir1|dir2 -DNAME=... -P fw_report.cmake
+# Run after the link. The GLOB below collects build outputs (the
+# compiler's -fstack-usage *.su files), not sources: the build graph stays
+# declared (docs/DESIGN.md "Layers and the build graph").
 execute_process(COMMAND ${SIZE} -A ${ELF} OUTPUT_VARIABLE sz)
 string(REGEX MATCHALL "\n\\.[a-z_0-9]+ +[0-9]+ +[0-9]+" rows "${sz}")
 set(flash 0)
