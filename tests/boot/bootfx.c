@@ -6,31 +6,6 @@
 
 #include "crc32.h"
 
-uint8_t bfx_dtcm[0x20000];
-uint8_t bfx_axi[0x80000];
-
-static uint8_t *ram_ptr(uint32_t a, size_t n)
-{
-    if (a >= H7_DTCM_BASE && a + n <= H7_DTCM_BASE + H7_DTCM_SIZE)
-        return bfx_dtcm + (a - H7_DTCM_BASE);
-    if (a >= H7_AXISRAM_BASE && a + n <= H7_AXISRAM_BASE + H7_AXISRAM_SIZE)
-        return bfx_axi + (a - H7_AXISRAM_BASE);
-    fail_msg("RAM access outside the fake RAM: 0x%08x", (unsigned)a);
-    return NULL;
-}
-
-void boot_port_ram_read(uint32_t addr, void *out, size_t n)
-{
-    memcpy(out, ram_ptr(addr, n), n);
-}
-
-void boot_port_ram_write(uint32_t addr, const void *in, size_t n)
-{
-    memcpy(ram_ptr(addr, n), in, n);
-}
-
-void boot_port_idle(void) {}
-
 /* ---- serial ---- */
 
 void fser_push(struct fser *s, const void *p, size_t n)
@@ -163,10 +138,16 @@ void bfx_put_record_v(struct bfx *x, uint32_t slot, uint8_t state, uint32_t seq,
                       uint32_t crc, uint8_t version)
 {
     struct ur_record r = { state, seq, BOOT_APP_START, len, crc, version };
+
+    assert_int_equal(bfx_backdoor_record(x->sim, slot, &r), 0);
+}
+
+int bfx_backdoor_record(struct h7sim *sim, uint32_t slot, const struct ur_record *r)
+{
     uint8_t b[UR_SIZE];
 
-    ur_encode(&r, b);
-    assert_int_equal(h7sim_backdoor_program(x->sim, BOOT_LOG_BASE + slot * UR_SIZE, b, UR_SIZE), 0);
+    ur_encode(r, b);
+    return h7sim_backdoor_program(sim, BOOT_LOG_BASE + slot * UR_SIZE, b, UR_SIZE);
 }
 
 void bfx_open(struct bfx *x)
@@ -196,8 +177,7 @@ void bfx_open(struct bfx *x)
     x->ser.ops.baud = fs_baud;
     x->ser.baud = 115200u;
     x->ser.sim = x->sim;
-    memset(bfx_dtcm, 0, sizeof(bfx_dtcm));
-    memset(bfx_axi, 0, sizeof(bfx_axi));
+    bfx_ram_clear();
     boot_init(&x->c, &x->ser.ops);
 }
 

@@ -18,6 +18,7 @@
 #include "boot/boot.h"
 #include "h7f_port.h"
 #include "h7sim.h"
+#include "host_ram.h"
 
 #define FS_IN_MAX (1u << 22)
 
@@ -56,9 +57,6 @@ struct bfx {
     const char *expect_rule;
 };
 
-extern uint8_t bfx_dtcm[0x20000];
-extern uint8_t bfx_axi[0x80000];
-
 void bfx_open(struct bfx *x);
 /* Checks: no model violations, sector 0 unchanged. Frees. */
 void bfx_close(struct bfx *x);
@@ -71,6 +69,22 @@ void fser_push_flags(struct fser *s, uint8_t b, uint16_t flags);
 size_t fser_unseen(struct fser *s);
 int fser_next(struct fser *s); /* next unseen output byte or -1 */
 
+/* The cmocka setup() and teardown() of a test file whose tests each run
+ * on a fresh model and bootloader in the fixture x. */
+#define BFX_SETUP_TEARDOWN(x)         \
+    static int setup(void **state)    \
+    {                                 \
+        (void)state;                  \
+        bfx_open(&(x));               \
+        return 0;                     \
+    }                                 \
+    static int teardown(void **state) \
+    {                                 \
+        (void)state;                  \
+        bfx_close(&(x));              \
+        return 0;                     \
+    }
+
 /* Deterministic test image with a valid vector table (SP 0x20020000,
  * reset vector inside the image when len allows). */
 void bfx_image(uint8_t *buf, uint32_t len, uint32_t seed);
@@ -81,5 +95,7 @@ void bfx_put_record(struct bfx *x, uint32_t slot, uint8_t state, uint32_t seq, u
                     uint32_t crc);
 void bfx_put_record_v(struct bfx *x, uint32_t slot, uint8_t state, uint32_t seq, uint32_t len,
                       uint32_t crc, uint8_t version);
+/* The same on any model (tests/powerloss): 0 or h7sim's error. */
+int bfx_backdoor_record(struct h7sim *sim, uint32_t slot, const struct ur_record *r);
 
 #endif

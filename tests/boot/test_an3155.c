@@ -67,6 +67,26 @@ static void expect_end(void)
     assert_int_equal(fser_unseen(&X.ser), 0);
 }
 
+/* The answers to Get Version (protocol version, two option bytes 0) and
+ * Get ID (PID 0x450), each framed by its ACKs. */
+static void expect_get_version(void)
+{
+    expect(AN3155_ACK);
+    expect(AN3155_VERSION);
+    expect(0);
+    expect(0);
+    expect(AN3155_ACK);
+}
+
+static void expect_get_id(void)
+{
+    expect(AN3155_ACK);
+    expect(1);
+    expect(0x04);
+    expect(0x50);
+    expect(AN3155_ACK);
+}
+
 /* Host side of Write Memory, all acknowledged. */
 static void write_ok(uint32_t a, const uint8_t *p, size_t n)
 {
@@ -154,16 +174,8 @@ static void test_get_gv_gid(void **state)
     }
     assert_true(has_write && has_ee && has_fast);
     expect(AN3155_ACK);
-    expect(AN3155_ACK);
-    expect(AN3155_VERSION);
-    expect(0);
-    expect(0);
-    expect(AN3155_ACK);
-    expect(AN3155_ACK);
-    expect(1);
-    expect(0x04);
-    expect(0x50);
-    expect(AN3155_ACK);
+    expect_get_version();
+    expect_get_id();
     expect_end();
     assert_false(went);
 }
@@ -607,17 +619,9 @@ static void test_bad_commands_and_noise(void **state)
     cmd(AN3155_CMD_GET_ID);
     run();
     expect(AN3155_NACK);
-    expect(AN3155_ACK);
-    expect(AN3155_VERSION);
-    expect(0);
-    expect(0);
-    expect(AN3155_ACK);
-    expect(AN3155_ACK);
-    expect(AN3155_ACK);
-    expect(1);
-    expect(0x04);
-    expect(0x50);
-    expect(AN3155_ACK);
+    expect_get_version();
+    expect(AN3155_ACK); /* the sync */
+    expect_get_id();
     expect_end();
     /* clean sync in 8N1: 2 stop bits out, framing errors ignored */
     assert_int_equal(X.ser.fmt, BOOT_SER_8N2);

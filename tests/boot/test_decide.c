@@ -11,19 +11,7 @@
 
 static struct bfx X;
 
-static int setup(void **state)
-{
-    (void)state;
-    bfx_open(&X);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    bfx_close(&X);
-    return 0;
-}
+BFX_SETUP_TEARDOWN(X)
 
 /* Backdoor an image and its COMPLETE record. */
 static void put_image(const uint8_t *img, uint32_t len, uint32_t slot, uint32_t crc)

@@ -605,19 +605,7 @@ static void expect_not_committed(void)
     assert_int_not_equal(info.status, 0);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    bfx_open(&X);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    bfx_close(&X);
-    return 0;
-}
+BFX_SETUP_TEARDOWN(X)
 
 static void peer_free(struct peer *p)
 {

@@ -9,19 +9,7 @@
 
 static struct bfx X;
 
-static int setup(void **state)
-{
-    (void)state;
-    bfx_open(&X);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    bfx_close(&X);
-    return 0;
-}
+BFX_SETUP_TEARDOWN(X)
 
 static void assert_flash(const uint8_t *data, uint32_t len)
 {

@@ -51,8 +51,6 @@
         }                                                                         \
     } while (0)
 
-static uint8_t dtcm[0x20000], axi[0x80000];
-
 /* ---- the shadow: what the host sent ------------------------------------ */
 
 static uint8_t sent[APP_N];
@@ -326,29 +324,8 @@ static uint32_t fz_overruns(void *ctx)
 static const struct boot_serial ser = { fz_getc,     fz_write, fz_drain, fz_format,
                                         fz_overruns, NULL,     NULL,     NULL };
 
-/* ---- platform hooks ------------------------------------------------------ */
-
-static uint8_t *ram(uint32_t a, size_t n)
-{
-    if (a >= H7_DTCM_BASE && a + n <= H7_DTCM_BASE + H7_DTCM_SIZE)
-        return dtcm + (a - H7_DTCM_BASE);
-    if (a >= H7_AXISRAM_BASE && a + n <= H7_AXISRAM_BASE + H7_AXISRAM_SIZE)
-        return axi + (a - H7_AXISRAM_BASE);
-    CHECK(!"RAM access outside the host's RAM");
-    return NULL;
-}
-
-void boot_port_ram_read(uint32_t addr, void *out, size_t n)
-{
-    memcpy(out, ram(addr, n), n);
-}
-
-void boot_port_ram_write(uint32_t addr, const void *p, size_t n)
-{
-    memcpy(ram(addr, n), p, n);
-}
-
-void boot_port_idle(void) {}
+/* Platform hooks: tests/boot/host_ram.c (an access outside the host's
+ * RAM aborts). */
 
 /* ---- one input ------------------------------------------------------------ */
 

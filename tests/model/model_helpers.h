@@ -59,6 +59,13 @@ static inline void unlock(struct h7sim *sim, unsigned bank)
     assert_int_equal(rd32(sim, REG(bank, FLASH_CR)) & FLASH_CR_LOCK, 0);
 }
 
+/* Unlocked, PG set: the bank takes stores into its write buffer. */
+static inline void pg_begin(struct h7sim *sim, unsigned bank)
+{
+    unlock(sim, bank);
+    set_bits(sim, REG(bank, FLASH_CR), FLASH_CR_PG);
+}
+
 static inline void opt_unlock(struct h7sim *sim)
 {
     if (rd32(sim, REG(1, FLASH_OPTCR)) & FLASH_OPTCR_OPTLOCK) {
@@ -101,8 +108,7 @@ static inline void store_word(struct h7sim *sim, uint32_t addr, const uint8_t *d
 static inline void program_word(struct h7sim *sim, uint32_t addr, const uint8_t *data)
 {
     unsigned bank = bank_of(addr);
-    unlock(sim, bank);
-    set_bits(sim, REG(bank, FLASH_CR), FLASH_CR_PG);
+    pg_begin(sim, bank);
     store_word(sim, addr, data);
     wait_idle(sim, bank);
     clr_bits(sim, REG(bank, FLASH_CR), FLASH_CR_PG);

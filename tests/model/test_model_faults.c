@@ -152,8 +152,7 @@ static void test_dbg_stale_flags_8_2(void **state)
                                                   FLASH_SR_SNECCERR | FLASH_SR_DBECCERR |
                                                   FLASH_SR_PGSERR | FLASH_SR_INCERR);
     /* INCERR pending blocks stores (docs/H7_FLASH.md 3.7). */
-    unlock(sim, 2);
-    set_bits(sim, REG(2, FLASH_CR), FLASH_CR_PG);
+    pg_begin(sim, 2);
     wr32(sim, 0x08100000u, 0);
     assert_int_equal(sr(sim, 2) & FLASH_SR_WBNE, 0);
     expect_violation(sim, "store-incerr-pending");
@@ -312,8 +311,7 @@ static void test_power_cut_now_observed_4(void **state)
     struct cut_obs o = { 0, 0 };
     struct h7sim_observer obs = { cut_changed, NULL, cut_ev, &o };
     h7sim_set_observer(sim, &obs);
-    unlock(sim, 1);
-    set_bits(sim, REG(1, FLASH_CR), FLASH_CR_PG);
+    pg_begin(sim, 1);
     uint8_t d[32];
     fill_pattern(d, 32, 1);
     store_word(sim, 0x08000000u, d);

@@ -92,16 +92,14 @@ static void pv_pgserr(struct h7sim *sim, unsigned bank)
 
 static void pv_strberr(struct h7sim *sim, unsigned bank)
 {
-    unlock(sim, bank);
-    set_bits(sim, REG(bank, FLASH_CR), FLASH_CR_PG);
+    pg_begin(sim, bank);
     wr32(sim, base_of(bank) + 0x400u, 1);
     wr32(sim, base_of(bank) + 0x400u, 2); /* same bytes again */
 }
 
 static void pv_incerr(struct h7sim *sim, unsigned bank)
 {
-    unlock(sim, bank);
-    set_bits(sim, REG(bank, FLASH_CR), FLASH_CR_PG);
+    pg_begin(sim, bank);
     wr32(sim, base_of(bank) + 0x400u, 0);
     wr32(sim, base_of(bank) + 0x420u, 0); /* another flash word */
 }

@@ -25,8 +25,7 @@ static void test_program_full_word_3_1(void **state)
     struct h7sim *sim = *state;
     uint8_t d[32];
     fill_pattern(d, sizeof d, 1);
-    unlock(sim, 1);
-    set_bits(sim, REG(1, FLASH_CR), FLASH_CR_PG);
+    pg_begin(sim, 1);
     for (unsigned i = 0; i < 28; i += 4) {
         uint32_t v;
         memcpy(&v, d + i, 4);
@@ -55,8 +54,7 @@ static void test_program_full_word_3_1(void **state)
 static void test_partial_buffer_qw_only_leaves_virgin_3_2(void **state)
 {
     struct h7sim *sim = *state;
-    unlock(sim, 1);
-    set_bits(sim, REG(1, FLASH_CR), FLASH_CR_PG);
+    pg_begin(sim, 1);
     for (unsigned i = 0; i < 16; i += 4)
         wr32(sim, 0x08000100u + i, 0x11223344u);
     assert_int_equal(sr(sim, 1) & FLASH_SR_QW, 0); /* HAL would think it's done */
@@ -79,8 +77,7 @@ static void test_partial_buffer_qw_only_leaves_virgin_3_2(void **state)
 static void test_force_write_pads_3_4(void **state)
 {
     struct h7sim *sim = *state;
-    unlock(sim, 2);
-    set_bits(sim, REG(2, FLASH_CR), FLASH_CR_PG);
+    pg_begin(sim, 2);
     wr32(sim, 0x08100040u, 0xA5A5A5A5u);
     wr32(sim, 0x08100044u, 0x5A5A5A5Au);
     set_bits(sim, REG(2, FLASH_CR), FLASH_CR_FW);
@@ -110,8 +107,7 @@ static void test_force_write_pads_3_4(void **state)
 static void test_pg_clear_discards_buffer_3_3(void **state)
 {
     struct h7sim *sim = *state;
-    unlock(sim, 1);
-    set_bits(sim, REG(1, FLASH_CR), FLASH_CR_PG);
+    pg_begin(sim, 1);
     wr32(sim, 0x08000200u, 0);
     clr_bits(sim, REG(1, FLASH_CR), FLASH_CR_PG);
     assert_int_equal(sr(sim, 1) & FLASH_SR_WBNE, 0);
@@ -137,8 +133,7 @@ static void test_store_without_pg_pgserr_3_3(void **state)
 static void test_store_after_debugger_relock_8_2(void **state)
 {
     struct h7sim *sim = *state;
-    unlock(sim, 1);
-    set_bits(sim, REG(1, FLASH_CR), FLASH_CR_PG);
+    pg_begin(sim, 1);
     for (unsigned i = 0; i < 16; i += 4)
         wr32(sim, 0x08000300u + i, 0);
     h7sim_dbg_relock(sim, 1);
@@ -162,8 +157,7 @@ static void test_store_after_debugger_relock_8_2(void **state)
 static void test_incerr_then_pgserr_3_7(void **state)
 {
     struct h7sim *sim = *state;
-    unlock(sim, 1);
-    set_bits(sim, REG(1, FLASH_CR), FLASH_CR_PG);
+    pg_begin(sim, 1);
     wr32(sim, 0x08000400u, 0);
     wr32(sim, 0x08000420u, 0);
     assert_true(sr(sim, 1) & FLASH_SR_INCERR);
@@ -188,8 +182,7 @@ static void test_incerr_then_pgserr_3_7(void **state)
 static void test_store_across_words_incerr_3_7(void **state)
 {
     struct h7sim *sim = *state;
-    unlock(sim, 1);
-    set_bits(sim, REG(1, FLASH_CR), FLASH_CR_PG);
+    pg_begin(sim, 1);
     assert_int_equal(h7sim_write(sim, 0x0800001Cu, 8, 0, NULL), H7SIM_OK);
     assert_true(sr(sim, 1) & FLASH_SR_INCERR);
     expect_violation(sim, "incerr");
@@ -200,8 +193,7 @@ static void test_store_across_words_incerr_3_7(void **state)
 static void test_strberr_keeps_last_3_7(void **state)
 {
     struct h7sim *sim = *state;
-    unlock(sim, 1);
-    set_bits(sim, REG(1, FLASH_CR), FLASH_CR_PG);
+    pg_begin(sim, 1);
     wr32(sim, 0x08000500u, 0x11111111u);
     wr32(sim, 0x08000500u, 0x22222222u);
     assert_true(sr(sim, 1) & FLASH_SR_STRBERR);
@@ -344,8 +336,7 @@ static void test_injected_operr_3_7(void **state)
 static void test_store_widths_3_1(void **state)
 {
     struct h7sim *sim = *state;
-    unlock(sim, 1);
-    set_bits(sim, REG(1, FLASH_CR), FLASH_CR_PG);
+    pg_begin(sim, 1);
     assert_int_equal(h7sim_write(sim, 0x08000600u, 1, 0x01, NULL), H7SIM_OK);
     assert_int_equal(h7sim_write(sim, 0x08000601u, 1, 0x02, NULL), H7SIM_OK);
     assert_int_equal(h7sim_write(sim, 0x08000602u, 2, 0x0403, NULL), H7SIM_OK);

@@ -452,22 +452,7 @@ int pl_main(int argc, char **argv, const struct pl_suite *s, int (*run_subsets)(
     return run_subsets();
 }
 
-/* ---- the boot library's platform hooks (the update engine uses none) ---- */
-
-void boot_port_ram_read(uint32_t addr, void *out, size_t n)
-{
-    (void)addr;
-    memset(out, 0, n);
-}
-
-void boot_port_ram_write(uint32_t addr, const void *in, size_t n)
-{
-    (void)addr;
-    (void)in;
-    (void)n;
-}
-
-void boot_port_idle(void) {}
+/* The boot library's platform hooks: tests/boot/host_ram.c. */
 
 static int ser_getc(void *ctx, uint32_t timeout_ms)
 {

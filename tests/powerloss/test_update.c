@@ -55,6 +55,7 @@
 #include <time.h>
 
 #include "boot/boot.h"
+#include "bootfx.h"
 #include "crc32.h"
 #include "h7f_port.h"
 #include "pl.h"
@@ -110,10 +111,8 @@ static void put_record(struct pl_sim *ps, uint32_t slot, uint8_t state, uint32_t
                        uint32_t crc)
 {
     struct ur_record r = { state, seq, BOOT_APP_START, len, crc, UR_VERSION };
-    uint8_t b[UR_SIZE];
 
-    ur_encode(&r, b);
-    if (h7sim_backdoor_program(ps->sim, BOOT_LOG_BASE + slot * UR_SIZE, b, UR_SIZE))
+    if (bfx_backdoor_record(ps->sim, slot, &r))
         fail_msg("back-door record in slot %u failed", (unsigned)slot);
 }
 

@@ -434,6 +434,16 @@ int fake_start_pair(struct fake_target *f, struct iap_transport **t, int *fd)
     return iap_fd_transport(sv[0], "fake", t) ? -1 : 0;
 }
 
+int fake_stop_pair(struct fake_target *f, struct iap_transport *t, int fd)
+{
+    if (t) {
+        fake_stop(f);
+        t->ops->close(t);
+        close(fd);
+    }
+    return f->double_programs;
+}
+
 void fake_client_init(struct iap_client *c, struct iap_transport *t)
 {
     iap_client_init(c, t);

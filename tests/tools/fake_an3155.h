@@ -68,6 +68,10 @@ struct iap_transport;
 struct iap_client;
 int fake_start_pair(struct fake_target *f, struct iap_transport **t, int *fd);
 void fake_client_init(struct iap_client *c, struct iap_transport *t);
+/* The end of fake_start_pair (t NULL: it never ran): stop f, close the
+ * transport and f's end. Returns f->double_programs: the H7 rule, no flash
+ * word was ever offered twice, when 0. */
+int fake_stop_pair(struct fake_target *f, struct iap_transport *t, int fd);
 
 /* The line, for the fast protocol's part (fake_fastp.c): read exactly n
  * bytes within ms (ms < 0: until stop), 0 or -1; write all n bytes. */

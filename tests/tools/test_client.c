@@ -46,13 +46,7 @@ static void start(struct rig *r)
 static int teardown(void **state)
 {
     struct rig *r = *state;
-    if (r->t) {
-        fake_stop(&r->f);
-        r->t->ops->close(r->t);
-        close(r->fd);
-    }
-    /* The H7 rule: no flash word was ever offered twice. */
-    int dbl = r->f.double_programs;
+    int dbl = fake_stop_pair(&r->f, r->t, r->fd);
     free(r);
     iap_clear_error();
     return dbl ? -1 : 0;

@@ -61,12 +61,7 @@ static void start(struct rig *r)
 static int teardown(void **state)
 {
     struct rig *r = *state;
-    if (r->t) {
-        fake_stop(&r->f);
-        r->t->ops->close(r->t);
-        close(r->fd);
-    }
-    int dbl = r->f.double_programs; /* no flash word programmed twice */
+    int dbl = fake_stop_pair(&r->f, r->t, r->fd);
     iap_image_free(&r->img);
     iap_image_free(&r->pad);
     free(r);
