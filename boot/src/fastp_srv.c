@@ -27,7 +27,7 @@
  * (docs/H7_FLASH.md 6.1), 160 bytes at 4 Mbaud against the 1024-entry
  * receive ring. */
 #define FPS_CHUNK     (4u * FP_WORD)
-#define FPS_RAW_MAX   8192u
+#define FPS_RAW_MAX   BOOT_STAGE_SLOT
 #define FPS_REPLY_MAX (FP_OVERHEAD + 4u + 8u * FP_SECTORS_MAX)
 #define FPS_WAIT_MS   10u /* getc() timeout when nothing else is to do */
 #define FPS_SECTORS   (BOOT_APP_SIZE / H7_SECTOR_SIZE)
@@ -36,10 +36,10 @@
      FLASH_SR_RDPERR | FLASH_SR_RDSERR | FLASH_SR_SNECCERR | FLASH_SR_DBECCERR |               \
      FLASH_SR_CRCRDERR)
 
-/* The frames' bytes: AXI SRAM on the chip (boot/target/boot.ld places
- * .bss.axisram*), ordinary .bss on the host. */
+/* The frames' bytes are in boot_stage_ram (update.c), one slot each; the
+ * receive buffer and the decoder's workspace in AXI SRAM too
+ * (boot/target/boot.ld places .bss.axisram*), ordinary .bss on the host. */
 #define FPS_AXI __attribute__((section(".bss.axisram.fastp")))
-static FPS_AXI uint8_t fps_buf[BOOT_FP_SLOTS][FPS_RAW_MAX];
 static FPS_AXI uint8_t fps_rx[FP_FRAME_MAX];
 static FPS_AXI struct infl_ws fps_ws;
 
@@ -364,7 +364,7 @@ static int region_step(struct fps_sess *s, unsigned r, bool drain, uint32_t *add
         g->state = FP_BANK_PROGRAMMING;
         g->page = (uint8_t)(sector_of(sl->offset) + BOOT_APP_FIRST_SECTOR);
         *addr = a;
-        rc = h7f_writer_write_at(&g->w, a, &fps_buf[g->q[g->qh]][g->qoff], n);
+        rc = h7f_writer_write_at(&g->w, a, &boot_stage_ram[g->q[g->qh]][g->qoff], n);
         if (rc) {
             *addr = h7f_writer_report(&g->w)->err_addr ? h7f_writer_report(&g->w)->err_addr : a;
             g->state = FP_BANK_FAILED;
@@ -689,7 +689,7 @@ static void on_data(struct fps_sess *s, const struct fp_msg *q)
         send_error(s, FP_DATA, FP_E_WINDOW, 0, 0, d->seq, false);
         return;
     }
-    rc = fp_data_unpack(&t->im, d, &fps_ws, fps_buf[i]);
+    rc = fp_data_unpack(&t->im, d, &fps_ws, boot_stage_ram[i]);
     if (rc) {
         fatal(s, FP_DATA, rc, BOOT_APP_START + d->offset, d->seq);
         return;

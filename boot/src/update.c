@@ -24,6 +24,14 @@
 
 #include "boot/boot.h"
 
+/* Flash bytes one step programs: 4 words, 0.4 ms (docs/H7_FLASH.md 6.1),
+ * so the line is read between them at any rate the USART runs. */
+#define STEP_BYTES (4u * H7_FLASH_WORD)
+
+uint8_t boot_stage_ram[BOOT_FP_SLOTS][BOOT_STAGE_SLOT]
+    __attribute__((section(".bss.axisram.stage")));
+#define STAGE (&boot_stage_ram[0][0])
+
 /* A slot the driver cannot read (ECC) is torn. */
 static int log_read_slot(void *ctx, uint32_t slot, uint8_t out[UR_SIZE])
 {
@@ -237,15 +245,112 @@ static int stream_fail(struct boot_ctx *c, int err)
         addr = h7f_writer_next(&u->w);
     if (err == H7F_E_SEQUENCE)
         (void)h7f_writer_flush(&u->w);
+    h7f_writer_abort(&u->w);
     u->stream = false;
     u->stream_dead = true;
+    u->st_len = 0;
     return boot_fail(c, err, addr);
 }
 
 void boot_update_abandon(struct boot_ctx *c)
 {
-    c->upd.stream = false;
-    c->upd.stream_dead = false;
+    struct boot_update *u = &c->upd;
+
+    if (u->stream)
+        h7f_writer_abort(&u->w);
+    u->stream = false;
+    u->stream_dead = false;
+    u->staged = false;
+    u->st_len = 0;
+    u->st_err = 0;
+}
+
+/* One step of a staged transfer; wait: for the erase the oldest bytes
+ * need, else return 1 while it runs. */
+static int stage_step(struct boot_ctx *c, bool wait)
+{
+    struct boot_update *u = &c->upd;
+    uint32_t at, n, run;
+    int rc;
+
+    if (u->st_err)
+        return u->st_err;
+    /* Nothing is erased before the STARTED record (the first write). */
+    if (!u->stream || !u->staged || !u->open)
+        return 0;
+    at = h7f_writer_next(&u->w);
+    if (u->st_len == 0) {
+        /* Everything before at is programmed: the next sector's erase can
+         * start before its bytes arrive. */
+        if ((at & (H7_SECTOR_SIZE - 1u)) || at - BOOT_APP_START >= u->w.length)
+            return 0;
+        rc = h7f_writer_ready(&u->w, at);
+        if (rc < 0)
+            return u->st_err = stream_fail(c, rc);
+        return 0;
+    }
+    rc = h7f_writer_ready(&u->w, at);
+    if (rc < 0)
+        return u->st_err = stream_fail(c, rc);
+    if (rc == 0 && !wait)
+        return 1;
+    /* A few words, none past the sector (all ready) or the ring's end. */
+    n = u->st_len < STEP_BYTES ? u->st_len : STEP_BYTES;
+    run = H7_SECTOR_SIZE - (at & (H7_SECTOR_SIZE - 1u));
+    if (n > run)
+        n = run;
+    run = BOOT_STAGE_SIZE - u->st_head;
+    if (n > run)
+        n = run;
+    rc = h7f_writer_write(&u->w, STAGE + u->st_head, n);
+    if (rc)
+        return u->st_err = stream_fail(c, rc);
+    u->st_head = (u->st_head + n) % BOOT_STAGE_SIZE;
+    u->st_len -= n;
+    return 2;
+}
+
+int boot_update_step(struct boot_ctx *c)
+{
+    return stage_step(c, false);
+}
+
+/* Every staged byte handed to the writer. */
+static int stage_drain(struct boot_ctx *c)
+{
+    int rc;
+
+    while ((rc = stage_step(c, true)) > 0)
+        if (c->upd.st_len == 0)
+            break;
+    return rc < 0 ? rc : 0;
+}
+
+/* Keep n bytes in the ring, programming to make room. */
+static int stage_put(struct boot_ctx *c, const uint8_t *p, size_t n)
+{
+    struct boot_update *u = &c->upd;
+
+    while (n) {
+        uint32_t tail = (u->st_head + u->st_len) % BOOT_STAGE_SIZE, k;
+        int rc;
+
+        if (u->st_len == BOOT_STAGE_SIZE) {
+            rc = stage_step(c, true);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        /* Not full, so tail == head only when empty. */
+        k = tail >= u->st_head ? BOOT_STAGE_SIZE - tail : u->st_head - tail;
+        if (k > n)
+            k = (uint32_t)n;
+        memcpy(STAGE + tail, p, k);
+        u->st_len += k;
+        p += k;
+        n -= k;
+    }
+    return 0;
 }
 
 static int stream_open(struct boot_ctx *c, uint32_t len, uint32_t flags)
@@ -261,13 +366,20 @@ static int stream_open(struct boot_ctx *c, uint32_t len, uint32_t flags)
 
 int boot_update_new_transfer(struct boot_ctx *c, uint32_t len)
 {
+    int rc;
+
     boot_update_abandon(c);
     if (len == 0 || len > BOOT_APP_SIZE)
         return boot_fail(c, BOOT_E_TOO_BIG, BOOT_APP_START);
     /* Each sector is erased before its first word; bank 2's part of the
      * image is erased in the background from the first word on, while
      * bank 1 is written (docs/DRIVER.md "The streaming writer"). */
-    return stream_open(c, len, H7F_WR_ERASE_AHEAD);
+    rc = stream_open(c, len, H7F_WR_ERASE_AHEAD);
+    if (rc == 0) {
+        c->upd.staged = true;
+        c->upd.st_head = 0;
+    }
+    return rc;
 }
 
 int boot_update_erase_page(struct boot_ctx *c, unsigned page)
@@ -287,6 +399,8 @@ int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask)
     if (!mask)
         return 0;
     rc = boot_update_begin(c, UR_LEN_UNKNOWN);
+    if (rc == 0)
+        rc = stage_drain(c);
     if (rc)
         return rc;
     /* Erasing a sector that holds bytes of the transfer restarts it: the
@@ -302,6 +416,7 @@ int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask)
             if (rc)
                 return stream_fail(c, rc);
         }
+        h7f_writer_abort(&u->w);
         u->stream = false;
         u->stream_dead = false;
     }
@@ -339,6 +454,9 @@ int boot_update_flush(struct boot_ctx *c)
 
     if (!u->stream)
         return 0;
+    rc = stage_drain(c);
+    if (rc)
+        return rc;
     rc = h7f_writer_flush(&u->w);
     return rc ? stream_fail(c, rc) : 0;
 }
@@ -346,7 +464,10 @@ int boot_update_flush(struct boot_ctx *c)
 int boot_update_flush_overlap(struct boot_ctx *c, uint32_t a, uint32_t n)
 {
     uint32_t word;
+    int rc = stage_drain(c);
 
+    if (rc)
+        return rc;
     if (!c->upd.stream || h7f_writer_pending(&c->upd.w, &word) == 0 || word >= a + n ||
         a >= word + H7_FLASH_WORD)
         return 0;
@@ -365,6 +486,8 @@ int boot_update_write(struct boot_ctx *c, uint32_t addr, const void *p, size_t n
     rc = boot_update_begin(c, UR_LEN_UNKNOWN);
     if (rc)
         return rc;
+    if (u->st_err)
+        return u->st_err; /* a step of this staged transfer failed */
     /* AN3155: the host erases, the length is not known; every word must
 	 * be erased (virgin check by the driver, gaps included). */
     if (!u->stream && u->stream_dead)
@@ -374,6 +497,14 @@ int boot_update_write(struct boot_ctx *c, uint32_t addr, const void *p, size_t n
         if (rc)
             return rc;
     }
+    /* Staged: the bytes that continue the ring and fit the transfer wait
+     * there; anything else goes to the writer behind what the ring holds. */
+    if (u->staged && addr == h7f_writer_next(&u->w) + u->st_len &&
+        addr + n <= BOOT_APP_START + u->w.length)
+        return stage_put(c, p, n);
+    rc = stage_drain(c);
+    if (rc)
+        return rc;
     rc = h7f_writer_write_at(&u->w, addr, p, n);
     return rc ? stream_fail(c, rc) : 0;
 }
@@ -384,9 +515,15 @@ int boot_update_commit(struct boot_ctx *c)
     const struct h7f_writer_report *rep = h7f_writer_report(&u->w);
     int rc;
 
+    if (u->st_err)
+        return u->st_err;
+    rc = stage_drain(c);
+    if (rc)
+        return rc;
     if (!u->open || !u->stream || rep->bytes == 0)
         return boot_fail(c, BOOT_E_NO_IMAGE, BOOT_APP_START);
     u->stream = false;
+    u->staged = false;
     /* Last word padded and programmed; the flash CRC unit over the image
      * against the words the host's bytes made. */
     rc = h7f_writer_finish(&u->w);

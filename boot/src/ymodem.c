@@ -20,10 +20,29 @@
 
 static uint8_t ym_frame[YM_FRAME_MAX];
 
+/* The next byte within ms. Meanwhile the staged download's words are
+ * programmed a step at a time, the line looked at between steps; waiting
+ * for an erase counts towards ms, programming does not. */
 static int rx(struct boot_ctx *c, uint32_t ms)
 {
     boot_port_idle();
-    return c->ser->getc(c->ser->ctx, ms);
+    for (;;) {
+        int w = boot_update_step(c), b;
+
+        /* Nothing staged, or the transfer failed: the next write or the
+         * commit returns that error. */
+        if (w <= 0)
+            return c->ser->getc(c->ser->ctx, ms);
+        b = c->ser->getc(c->ser->ctx, w == 2 ? 0u : 1u);
+        if (b != BOOT_SER_TIMEOUT)
+            return b;
+        if (w == 1) {
+            if (ms <= 1u)
+                return BOOT_SER_TIMEOUT;
+            ms -= 1u;
+        }
+        boot_port_idle();
+    }
 }
 
 static void tx1(struct boot_ctx *c, uint8_t b)

@@ -35,23 +35,28 @@ static unsigned popcount(uint32_t v)
     return n;
 }
 
-/* Fold what the background erase finished into the writer's state. */
-static void ahead_collect(struct h7f_writer *w, bool wait)
+/* Fold what a background erase finished into the writer's state. */
+static void job_collect(struct h7f_writer *w, struct h7f_erase_job *j, bool wait)
 {
-    if (!w->ahead.pending)
+    if (!j->pending)
         return;
-    uint32_t before = w->ahead.erased;
+    uint32_t before = j->erased;
     /* A failed background erase is not an error of the write: the sectors
      * it did not erase are erased lazily, which reports the error then. */
-    (void)h7f_erase_job_poll(w->f, &w->ahead, wait);
-    w->erased_mask |= w->ahead.erased;
-    w->rep.sectors_erased += popcount(w->ahead.erased & ~before);
+    (void)h7f_erase_job_poll(w->f, j, wait);
+    w->erased_mask |= j->erased;
+    w->rep.sectors_erased += popcount(j->erased & ~before);
+}
+
+static void ahead_collect(struct h7f_writer *w, bool wait)
+{
+    job_collect(w, &w->ahead, wait);
 }
 
 /* H7F_WR_ERASE_AHEAD: while words go to bank 1, erase the range's part of
  * bank 2 (the banks are independent, RM0399 4.3.11); before the first word
  * of bank 2, wait for it. */
-static void ahead_service(struct h7f_writer *w, uint32_t addr)
+static void ahead_service(struct h7f_writer *w, uint32_t addr, bool wait)
 {
     if (!(w->flags & H7F_WR_ERASE_AHEAD) || w->length == H7F_LEN_UNKNOWN)
         return;
@@ -60,7 +65,15 @@ static void ahead_service(struct h7f_writer *w, uint32_t addr)
         w->ahead_started = true;
         (void)h7f_erase_job_start(w->f, &w->ahead, H7_BANK2_BASE, end - H7_BANK2_BASE);
     }
-    ahead_collect(w, addr >= H7_BANK2_BASE);
+    ahead_collect(w, wait && addr >= H7_BANK2_BASE);
+}
+
+/* Whether addr's sector needs no erase before its words are programmed
+ * (erased by this writer, or a mode that never erases lazily). */
+static bool sector_ready(const struct h7f_writer *w, uint32_t addr)
+{
+    return (w->flags & (H7F_WR_ERASE_UPFRONT | H7F_WR_NO_ERASE)) ||
+           (w->erased_mask & h7f_sector_bit(addr));
 }
 
 /* Program the word in w->buf (complete or padded) at its address. */
@@ -70,9 +83,10 @@ static int flush_word(struct h7f_writer *w)
     int err;
 
     memset(w->buf + w->fill, 0xFF, H7_FLASH_WORD - w->fill);
-    ahead_service(w, addr);
-    if (!(w->flags & (H7F_WR_ERASE_UPFRONT | H7F_WR_NO_ERASE)) &&
-        !(w->erased_mask & h7f_sector_bit(addr))) {
+    ahead_service(w, addr, true);
+    if (!sector_ready(w, addr))
+        job_collect(w, &w->lazy, true); /* h7f_writer_ready() may have started it */
+    if (!sector_ready(w, addr)) {
         uint32_t erased = 0;
         err = h7f_erase_range(w->f, addr, H7_FLASH_WORD, &erased);
         w->erased_mask |= erased;
@@ -298,6 +312,37 @@ static int verify_unit(struct h7f_writer *w)
     return H7F_OK;
 }
 
+int h7f_writer_ready(struct h7f_writer *w, uint32_t addr)
+{
+    if (w == NULL || !w->open)
+        return H7F_E_INVAL;
+    if (w->rep.err)
+        return w->rep.err;
+    ahead_service(w, addr, false);
+    job_collect(w, &w->lazy, false);
+    if (sector_ready(w, addr))
+        return 1;
+    /* Bank 2's background erase will get there. */
+    if (w->ahead.pending && addr >= H7_BANK2_BASE)
+        return 0;
+    if (w->lazy.pending)
+        return 0; /* another sector still erasing (its bank is busy) */
+    int err = h7f_erase_job_start(w->f, &w->lazy, addr & ~(H7_SECTOR_SIZE - 1u), H7_SECTOR_SIZE);
+    if (err)
+        return fail(w, err, addr);
+    job_collect(w, &w->lazy, false); /* starts it */
+    return sector_ready(w, addr) ? 1 : 0;
+}
+
+void h7f_writer_abort(struct h7f_writer *w)
+{
+    if (w == NULL || !w->open)
+        return;
+    w->open = false;
+    ahead_collect(w, true);
+    job_collect(w, &w->lazy, true);
+}
+
 int h7f_writer_finish(struct h7f_writer *w)
 {
     if (w == NULL || !w->open)
@@ -305,6 +350,7 @@ int h7f_writer_finish(struct h7f_writer *w)
     w->open = false;
     /* Never leave a background erase behind, even after an error. */
     ahead_collect(w, true);
+    job_collect(w, &w->lazy, true);
     if (w->rep.err)
         return w->rep.err;
     if (w->fill) {

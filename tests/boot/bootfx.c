@@ -46,12 +46,17 @@ static int fs_getc(void *ctx, uint32_t timeout_ms)
         s->now_ms += timeout_ms;
         if (s->sim)
             h7sim_advance(s->sim, (uint64_t)timeout_ms * 1000000u);
-        s->idle++;
+        /* A poll between two flash steps (0 or 1 ms: the bootloader has
+         * work, it is not waiting for the host) counts for nothing. */
+        if (timeout_ms > 1u)
+            s->idle++;
         if (s->idle_limit && s->idle >= s->idle_limit)
             longjmp(s->escape, 1);
         return BOOT_SER_TIMEOUT;
     }
     s->idle = 0;
+    if (s->sim && s->byte_ns)
+        h7sim_advance(s->sim, s->byte_ns);
     return s->in[s->in_head++];
 }
 

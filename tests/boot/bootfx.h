@@ -32,13 +32,15 @@ struct fser {
     uint8_t *out;             /* everything the bootloader sent */
     size_t out_len, out_seen; /* out_seen: consumed by the peer */
     uint64_t now_ms;
-    unsigned idle;       /* consecutive timeouts */
+    unsigned idle;       /* consecutive timeouts (of more than 1 ms) */
     unsigned idle_limit; /* then longjmp(escape) (0: never) */
     jmp_buf escape;
     enum boot_ser_format fmt;
     unsigned format_changes;
     struct h7sim *sim; /* its clock moves on with each timeout */
     uint32_t baud;     /* the rate the fake UART runs at */
+    uint64_t byte_ns;  /* each byte read advances the model clock this much
+                          (the wire; 0: bytes cost no time) */
     unsigned baud_changes;
     fser_peer_fn peer;
     void *peer_ctx;

@@ -115,6 +115,30 @@ static void test_download_full(void **state)
     assert_true(t + d.bank_erase * 9u / 10u < st.busy_ns[0] + st.busy_ns[1]);
 }
 
+/* Erase ahead in bank 1 too: with the wire costing its time (921600
+ * baud), the blocks that arrive while a sector erases wait in RAM, so the
+ * download takes the wire plus the programs (this fixture does not overlap
+ * those with the line), not the six erases of bank 1 as well. */
+static void test_download_wire(void **state)
+{
+    const uint64_t byte_ns = 10u * 1000000000ull / 921600u;
+    const uint32_t blocks = BOOT_APP_SIZE / 1024u;
+    struct h7sim_stats st;
+    struct h7sim_durations d;
+    uint64_t t, wire, prog;
+
+    (void)state;
+    X.ser.byte_ns = byte_ns;
+    t = download(BOOT_APP_SIZE, false, 7);
+    h7sim_get_stats(X.sim, &st);
+    h7sim_durations(X.sim, 3, &d);
+    wire = ((uint64_t)blocks * YM_FRAME_MAX + 2u * (YM_BLOCK_128 + YM_OVERHEAD)) * byte_ns;
+    prog = (st.programs[0] + st.programs[1]) * d.program_word;
+    assert_int_equal(st.sector_erases[0], 6);
+    assert_true(t > wire + prog);
+    assert_true(t < wire + prog + d.sector_erase);
+}
+
 static void test_corrupt_and_lost_ack(void **state)
 {
     uint8_t img[5000];
@@ -310,6 +334,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_download_odd_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_download_bank_crossing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_download_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_download_wire, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_and_lost_ack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_large_refused_before_erase, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancelled_then_go_commits_nothing, setup, teardown),

@@ -64,6 +64,12 @@ static bool trace;      /* FUZZ_BOOT_TRACE is set */
 static struct {
     bool active, failed;
     uint32_t hi; /* highest address sent + 1 */
+    /* A download's transfer (boot_update_new_transfer): staged, its
+     * writer erases each sector before its first word, while or after its
+     * bytes are written (they wait in RAM), so its erases keep every byte
+     * sent since gen0. */
+    bool staged;
+    uint32_t gen0;
 } tr;
 
 static struct h7sim *sim;
@@ -100,6 +106,7 @@ int __wrap_boot_update_write(struct boot_ctx *c, uint32_t addr, const void *p, s
     if (!tr.active) {
         tr.active = true;
         tr.failed = false;
+        tr.staged = false;
         tr.hi = BOOT_APP_START;
     }
     bool in_app = addr >= BOOT_APP_START && addr < BOOT_APP_END && n <= BOOT_APP_END - addr &&
@@ -168,6 +175,8 @@ int __wrap_boot_update_new_transfer(struct boot_ctx *c, uint32_t len)
 
     tr.active = rc == 0;
     tr.failed = false;
+    tr.staged = rc == 0;
+    tr.gen0 = calls;
     tr.hi = BOOT_APP_START;
     return rc;
 }
@@ -258,7 +267,7 @@ static void on_event(void *ctx, const struct h7sim_event *ev)
         for (uint32_t s = first; s < first + n && s < SECTORS; s++) {
             /* Inside a write call, that call's bytes are the new data. */
             if (s >= 2)
-                erase_gen[s] = in_write ? calls - 1u : calls;
+                erase_gen[s] = tr.active && tr.staged ? tr.gen0 : in_write ? calls - 1u : calls;
         }
     }
 }

@@ -282,6 +282,52 @@ static void test_write_at_seek_flush(void **state)
     }
 }
 
+/* h7f_writer_ready(): the sector's erase starts in the background and
+ * returns at once; a write after it ended programs without erasing, one
+ * that comes early waits for it; abort never leaves an erase running. */
+static void test_ready_background_erase(void **state)
+{
+    struct fx x;
+    struct h7f_writer w;
+    struct h7sim_durations d;
+    const uint32_t s = WRITE_START + H7_SECTOR_SIZE - 32u, s5 = WRITE_START + 3u * H7_SECTOR_SIZE;
+    uint8_t a[64];
+    uint64_t t0;
+
+    (void)state;
+    fx_open(&x);
+    h7sim_durations(x.sim, 3, &d);
+    fx_pattern(a, sizeof a, 8);
+    assert_int_equal(h7f_writer_open(&w, &x.f, s, sizeof a, H7F_WR_VERIFY_CRC), 0);
+    t0 = h7sim_now(x.sim);
+    assert_int_equal(h7f_writer_ready(&w, s), 0);
+    assert_true(h7sim_bank_busy(x.sim, s));
+    assert_true(h7sim_now(x.sim) - t0 < d.sector_erase / 100u);
+    assert_int_equal(h7f_writer_ready(&w, s), 0);
+    h7sim_advance(x.sim, d.sector_erase);
+    assert_int_equal(h7f_writer_ready(&w, s), 1);
+    t0 = h7sim_now(x.sim);
+    assert_int_equal(h7f_writer_write(&w, a, 32), 0);
+    assert_int_equal(h7sim_word_state(x.sim, s), H7SIM_WORD_PROGRAMMED);
+    assert_true(h7sim_now(x.sim) - t0 < 2u * d.program_word + d.sector_erase / 100u);
+    /* the next sector: started, and the write that follows waits for it */
+    assert_int_equal(h7f_writer_ready(&w, s + 32u), 0);
+    assert_int_equal(h7f_writer_write(&w, a + 32, 32), 0);
+    assert_int_equal(h7f_writer_finish(&w), 0);
+    assert_int_equal(h7f_writer_report(&w)->sectors_erased, 2);
+    fx_assert_written(&x, s, a, sizeof a);
+    fx_assert_invalidations(&x, (1u << 2) | (1u << 3), s, sizeof a);
+    /* abort while a background erase runs: it is collected */
+    assert_int_equal(h7f_writer_open(&w, &x.f, s5, 100, 0), 0);
+    assert_int_equal(h7f_writer_ready(&w, s5), 0);
+    assert_true(h7sim_bank_busy(x.sim, s5));
+    h7f_writer_abort(&w);
+    assert_false(h7sim_bank_busy(x.sim, s5));
+    assert_int_equal(h7f_blank_check(&x.f, s5, H7_SECTOR_SIZE, NULL), 0);
+    assert_int_equal(h7f_writer_write(&w, a, 1), H7F_E_INVAL);
+    fx_close_clean(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_whole_unknown),
         cmocka_unit_test(test_erase_ahead),
         cmocka_unit_test(test_whole_ahead),
+        cmocka_unit_test(test_ready_background_erase),
     };
     return cmocka_run_group_tests_name("h7flash_writer", tests, NULL, NULL);
 }

@@ -106,6 +106,12 @@ struct boot_update {
     bool stream_dead; /* a transfer failed: writes refused until an
 				   erase or a new download starts again */
     struct h7f_writer w;
+    /* A staged transfer (YMODEM): written bytes wait in boot_stage_ram, a
+     * ring, and boot_update_step() hands them to w a few words at a time
+     * (docs/PROTOCOL.md "Write path"). */
+    bool staged;
+    uint32_t st_head, st_len; /* ring index of the oldest byte, bytes held */
+    int st_err;               /* a step's failure, returned by the next write or commit */
 };
 
 /* The AN3155 server's session state: boot/src/an3155_srv.c only. */
@@ -122,6 +128,13 @@ struct boot_an3155_state {
  * SRAM (fastp_srv.c); this is what describes them.
  */
 #define BOOT_FP_SLOTS 52u
+
+/* The staging RAM (AXI SRAM on the chip, boot/target/boot.ld): the fast
+ * protocol's frame slots, or the ring of a staged download. One user at a
+ * time: a download's first write ends any fast transfer. */
+#define BOOT_STAGE_SLOT 8192u
+#define BOOT_STAGE_SIZE (BOOT_FP_SLOTS * BOOT_STAGE_SLOT)
+extern uint8_t boot_stage_ram[BOOT_FP_SLOTS][BOOT_STAGE_SLOT];
 
 struct boot_fp_slot {
     uint32_t seq, offset;
@@ -217,10 +230,19 @@ struct boot_result boot_session(struct boot_ctx *c, int first);
 /* Start a whole-image transfer of len bytes at BOOT_APP_START (each YMODEM
  * download): each sector is erased before its first word, bank 2's in the
  * background while bank 1 is written. Whatever an earlier transfer left is
- * dropped. */
+ * dropped. The transfer is staged: boot_update_write() keeps the bytes in
+ * RAM (it programs only to make room), boot_update_step() programs them,
+ * and the next sector's erase starts as soon as the last word before it is
+ * programmed, while the host keeps sending. */
 int boot_update_new_transfer(struct boot_ctx *c, uint32_t len);
 /* Drop the transfer in progress (nothing of it can be committed). */
 void boot_update_abandon(struct boot_ctx *c);
+/* A staged transfer's bounded step: at most a few flash words programmed
+ * from the ring, or the erase they need started or polled. 2: words
+ * programmed, call again; 1: an erase runs (bytes wait for it); 0: nothing
+ * held; or an error (the transfer has failed; the next write or commit
+ * returns it too). The protocol reads the line between two steps. */
+int boot_update_step(struct boot_ctx *c);
 /* The log's driver instance, and the log scanned (boot_init). */
 void boot_update_init(struct boot_ctx *c);
 /* Re-read the record log. */

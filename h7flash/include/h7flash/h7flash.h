@@ -193,6 +193,7 @@ struct h7f_writer {
     uint32_t fill;              /* bytes in buf: the word at next - fill */
     uint32_t erased_mask;       /* bit (bank-1)*8+sector: erased by this writer */
     struct h7f_erase_job ahead; /* H7F_WR_ERASE_AHEAD: bank 2 in the background */
+    struct h7f_erase_job lazy;  /* h7f_writer_ready(): one sector in the background */
     bool ahead_started;
     bool open;
     bool gaps; /* H7F_WR_NO_ERASE skipped whole words: their
@@ -232,6 +233,18 @@ uint32_t h7f_writer_next(const struct h7f_writer *w);
  * that completes it, by flush() or by finish()): the stream bytes it holds,
  * 0 when none, and its address in *word (may be NULL). */
 uint32_t h7f_writer_pending(const struct h7f_writer *w, uint32_t *word);
+/* Without waiting: 1 when a write reaching addr's flash word (addr at or
+ * after h7f_writer_next()) would program it at once, 0 while the erase
+ * its sector needs runs, or the writer's first error. In the lazy erase
+ * modes it starts that erase in the background (one sector; a caller
+ * that holds the bytes in RAM keeps receiving meanwhile) unless another
+ * one of this writer is still running; H7F_WR_ERASE_AHEAD's bank 2 job
+ * counts as that erase for bank 2. A write that reaches the sector before
+ * the erase ended waits for it. */
+int h7f_writer_ready(struct h7f_writer *w, uint32_t addr);
+/* Drop an open write: wait for its background erases (never leave one
+ * running), program nothing more, report unchanged. */
+void h7f_writer_abort(struct h7f_writer *w);
 /* Pad the last partial word with 0xFF, program it, verify (with
  * H7F_WR_VERIFY_CRC: the CRC-32 over [start, start + report.bytes) read
  * back from flash must equal the CRC of the stream, gaps as 0xFF). */
