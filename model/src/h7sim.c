@@ -99,16 +99,23 @@ unsigned h7sim_i_pb_of_addr(const struct h7sim *sim, uint32_t addr)
     return window ^ (unsigned)sim->swap;
 }
 
+/* An area of 256-byte blocks s..e (s > e: none): true if [lo, hi] (bank
+ * offsets) overlaps it. */
+static bool blocks_overlap(uint32_t s, uint32_t e, uint32_t lo, uint32_t hi)
+{
+    if (s > e)
+        return false;
+    return lo <= e * 256u + 255u && hi >= s * 256u;
+}
+
 /* RM0399 4.9.11: PCROP area = 256-byte blocks START..END of PRAR_CUR
  * (START > END: none). True if [lo, hi] (bank offsets) overlaps it. */
 bool h7sim_i_pcrop(const struct h7sim *sim, unsigned pb, uint32_t lo, uint32_t hi)
 {
     uint32_t p = sim->ob.prar[pb];
-    uint32_t s = p & FLASH_PRAR_PROT_AREA_START_Msk;
-    uint32_t e = (p & FLASH_PRAR_PROT_AREA_END_Msk) >> FLASH_PRAR_PROT_AREA_END_Pos;
-    if (s > e)
-        return false;
-    return lo <= e * 256u + 255u && hi >= s * 256u;
+    return blocks_overlap(p & FLASH_PRAR_PROT_AREA_START_Msk,
+                          (p & FLASH_PRAR_PROT_AREA_END_Msk) >> FLASH_PRAR_PROT_AREA_END_Pos, lo,
+                          hi);
 }
 
 /* Secure-only area = 256-byte blocks SEC_AREA_START..SEC_AREA_END of
@@ -119,11 +126,8 @@ bool h7sim_i_pcrop(const struct h7sim *sim, unsigned pb, uint32_t lo, uint32_t h
 bool h7sim_i_secure(const struct h7sim *sim, unsigned pb, uint32_t lo, uint32_t hi)
 {
     uint32_t p = sim->ob.scar[pb];
-    uint32_t s = p & FLASH_SCAR_SEC_AREA_START_Msk;
-    uint32_t e = (p & FLASH_SCAR_SEC_AREA_END_Msk) >> FLASH_SCAR_SEC_AREA_END_Pos;
-    if (s > e)
-        return false;
-    return lo <= e * 256u + 255u && hi >= s * 256u;
+    return blocks_overlap(p & FLASH_SCAR_SEC_AREA_START_Msk,
+                          (p & FLASH_SCAR_SEC_AREA_END_Msk) >> FLASH_SCAR_SEC_AREA_END_Pos, lo, hi);
 }
 
 static bool in_array(uint32_t addr)

@@ -49,16 +49,9 @@ int main(void)
             fw_uart_puts("\r\n");
             continue;
         }
-        fw_uart_putc((c >= 'a' && c <= 'z') ? (char)(c - 32) : c);
-        if (c == '\n') {
-            if (n == 4 && line[0] == 'q' && line[1] == 'u' && line[2] == 'i' && line[3] == 't')
-                break;
-            n = 0;
-        } else if (n < sizeof line) {
-            line[n++] = c;
-        }
+        if (fw_echo_line(c, line, sizeof line, &n, false))
+            break;
     }
-    while (!(MMIO32(USART3_BASE + USART_ISR) & USART_ISR_TC)) {
-    }
+    fw_uart_flush();
     return 0;
 }

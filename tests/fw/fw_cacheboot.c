@@ -8,21 +8,11 @@
 
 int main(void)
 {
-    const uint32_t *vec = (const uint32_t *)H7_FLASH_BASE;
     MMIO32(SCB_BASE + SCB_ICIALLU) = 0;
     __asm volatile("dsb 0xF\n isb 0xF" ::: "memory");
     MMIO32(SCB_BASE + SCB_CCR) |= SCB_CCR_IC;
     __asm volatile("dsb 0xF\n isb 0xF" ::: "memory");
     fw_dcache_enable();
     fw_puts("caches on, starting the image at 0x08000000\n");
-    __asm volatile("cpsid i" ::: "memory");
-    MMIO32(SCB_BASE + SCB_VTOR) = H7_FLASH_BASE;
-    __asm volatile("dsb 0xF\n isb 0xF" ::: "memory");
-    __asm volatile("msr msp, %0\n"
-                   "cpsie i\n"
-                   "bx %1\n"
-                   :
-                   : "r"(vec[0]), "r"(vec[1])
-                   : "memory");
-    return 2;
+    fw_start_image(H7_FLASH_BASE);
 }

@@ -39,18 +39,10 @@ int main(void)
         __asm volatile("cpsie i");
         char c = (char)rxbuf[rx_tail & 255];
         rx_tail++;
-        char u = (c >= 'a' && c <= 'z') ? (char)(c - 32) : c;
-        fw_uart_putc(u);
-        if (c == '\n' || c == '\r') {
-            if (n == 4 && line[0] == 'q' && line[1] == 'u' && line[2] == 'i' && line[3] == 't')
-                break;
-            n = 0;
-        } else if (n < sizeof line) {
-            line[n++] = c;
-        }
+        if (fw_echo_line(c, line, sizeof line, &n, true))
+            break;
     }
-    while (!(MMIO32(USART3_BASE + USART_ISR) & USART_ISR_TC)) {
-    } /* last byte on the wire */
+    fw_uart_flush();
     return 0;
 }
 

@@ -11,14 +11,5 @@ int main(void)
         return 1;
     }
     MMIO32(SYSTICK_BASE + SYST_CSR) = 0;
-    __asm volatile("cpsid i" ::: "memory");
-    MMIO32(SCB_BASE + SCB_VTOR) = 0x08100000u;
-    __asm volatile("dsb 0xF\n isb 0xF" ::: "memory");
-    __asm volatile("msr msp, %0\n"
-                   "cpsie i\n"
-                   "bx %1\n"
-                   :
-                   : "r"(vec[0]), "r"(vec[1])
-                   : "memory");
-    return 2;
+    fw_start_image(0x08100000u);
 }

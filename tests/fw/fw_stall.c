@@ -12,16 +12,34 @@ struct result {
  * a pure poll and the board skips to the end of the erase. */
 #define POLL_COUNT_MAX 200000u
 
-FW_RAMFUNC static void erase_itcm(unsigned sector, struct result *r)
+/* Inlined into each caller, so that the loop runs where the caller is
+ * placed (ITCM or bank 1). erase_start: clear the flags, start a sector
+ * erase of bank 1; returns the cycle count before START. */
+static inline __attribute__((always_inline)) uint32_t erase_start(unsigned sector)
 {
     MMIO32(H7_FLASH_REG(1u, FLASH_CCR)) = 0x1FFF0000u;
     MMIO32(H7_FLASH_REG(1u, FLASH_CR)) =
         FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (sector << FLASH_CR_SNB_Pos);
-    uint32_t c0 = MMIO32(DWT_BASE + DWT_CYCCNT), n = 0;
+    uint32_t c0 = MMIO32(DWT_BASE + DWT_CYCCNT);
     MMIO32(H7_FLASH_REG(1u, FLASH_CR)) |= FLASH_CR_START;
+    return c0;
+}
+
+/* Poll bank 1's BSY/QW until the operation ends; returns the turns
+ * counted (at most POLL_COUNT_MAX). */
+static inline __attribute__((always_inline)) uint32_t busy_poll(void)
+{
+    uint32_t n = 0;
     while (MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & (FLASH_SR_BSY | FLASH_SR_QW))
         if (n < POLL_COUNT_MAX)
             n++;
+    return n;
+}
+
+FW_RAMFUNC static void erase_itcm(unsigned sector, struct result *r)
+{
+    uint32_t c0 = erase_start(sector), n;
+    n = busy_poll();
     r->cycles = MMIO32(DWT_BASE + DWT_CYCCNT) - c0;
     r->iters = n;
     MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64;
@@ -30,16 +48,10 @@ FW_RAMFUNC static void erase_itcm(unsigned sector, struct result *r)
 /* Starts the erase from ITCM, then reads one word at addr. */
 FW_RAMFUNC static uint32_t erase_then_read(unsigned sector, uint32_t addr, struct result *r)
 {
-    MMIO32(H7_FLASH_REG(1u, FLASH_CCR)) = 0x1FFF0000u;
-    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) =
-        FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (sector << FLASH_CR_SNB_Pos);
-    uint32_t c0 = MMIO32(DWT_BASE + DWT_CYCCNT), n = 0;
-    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) |= FLASH_CR_START;
+    uint32_t c0 = erase_start(sector), n;
     uint32_t v = *(volatile uint32_t *)addr;
     uint32_t c1 = MMIO32(DWT_BASE + DWT_CYCCNT);
-    while (MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & (FLASH_SR_BSY | FLASH_SR_QW))
-        if (n < POLL_COUNT_MAX)
-            n++;
+    n = busy_poll();
     r->cycles = c1 - c0;
     r->iters = n;
     MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64;
@@ -49,14 +61,8 @@ FW_RAMFUNC static uint32_t erase_then_read(unsigned sector, uint32_t addr, struc
 /* The same loop as erase_itcm, but in bank 1 (.text). */
 __attribute__((noinline)) static void erase_flash(unsigned sector, struct result *r)
 {
-    MMIO32(H7_FLASH_REG(1u, FLASH_CCR)) = 0x1FFF0000u;
-    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) =
-        FLASH_CR_PSIZE_X64 | FLASH_CR_SER | (sector << FLASH_CR_SNB_Pos);
-    uint32_t c0 = MMIO32(DWT_BASE + DWT_CYCCNT), n = 0;
-    MMIO32(H7_FLASH_REG(1u, FLASH_CR)) |= FLASH_CR_START;
-    while (MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & (FLASH_SR_BSY | FLASH_SR_QW))
-        if (n < POLL_COUNT_MAX)
-            n++;
+    uint32_t c0 = erase_start(sector), n;
+    n = busy_poll();
     r->cycles = MMIO32(DWT_BASE + DWT_CYCCNT) - c0;
     r->iters = n;
     MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64;
@@ -81,10 +87,7 @@ FW_RAMFUNC static void program_then_read(uint32_t addr, struct result *r)
         *(volatile uint32_t *)(addr + 4 * i) = i;
     __asm volatile("dsb 0xF" ::: "memory");
     r->cycles = timed_read(0x08000000u);
-    uint32_t n = 0;
-    while (MMIO32(H7_FLASH_REG(1u, FLASH_SR)) & (FLASH_SR_BSY | FLASH_SR_QW))
-        if (n < POLL_COUNT_MAX)
-            n++;
+    uint32_t n = busy_poll();
     r->iters = n;
     MMIO32(H7_FLASH_REG(1u, FLASH_CR)) = FLASH_CR_PSIZE_X64;
 }

@@ -239,19 +239,26 @@ def t_echo_stdio():
     expect(s["uart_rx"] == "17", "17 bytes received")
 
 
+def pty_board(d, name, extra):
+    """Start firmware `name` on a board whose USART3 is a pty link in d (the
+    board waits for the host); returns (process, raw pty fd)."""
+    link = os.path.join(d, "uart")
+    p = subprocess.Popen([BOARD, "--pty-link", link, "--wait-host", *extra, fw(name)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for _ in range(200):
+        if os.path.exists(link):
+            break
+        time.sleep(0.01)
+    fd = os.open(link, os.O_RDWR | os.O_NOCTTY)
+    tty.setraw(fd, termios.TCSANOW)
+    return p, fd
+
+
 def pty_session(lines, extra=()):
     """Run fw_echo on a pty; send each line in one write and wait for its
     echo. Returns the board's summary fields."""
     with tempfile.TemporaryDirectory() as d:
-        link = os.path.join(d, "uart")
-        p = subprocess.Popen([BOARD, "--pty-link", link, "--wait-host", *extra, fw("fw_echo")],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for _ in range(200):
-            if os.path.exists(link):
-                break
-            time.sleep(0.01)
-        fd = os.open(link, os.O_RDWR | os.O_NOCTTY)
-        tty.setraw(fd, termios.TCSANOW)
+        p, fd = pty_board(d, "fw_echo", extra)
         buf = b""
 
         def read_until(token):
@@ -324,15 +331,7 @@ def t_echo_pty():
 
 def uart_session(extra):
     with tempfile.TemporaryDirectory() as d:
-        link = os.path.join(d, "uart")
-        p = subprocess.Popen([BOARD, "--pty-link", link, "--wait-host", *extra, fw("fw_uart")],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for _ in range(200):
-            if os.path.exists(link):
-                break
-            time.sleep(0.01)
-        fd = os.open(link, os.O_RDWR | os.O_NOCTTY)
-        tty.setraw(fd, termios.TCSANOW)
+        p, fd = pty_board(d, "fw_uart", extra)
         buf = b""
 
         def wait_for(token):

@@ -164,3 +164,38 @@ void fw_uart_puts(const char *s)
     while (*s)
         fw_uart_putc(*s++);
 }
+
+void fw_uart_flush(void)
+{
+    while (!(MMIO32(USART3_BASE + USART_ISR) & USART_ISR_TC)) {
+    }
+}
+
+bool fw_echo_line(char c, char *line, unsigned cap, unsigned *n, bool cr_ends)
+{
+    fw_uart_putc((c >= 'a' && c <= 'z') ? (char)(c - 32) : c);
+    if (c == '\n' || (cr_ends && c == '\r')) {
+        bool quit = *n == 4 && line[0] == 'q' && line[1] == 'u' && line[2] == 'i' && line[3] == 't';
+        *n = 0;
+        return quit;
+    }
+    if (*n < cap)
+        line[(*n)++] = c;
+    return false;
+}
+
+void fw_start_image(uint32_t vtor)
+{
+    const uint32_t *vec = (const uint32_t *)vtor;
+
+    __asm volatile("cpsid i" ::: "memory");
+    MMIO32(SCB_BASE + SCB_VTOR) = vtor;
+    __asm volatile("dsb 0xF\n isb 0xF" ::: "memory");
+    __asm volatile("msr msp, %0\n"
+                   "cpsie i\n"
+                   "bx %1\n"
+                   :
+                   : "r"(vec[0]), "r"(vec[1])
+                   : "memory");
+    __builtin_unreachable();
+}

@@ -6,6 +6,7 @@
 #ifndef FW_H
 #define FW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "stm32h7/dcb.h"
@@ -46,6 +47,12 @@ static inline uint32_t fw_cycles(void)
 void fw_uart_init(uint32_t pclk_hz, uint32_t baud);
 void fw_uart_putc(char c);
 void fw_uart_puts(const char *s);
+/* Wait until the last byte has left the wire (ISR.TC). */
+void fw_uart_flush(void);
+/* The echo tests' line discipline: send c back in upper case, collect the
+ * line in line[cap]; '\n' (and '\r' when cr_ends) ends it. True when the
+ * line that ended is "quit". */
+bool fw_echo_line(char c, char *line, unsigned cap, unsigned *n, bool cr_ends);
 
 /* Programs the flash word at addr (bank 1, 32-byte aligned) with the
  * words first, first + step, ... directly through the registers (no
@@ -53,6 +60,9 @@ void fw_uart_puts(const char *s);
 int fw_flash_program_word(uint32_t addr, uint32_t first, uint32_t step);
 /* Invalidates the whole D-cache by set/way, then enables it. */
 void fw_dcache_enable(void);
+/* Start the image whose vector table is at vtor: interrupts off, VTOR,
+ * MSP from its first word, branch to its reset vector. Does not return. */
+__attribute__((noreturn)) void fw_start_image(uint32_t vtor);
 
 /* Bank 1's FLASH_CR1 unlocked (key sequence) if it is locked. */
 static inline void flash_unlock(void)
