@@ -191,6 +191,13 @@ struct obs {
     /* Host turnarounds: host bytes that follow board output. */
     uint64_t turnaround_ns;
     uint64_t last_rx, tx_at_last_rx, turns;
+
+    /* Receive line idle inside the window: the time between two received
+     * bytes beyond one frame each, summed, and the largest such gaps. */
+    uint64_t rx_at_ns, rx_idle_ns, rx_idle_n;
+    struct {
+        uint64_t at, len;
+    } idle_top[8];
 };
 
 static struct obs O;
@@ -286,18 +293,64 @@ static void flash_event(const char *p, uint64_t now, uint64_t insns)
     }
 }
 
+/* H7BENCH_DUMP=FROM_NS:TO_NS:FILE copies the trace lines of that window
+ * of virtual time into FILE (to see what the firmware did in a gap). */
+static void dump_line(const char *l, const struct vb_stats *st)
+{
+    static int state; /* 0 unparsed, 1 off, 2 on */
+    static unsigned long long from, to;
+    static FILE *f;
+    if (state == 0) {
+        const char *e = getenv("H7BENCH_DUMP");
+        char path[256];
+        state = 1;
+        if (e && sscanf(e, "%llu:%llu:%255s", &from, &to, path) == 3 && (f = fopen(path, "w")))
+            state = 2;
+    }
+    if (state == 2 && st->time_ns >= from && st->time_ns <= to)
+        fprintf(f, "%s uart_rx=%llu uart_tx=%llu pc=0x%x insns=%llu\n", l, (unsigned long long)st->uart_rx,
+                (unsigned long long)st->uart_tx, st->pc, (unsigned long long)st->insns);
+    if (state == 2 && st->time_ns > to) {
+        fclose(f);
+        state = 1;
+    }
+}
+
+static void rx_idle(const struct vb_stats *st)
+{
+    uint64_t frame = st->baud ? 10000000000ull / st->baud : 0, at = O.rx_at_ns;
+    O.rx_at_ns = st->time_ns;
+    if (!in_window() || !at || !frame || st->time_ns - at <= 2 * frame)
+        return;
+    uint64_t len = st->time_ns - at - frame;
+    O.rx_idle_ns += len;
+    O.rx_idle_n++;
+    unsigned k = 8;
+    while (k > 0 && O.idle_top[k - 1].len < len) {
+        if (k < 8)
+            O.idle_top[k] = O.idle_top[k - 1];
+        k--;
+    }
+    if (k < 8) {
+        O.idle_top[k].at = at;
+        O.idle_top[k].len = len;
+    }
+}
+
 static void trace_line(char *l)
 {
     struct vb_stats st;
     if (!O.b)
         return; /* vb_new() traces ("flash loaded from FILE") before it returns */
     vb_get_stats(O.b, &st);
+    dump_line(l, &st);
     /* Every received byte enters the bootloader's RX interrupt, which
      * traces: a host byte with board output since the previous one is a
      * host reaction, held for one turnaround by the board's host model. */
     if (st.uart_rx != O.last_rx) {
         if (in_window() && st.uart_tx != O.tx_at_last_rx)
             O.turns++;
+        rx_idle(&st);
         O.last_rx = st.uart_rx;
         O.tx_at_last_rx = st.uart_tx;
     }
@@ -415,6 +468,11 @@ static void write_result(FILE *f, enum vb_stop why)
         fprintf(f, "late_first_ns=%llu\n", (unsigned long long)O.late_first_ns);
     fprintf(f, "turnarounds=%llu\nturnaround_ns=%llu\n", (unsigned long long)O.turns,
             (unsigned long long)(O.turns * O.turnaround_ns));
+    fprintf(f, "rx_idle_ns=%llu\nrx_idle_gaps=%llu\n", (unsigned long long)O.rx_idle_ns,
+            (unsigned long long)O.rx_idle_n);
+    for (unsigned k = 0; k < 8 && O.idle_top[k].len; k++)
+        fprintf(f, "rx_idle_%u=%llu+%llu\n", k, (unsigned long long)O.idle_top[k].at,
+                (unsigned long long)O.idle_top[k].len);
     static const char *const kn[3] = { "program", "erase", "other" };
     for (unsigned bk = 0; bk < 2; bk++)
         for (unsigned k = 0; k < 3; k++)

@@ -104,8 +104,10 @@ static void send(struct fps_sess *s, const struct fp_msg *m0, bool remember)
         m.tag = s->cur_tag; /* a reply echoes its request's tag */
     n = fp_encode(&m, &fps_geom, out, sizeof(out));
 
-    if (n <= 0)
-        return; /* a bug: nothing this side builds fails to encode */
+    if (n <= 0) {
+        s->c->diag.unsent++; /* a bug: nothing this side builds fails to encode */
+        return;
+    }
     s->c->ser->write(s->c->ser->ctx, out, (size_t)n);
     if (remember) {
         memcpy(s->reply, out, (size_t)n);
@@ -289,7 +291,7 @@ static int region_erase(struct fps_sess *s, unsigned r, unsigned sector)
     g->job_sector = (uint8_t)sector;
     g->erase_t0 = s->now;
     g->state = FP_BANK_ERASING;
-    g->page = (uint8_t)(sector + BOOT_APP_FIRST_SECTOR);
+    g->page = (uint8_t)sector; /* the area's sector index (docs/PROTOCOL.md "Frames") */
     return 0;
 }
 
@@ -362,7 +364,7 @@ static int region_step(struct fps_sess *s, unsigned r, bool drain, uint32_t *add
         uint32_t a = BOOT_APP_START + sl->offset + g->qoff;
 
         g->state = FP_BANK_PROGRAMMING;
-        g->page = (uint8_t)(sector_of(sl->offset) + BOOT_APP_FIRST_SECTOR);
+        g->page = (uint8_t)sector_of(sl->offset);
         *addr = a;
         rc = h7f_writer_write_at(&g->w, a, &boot_stage_ram[g->q[g->qh]][g->qoff], n);
         if (rc) {

@@ -75,6 +75,11 @@ struct peer {
     uint64_t stop_ms;  /* stop_at reached at (then escape after 3 s) */
     bool stopped;
     uint64_t last_sent_ms;
+    /* STATUS while DATA flows: the longest silence between two (device
+     * time) and the sectors reported erasing or programming (bit i:
+     * sector i of the area). */
+    uint64_t status_ms, status_gap_ms;
+    uint32_t pages_seen;
 };
 
 static uint8_t fbuf[FP_FRAME_MAX + 64];
@@ -418,6 +423,15 @@ static void on_frame(struct fser *s, struct peer *p, const struct fp_msg *m)
         break;
     case FP_STATUS:
         p->statuses++;
+        if (p->st == 6 && p->status_ms && s->now_ms - p->status_ms > p->status_gap_ms)
+            p->status_gap_ms = s->now_ms - p->status_ms;
+        p->status_ms = s->now_ms;
+        for (unsigned r = 0; r < FP_REGIONS; r++) {
+            const struct fp_bank_status *b = &m->u.status.bank[r];
+
+            if ((b->state == FP_BANK_ERASING || b->state == FP_BANK_PROGRAMMING) && b->page < 32u)
+                p->pages_seen |= 1u << b->page;
+        }
         p->bad_frames = m->u.status.bad_frames;
         if (p->st == 5)
             p->st = 6;
@@ -653,6 +667,27 @@ static void test_full_area(void **state)
 {
     (void)state;
     run_image(BOOT_APP_SIZE, 3, false, false);
+}
+
+/* The device reports every sector of the area by its index in the area
+ * (docs/PROTOCOL.md "Progress"), and a STATUS at least every
+ * FP_T_STATUS_MS while frames flow, erases of the last sectors included:
+ * a STATUS the codec refuses to encode is never sent, and a host that
+ * waits for it stalls the wire. */
+static void test_status_every_sector(void **state)
+{
+    uint8_t *img = img_make(BOOT_APP_SIZE, 9, false);
+    struct peer p = { .img = img, .len = BOOT_APP_SIZE, .bye = true };
+
+    (void)state;
+    assert_int_equal(session(&p), 1);
+    assert_false(p.got_err);
+    assert_int_equal(p.end_r.result, 0);
+    assert_int_equal(p.pages_seen, (1u << (BOOT_APP_SIZE / H7_SECTOR_SIZE)) - 1u);
+    assert_true(p.status_gap_ms <= 2u * FP_T_STATUS_MS);
+    assert_int_equal(X.c.diag.unsent, 0);
+    peer_free(&p);
+    free(img);
 }
 
 static void test_both_banks_deflate(void **state)
@@ -934,6 +969,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bank1_deflate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_both_banks_deflate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_area, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_every_sector, setup, teardown),
         cmocka_unit_test_setup_teardown(test_line_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_outside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_backwards, setup, teardown),

@@ -176,6 +176,8 @@ struct boot_fastp {
 struct boot_diag {
     int last_err;
     uint32_t last_err_addr;
+    /* Replies the fast protocol's encoder refused (a bug: not sent). */
+    uint32_t unsent;
 };
 
 struct boot_ctx {
