@@ -313,11 +313,12 @@ static int region_record(struct fps_sess *s, unsigned r)
 
 /*
  * One step of region r: collect its erase, start the next one it needs,
- * or program FPS_CHUNK bytes of its head frame. drain: END or QUERY wait
- * for this: every mask sector is erased, frame or not. Returns 0 (or 1
- * when it did something) or an error, with *addr the flash address.
+ * or (when may_program) program FPS_CHUNK bytes of its head frame. drain:
+ * END or QUERY wait for this: every mask sector is erased, frame or not.
+ * Returns 0 (or 1 when it did something) or an error, with *addr the
+ * flash address.
  */
-static int region_step(struct fps_sess *s, unsigned r, bool drain, uint32_t *addr)
+static int region_step(struct fps_sess *s, unsigned r, bool drain, bool may_program, uint32_t *addr)
 {
     struct boot_fastp *t = s->t;
     struct boot_fp_region *g = &t->rg[r];
@@ -345,7 +346,7 @@ static int region_step(struct fps_sess *s, unsigned r, bool drain, uint32_t *add
             return rc ? rc : 1;
         }
     }
-    if (!sl)
+    if (!sl || !may_program)
         return 0;
     /* The head frame's sector is erased (every mask sector below the next
      * one to erase is). */
@@ -387,16 +388,47 @@ static int region_step(struct fps_sess *s, unsigned r, bool drain, uint32_t *add
     return 1;
 }
 
-/* One step of both regions: 2 work done, 1 only erases running, 0
- * nothing to do, or a fatal error (sent). */
+/* What is left of region r in units of one word's program time: the
+ * erases still to run (a sector erase typically costs as much as 10000
+ * word programs at x64: 1 s against 100 us, docs/H7_FLASH.md 6.1) and
+ * the words still to program. */
+#define FPS_ERASE_WORDS 10000u
+
+static uint32_t region_left(const struct fps_sess *s, unsigned r)
+{
+    const struct boot_fp_region *g = &s->t->rg[r];
+    uint32_t len = fp_region_image_len(&fps_geom, s->t->im.len, r);
+    uint32_t words = len > g->done ? (len - g->done + FP_WORD - 1u) / FP_WORD : 0u;
+
+    return (uint32_t)__builtin_popcount(g->todo) * FPS_ERASE_WORDS + words;
+}
+
+/*
+ * One step of both regions: 2 work done, 1 only erases running, 0
+ * nothing to do, or a fatal error (sent).
+ *
+ * The CPU waits for each word it programs (h7flash), so a step that
+ * programs in both banks costs both banks' time and each bank idles while
+ * the other programs. The region with more work left (bank 2, whose area
+ * part is larger, in the default layout) goes first; the other programs
+ * only in a step in which the first did not (it was erasing, or had no
+ * frame): its words fill the first's erases. Erases start in both at
+ * once regardless. The transfer then takes the longer region's flash
+ * time, not the sum of both regions' programs.
+ */
 static int flash_step(struct fps_sess *s, bool drain)
 {
     int busy = 0;
+    unsigned first = FP_REGIONS > 1u && region_left(s, 1) > region_left(s, 0) ? 1u : 0u;
+    bool programmed = false;
 
-    for (unsigned r = 0; r < FP_REGIONS; r++) {
-        uint32_t addr = 0;
-        int rc = region_step(s, r, drain, &addr);
+    for (unsigned i = 0; i < FP_REGIONS; i++) {
+        unsigned r = (first + i) % FP_REGIONS;
+        uint32_t addr = 0, done = s->t->rg[r].done;
+        int rc = region_step(s, r, drain, !programmed, &addr);
 
+        if (s->t->rg[r].done != done)
+            programmed = true;
         if (rc < 0) {
             fatal(s, 0, rc, addr, 0xFFFFFFFFu);
             return rc;
