@@ -5,7 +5,19 @@
  * the rate the bootloader measured, else 115200), keeps IWDG1 refreshed (the bootloader started it), and returns
  * to the bootloader when the host sends 'b': handoff words at
  * BOOT_HANDOFF_ADDR, then a system reset.
+ *
+ * The same source, linked at 0x08020000 (app_ab.ld: h7app_ab,
+ * h7app_ab_noconfirm), runs in the A/B layout (docs/PROTOCOL.md "A/B
+ * updates"): h7boot_ab leaves the image's state in the handoff words
+ * (BOOT_HANDOFF_AB_TRIAL or _CONFIRMED, and its sequence). An image on
+ * trial confirms itself (the confirm API: app_confirm(), the handoff word
+ * BOOT_HANDOFF_CONFIRM and a reset; h7boot_ab programs the CONFIRM word and
+ * starts the image again) once it is up, unless built with
+ * H7APP_AUTO_CONFIRM=0 (h7app_ab_noconfirm); then the host confirms it
+ * ('c', h7iap confirm), or it is rolled back after its trials. 'w' stops
+ * refreshing the watchdog (a hung image: rollback test).
  */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "h7_layout.h"
@@ -20,6 +32,9 @@
 #ifndef H7APP_VERSION
 #define H7APP_VERSION "1.0.0"
 #endif
+#ifndef H7APP_AUTO_CONFIRM
+#define H7APP_AUTO_CONFIRM 1
+#endif
 
 #define USART3_R(off) MMIO32(USART3_BASE + (off))
 
@@ -30,6 +45,8 @@ __attribute__((used)) static void layout_for_ld(void)
 {
     H7_LAYOUT_LD_SYMBOL(h7_ld_app_start, BOOT_APP_START);
     H7_LAYOUT_LD_SYMBOL(h7_ld_app_size, BOOT_APP_SIZE);
+    H7_LAYOUT_LD_SYMBOL(h7_ld_ab_slot_start, BOOT_AB_SLOT_START);
+    H7_LAYOUT_LD_SYMBOL(h7_ld_ab_image_max, BOOT_AB_IMAGE_MAX);
     H7_LAYOUT_LD_SYMBOL(h7_ld_axisram_base, H7_AXISRAM_BASE);
     H7_LAYOUT_LD_SYMBOL(h7_ld_axisram_size, H7_AXISRAM_SIZE);
 }
@@ -65,9 +82,67 @@ static void puts_(const char *s)
         putc_(*s++);
 }
 
-static const char banner[] =
-    "\r\nh7app " H7APP_VERSION " (STM32H745 CM7, running at 0x08040000)\r\n"
-    "press 'b' to return to the bootloader\r\n";
+static void put_hex(uint32_t v)
+{
+    puts_("0x");
+    for (int i = 28; i >= 0; i -= 4)
+        putc_("0123456789abcdef"[(v >> i) & 15u]);
+}
+
+static void put_dec(uint32_t v)
+{
+    char b[11];
+    int i = 0;
+
+    do
+        b[i++] = (char)('0' + v % 10u);
+    while ((v /= 10u) != 0);
+    while (i)
+        putc_(b[--i]);
+}
+
+/* A/B state from h7boot_ab: 0 (not an A/B start), BOOT_HANDOFF_AB_TRIAL or
+ * BOOT_HANDOFF_AB_CONFIRMED; the image's sequence. */
+static uint32_t ab_state, ab_seq;
+
+static void banner(void)
+{
+    puts_("\r\nh7app " H7APP_VERSION " (STM32H745 CM7, running at ");
+    put_hex((uint32_t)app_vectors);
+    puts_(")\r\n");
+    if (ab_state) {
+        puts_("h7app: A/B image #");
+        put_dec(ab_seq);
+        puts_(ab_state == BOOT_HANDOFF_AB_TRIAL ? ", on trial\r\n" : ", confirmed\r\n");
+    }
+    puts_("press 'b' to return to the bootloader\r\n");
+}
+
+/* Ask the bootloader for something across a reset (handoff words). */
+__attribute__((noreturn)) static void to_bootloader(uint32_t req)
+{
+    volatile uint32_t *h = (volatile uint32_t *)BOOT_HANDOFF_ADDR;
+
+    while (!(USART3_R(USART_ISR) & USART_ISR_TC))
+        ;
+    h[0] = req;
+    h[1] = ~req;
+    __asm volatile("dsb 0xF" ::: "memory");
+    MMIO32(SCB_BASE + SCB_AIRCR) = SCB_AIRCR_VECTKEY | SCB_AIRCR_SYSRESETREQ;
+    for (;;)
+        ;
+}
+
+/* The confirm API of the A/B layout: the image on trial tells h7boot_ab
+ * that it works (the bootloader programs its CONFIRM word, then starts it
+ * again, confirmed). */
+__attribute__((noreturn)) static void app_confirm(void)
+{
+    puts_("h7app: confirming image #");
+    put_dec(ab_seq);
+    puts_("\r\n");
+    to_bootloader(BOOT_HANDOFF_CONFIRM);
+}
 
 __attribute__((noreturn)) static void app_main(void)
 {
@@ -91,29 +166,44 @@ __attribute__((noreturn)) static void app_main(void)
     USART3_R(USART_CR1) = 0;
     USART3_R(USART_BRR) = (RCC_HSI_HZ + baud / 2u) / baud;
     USART3_R(USART_CR1) = USART_CR1_RE | USART_CR1_TE | USART_CR1_UE; /* 8N1 */
-    puts_(banner);
+    volatile uint32_t *h = (volatile uint32_t *)BOOT_HANDOFF_ADDR;
+
+    if (h[0] == BOOT_HANDOFF_AB_TRIAL || h[0] == BOOT_HANDOFF_AB_CONFIRMED) {
+        ab_state = h[0];
+        ab_seq = h[1];
+    }
+    h[0] = 0;
+    h[1] = 0;
+    banner();
+    /* Up and talking: an image on trial confirms itself. */
+    if (ab_state == BOOT_HANDOFF_AB_TRIAL && H7APP_AUTO_CONFIRM)
+        app_confirm();
+    bool hung = false;
+
     for (;;) {
-        MMIO32(IWDG1_BASE + IWDG_KR) = IWDG_KEY_REFRESH;
+        if (!hung)
+            MMIO32(IWDG1_BASE + IWDG_KR) = IWDG_KEY_REFRESH;
         if (USART3_R(USART_ISR) & USART_ISR_ORE)
             USART3_R(USART_ICR) = USART_ICR_ORECF; /* overrun: just clear */
         if (USART3_R(USART_ISR) & USART_ISR_RXNE) {
             char c = (char)(USART3_R(USART_RDR) & 0xFFu);
 
             if (c == 'b' || c == 'B') {
-                volatile uint32_t *h = (volatile uint32_t *)BOOT_HANDOFF_ADDR;
-
                 puts_("h7app: returning to the bootloader\r\n");
-                while (!(USART3_R(USART_ISR) & USART_ISR_TC))
-                    ;
-                h[0] = BOOT_HANDOFF_ENTER;
-                h[1] = ~BOOT_HANDOFF_ENTER;
-                __asm volatile("dsb 0xF" ::: "memory");
-                MMIO32(SCB_BASE + SCB_AIRCR) = SCB_AIRCR_VECTKEY | SCB_AIRCR_SYSRESETREQ;
-                for (;;)
-                    ;
+                to_bootloader(BOOT_HANDOFF_ENTER);
+            }
+            if (c == 'c' || c == 'C') {
+                if (ab_state == BOOT_HANDOFF_AB_TRIAL)
+                    app_confirm();
+                puts_(ab_state ? "h7app: confirmed already\r\n"
+                               : "h7app: not started by h7boot_ab, nothing to confirm\r\n");
+            }
+            if (c == 'w' || c == 'W') {
+                puts_("h7app: no more watchdog refreshes\r\n");
+                hung = true;
             }
             if (c == '\r' || c == 'v')
-                puts_(banner);
+                banner();
         }
     }
 }

@@ -36,3 +36,32 @@ add_custom_command(TARGET h7boot POST_BUILD
           -DNAME=h7boot
           -P ${CMAKE_CURRENT_SOURCE_DIR}/fw_report.cmake
   VERBATIM)
+
+# h7boot_ab: the bootloader of the A/B layout (docs/PROTOCOL.md "A/B
+# updates"), from the same sources: its own entry (target/main_ab.c) and the
+# A/B update engine behind the protocols (ab/update_ab.c, an object of the
+# executable that defines every symbol of src/update.c, so update.o is never
+# taken from libh7boot_core.a; the POST_BUILD check below fails the build if
+# the map says otherwise).
+add_executable(h7boot_ab
+  target/startup.c
+  target/main_ab.c
+  target/clock.c
+  target/usart.c
+  target/iwdg.c
+  target/cm4.c
+  target/jump.c
+  ab/update_ab.c)
+target_include_directories(h7boot_ab PRIVATE target)
+target_link_libraries(h7boot_ab PRIVATE h7boot_ab_core h7boot_core h7flash h7proto)
+target_compile_options(h7boot_ab PRIVATE -mgeneral-regs-only)
+h7_firmware(h7boot_ab ${CMAKE_CURRENT_SOURCE_DIR}/target/boot.ld)
+add_custom_command(TARGET h7boot_ab POST_BUILD
+  COMMAND sh -c "! grep -q 'libh7boot_core.a(update.c.obj)' $<TARGET_FILE:h7boot_ab>.map || { echo 'h7boot_ab: update.c.obj linked from libh7boot_core.a (boot/ab/update_ab.c misses a symbol of boot/src/update.c)'; exit 1; }"
+  COMMAND ${CMAKE_COMMAND}
+          -DELF=$<TARGET_FILE:h7boot_ab>
+          -DSIZE=${CMAKE_SIZE}
+          -DSU_DIRS=${CMAKE_CURRENT_BINARY_DIR}/CMakeFiles/h7boot_ab.dir|${CMAKE_CURRENT_BINARY_DIR}/CMakeFiles/h7boot_core.dir|${CMAKE_CURRENT_BINARY_DIR}/ab/CMakeFiles/h7boot_ab_core.dir|${CMAKE_BINARY_DIR}/h7flash/CMakeFiles/h7flash.dir
+          -DNAME=h7boot_ab
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/fw_report.cmake
+  VERBATIM)

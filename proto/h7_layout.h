@@ -121,6 +121,14 @@ _Static_assert(BOOT_AB_IMAGE_MAX % 128u == 0u, "the CRC unit reads whole 128-byt
  */
 #define BOOT_HANDOFF_ADDR  (BOOT_RAM_END - 16u) /* 0x20003FF0 */
 #define BOOT_HANDOFF_ENTER 0xB007E17Eu          /* stay in the bootloader */
+/* A/B layout (h7boot_ab, docs/PROTOCOL.md "A/B updates"): the running
+ * image on trial asks the bootloader to confirm it ({CONFIRM, ~it}, then a
+ * reset: ab_confirm, then the boot decision again). Before it starts an
+ * image, h7boot_ab leaves {AB_TRIAL or AB_CONFIRMED, the image's sequence}
+ * in the same two words, so the image knows whether it must confirm. */
+#define BOOT_HANDOFF_CONFIRM      0xB007C0F1u
+#define BOOT_HANDOFF_AB_TRIAL     0xAB0057A1u
+#define BOOT_HANDOFF_AB_CONFIRMED 0xAB00C0F1u
 
 /*
  * The host's line rate, {baud, ~baud}, in the same no-init words: the

@@ -123,4 +123,8 @@ void ab_boot(struct ab_ctx *c, bool wdg_reset, struct ab_boot_result *r);
  * BOOT_E_NO_IMAGE when the running slot is not on trial. */
 int ab_confirm(struct ab_ctx *c);
 
+/* h7boot_ab only (boot/ab/update_ab.c, the update engine behind the
+ * protocols): the firmware's one A/B context, set up by boot_init. */
+struct ab_ctx *boot_ab(void);
+
 #endif /* BOOT_AB_H */

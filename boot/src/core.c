@@ -278,7 +278,7 @@ static void settle(struct boot_ctx *c)
         boot_port_idle();
 }
 
-static void do_download(struct boot_ctx *c)
+static int do_download(struct boot_ctx *c)
 {
     uint32_t len = 0;
     int rc;
@@ -298,6 +298,7 @@ static void do_download(struct boot_ctx *c)
         put_err(c, rc);
         boot_puts(c, "\r\n");
     }
+    return rc;
 }
 
 static void do_upload(struct boot_ctx *c)
@@ -337,7 +338,14 @@ struct boot_result boot_session(struct boot_ctx *c, int first)
             c->idle_format = BOOT_SER_8N1;
         }
         switch (b & 0xFF) {
-        case '1': do_download(c); break;
+        case '1':
+            if (do_download(c) == 0 && c->reset_after_download) {
+                boot_puts(c, "Resetting into the new image\r\n");
+                c->ser->drain(c->ser->ctx);
+                res.act = BOOT_ACT_RESET;
+                return res;
+            }
+            break;
         case '2': do_upload(c); break;
         case '3':
             boot_app_check(c, &info);

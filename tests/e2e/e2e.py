@@ -60,11 +60,13 @@ def _die_with_parent():
 
 
 class Board:
-    """h7vboard running the bootloader, USART3 on a pty."""
+    """h7vboard running the bootloader, USART3 on a pty; boot_elf None:
+    power on what the flash file holds (nothing loaded)."""
 
     def __init__(self, vboard, boot_elf, work, flash=None, extra=()):
         need(vboard, "h7vboard (vboard/)")
-        need(boot_elf, "the bootloader ELF (boot/)")
+        if boot_elf is not None:
+            need(boot_elf, "the bootloader ELF (boot/)")
         self.work = work
         self.flash = flash or os.path.join(work, "flash.bin")
         self.link = os.path.join(work, "pty")
@@ -72,7 +74,8 @@ class Board:
         if os.path.lexists(self.link):
             os.unlink(self.link)
         self.p = subprocess.Popen(
-            [vboard, "--flash", self.flash, "--pty-link", self.link, *extra, boot_elf],
+            [vboard, "--flash", self.flash, "--pty-link", self.link, *extra,
+             *([boot_elf] if boot_elf else [])],
             stdout=self.log, stderr=self.log, preexec_fn=_die_with_parent)
         t0 = time.time()
         while not os.path.exists(self.link):

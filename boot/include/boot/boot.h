@@ -200,6 +200,12 @@ struct boot_ctx {
 	 * uses the other one: boot/src/an3155_srv.c). */
     enum boot_ser_format idle_format;
 
+    /* Set by the update engine's boot_update_init (the A/B one,
+     * boot/ab/update_ab.c): a committed download takes effect at the next
+     * reset (the bank swap), so the menu ends the session with
+     * BOOT_ACT_RESET after it. */
+    bool reset_after_download;
+
     struct boot_update upd;
     struct boot_an3155_state an;
     struct boot_fastp fp;
