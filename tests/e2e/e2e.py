@@ -182,6 +182,13 @@ class Board:
                     p.kill()
                     p.wait()
                     raise Fail(f"{argv[0]} did not finish in {timeout} s")
+                if self.p.poll() is not None:
+                    # The board stopped (a power cut): its line reads EOF
+                    # from now on, the client would wait for its timeouts.
+                    p.kill()
+                    p.wait()
+                    log.write(f"{time.time() - t0:8.3f} board stopped (rc {self.p.returncode})\n")
+                    raise Fail(f"board stopped (rc {self.p.returncode}) during {argv[0]}")
                 fds = [self.fd, err_fd] + ([out_fd] if p.poll() is None else [])
                 r, _, _ = select.select(fds, [], [], 0.1)
                 if out_fd in r:

@@ -162,7 +162,185 @@ def test_update_confirm(env, work):
         raise Fail(f"sequences: bank 1 #{s1}, bank 2 #{s2} (expected #2, #1)")
 
 
+def trace_ops(path):
+    """The flash operations a board started, in order (the k-th is the one
+    --cut-after-ops k cuts: array operations and option changes, CRC
+    computations are not counted): (kind, bank, addr, len) from
+    --trace-file."""
+    ops = []
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = re.search(r"flash (\S+) start bank (\d) 0x([0-9a-f]+) \+(\d+)", line)
+            if m and m.group(1) != "crc":
+                ops.append((m.group(1), int(m.group(2)), int(m.group(3), 16), int(m.group(4))))
+    return ops
+
+
+OTHER_TRAILER = OTHER + TRAILER_OFF
+RUN_TRAILER = SLOT + TRAILER_OFF
+
+
+def update_flow(env):
+    """Power-on of image #1, back to the bootloader, download of image #2
+    (h7app_ab), its trial start and confirm."""
+    def flow(b):
+        seen(b, 1, "confirmed")
+        to_menu(b)
+        download(b, env["app"])
+        running_confirmed(b, 2)
+    return flow
+
+
+def cut_points(ops):
+    """Where to cut an update: op index -> (what, image expected after the
+    next power-on)."""
+    erase = next(i for i, o in enumerate(ops)
+                 if o[0] == "sector-erase" and o[2] == OTHER + LAYOUT["BOOT_AB_SLOT_SIZE"] - 0x20000)
+    image_word = next(i for i, o in enumerate(ops) if o[0] == "program" and o[2] == OTHER_TRAILER)
+    progs = [i for i in range(erase, image_word) if ops[i][0] == "program"]
+    opt = next(i for i in range(image_word, len(ops)) if ops[i][0] == "option-change")
+    trial = next(i for i in range(opt, len(ops))
+                 if ops[i][0] == "program" and ops[i][2] == RUN_TRAILER + 32)
+    confirm = next(i for i in range(trial, len(ops))
+                   if ops[i][0] == "program" and ops[i][2] == RUN_TRAILER + 4 * 32)
+    return {
+        erase: ("the other slot's trailer-sector erase", 1),
+        progs[len(progs) // 2]: ("an image word", 1),
+        image_word: ("the IMAGE word", 1),
+        opt: ("the SWAP_BANK option change", 2),
+        trial: ("the TRIAL word", 2),
+        confirm: ("the CONFIRM word", 2),
+    }
+
+
+def torn_range(op):
+    """What a cut during op may leave unreadable (double ECC): the flash
+    word being programmed, the sector being erased; nothing for an option
+    change."""
+    kind, _, addr, _ = op
+    if kind == "program":
+        return addr, addr + 32
+    if kind == "sector-erase":
+        return addr, addr + 0x20000
+    return addr, addr
+
+
+def cut_violations(work, op):
+    """The model's violations in board.log that the cut does not explain:
+    only CPU reads of double-ECC words inside what op tore, at either
+    mapping (a swap may follow the cut) are allowed. board.log moves
+    aside, so that the test's final check sees the other runs only."""
+    log = os.path.join(work, "board.log")
+    with open(log, errors="replace") as f:
+        text = f.read()
+    os.replace(log, os.path.join(work, "board-cut%d.log" % op[2]))
+    lo, hi = torn_range(op)
+    bad = []
+    for line in text.splitlines():
+        m = re.match(r"h7sim: t=\d+ ns addr=0x([0-9a-f]+) rule=(\S+)", line)
+        if not m:
+            continue
+        a = int(m.group(1), 16)
+        if m.group(2) == "read-double-ecc" and any(lo <= x < hi for x in (a, a ^ BANK)):
+            continue
+        bad.append(line)
+    return bad
+
+
+def cut_and_power_on(env, work, base, k, op, flow, what, want):
+    """Start from base, cut power during the k-th flash operation of flow
+    (op, as the reference run started it), power on again: image #want
+    runs and confirms (or is confirmed), no other image starts."""
+    shutil.copy(base, os.path.join(work, "flash.bin"))
+    tf = os.path.join(work, f"cut{k}.trace")
+    b = power_on(env, work, ("--cut-after-ops", str(k), "--trace-file", tf))
+    try:
+        flow(b)
+    except (Fail, OSError):
+        pass
+    finally:
+        b.stop()
+    if b.p.returncode != 5:
+        raise Fail(f"cut in {what} (op {k}): the board did not stop with a power cut "
+                   f"(rc {b.p.returncode})")
+    # The operation the cut hit: the last one started before it.
+    last = trace_ops(tf)[-1:]
+    if last != [op]:
+        raise Fail(f"cut in {what} (op {k}): the cut hit {last} instead of {op}")
+    cut = "%s 0x%08x" % (op[0], op[2])
+    b = power_on(env, work)
+    try:
+        # on trial, it confirms itself first
+        out = b.expect(f"h7app: A/B image #{want}, confirmed", 40)
+        other = re.findall(rb"A/B image #(\d+)", out)
+        if any(int(n) != want for n in other):
+            raise Fail(f"images started: {other}")
+    except Fail as e:
+        raise Fail(f"cut in {what} (op {k}, {cut}): after power-on: {e}")
+    finally:
+        b.stop()
+    bad = cut_violations(work, op)
+    if bad:
+        raise Fail(f"cut in {what} (op {k}, {cut}): model violations:\n  " + "\n  ".join(bad[:5]))
+    print(f"  cut in {what} (op {k}, {cut}): image #{want} runs")
+
+
+def cut_test(env, work, pick):
+    """Reference run (its trace numbers the flash operations), then one cut
+    per point of pick."""
+    b = first_install(env, work)
+    b.stop()
+    base = os.path.join(work, "base.bin")
+    shutil.copy(os.path.join(work, "flash.bin"), base)
+    ref = os.path.join(work, "ref.trace")
+    flow = update_flow(env)
+    b = power_on(env, work, ("--trace-file", ref))
+    try:
+        flow(b)
+    finally:
+        b.stop()
+    ops = trace_ops(ref)
+    points = cut_points(ops) if pick else every_point(ops)
+    n = 0
+    for k, (what, want) in sorted(points.items()):
+        if not pick or any(p in what for p in pick):
+            cut_and_power_on(env, work, base, k, ops[k], flow, what, want)
+            n += 1
+    if n != (len(pick) if pick else len(ops)):
+        raise Fail(f"{n} cut points for {pick} in {len(ops)} operations")
+
+
+def every_point(ops):
+    """Every flash operation of the update: up to the IMAGE word the old
+    image stays, from the SWAP_BANK change on the new one runs."""
+    image_word = next(i for i, o in enumerate(ops) if o[0] == "program" and o[2] == OTHER_TRAILER)
+    return {k: ("%s 0x%08x" % (o[0], o[2]), 1 if k <= image_word else 2)
+            for k, o in enumerate(ops)}
+
+
+def test_cut_update(env, work):
+    """(c) Power cuts while image #2 is written: the next power-on starts
+    image #1, confirmed."""
+    cut_test(env, work, ("erase", "image word", "IMAGE word"))
+
+
+def test_cut_swap(env, work):
+    """(c) Power cuts in the SWAP_BANK option change of the commit, the
+    TRIAL and the CONFIRM words: the next power-on starts image #2, on trial
+    (it confirms itself), never neither."""
+    cut_test(env, work, ("SWAP_BANK", "TRIAL", "CONFIRM"))
+
+
+def test_cut_all(env, work):
+    """(c) long: a power cut at every flash and option-byte operation of the
+    update, in order: image #1 up to its IMAGE word, image #2 after."""
+    cut_test(env, work, ())
+
+
 if __name__ == "__main__":
     sys.exit(main([
         ("update_confirm", test_update_confirm),
+        ("cut_update", test_cut_update),
+        ("cut_swap", test_cut_swap),
+        ("cut_all", test_cut_all),
     ]))
