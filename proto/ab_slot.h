@@ -58,7 +58,7 @@ enum ab_kind {
 #define AB_W_TRIAL0      1u
 #define AB_TRIALS        3u /* trial boots an image gets before it is rejected */
 #define AB_W_CONFIRM0    (AB_W_TRIAL0 + AB_TRIALS)
-#define AB_CONFIRMS      2u
+#define AB_CONFIRMS      3u /* two cuts in a row can tear two of them */
 #define AB_W_REJECT      (AB_W_CONFIRM0 + AB_CONFIRMS)
 #define AB_TRAILER_WORDS 8u
 #define AB_TRAILER_SIZE  (AB_TRAILER_WORDS * AB_WORD_SIZE)
