@@ -40,7 +40,7 @@ APP_BASE = h7_layout.load()["BOOT_APP_START"]
 APP_BAUD = 115200
 SIZES = {"64K": 64 * 1024, "768K": 768 * 1024, "1792K": 1792 * 1024}
 SIZE_LABEL = {64 * 1024: "64 KB", 768 * 1024: "768 KB", 1792 * 1024: "1.75 MB"}
-CLIENTS = ["sb", "stm32flash", "stm32flash-v", "h7iap", "h7iap-fast", "h7iap-fast-fw",
+CLIENTS = ["sb", "sb-ab", "stm32flash", "stm32flash-v", "h7iap", "h7iap-fast", "h7iap-fast-fw",
            "h7iap-fast-reflash", "h7iap-fast-resume"]
 # The default run: every client. Pick rows with --clients.
 DEFAULT_CLIENTS = CLIENTS
@@ -50,6 +50,9 @@ DEFAULT_CLIENTS = CLIENTS
 # transfers by definition.
 FAST_ONLY_BAUDS = {4000000}
 FULL_SIZE_ONLY = {"h7iap-fast-fw", "h7iap-fast-reflash", "h7iap-fast-resume"}
+# The A/B layout's slot holds at most 896 KB less its trailer
+# (proto/h7_layout.h BOOT_AB_IMAGE_MAX).
+AB_CLIENTS = {"sb-ab"}
 
 
 def wanted(client, size, baud):
@@ -57,9 +60,12 @@ def wanted(client, size, baud):
         return False
     if client in FULL_SIZE_ONLY and size != SIZES["1792K"]:
         return False
+    if client in AB_CLIENTS and size > h7_layout.load()["BOOT_AB_IMAGE_MAX"]:
+        return False
     return True
 CLIENT_LABEL = {
     "sb": "sb (YMODEM menu)",
+    "sb-ab": "sb (YMODEM menu), A/B bootloader",
     "stm32flash": "stm32flash",
     "stm32flash-v": "stm32flash -v",
     "h7iap": "h7iap flash",
@@ -352,7 +358,9 @@ def one(cfg, env, work):
     client, size, baud, turn = cfg["client"], cfg["size"], cfg["baud"], cfg["turnaround_us"]
     os.makedirs(work, exist_ok=True)
     img = os.path.join(work, "image.bin")
-    make_image(img, size, env["app"], env["firmware"] if client.endswith("-fw") else None)
+    ab = client in AB_CLIENTS
+    make_image(img, size, env["app_ab"] if ab else env["app"],
+               env["firmware"] if client.endswith("-fw") else None)
     flash = os.path.join(work, "flash.bin")
     if client == "h7iap-fast-reflash":
         try:
@@ -375,7 +383,8 @@ def one(cfg, env, work):
                    "--host-idle-ms", str(HOST_IDLE_MS), "--host-gap-ms", str(cfg["host_gap_ms"]),
                    "--max-time-ms", str(cfg["max_time_ms"]), "--expect-baud", str(baud),
                    "--host-baud", str(baud),
-                   env["boot"]], stdout=log, stderr=log)
+                   *(["--app-vtor", str(h7_layout.load()["BOOT_AB_SLOT_START"])] if ab else []),
+                   env["boot_ab"] if ab else env["boot"]], stdout=log, stderr=log)
     res = dict(cfg)
     hp = None
     try:
@@ -387,17 +396,19 @@ def one(cfg, env, work):
                 raise NA("board never waited for the host")
             time.sleep(0.01)
         timeout = cfg["timeout"]
-        if client == "sb":
+        if client in ("sb", "sb-ab"):
             hp = Pty(pty, baud)
             hp.send(b"1")
             hp.expect(b"'a' aborts) ...\r\n", 20, board)
             rc, err = hp.relay(["sb", "-k", img], timeout, board)
             if rc != 0:
                 raise NA(f"sb exit {rc}: {tail_text(err)}")
-            out = hp.expect(b"> ", 30, board)
+            # h7boot_ab resets into the new mapping by itself.
+            out = hp.expect(b"Resetting into the new image" if ab else b"> ", 30, board)
             if b"Programming completed successfully" not in out:
                 raise NA("bootloader: " + tail_text(out.replace(b"> ", b""), 80))
-            hp.send(b"3")
+            if not ab:
+                hp.send(b"3")
         else:
             if client.startswith("stm32flash"):
                 argv = ["stm32flash", "-m", "8n1", "-b", str(baud), "-w", img]
@@ -609,6 +620,12 @@ CLIENT_HOW = {
     "sb": "YMODEM-1K through the menu: one 1029-byte block per 1024 payload bytes, one host "
           "turnaround per block; the bootloader erases a sector when the first block for it "
           "arrives and programs each block before it acknowledges it",
+    "sb-ab": "as sb, into h7boot_ab (docs/PROTOCOL.md \"A/B updates\") on an empty part: the "
+             "image (h7app_ab first) goes to the slot that is not running (bank 2 only, the "
+             "running bank never stalls), the slot's trailer sector is erased first, then the "
+             "CRC unit, the IMAGE word, the SWAP_BANK option change and a reset; the time is "
+             "to the new image's banner on trial. The limit column is the single-slot one "
+             "(both banks in parallel): one bank does all the flash work here",
     "stm32flash": "AN3155 Write Memory: 256 payload bytes per command, 3 host turnarounds per "
                   "command (command, address, data); one Extended Erase of the pages first",
     "stm32flash-v": "as stm32flash, then every 256 bytes read back with Read Memory (3 more "
@@ -755,6 +772,7 @@ def main():
         "vboard": os.path.join(a.host, "vboard", "h7vboard"),
         "h7iap": os.path.join(a.host, "tools", "h7iap"),
         "boot": os.path.join(a.fw, "boot", "h7boot.elf"),
+        "boot_ab": os.path.join(a.fw, "boot", "h7boot_ab.elf"),
         "fw": a.fw,
     }
     for k in ("h7bench", "h7iap", "boot"):
@@ -765,6 +783,11 @@ def main():
         sys.exit(f"bench: {appbin} is missing: build first (make build)")
     with open(appbin, "rb") as f:
         env["app"] = f.read()
+    env["app_ab"] = None
+    appab = os.path.join(a.fw, "app", "h7app_ab.bin")
+    if os.path.exists(appab):
+        with open(appab, "rb") as f:
+            env["app_ab"] = f.read()
     fwimg = os.path.join(a.fw, "tests", "proto", "img_newlib_1m75.bin")
     env["firmware"] = None
     if os.path.exists(fwimg):
@@ -776,9 +799,11 @@ def main():
     for c in clients:
         if c not in CLIENTS:
             sys.exit(f"bench: unknown client {c} ({', '.join(CLIENTS)})")
+        if c in AB_CLIENTS and (env["app_ab"] is None or not os.path.exists(env["boot_ab"])):
+            sys.exit(f"bench: {c} needs h7boot_ab.elf and h7app_ab.bin: build first (make build)")
         if c.endswith("-fw") and env["firmware"] is None:
             sys.exit(f"bench: {fwimg} is missing: build first (make build)")
-        if c in ("sb", "stm32flash", "stm32flash-v") and not shutil.which(c.split("-")[0]):
+        if c in ("sb", "sb-ab", "stm32flash", "stm32flash-v") and not shutil.which(c.split("-")[0]):
             sys.exit(f"bench: {c.split('-')[0]} is not installed (scripts/deps.sh)")
 
     if a.from_json:

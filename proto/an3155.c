@@ -248,6 +248,7 @@ const char *an3155_cmd_name(uint8_t cmd)
     case AN3155_CMD_READOUT_UNPROT: return "Readout Unprotect";
     case AN3155_CMD_GET_CHECKSUM: return "Get Checksum";
     case AN3155_CMD_H7_GET_REASON: return "Get Reason";
+    case AN3155_CMD_H7_CONFIRM: return "Confirm";
     default: return "unknown";
     }
 }

@@ -77,6 +77,17 @@ enum an3155_cmd {
 	 * look for it in Get before using it.
 	 */
     AN3155_CMD_H7_GET_REASON = 0xE0,
+    /*
+     * h7iap extension of the A/B bootloader (h7boot_ab, docs/PROTOCOL.md
+     * "A/B updates"), advertised in its Get list only: confirm the image
+     * in the running slot, which is on trial (the CONFIRM word of its
+     * trailer). Command frame, ACK, then ACK when the image is confirmed
+     * (also when it was already), NACK (reason NO_IMAGE: no image on
+     * trial; FLASH: the word could not be programmed) otherwise. The
+     * next reset starts the image confirmed. 0xE1 is the fast protocol
+     * (proto/fastp.h).
+     */
+    AN3155_CMD_H7_CONFIRM = 0xE2,
 };
 
 /* Why the last command was NACKed (h7iap extension, see above). */

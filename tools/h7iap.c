@@ -15,6 +15,7 @@
 #include "iap_ops.h"
 #include "iap_progress.h"
 #include "iap_transport.h"
+#include "ab_slot.h"
 #include "an3155.h"
 #include "h7_layout.h"
 #include "update_record.h"
@@ -432,6 +433,59 @@ static void print_record(struct iap_client *c)
     }
 }
 
+/* ---- A/B layout (h7boot_ab: Confirm in its Get list) ------------------- */
+
+static bool ab_layout(const struct iap_client *c)
+{
+    return iap_has_cmd(c, AN3155_CMD_H7_CONFIRM);
+}
+
+struct trailer_buf {
+    const uint8_t *p;
+};
+
+static int trailer_word(void *ctx, uint32_t slot, uint8_t out[UR_SIZE])
+{
+    const struct trailer_buf *b = ctx;
+    memcpy(out, b->p + slot * AB_WORD_SIZE, AB_WORD_SIZE);
+    return 0;
+}
+
+/* One slot's trailer, read over AN3155 and decoded (proto/ab_slot.h). */
+static void print_slot(struct iap_client *c, const char *name, uint32_t base)
+{
+    uint8_t raw[AB_TRAILER_SIZE];
+    struct trailer_buf b = { raw };
+    struct ab_trailer t;
+    int rc = iap_read_mem(c, base + BOOT_AB_TRAILER_OFF, raw, sizeof raw);
+    if (rc) {
+        printf("%-12s trailer at 0x%08x not readable (%s)\n", name, base + BOOT_AB_TRAILER_OFF,
+               iap_error());
+        iap_clear_error();
+        return;
+    }
+    ab_trailer_scan(trailer_word, &b, &t);
+    printf("%-12s 0x%08x: %s", name, base, ab_slot_state_name(t.state));
+    if (t.state != AB_SLOT_EMPTY)
+        printf(", image #%u, %u bytes, CRC-32 0x%08x, trials used %u of %u", t.image.sequence,
+               t.image.length, t.image.crc, t.trials, AB_TRIALS);
+    if (t.torn)
+        printf(", torn words 0x%02x (a cut while they were written)", t.torn);
+    printf("\n");
+}
+
+static void print_ab(struct iap_client *c)
+{
+    printf("layout:      A/B (h7boot_ab, docs/PROTOCOL.md \"A/B updates\")\n");
+    printf("bootloader:  sector 0 of each bank (0x%08x, copy at 0x%08x)\n", H7_FLASH_BASE,
+           H7_BANK2_BASE);
+    printf("slots:       sectors 1-7 of each bank, %u KB each, image at most %u bytes; the\n"
+           "             running slot is at 0x%08x, the update goes to 0x%08x\n",
+           BOOT_AB_SLOT_SIZE / 1024, BOOT_AB_IMAGE_MAX, BOOT_AB_SLOT_START, BOOT_AB_OTHER_START);
+    print_slot(c, "running:", BOOT_AB_SLOT_START);
+    print_slot(c, "other:", BOOT_AB_OTHER_START);
+}
+
 static int run_info(struct job *j, struct iap_client *c)
 {
     (void)j;
@@ -449,6 +503,11 @@ static int run_info(struct job *j, struct iap_client *c)
     printf("flash:       2 MB in 16 sectors of 128 KB: bank 1 = sectors 0-7 at 0x%08x, bank 2 = "
            "sectors 8-15 at 0x%08x\n",
            H7_FLASH_BASE, an3155_h7_page_addr(8));
+    if (ab_layout(c)) {
+        print_ab(c);
+        return 0;
+    }
+    printf("layout:      single slot (h7boot)\n");
     printf("bootloader:  sectors 0-1 (0x%08x-0x%08x)\n", H7_FLASH_BASE, BOOT_APP_START - 1);
     printf("application: sectors 2-15 (0x%08x-0x%08x, %u KB)\n", BOOT_APP_START, BOOT_APP_END - 1,
            (BOOT_APP_END - BOOT_APP_START) / 1024);
@@ -475,10 +534,37 @@ static int run_info(struct job *j, struct iap_client *c)
     return 0;
 }
 
+static int run_confirm(struct job *j, struct iap_client *c)
+{
+    struct opts *o = j->o;
+    if (!ab_layout(c))
+        return iap_fail(IAP_CLIENT_ERR_NO_CMD,
+                        "the bootloader does not offer Confirm (0x%02x): "
+                        "only the A/B bootloader h7boot_ab has images on "
+                        "trial",
+                        AN3155_CMD_H7_CONFIRM);
+    int rc = iap_confirm(c);
+    if (rc)
+        return rc;
+    iap_info("the image in the running slot is confirmed");
+    if (o->no_reset)
+        return 0;
+    rc = iap_go(c, AN3155_H7_RESET_ADDR);
+    if (!rc) {
+        iap_info("board reset: the bootloader starts the confirmed image");
+        rc = listen_line(o, c->t);
+    }
+    return rc;
+}
+
 static int run_flash(struct job *j, struct iap_client *c)
 {
     struct opts *o = j->o;
     const struct iap_image *img = &j->img;
+    if (ab_layout(c))
+        return iap_fail(IAP_CLIENT_ERR_NO_CMD,
+                        "this is the A/B bootloader (h7boot_ab): it takes an update over YMODEM "
+                        "only (menu 1, e.g. lrzsz 'sb'), into the slot that is not running");
     bool fast =
         o->protocol == PROTO_FAST || (o->protocol == PROTO_AUTO && iap_has_cmd(c, FP_AN3155_CMD));
     int rc;
@@ -637,7 +723,9 @@ static const struct command commands[] = {
     { "info", NULL, run_info, 0, 0, "info",
       "chip ID, bootloader version and commands, layout, image",
       "Connect, then print the chip ID, the bootloader's protocol version and\n"
-      "command list, the flash layout and the application's vector table.\n" },
+      "command list, the flash layout and the application's vector table and\n"
+      "newest update record; for the A/B bootloader (h7boot_ab) its layout and\n"
+      "both slots' trailers: state, image sequence, length, CRC, trials used.\n" },
     { "flash", prepare_flash, run_flash, 1, 1, "flash FILE",
       "erase FILE's sectors, write, verify, reset into it",
       "Program FILE into the application area: erase every 128 KB sector from\n"
@@ -686,6 +774,16 @@ static const struct command commands[] = {
     { "go", prepare_go, run_go, 0, 1, "go [ADDR]", "start the application (default 0x08040000)",
       "Start the application whose vector table is at ADDR (default 0x08040000).\n"
       "  --listen MS, --expect TEXT as for flash --go\n" },
+    { "confirm", NULL, run_confirm, 0, 0, "confirm",
+      "A/B layout: confirm the image on trial, then reset",
+      "A/B layout (h7boot_ab) only: the image in the running slot is on trial\n"
+      "after an update; it must be confirmed (by itself, or by the host) or the\n"
+      "bootloader rolls it back to the previous confirmed image after its trials\n"
+      "or a watchdog reset. confirm programs its CONFIRM word, then resets the\n"
+      "board so that the image starts confirmed. Use -e to reach the bootloader\n"
+      "from the running image.\n"
+      "      --no-reset    leave the bootloader in charge afterwards\n"
+      "  --listen MS, --expect TEXT as for go\n" },
     { "reset", NULL, run_reset, 0, 0, "reset",
       "reset the board (the bootloader then starts the application)",
       "Reset the board (AN3155 Go to 0x08000000, which the h7iap bootloader\n"

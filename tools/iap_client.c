@@ -433,6 +433,15 @@ int iap_go(struct iap_client *c, uint32_t addr)
     return rc ? rc : expect_ack(c, AN3155_CMD_GO, "address", addr, c->ack_timeout_ms * 10);
 }
 
+int iap_confirm(struct iap_client *c)
+{
+    int rc = send_cmd(c, AN3155_CMD_H7_CONFIRM, 0xFFFFFFFFu);
+    /* One flash word programmed before the answer. */
+    return rc ? rc
+              : expect_ack(c, AN3155_CMD_H7_CONFIRM, "confirm", 0xFFFFFFFFu,
+                           c->ack_timeout_ms * 10);
+}
+
 int iap_checksum(struct iap_client *c, uint32_t addr, uint32_t len, uint32_t *crc)
 {
     uint8_t f[AN3155_ADDR_FRAME_LEN];

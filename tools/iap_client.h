@@ -59,6 +59,8 @@ int iap_write_mem(struct iap_client *c, uint32_t addr, const uint8_t *buf, size_
 int iap_erase_pages(struct iap_client *c, const uint16_t *pages, size_t n);
 /* Go; addr AN3155_H7_RESET_ADDR asks for a reset. */
 int iap_go(struct iap_client *c, uint32_t addr);
+/* Confirm (0xE2, h7boot_ab only): the running image on trial confirmed. */
+int iap_confirm(struct iap_client *c);
 /* Get Checksum (0xA1): CRC of len bytes (multiple of 4) at addr. */
 int iap_checksum(struct iap_client *c, uint32_t addr, uint32_t len, uint32_t *crc);
 

@@ -317,8 +317,10 @@ void ab_boot(struct ab_ctx *c, bool wdg_reset, struct ab_boot_result *r)
     if (r->act == AB_ACT_BOOT || r->act == AB_ACT_TRIAL) {
         r->entry = run.entry;
         r->sp = run.sp;
-        /* The CM4 starts with a confirmed image only. */
-        r->release_cm4 = r->act == AB_ACT_BOOT && run.cm4_valid;
+        /* The CM4 starts with a confirmed image only, from the running
+         * slot's table (its boot address set to it first). */
+        r->release_cm4 = r->act == AB_ACT_BOOT && run.cm4_valid &&
+                         h7f_opt_set_boot_cm4(&c->fl_trailer, BOOT_AB_CM4_VECTORS) == 0;
     }
 }
 

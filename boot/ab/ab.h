@@ -111,7 +111,9 @@ struct ab_boot_result {
     enum ab_action act; /* BOOT or TRIAL: jump to entry; SWAP: reset; STAY */
     uint32_t entry, sp;
     unsigned steps;   /* decisions taken (a REJECT is followed by another) */
-    bool release_cm4; /* BOOT of an image with a CM4 table: never on trial */
+    bool release_cm4; /* BOOT of an image with a CM4 table: never on trial;
+                         the CM4 boot address (BOOT4 ADD0) is then
+                         BOOT_AB_CM4_VECTORS (set once, an option change) */
     int err;          /* a flash operation that failed (then act is STAY) */
 };
 

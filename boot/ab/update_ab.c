@@ -16,6 +16,8 @@
  *     header, ab_update_write per block, ab_update_commit at the EOT (the
  *     flash CRC unit over the image, the IMAGE word, SWAP_BANK toggled);
  *     reset_after_download makes the menu reset into the new mapping.
+ *   AN3155 Confirm (0xE2, listed in Get instead of the fast protocol:
+ *     boot_ctx.ab_layout): boot_update_confirm -> ab_confirm;
  *   refused with BOOT_E_RANGE: AN3155 Write Memory and Erase, the fast
  *     protocol (their addresses are the single-slot layout's, 0x08040000
  *     up, and the running slot must never be written).
@@ -45,6 +47,7 @@ void boot_update_init(struct boot_ctx *c)
     memset(&c->upd, 0, sizeof(c->upd));
     ab_init(&ab);
     c->reset_after_download = true;
+    c->ab_layout = true;
 }
 
 void boot_log_scan(struct boot_ctx *c)
@@ -141,6 +144,13 @@ int boot_update_commit(struct boot_ctx *c)
     c->upd.log.newest.image_crc = h7f_writer_report(&ab.w)->crc;
     c->upd.log.newest.length = ab.len;
     return 0;
+}
+
+int boot_update_confirm(struct boot_ctx *c)
+{
+    int rc = ab_confirm(&ab);
+
+    return rc ? boot_fail(c, rc, BOOT_AB_SLOT_START + BOOT_AB_TRAILER_OFF) : 0;
 }
 
 int boot_update_begin_fast(struct boot_ctx *c, const struct fp_image *im)

@@ -24,11 +24,19 @@
 #define AN_BYTE_MS   1000u /* between bytes of one command */
 #define AN_MAX_PAGES 16u
 
+/* The Get list: the last entry is the layout's own (the fast protocol in
+ * the default layout, Confirm in the A/B one: boot_ctx.ab_layout). */
 static const uint8_t an_cmds[] = {
     AN3155_CMD_GET,       AN3155_CMD_GET_VERSION,  AN3155_CMD_GET_ID,
     AN3155_CMD_READ,      AN3155_CMD_GO,           AN3155_CMD_WRITE,
     AN3155_CMD_EXT_ERASE, AN3155_CMD_GET_CHECKSUM, AN3155_CMD_H7_GET_REASON,
     FP_AN3155_CMD,
+};
+static const uint8_t an_cmds_ab[] = {
+    AN3155_CMD_GET,        AN3155_CMD_GET_VERSION,  AN3155_CMD_GET_ID,
+    AN3155_CMD_READ,       AN3155_CMD_GO,           AN3155_CMD_WRITE,
+    AN3155_CMD_EXT_ERASE,  AN3155_CMD_GET_CHECKSUM, AN3155_CMD_H7_GET_REASON,
+    AN3155_CMD_H7_CONFIRM,
 };
 
 static uint8_t an_buf[AN3155_MAX_DATA + 8u];
@@ -151,7 +159,8 @@ static int rd_read_addr(struct boot_ctx *c, uint32_t *addr)
 
 static void cmd_get(struct boot_ctx *c)
 {
-    int n = an3155_get_encode(AN3155_VERSION, an_cmds, sizeof(an_cmds), an_buf);
+    int n = c->ab_layout ? an3155_get_encode(AN3155_VERSION, an_cmds_ab, sizeof(an_cmds_ab), an_buf)
+                         : an3155_get_encode(AN3155_VERSION, an_cmds, sizeof(an_cmds), an_buf);
 
     ack(c);
     tx(c, an_buf, (size_t)n);
@@ -349,6 +358,19 @@ static void cmd_checksum(struct boot_ctx *c)
     tx(c, out, sizeof(out));
 }
 
+/* A/B layout only: the running image on trial confirmed by the host. */
+static void cmd_confirm(struct boot_ctx *c)
+{
+    int rc;
+
+    ack(c);
+    rc = boot_update_confirm(c);
+    if (rc)
+        nack(c, flash_reason(rc), BOOT_APP_START);
+    else
+        ack(c);
+}
+
 static void cmd_reason(struct boot_ctx *c)
 {
     uint8_t out[6];
@@ -513,7 +535,17 @@ struct boot_result boot_an3155(struct boot_ctx *c, int sync)
         case AN3155_CMD_EXT_ERASE: cmd_ext_erase(c); break;
         case AN3155_CMD_GET_CHECKSUM: cmd_checksum(c); break;
         case AN3155_CMD_H7_GET_REASON: cmd_reason(c); break;
+        case AN3155_CMD_H7_CONFIRM:
+            if (c->ab_layout)
+                cmd_confirm(c);
+            else
+                nack(c, AN3155_REASON_BAD_CMD, cmd2[0]);
+            break;
         case FP_AN3155_CMD:
+            if (c->ab_layout) {
+                nack(c, AN3155_REASON_BAD_CMD, cmd2[0]);
+                break;
+            }
             ack(c);
             c->ser->drain(c->ser->ctx);
             if (boot_fastp(c, &res)) {

@@ -533,3 +533,8 @@ int boot_update_commit(struct boot_ctx *c)
         return boot_fail(c, rc, rep->err_addr);
     return boot_update_complete(c, rep->bytes, rep->crc_unit);
 }
+
+int boot_update_confirm(struct boot_ctx *c)
+{
+    return boot_fail(c, BOOT_E_NO_IMAGE, BOOT_APP_START);
+}

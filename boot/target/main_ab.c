@@ -81,8 +81,8 @@ __attribute__((used)) static void layout_for_ld(void)
 }
 
 /* Start the running slot; the image finds its state in the handoff words.
- * The CM4 stays held: its boot address is not yet set to
- * BOOT_AB_CM4_VECTORS (docs/PROTOCOL.md "A/B updates", still open). */
+ * The CM4 is released (RCC_GCR.BOOT_C2) only when ab_boot says so: a
+ * confirmed image with a CM4 table, the CM4 boot address set to it. */
 __attribute__((noreturn)) static void start_slot(const struct ab_boot_result *r)
 {
     volatile uint32_t *h = (volatile uint32_t *)BOOT_HANDOFF_ADDR;
@@ -91,7 +91,7 @@ __attribute__((noreturn)) static void start_slot(const struct ab_boot_result *r)
     ab_slot_load(boot_ab(), BOOT_AB_SLOT_START, &s);
     h[0] = r->act == AB_ACT_TRIAL ? BOOT_HANDOFF_AB_TRIAL : BOOT_HANDOFF_AB_CONFIRMED;
     h[1] = s.t.image.sequence;
-    boot_jump(BOOT_AB_SLOT_START, false);
+    boot_jump(BOOT_AB_SLOT_START, r->release_cm4);
 }
 
 int main(void)

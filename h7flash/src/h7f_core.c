@@ -816,6 +816,16 @@ static int opt_change(struct h7f *f, uint32_t prg_reg, uint32_t cur_reg, uint32_
     return err;
 }
 
+int h7f_opt_set_boot_cm4(struct h7f *f, uint32_t addr)
+{
+    if (f == NULL || (addr & 0xFFFFu) != 0u)
+        return H7F_E_INVAL;
+    if ((h7f_io_read32(H7_FLASH_R_BASE + FLASH_BOOT4_CUR) & FLASH_BOOT_ADD0_Msk) == addr >> 16)
+        return H7F_OK;
+    return opt_change(f, H7_FLASH_R_BASE + FLASH_BOOT4_PRG, H7_FLASH_R_BASE + FLASH_BOOT4_CUR,
+                      FLASH_BOOT_ADD0_Msk, addr >> 16);
+}
+
 int h7f_opt_set_wrp(struct h7f *f, unsigned bank, uint8_t protect_mask)
 {
     if (f == NULL || (bank != 1u && bank != 2u))

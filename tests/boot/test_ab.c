@@ -348,6 +348,9 @@ static void test_cm4_after_confirm(void **state)
 {
     static uint8_t big[600000];
     struct ab_boot_result r;
+    struct h7f_options o;
+    struct h7sim_stats st;
+    uint64_t opt_changes;
     (void)state;
     abfx_image(big, sizeof(big), 3);
     assert_int_equal(abfx_update(&ab, big, sizeof(big), sizeof(big)), 0);
@@ -355,11 +358,23 @@ static void test_cm4_after_confirm(void **state)
     ab_boot(&ab, false, &r);
     assert_int_equal(r.act, AB_ACT_TRIAL);
     assert_false(r.release_cm4);
+    assert_int_equal(h7f_opt_read(&ab.fl_trailer, &o), 0);
+    assert_int_equal(o.boot4 & FLASH_BOOT_ADD0_Msk, H7_BANK2_BASE >> 16); /* factory */
     assert_int_equal(ab_confirm(&ab), 0);
     power_on();
     ab_boot(&ab, false, &r);
     assert_int_equal(r.act, AB_ACT_BOOT);
     assert_true(r.release_cm4);
+    /* the CM4 boots from the running slot's table, at either mapping */
+    assert_int_equal(h7f_opt_read(&ab.fl_trailer, &o), 0);
+    assert_int_equal(o.boot4 & FLASH_BOOT_ADD0_Msk, BOOT_AB_CM4_VECTORS >> 16);
+    h7sim_get_stats(sim, &st);
+    opt_changes = st.option_changes;
+    power_on();
+    ab_boot(&ab, false, &r);
+    assert_true(r.release_cm4);
+    h7sim_get_stats(sim, &st);
+    assert_int_equal(st.option_changes, opt_changes); /* set once */
     /* an image without a CM4 table: never */
     install(img_a, IMG_A, true);
     power_on();

@@ -123,6 +123,13 @@ def swapped(work):
     return bool(struct.unpack_from("<I", flash_file(work), 16)[0] & SWAP_BANK_OPT)
 
 
+def kinds(work, which):
+    """Kind letters of the trailer of the slot "running" (the bank mapped
+    at 0x08000000) or "other"."""
+    bank = 2 if swapped(work) == (which == "running") else 1
+    return "".join(word_kind(w) for w in phys_trailer(work, bank))
+
+
 def word_kind(w):
     """Kind letter of a valid trailer word, '.' empty, '?' torn."""
     if w == b"\xff" * 32:
@@ -160,6 +167,94 @@ def test_update_confirm(env, work):
     s2 = struct.unpack_from("<I", t2[0], 8)[0]
     if (s1, s2) != (2, 1):
         raise Fail(f"sequences: bank 1 #{s1}, bank 2 #{s2} (expected #2, #1)")
+
+
+def install_noconfirm(env, work):
+    """Image #1 confirmed, then h7app_ab_noconfirm downloaded as image #2:
+    it starts on trial and does not confirm itself."""
+    b = first_install(env, work)
+    to_menu(b)
+    download(b, noconfirm_bin(env))
+    seen(b, 2, "on trial")
+    return b
+
+
+def test_rollback(env, work):
+    """(b) An image that never confirms is rolled back to the old confirmed
+    one: (1) it hangs ('w': no more watchdog refreshes), the watchdog resets
+    the part, the bootloader rejects it and swaps back; (2) it is reset
+    (power cycles) without confirming until its trials are used up."""
+    b = install_noconfirm(env, work)
+    try:
+        b.send("w")
+        b.expect("h7app: no more watchdog refreshes", 10)
+        # IWDG1 8.2 s (boot/target/iwdg.c), then REJECT, SWAP, reset.
+        seen(b, 1, "confirmed", 60)
+        to_menu(b)
+        download(b, noconfirm_bin(env))
+        seen(b, 3, "on trial")
+    finally:
+        b.stop()
+    # Trials 2 and 3 at the next power-ons, then REJECT and the swap back.
+    for trial in (2, 3):
+        b = power_on(env, work)
+        try:
+            seen(b, 3, "on trial")
+        finally:
+            b.stop()
+        k = kinds(work, "running")
+        if k[:1 + trial] != "I" + "T" * trial:
+            raise Fail(f"after trial start {trial}: running trailer {k!r}")
+    b = power_on(env, work)
+    try:
+        seen(b, 1, "confirmed")
+    finally:
+        b.stop()
+    # Image #3 is rejected in its trailer: three trials, no confirm, REJECT.
+    k = kinds(work, "other")
+    if k != "ITTT...R":
+        raise Fail(f"rejected slot's trailer {k!r} (expected 'ITTT...R')")
+
+
+def h7iap(env, b, *args, timeout=120):
+    """h7iap on the board's pty (the board keeps running)."""
+    exe = os.environ.get("H7IAP")
+    need(exe, "h7iap (tools/), given as H7IAP")
+    r = b.run_client([exe, "-v", "-p", b.link, *args], timeout=timeout)
+    return r.returncode, (r.stdout + r.stderr).decode(errors="replace")
+
+
+def test_host_confirm(env, work):
+    """(b) The host confirms an image on trial: h7iap -e confirm takes the
+    running image to the bootloader, programs its CONFIRM word, resets,
+    and the image runs confirmed; h7iap info shows both slots; flash is
+    refused with a clear error (the A/B bootloader takes YMODEM only)."""
+    b = install_noconfirm(env, work)
+    try:
+        b.drain(0.3)
+        rc, out = h7iap(env, b, "-e", "confirm", "--expect", "A/B image #2, confirmed")
+        if rc != 0:
+            raise Fail(f"h7iap -e confirm: exit {rc}\n{out[-1500:]}")
+        b.drain(0.3)
+        rc, out = h7iap(env, b, "-e", "info")
+        if rc != 0:
+            raise Fail(f"h7iap -e info: exit {rc}\n{out[-1500:]}")
+        for want in ("layout:      A/B", "Confirm(0xe2)",
+                     "running:     0x%08x: confirmed, image #2" % SLOT,
+                     "other:       0x%08x: confirmed, image #1" % OTHER):
+            if want not in out:
+                raise Fail(f"h7iap info: no {want!r} in\n{out}")
+        rc, out = h7iap(env, b, "confirm", "--no-reset")
+        if rc != 0 or "confirmed" not in out:
+            raise Fail(f"h7iap confirm of a confirmed image: exit {rc}\n{out[-800:]}")
+        rc, out = h7iap(env, b, "flash", env["app"])
+        if rc == 0 or "YMODEM" not in out:
+            raise Fail(f"h7iap flash on h7boot_ab: exit {rc} (expected a refusal)\n{out[-800:]}")
+    finally:
+        b.stop()
+    k = kinds(work, "running")
+    if k != "IT..C...":
+        raise Fail(f"confirmed slot's trailer {k!r} (expected 'IT..C...')")
 
 
 def trace_ops(path):
@@ -340,6 +435,8 @@ def test_cut_all(env, work):
 if __name__ == "__main__":
     sys.exit(main([
         ("update_confirm", test_update_confirm),
+        ("rollback", test_rollback),
+        ("host_confirm", test_host_confirm),
         ("cut_update", test_cut_update),
         ("cut_swap", test_cut_swap),
         ("cut_all", test_cut_all),

@@ -354,6 +354,30 @@ static void test_swapped_banks(void **state)
     assert_int_equal(h7f_opt_set_swap(&x->f, false), H7F_OK);
 }
 
+/* The CM4 boot address (BOOT4 ADD0): set through the option sequence,
+ * kept across a reset, nothing done when it holds the value, refused when
+ * not 64 KB aligned (ADD0 is bits 31:16). */
+static void test_boot_cm4(void **state)
+{
+    struct fx *x = *state;
+    struct h7f_options o;
+    struct h7sim_stats st;
+    uint64_t n;
+
+    assert_int_equal(h7f_opt_set_boot_cm4(&x->f, 0x08084000u), H7F_E_INVAL);
+    assert_int_equal(h7f_opt_set_boot_cm4(&x->f, 0x08080000u), H7F_OK);
+    h7sim_reset(x->sim);
+    h7f_port_attach(x->sim);
+    assert_int_equal(h7f_opt_read(&x->f, &o), H7F_OK);
+    assert_int_equal(o.boot4 & FLASH_BOOT_ADD0_Msk, 0x0808u);
+    h7sim_get_stats(x->sim, &st);
+    n = st.option_changes;
+    assert_int_equal(h7f_opt_set_boot_cm4(&x->f, 0x08080000u), H7F_OK);
+    h7sim_get_stats(x->sim, &st);
+    assert_int_equal(st.option_changes, n);
+    assert_int_equal(h7sim_violation_count(x->sim), 0);
+}
+
 /* A controller whose BSY never clears: every wait ends with H7F_E_TIMEOUT
  * after the datasheet maximum x2, and the bank is relocked. */
 static uint32_t stuck_bsy(uint32_t addr, uint32_t v)
@@ -439,6 +463,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pcrop_area, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_crc_unit, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_swapped_banks, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_boot_cm4, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_timeouts, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_timeout_program, fx_setup, fx_teardown),
         cmocka_unit_test(test_strerror),

@@ -205,6 +205,9 @@ struct boot_ctx {
      * reset (the bank swap), so the menu ends the session with
      * BOOT_ACT_RESET after it. */
     bool reset_after_download;
+    /* The A/B layout (set by the same boot_update_init): AN3155 lists
+     * Confirm (0xE2) instead of the fast protocol (0xE1). */
+    bool ab_layout;
 
     struct boot_update upd;
     struct boot_an3155_state an;
@@ -279,6 +282,9 @@ int boot_update_erase_pages(struct boot_ctx *c, uint32_t mask);
  * 0xFF), COMPLETE record with that length and CRC. BOOT_E_NO_IMAGE
  * without a transfer that wrote something. */
 int boot_update_commit(struct boot_ctx *c);
+/* A/B layout: confirm the running image on trial (ab_confirm); the
+ * single-slot engine has nothing to confirm (BOOT_E_NO_IMAGE). */
+int boot_update_confirm(struct boot_ctx *c);
 
 /* The fast protocol's records (docs/PROTOCOL.md "Resume"). */
 /* Open a fast update: a new resumable STARTED record (sequence +1, the

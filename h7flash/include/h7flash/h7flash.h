@@ -152,6 +152,9 @@ int h7f_opt_read(struct h7f *f, struct h7f_options *o);
 int h7f_opt_set_wrp(struct h7f *f, unsigned bank, uint8_t protect_mask);
 /* Program SWAP_BANK_OPT; takes effect at the next reset. */
 int h7f_opt_set_swap(struct h7f *f, bool swap);
+/* Program the CM4's boot address for BOOT0 = 0 (BOOT4 ADD0: address bits
+ * 31:16, so addr must be 64 KB aligned); nothing when it holds it already. */
+int h7f_opt_set_boot_cm4(struct h7f *f, uint32_t addr);
 
 /* ---- streaming writer ------------------------------------------------ */
 
