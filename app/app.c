@@ -16,6 +16,13 @@
  * H7APP_AUTO_CONFIRM=0 (h7app_ab_noconfirm); then the host confirms it
  * ('c', h7iap confirm), or it is rolled back after its trials. 'w' stops
  * refreshing the watchdog (a hung image: rollback test).
+ *
+ * The trial budget: an image on trial that is not confirmed within
+ * H7APP_TRIAL_BUDGET_MS (SysTick, 1 ms ticks of the 64 MHz core clock)
+ * stops refreshing IWDG1; the watchdog reset makes h7boot_ab reject it and
+ * swap back. The budget is the image's own policy, as the watchdog is the
+ * only thing the bootloader leaves running (docs/PROTOCOL.md "A/B
+ * updates").
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,6 +34,7 @@
 #include "stm32h7/nvic.h"
 #include "stm32h7/rcc.h"
 #include "stm32h7/scb.h"
+#include "stm32h7/systick.h"
 #include "stm32h7/usart.h"
 
 #ifndef H7APP_VERSION
@@ -35,6 +43,7 @@
 #ifndef H7APP_AUTO_CONFIRM
 #define H7APP_AUTO_CONFIRM 1
 #endif
+#define H7APP_TRIAL_BUDGET_MS 20000u
 
 #define USART3_R(off) MMIO32(USART3_BASE + (off))
 
@@ -179,10 +188,20 @@ __attribute__((noreturn)) static void app_main(void)
     if (ab_state == BOOT_HANDOFF_AB_TRIAL && H7APP_AUTO_CONFIRM)
         app_confirm();
     bool hung = false;
+    uint32_t trial_ms = 0;
 
+    MMIO32(SYSTICK_BASE + SYST_RVR) = RCC_HSI_HZ / 1000u - 1u;
+    MMIO32(SYSTICK_BASE + SYST_CVR) = 0;
+    MMIO32(SYSTICK_BASE + SYST_CSR) = SYST_CSR_ENABLE | SYST_CSR_CLKSOURCE;
     for (;;) {
         if (!hung)
             MMIO32(IWDG1_BASE + IWDG_KR) = IWDG_KEY_REFRESH;
+        if (ab_state == BOOT_HANDOFF_AB_TRIAL && !hung &&
+            (MMIO32(SYSTICK_BASE + SYST_CSR) & SYST_CSR_COUNTFLAG) &&
+            ++trial_ms >= H7APP_TRIAL_BUDGET_MS) {
+            puts_("h7app: not confirmed within the trial budget: no more watchdog refreshes\r\n");
+            hung = true;
+        }
         if (USART3_R(USART_ISR) & USART_ISR_ORE)
             USART3_R(USART_ICR) = USART_ICR_ORECF; /* overrun: just clear */
         if (USART3_R(USART_ISR) & USART_ISR_RXNE) {

@@ -183,7 +183,8 @@ def test_rollback(env, work):
     """(b) An image that never confirms is rolled back to the old confirmed
     one: (1) it hangs ('w': no more watchdog refreshes), the watchdog resets
     the part, the bootloader rejects it and swaps back; (2) it is reset
-    (power cycles) without confirming until its trials are used up."""
+    (power cycles) without confirming until its trials are used up; (3) it
+    runs without confirming until its trial budget is used up."""
     b = install_noconfirm(env, work)
     try:
         b.send("w")
@@ -210,10 +211,23 @@ def test_rollback(env, work):
         seen(b, 1, "confirmed")
     finally:
         b.stop()
-    # Image #3 is rejected in its trailer: three trials, no confirm, REJECT.
+    # Image #3 is rejected in its trailer (the flash file is written when
+    # the board stops): three trials, no confirm, REJECT.
     k = kinds(work, "other")
     if k != "ITTT...R":
         raise Fail(f"rejected slot's trailer {k!r} (expected 'ITTT...R')")
+    b = power_on(env, work)
+    try:
+        seen(b, 1, "confirmed")
+        # (3) It runs and never confirms: its trial budget (20 s, app/app.c)
+        # runs out, it stops refreshing the watchdog, rollback.
+        to_menu(b)
+        download(b, noconfirm_bin(env))
+        seen(b, 4, "on trial")
+        b.expect("h7app: not confirmed within the trial budget", 120)
+        seen(b, 1, "confirmed", 60)
+    finally:
+        b.stop()
 
 
 def h7iap(env, b, *args, timeout=120):
