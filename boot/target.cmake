@@ -2,6 +2,7 @@
 add_executable(h7boot
   target/startup.c
   target/main.c
+  target/port.c
   target/clock.c
   target/usart.c
   target/iwdg.c
@@ -46,6 +47,7 @@ add_custom_command(TARGET h7boot POST_BUILD
 add_executable(h7boot_ab
   target/startup.c
   target/main_ab.c
+  target/port.c
   target/clock.c
   target/usart.c
   target/iwdg.c

@@ -7,8 +7,6 @@
  *      that byte picks the protocol;
  *   5. otherwise start the application.
  */
-#include <string.h>
-
 #include "boot/boot.h"
 #include "cm4.h"
 #include "hw.h"
@@ -22,21 +20,6 @@ uint32_t boot_stack_used(void);
 
 static struct boot_ctx ctx;
 
-void boot_port_idle(void)
-{
-    iwdg_refresh();
-}
-
-void boot_port_ram_read(uint32_t addr, void *out, size_t n)
-{
-    memcpy(out, (const void *)addr, n);
-}
-
-void boot_port_ram_write(uint32_t addr, const void *in, size_t n)
-{
-    memcpy((void *)addr, in, n);
-}
-
 static bool handoff_requested(void)
 {
     volatile uint32_t *h = (volatile uint32_t *)BOOT_HANDOFF_ADDR;
@@ -45,18 +28,6 @@ static bool handoff_requested(void)
     h[0] = 0;
     h[1] = 0;
     return req;
-}
-
-/* The layout as boot.ld must match it (its ASSERTs). */
-__attribute__((used)) static void layout_for_ld(void)
-{
-    H7_LAYOUT_LD_SYMBOL(h7_ld_code_base, BOOT_CODE_BASE);
-    H7_LAYOUT_LD_SYMBOL(h7_ld_code_size, BOOT_CODE_SIZE);
-    H7_LAYOUT_LD_SYMBOL(h7_ld_ram_base, BOOT_RAM_BASE);
-    H7_LAYOUT_LD_SYMBOL(h7_ld_handoff, BOOT_HANDOFF_ADDR);
-    H7_LAYOUT_LD_SYMBOL(h7_ld_itcm_end, H7_ITCM_BASE + H7_ITCM_SIZE);
-    H7_LAYOUT_LD_SYMBOL(h7_ld_axi_base, H7_AXISRAM_BASE);
-    H7_LAYOUT_LD_SYMBOL(h7_ld_axi_size, H7_AXISRAM_SIZE);
 }
 
 int main(void)

@@ -15,8 +15,6 @@
  * The session ends in a reset (after a download: the swap acts), or in a
  * jump to host code in RAM (H7BOOT_HOST_RAM builds only).
  */
-#include <string.h>
-
 #include "ab.h"
 #include "boot/boot.h"
 #include "cm4.h"
@@ -30,21 +28,6 @@ extern uint32_t h7f_port_cpu_mhz;
 uint32_t boot_stack_used(void);
 
 static struct boot_ctx ctx;
-
-void boot_port_idle(void)
-{
-    iwdg_refresh();
-}
-
-void boot_port_ram_read(uint32_t addr, void *out, size_t n)
-{
-    memcpy(out, (const void *)addr, n);
-}
-
-void boot_port_ram_write(uint32_t addr, const void *in, size_t n)
-{
-    memcpy((void *)addr, in, n);
-}
 
 /* The handoff words' request (BOOT_HANDOFF_ENTER, BOOT_HANDOFF_CONFIRM or
  * 0), both words cleared. */
@@ -66,18 +49,6 @@ static bool watchdog_reset(void)
 
     MMIO32(RCC_BASE + RCC_C1_RSR) = RCC_RSR_RMVF;
     return wdg;
-}
-
-/* The layout as boot.ld must match it (its ASSERTs). */
-__attribute__((used)) static void layout_for_ld(void)
-{
-    H7_LAYOUT_LD_SYMBOL(h7_ld_code_base, BOOT_CODE_BASE);
-    H7_LAYOUT_LD_SYMBOL(h7_ld_code_size, BOOT_CODE_SIZE);
-    H7_LAYOUT_LD_SYMBOL(h7_ld_ram_base, BOOT_RAM_BASE);
-    H7_LAYOUT_LD_SYMBOL(h7_ld_handoff, BOOT_HANDOFF_ADDR);
-    H7_LAYOUT_LD_SYMBOL(h7_ld_itcm_end, H7_ITCM_BASE + H7_ITCM_SIZE);
-    H7_LAYOUT_LD_SYMBOL(h7_ld_axi_base, H7_AXISRAM_BASE);
-    H7_LAYOUT_LD_SYMBOL(h7_ld_axi_size, H7_AXISRAM_SIZE);
 }
 
 /* Start the running slot; the image finds its state in the handoff words.
